@@ -1,0 +1,210 @@
+"""The one exception hierarchy of hallsync, and the one JSON problem shape.
+
+::
+
+    HallsyncError                  status 500, code INTERNAL
+    ├── ConfigError                a setting or config file is wrong (names the field)
+    ├── ProtocolError              400/401/409: the peer sent something we refuse
+    │   ├── AuthError              401: unknown/revoked key, bad signature, skew, nonce
+    │   └── SequenceError          409: gap in sequence numbers, diverged chain
+    ├── TransportError             the network failed; the sync job RETRIES these
+    │   ├── HubUnavailable         connection refused, timeout, 5xx
+    │   └── HubBusy                503 + Retry-After: the hub asks us to back off
+    ├── ConflictError              409: ownership, duplicate, state conflict
+    ├── NotFound                   404
+    └── ValidationError            400/422: bad input; names the field
+
+Only ``TransportError`` is retried by the scheduled jobs; everything else is
+reported and left for a person, because retrying it cannot change the answer.
+
+Every JSON error that hub or node returns is ``problem_body(error)``::
+
+    {"code": "SIGNATURE_INVALID", "status": 401, "title": "...", "detail": "...", ...extra}
+"""
+from __future__ import annotations
+
+import enum
+
+
+class Code(str, enum.Enum):
+    """Stable error codes. Scripts match on these; never rename one."""
+
+    INTERNAL = "INTERNAL"
+    CONFIG_INVALID = "CONFIG_INVALID"
+    # envelope and authentication
+    ENVELOPE_MALFORMED = "ENVELOPE_MALFORMED"
+    BODY_TOO_LARGE = "BODY_TOO_LARGE"
+    BODY_MALFORMED = "BODY_MALFORMED"
+    KEY_UNKNOWN = "KEY_UNKNOWN"
+    KEY_REVOKED = "KEY_REVOKED"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    DIGEST_MISMATCH = "DIGEST_MISMATCH"
+    NONCE_REUSED = "NONCE_REUSED"
+    CLOCK_SKEW = "CLOCK_SKEW"
+    WRONG_RECIPIENT = "WRONG_RECIPIENT"
+    # enrollment
+    TOKEN_INVALID = "TOKEN_INVALID"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_USED = "TOKEN_USED"
+    CENTER_UNKNOWN = "CENTER_UNKNOWN"
+    # events
+    ORIGIN_MISMATCH = "ORIGIN_MISMATCH"
+    SEQUENCE_GAP = "SEQUENCE_GAP"
+    CHAIN_BROKEN = "CHAIN_BROKEN"
+    NODE_DIVERGED = "NODE_DIVERGED"
+    EVENT_MALFORMED = "EVENT_MALFORMED"
+    EVENT_TYPE_UNKNOWN = "EVENT_TYPE_UNKNOWN"
+    APPLY_FAILED = "APPLY_FAILED"
+    BLOCKED_BY_QUARANTINE = "BLOCKED_BY_QUARANTINE"
+    NOT_OWNER = "NOT_OWNER"
+    # transport
+    HUB_UNAVAILABLE = "HUB_UNAVAILABLE"
+    HUB_BUSY = "HUB_BUSY"
+    REPLY_INVALID = "REPLY_INVALID"
+    HUB_ROLLED_BACK = "HUB_ROLLED_BACK"
+    # generic
+    NOT_FOUND = "NOT_FOUND"
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    CONFLICT = "CONFLICT"
+    NOT_ENROLLED = "NOT_ENROLLED"
+
+
+class HallsyncError(Exception):
+    """Base of every error hallsync raises on purpose."""
+
+    status = 500
+    code = Code.INTERNAL
+    title = "Internal error"
+
+    def __init__(self, detail: str = "", *, code: Code | None = None, status: int | None = None,
+                 **extra):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.extra = extra
+
+
+class ConfigError(HallsyncError):
+    """A setting or config file is wrong; the message names the field."""
+
+    status = 500
+    code = Code.CONFIG_INVALID
+    title = "Invalid configuration"
+
+    def __init__(self, field: str, value, reason: str):
+        super().__init__(f"{field}: {reason} (got {value!r})", field=field)
+        self.field, self.value, self.reason = field, value, reason
+
+
+class ProtocolError(HallsyncError):
+    status = 400
+    code = Code.ENVELOPE_MALFORMED
+    title = "Protocol error"
+
+
+class AuthError(ProtocolError):
+    status = 401
+    code = Code.SIGNATURE_INVALID
+    title = "Not authenticated"
+
+
+class SequenceError(ProtocolError):
+    status = 409
+    code = Code.SEQUENCE_GAP
+    title = "Sequence error"
+
+
+class TransportError(HallsyncError):
+    """The network failed. Retryable; ``original`` keeps the foreign exception."""
+
+    status = 503
+    code = Code.HUB_UNAVAILABLE
+    title = "Hub unreachable"
+
+    def __init__(self, detail: str = "", *, original: BaseException | None = None, **kw):
+        super().__init__(detail, **kw)
+        self.original = original
+
+
+class HubUnavailable(TransportError):
+    pass
+
+
+class HubBusy(TransportError):
+    code = Code.HUB_BUSY
+    title = "Hub busy, retry later"
+
+    def __init__(self, detail: str = "", *, retry_after: float = 30.0, **kw):
+        super().__init__(detail, **kw)
+        self.retry_after = retry_after
+
+
+class ConflictError(HallsyncError):
+    status = 409
+    code = Code.CONFLICT
+    title = "Conflict"
+
+
+class NotFound(HallsyncError):
+    status = 404
+    code = Code.NOT_FOUND
+    title = "Not found"
+
+
+class ValidationError(HallsyncError):
+    status = 422
+    code = Code.VALIDATION_FAILED
+    title = "Validation failed"
+
+    def __init__(self, detail: str = "", *, field: str | None = None, **kw):
+        super().__init__(detail, **kw)
+        self.field = field
+        if field is not None:
+            self.extra.setdefault("field", field)
+
+
+def problem_body(error: HallsyncError) -> dict:
+    """The JSON body of every error response, from hub and node alike."""
+    body = {"code": str(error.code.value), "status": error.status, "title": error.title,
+            "detail": error.detail}
+    body.update(error.extra)
+    return body
+
+
+def error_from_problem(body: dict, http_status: int) -> HallsyncError:
+    """Rebuild our exception from a peer's problem body (used by the sync client)."""
+    try:
+        code = Code(body.get("code"))
+    except ValueError:
+        code = Code.INTERNAL
+    extra = {k: v for k, v in body.items() if k not in ("code", "status", "title", "detail")}
+    cls = _CLASS_BY_CODE.get(code, HallsyncError)
+    err = cls.__new__(cls)
+    HallsyncError.__init__(err, body.get("detail", ""), code=code, status=http_status, **extra)
+    if isinstance(err, TransportError):
+        err.original = None
+    if isinstance(err, HubBusy):
+        err.retry_after = float(extra.get("retry_after", 30))
+    if isinstance(err, ValidationError):
+        err.field = extra.get("field")
+    return err
+
+
+_AUTH = {Code.KEY_UNKNOWN, Code.KEY_REVOKED, Code.SIGNATURE_INVALID, Code.DIGEST_MISMATCH,
+         Code.NONCE_REUSED, Code.CLOCK_SKEW, Code.WRONG_RECIPIENT, Code.TOKEN_INVALID,
+         Code.TOKEN_EXPIRED, Code.TOKEN_USED}
+_CLASS_BY_CODE: dict[Code, type[HallsyncError]] = {
+    **{c: AuthError for c in _AUTH},
+    Code.SEQUENCE_GAP: SequenceError, Code.NODE_DIVERGED: SequenceError,
+    Code.CHAIN_BROKEN: SequenceError,
+    Code.HUB_BUSY: HubBusy, Code.HUB_UNAVAILABLE: HubUnavailable,
+    Code.NOT_OWNER: ConflictError, Code.CONFLICT: ConflictError,
+    Code.NOT_FOUND: NotFound, Code.CENTER_UNKNOWN: NotFound,
+    Code.VALIDATION_FAILED: ValidationError,
+    Code.ENVELOPE_MALFORMED: ProtocolError, Code.BODY_MALFORMED: ProtocolError,
+    Code.BODY_TOO_LARGE: ProtocolError, Code.ORIGIN_MISMATCH: ProtocolError,
+    Code.EVENT_MALFORMED: ProtocolError, Code.REPLY_INVALID: ProtocolError,
+}

@@ -1,0 +1,99 @@
+"""One table of settings: each declared once, with its default and help.
+
+Load order (the same for hub and node): defaults → the TOML file named by
+``config_file`` → ``HALLSYNC_<NAME>`` environment variables → the dict a caller
+(a test, a CLI flag) passes in. ``resolve()`` returns a plain dict and raises
+``ConfigError`` naming the first bad field.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sync.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    check: Callable[[Any], str | None] | None = None  # returns a reason when invalid
+
+    @property
+    def env_var(self) -> str:
+        return "HALLSYNC_" + self.name.upper()
+
+    def parse(self, raw: Any) -> Any:
+        """Parse a value (from env or TOML) to the type of the default."""
+        kind = type(self.default)
+        if raw is None or isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+            return raw
+        try:
+            if kind is bool:
+                text = str(raw).strip().lower()
+                if text in ("1", "true", "yes", "on"):
+                    return True
+                if text in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(text)
+            if kind in (int, float, str):
+                return kind(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(self.name, raw, f"must be {kind.__name__}") from None
+        return raw
+
+
+def positive(value) -> str | None:
+    return None if value > 0 else "must be > 0"
+
+
+def non_negative(value) -> str | None:
+    return None if value >= 0 else "must be >= 0"
+
+
+SHARED = [
+    Setting("config_file", "", "A TOML file with more settings (read after the defaults)."),
+    Setting("clock_skew_s", 300, "Largest allowed difference between a message's time and ours.",
+            positive),
+    Setting("max_body_bytes", 8 * 1024 * 1024,
+            "Largest compressed body a sync request or reply may carry.", positive),
+    Setting("max_inflated_bytes", 64 * 1024 * 1024,
+            "Largest body after decompression (guards against zip bombs).", positive),
+    Setting("http_timeout_s", 30.0, "Timeout of one sync HTTP request.", positive),
+]
+
+
+def resolve(table: list[Setting], overrides: dict | None = None,
+            environ: dict | None = None) -> dict:
+    """Defaults → config file → environment → overrides; validated."""
+    environ = os.environ if environ is None else environ
+    overrides = {k.lower(): v for k, v in (overrides or {}).items()}
+    by_name = {s.name: s for s in table}
+    values = {s.name: s.default for s in table}
+
+    config_file = overrides.get("config_file") or environ.get("HALLSYNC_CONFIG_FILE") or ""
+    if config_file:
+        try:
+            with open(config_file, "rb") as fh:
+                from_file = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError("config_file", config_file, f"cannot be read: {exc}") from None
+        for key, raw in from_file.items():
+            if key not in by_name:
+                raise ConfigError(key, raw, f"is not a setting (in {config_file})")
+            values[key] = by_name[key].parse(raw)
+    for setting in table:
+        if setting.env_var in environ:
+            values[setting.name] = setting.parse(environ[setting.env_var])
+    for key, raw in overrides.items():
+        if key in by_name:
+            values[key] = by_name[key].parse(raw)
+    for setting in table:
+        if setting.check is not None and values[setting.name] is not None:
+            reason = setting.check(values[setting.name])
+            if reason:
+                raise ConfigError(setting.name, values[setting.name], reason)
+    return values
