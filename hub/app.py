@@ -1,0 +1,43 @@
+"""The hub's Flask app factory."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from hub import db, errors, handlers, health, sync_api  # noqa: F401  (handlers: registry)
+from hub.identity import load_or_create_key
+from hub.settings import HUB
+from sync.errors import ConfigError
+from sync.settings import resolve
+from sync.signing import KeyPair
+
+
+@dataclass
+class HubState:
+    settings: dict
+    keys: KeyPair
+    gate: Any = field(default=None)
+
+
+def load_settings(config: dict | None = None) -> dict:
+    """Hub settings: defaults → file → env → ``config``; the data directory is required."""
+    settings = resolve(HUB, config)
+    if not settings["data_dir"]:
+        raise ConfigError("data_dir", "", "is required (--data-dir or HALLSYNC_DATA_DIR)")
+    Path(settings["data_dir"]).mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    settings = load_settings(config)
+    app.config.update(TESTING=bool((config or {}).get("TESTING")), HALLSYNC=settings)
+    app.extensions["hallsync"] = HubState(settings, load_or_create_key(settings["data_dir"]))
+    db.init_app(app)
+    errors.init_app(app)
+    sync_api.init_app(app)
+    app.register_blueprint(health.bp)
+    return app

@@ -1,0 +1,156 @@
+"""``hallsync hub …``: run the hub and operate it."""
+from __future__ import annotations
+
+import click
+
+from sync import envelope as env
+from sync.cli_output import data_dir_option, emit, json_option
+
+
+def open_hub(data_dir: str, db_url: str | None):
+    """Settings, the hub's key, and its database bound, for commands that do not serve."""
+    from hub import db, handlers  # noqa: F401  (registers handlers for replay)
+    from hub.app import load_settings
+    from hub.identity import load_or_create_key
+    settings = load_settings({"data_dir": data_dir, **({"database_url": db_url} if db_url else {})})
+    database = db.bind(db.database_url(settings))
+    database.connect(reuse_if_open=True)
+    return settings, load_or_create_key(data_dir)
+
+
+db_option = click.option("--db", "db_url", default=None,
+                         help="Database URL (default sqlite:///DIR/hub.db).")
+
+
+@click.group()
+def hub():
+    """The city hub: serve nodes, enroll centers, inspect what arrived."""
+
+
+@hub.command()
+@data_dir_option
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8700, show_default=True, type=int)
+@click.option("--threads", default=None, type=int, help="HTTP worker threads.")
+def run(data_dir, db_url, host, port, threads):
+    """Serve the hub (initialises its data directory on first run)."""
+    from waitress import serve
+
+    from hub.app import create_app
+    config = {"data_dir": data_dir, "host": host, "port": port}
+    if db_url:
+        config["database_url"] = db_url
+    if threads:
+        config["threads"] = threads
+    app = create_app(config)
+    settings = app.config["HALLSYNC"]
+    click.echo(f"hub listening on http://{host}:{port}", err=True)
+    serve(app, host=host, port=port, threads=settings["threads"], ident="hallsync-hub",
+          max_request_body_size=settings["max_body_bytes"] + 1024, _quiet=True)
+
+
+@hub.command("enroll-token")
+@click.argument("center")
+@data_dir_option
+@db_option
+def enroll_token(center, data_dir, db_url):
+    """Print a one-time enrollment token for CENTER (alone on the last line)."""
+    from hub.enrollment import make_token
+    settings, keys = open_hub(data_dir, db_url)
+    token = make_token(center, hub_keys=keys, ttl_s=settings["enroll_token_ttl_s"],
+                       now_ms=env.now_ms())
+    click.echo(f"token for {center}, valid {settings['enroll_token_ttl_s'] // 3600} h, "
+               "usable once:", err=True)
+    click.echo(token)
+
+
+@hub.command()
+@click.argument("center")
+@data_dir_option
+@db_option
+def revoke(center, data_dir, db_url):
+    """Revoke every key of CENTER: its messages are refused until it re-enrolls."""
+    from hub.enrollment import revoke as revoke_center
+    _settings, keys = open_hub(data_dir, db_url)
+    revoked = revoke_center(center, hub_keys=keys, now_ms=env.now_ms())
+    click.echo(f"revoked {len(revoked)} key(s) of {center}: {', '.join(revoked) or '-'}")
+
+
+@hub.command()
+@data_dir_option
+@db_option
+@json_option
+def status(data_dir, db_url, as_json):
+    """Centers enrolled and revoked, events held, catalog version, refusals."""
+    from hub.status import hub_status
+    open_hub(data_dir, db_url)
+    emit(hub_status(), as_json)
+
+
+@hub.command()
+@click.argument("title")
+@click.argument("body")
+@click.option("--to", "recipient", default="*", show_default=True,
+              help="A center code, or * for every center.")
+@data_dir_option
+@db_option
+def notice(title, body, recipient, data_dir, db_url):
+    """Send a notice to one center or all of them, through the pull stream."""
+    from hub.stream import publish
+    _settings, keys = open_hub(data_dir, db_url)
+    message_id = publish(keys, recipient, "notice", {"title": title, "body": body})
+    click.echo(f"notice {message_id} queued for {recipient}")
+
+
+@hub.command("set")
+@click.argument("recipient")
+@click.argument("assignments", nargs=-1, required=True)
+@data_dir_option
+@db_option
+def set_settings(recipient, assignments, data_dir, db_url):
+    """Change node settings remotely: RECIPIENT (center or *) NAME=VALUE …"""
+    from hub.stream import publish
+    _settings, keys = open_hub(data_dir, db_url)
+    values = {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{assignment!r} is not NAME=VALUE")
+        values[name.strip()] = value.strip()
+    message_id = publish(keys, recipient, "settings", {"settings": values})
+    click.echo(f"settings message {message_id} queued for {recipient}")
+
+
+@hub.group()
+def quarantine():
+    """Events the hub stored but could not apply."""
+
+
+@quarantine.command("list")
+@data_dir_option
+@db_option
+@json_option
+def quarantine_list(data_dir, db_url, as_json):
+    """List quarantined, held and refused events."""
+    from hub.status import unapplied
+    open_hub(data_dir, db_url)
+    rows = unapplied()
+    if not as_json:
+        for row in rows:
+            click.echo(f"{row['origin']}#{row['seq']} {row['type']} {row['record']} "
+                       f"{row['state']} {row['code']}: {row['detail']}")
+    emit({"events": rows, "count": len(rows)}, as_json, quiet=not as_json)
+
+
+@quarantine.command("replay")
+@click.option("--origin", default=None, help="Only this center's events.")
+@data_dir_option
+@db_option
+@json_option
+def quarantine_replay(origin, data_dir, db_url, as_json):
+    """Apply quarantined and held events again (after a fix), in seq order."""
+    from hub.apply import replay
+    open_hub(data_dir, db_url)
+    counts = replay(origin, now_ms=env.now_ms())
+    emit(counts, as_json)

@@ -1,0 +1,36 @@
+"""The hub's database: opened from ``database_url``, one connection per request."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from hub.models import MODELS, database
+from sync.database import open_database
+
+
+def database_url(settings: dict) -> str:
+    """The configured URL, or ``hub.db`` in the data directory."""
+    return settings["database_url"] or f"sqlite:///{Path(settings['data_dir']) / 'hub.db'}"
+
+
+def bind(url: str):
+    """Point the models at ``url`` and make sure the tables exist."""
+    db = open_database(url)
+    database.initialize(db)
+    with db.connection_context():
+        db.create_tables(MODELS, safe=True)
+    return db
+
+
+def init_app(app: Flask) -> None:
+    bind(database_url(app.config["HALLSYNC"]))
+
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(_exc):
+        if not database.is_closed():
+            database.close()

@@ -1,0 +1,32 @@
+"""``GET /__heartbeat__``: each part registers a check; 200 when all pass, else 503."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from hub.models import database
+
+bp = Blueprint("health", __name__)
+
+
+def _database() -> bool:
+    database.execute_sql("SELECT 1")
+    return True
+
+
+def _signing_key() -> bool:
+    keys = current_app.extensions["hallsync"].keys
+    return keys.public.verify(keys.sign(b"check"), b"check")
+
+
+CHECKS = {"database": _database, "signing_key": _signing_key}
+
+
+@bp.get("/__heartbeat__")
+def heartbeat():
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            results[name] = bool(check())
+        except Exception:  # noqa: BLE001 — a failing check is the answer, not an error
+            results[name] = False
+    return jsonify(results), 200 if all(results.values()) else 503

@@ -1,0 +1,152 @@
+"""The hub's tables. Models never name a concrete database: ``database`` is a
+proxy that ``hub.db.init_app`` (or a CLI command) points at the URL."""
+from __future__ import annotations
+
+from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
+                    IntegerField, Model, TextField, AutoField)
+
+database = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class CenterState(BaseModel):
+    """What the hub knows of each enrolled center (coverage reads this)."""
+
+    code = CharField(primary_key=True, max_length=16)
+    enrolled_at = BigIntegerField(null=True)
+    revoked_at = BigIntegerField(null=True)
+    last_contact_ms = BigIntegerField(null=True)
+    app_version = CharField(default="")
+    catalog_version = IntegerField(default=0)
+    backlog = IntegerField(default=0)
+    node_last_seq = BigIntegerField(default=0)
+    clock_skew_ms = BigIntegerField(default=0)
+    pull_cursor = BigIntegerField(default=0)
+    last_error = TextField(default="")
+    needs_recovery = BooleanField(default=False)
+
+
+class NodeKey(BaseModel):
+    """Every public key a center has held; old ones stay so history verifies."""
+
+    key_id = CharField(primary_key=True, max_length=16)
+    center = CharField(max_length=16, index=True)
+    public_key = CharField(max_length=64)
+    created_ms = BigIntegerField()
+    retired_ms = BigIntegerField(null=True)  # replaced by rotation: history only
+    revoked_ms = BigIntegerField(null=True)  # refused from now on
+    previous_key_id = CharField(max_length=16, default="")
+    rotation_sig = CharField(max_length=128, default="")
+
+
+class EnrollToken(BaseModel):
+    token_hash = CharField(primary_key=True, max_length=64)
+    center = CharField(max_length=16)
+    created_ms = BigIntegerField()
+    expires_ms = BigIntegerField()
+    used_ms = BigIntegerField(null=True)
+
+
+class SeenNonce(BaseModel):
+    key_id = CharField(max_length=16)
+    nonce = CharField(max_length=64)
+    seen_ms = BigIntegerField(index=True)
+
+    class Meta:
+        primary_key = CompositeKey("key_id", "nonce")
+
+
+class SecurityEvent(BaseModel):
+    """Every refusal: who, when, which code, and why."""
+
+    id = AutoField()
+    at_ms = BigIntegerField(index=True)
+    center = CharField(max_length=64, default="", index=True)
+    key_id = CharField(max_length=64, default="")
+    code = CharField(max_length=32, index=True)
+    detail = TextField(default="")
+    path = CharField(max_length=64, default="")
+    remote = CharField(max_length=64, default="")
+
+
+class Event(BaseModel):
+    """The hub's copy of every center's events, under a unique (origin, seq)."""
+
+    origin = CharField(max_length=16)
+    seq = BigIntegerField()
+    type = CharField(max_length=64)
+    record = CharField(max_length=128, default="")
+    created_at = CharField(max_length=32)
+    payload = TextField()  # canonical JSON, exactly the bytes that were hashed
+    prev_hash = CharField(max_length=64)
+    hash = CharField(max_length=64)
+    key_id = CharField(max_length=16)
+    sig = CharField(max_length=128)
+    received_ms = BigIntegerField()
+    state = CharField(max_length=12)  # applied | quarantined | held | refused
+    error_code = CharField(max_length=32, default="")
+    error_detail = TextField(default="")
+
+    class Meta:
+        primary_key = CompositeKey("origin", "seq")
+        without_rowid = True
+
+
+# Partial index: the quarantine is tiny next to the events, and is read on every push.
+Event.add_index(Event.index(Event.origin, Event.record, Event.state,
+                            where=(Event.state != "applied")))
+
+
+class OriginHead(BaseModel):
+    """The end of each origin's contiguous chain at the hub: what the ack reports."""
+
+    origin = CharField(primary_key=True, max_length=16)
+    seq = BigIntegerField(default=0)
+    hash = CharField(max_length=64)
+
+
+class Ownership(BaseModel):
+    """Which center owns each record: only its owner's events may change it."""
+
+    record = CharField(primary_key=True, max_length=128)
+    owner = CharField(max_length=16, index=True)
+    since_ms = BigIntegerField()
+
+
+class RecordData(BaseModel):
+    """The data of records written with ``record.put``."""
+
+    record = CharField(primary_key=True, max_length=128)
+    data = TextField()
+    origin_seq = BigIntegerField()
+
+
+class HubMessage(BaseModel):
+    """The hub's ordered stream; ``recipient`` is a center code or ``*`` (everyone)."""
+
+    id = AutoField()
+    recipient = CharField(max_length=16, index=True)
+    type = CharField(max_length=64)
+    payload = TextField()
+    created_at = CharField(max_length=32)
+    sig = CharField(max_length=128)
+
+
+class MessageReceipt(BaseModel):
+    """A center applied a message (from its ``message.applied`` event)."""
+
+    message_id = BigIntegerField()
+    center = CharField(max_length=16)
+    applied_at = CharField(max_length=32)
+
+    class Meta:
+        primary_key = CompositeKey("message_id", "center")
+
+
+MODELS = (CenterState, NodeKey, EnrollToken, SeenNonce, SecurityEvent, Event, OriginHead,
+          Ownership, RecordData, HubMessage, MessageReceipt)

@@ -1,0 +1,63 @@
+"""Authenticate a node's envelope against the hub's key table, and log refusals."""
+from __future__ import annotations
+
+from peewee import IntegrityError
+
+from hub.identity import HUB_ID
+from hub.models import NodeKey, SecurityEvent, SeenNonce
+from sync import envelope as env
+from sync.errors import AuthError, Code, HallsyncError, ProtocolError
+from sync.signing import PublicKey
+
+
+def check_size(body: bytes, settings: dict) -> None:
+    if len(body) > settings["max_body_bytes"]:
+        raise ProtocolError(f"body of {len(body)} bytes exceeds {settings['max_body_bytes']}",
+                            code=Code.BODY_TOO_LARGE, status=413)
+
+
+def authenticate(headers, body: bytes, *, method: str, path: str, settings: dict,
+                 now_ms: int | None = None) -> env.Envelope:
+    """Verify a request's envelope (reads only; the caller consumes the nonce when it writes).
+
+    :raises AuthError: KEY_UNKNOWN, KEY_REVOKED, DIGEST_MISMATCH, SIGNATURE_INVALID,
+        CLOCK_SKEW or WRONG_RECIPIENT; ``ProtocolError`` for a malformed one.
+    """
+    envelope = env.read_headers(headers, method=method, path=path)
+    check_size(body, settings)
+    key = NodeKey.get_or_none(NodeKey.key_id == envelope.key_id)
+    if key is None or key.center != envelope.sender:
+        raise AuthError(f"key {envelope.key_id} is not enrolled for {envelope.sender}",
+                        code=Code.KEY_UNKNOWN)
+    if key.revoked_ms is not None or key.retired_ms is not None:
+        raise AuthError(f"key {envelope.key_id} was revoked; re-enroll the center",
+                        code=Code.KEY_REVOKED)
+    env.verify(envelope, body, PublicKey.from_b64(key.public_key),
+               skew_s=settings["clock_skew_s"], now=now_ms)
+    if envelope.recipient != HUB_ID:
+        raise AuthError(f"envelope is addressed to {envelope.recipient!r}, not the hub",
+                        code=Code.WRONG_RECIPIENT)
+    return envelope
+
+
+def consume_nonce(key_id: str, nonce: str, at_ms: int) -> None:
+    """Remember a nonce; a second use within the skew window is refused."""
+    try:
+        with SeenNonce._meta.database.atomic():  # a savepoint inside the request's transaction
+            SeenNonce.insert(key_id=key_id, nonce=nonce, seen_ms=at_ms).execute()
+    except IntegrityError:
+        raise AuthError("nonce was already used", code=Code.NONCE_REUSED) from None
+
+
+def forget_old_nonces(settings: dict, now_ms: int) -> int:
+    """Drop nonces older than twice the skew: their messages are refused by time anyway."""
+    horizon = now_ms - 2 * settings["clock_skew_s"] * 1000
+    return SeenNonce.delete().where(SeenNonce.seen_ms < horizon).execute()
+
+
+def log_refusal(error: HallsyncError, *, center: str = "", key_id: str = "", path: str = "",
+                remote: str = "", now_ms: int | None = None) -> None:
+    """Write one security-log row for a refused message."""
+    SecurityEvent.create(at_ms=now_ms or env.now_ms(), center=center[:64], key_id=key_id[:64],
+                         code=error.code.value, detail=error.detail[:2000], path=path[:64],
+                         remote=remote[:64])

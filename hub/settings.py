@@ -1,0 +1,19 @@
+"""The hub's settings (shared ones are in ``sync.settings``)."""
+from sync.settings import SHARED, Setting, non_negative, positive
+
+HUB = SHARED + [
+    Setting("data_dir", "", "The hub's data directory: its key, and its SQLite file by default."),
+    Setting("database_url", "", "sqlite:///… (default: hub.db in data_dir) or postgresql://…"),
+    Setting("host", "127.0.0.1", "Address the hub listens on."),
+    Setting("port", 8700, "Port the hub listens on.", non_negative),
+    Setting("threads", 8, "Worker threads of the hub's HTTP server.", positive),
+    Setting("enroll_token_ttl_s", 24 * 3600, "How long an enrollment token stays usable.",
+            positive),
+    Setting("max_concurrent_syncs", 32,
+            "Sync requests handled at once; beyond it the hub answers 503 + Retry-After.",
+            positive),
+    Setting("busy_retry_after_s", 30, "Base of the Retry-After the hub sends when busy.",
+            positive),
+    Setting("pull_batch", 500, "Most messages one pull returns.", positive),
+    Setting("max_events_per_push", 20000, "Most events one push may carry.", positive),
+]

@@ -1,0 +1,38 @@
+"""The node's Flask app factory."""
+from __future__ import annotations
+
+from flask import Flask
+
+from node import status, store
+from node.models import database
+from node.settings import NODE
+from sync.errors import ConfigError, HallsyncError
+from sync.settings import resolve
+
+
+def load_settings(config: dict | None = None) -> dict:
+    settings = resolve(NODE, config)
+    if not settings["data_dir"]:
+        raise ConfigError("data_dir", "", "is required (--data-dir or HALLSYNC_DATA_DIR)")
+    return settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    settings = load_settings(config)
+    app.config.update(TESTING=bool((config or {}).get("TESTING")), HALLSYNC=settings)
+    store.bind(settings["data_dir"])
+
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(_exc):
+        if not database.is_closed():
+            database.close()
+
+    from hub.errors import problem_response  # one problem shape for both apps
+    app.register_error_handler(HallsyncError, problem_response)
+    app.register_blueprint(status.bp)
+    return app

@@ -1,0 +1,114 @@
+"""Apply the hub's messages, in order, exactly once.
+
+Each message is applied in one transaction together with the cursor and a
+``message.applied`` event, so a node killed at any point either has all
+three or none. A message this node cannot verify or does not understand
+stops the stream (the cursor stays) instead of being skipped: skipping a
+catalog version or a handoff would be worse than waiting for an upgrade.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import orjson
+
+from node import outbox
+from node.models import HubSetting, InboxMessage, KnownKey, NodeState, Notice, database
+from node.settings import NODE, REMOTE
+from sync import codec
+from sync.errors import AuthError, Code, ConfigError, ProtocolError
+from sync.signing import KeyPair, PublicKey, unb64
+
+Applier = Callable[[dict], str]
+APPLIERS: dict[str, Applier] = {}
+
+
+def applies(message_type: str) -> Callable[[Applier], Applier]:
+    """Register how this node applies one type of hub message (returns an outcome text)."""
+    def register(fn: Applier) -> Applier:
+        APPLIERS[message_type] = fn
+        return fn
+    return register
+
+
+def message_signing_bytes(message: dict) -> bytes:
+    head = (f"hallsync-message-v1\n{message['id']}\n{message['recipient']}\n"
+            f"{message['type']}\n{message['created_at']}\n")
+    return head.encode("utf-8") + codec.canonical(message["payload"])
+
+
+def verify_message(message: dict, hub_key: PublicKey) -> None:
+    try:
+        ok = hub_key.verify(unb64(message["sig"]), message_signing_bytes(message))
+    except (KeyError, ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise AuthError(f"message {message.get('id')} is not signed by the hub",
+                        code=Code.SIGNATURE_INVALID)
+
+
+def apply_message(message: dict, *, keys: KeyPair, center: str, hub_key: PublicKey,
+                  now_ms: int) -> str:
+    """Verify and apply one message with its cursor and its ``message.applied`` event."""
+    verify_message(message, hub_key)
+    applier = APPLIERS.get(message["type"])
+    if applier is None:
+        raise ProtocolError(f"message {message['id']} has type {message['type']!r}, which this "
+                            "node does not know: upgrade hallsync", code=Code.EVENT_TYPE_UNKNOWN)
+    with database.atomic():
+        if InboxMessage.get_or_none(InboxMessage.id == message["id"]) is not None:
+            outcome = "already applied"
+        else:
+            outcome = applier(message)
+            InboxMessage.create(id=message["id"], type=message["type"],
+                                created_at=message["created_at"], applied_ms=now_ms,
+                                outcome=outcome)
+            outbox.emit(keys, center, "message.applied", "",
+                        {"message_id": message["id"], "type": message["type"],
+                         "outcome": outcome})
+        NodeState.update(pull_cursor=message["id"]).execute()
+    return outcome
+
+
+@applies("notice")
+def _notice(message: dict) -> str:
+    payload = message["payload"]
+    Notice.create(message_id=message["id"], title=str(payload.get("title", ""))[:200],
+                  body=str(payload.get("body", "")), created_at=message["created_at"])
+    return "shown"
+
+
+@applies("settings")
+def _settings(message: dict) -> str:
+    """Settings the hub may change remotely; anything else is refused by name."""
+    by_name = {s.name: s for s in NODE}
+    applied, refused = [], []
+    for name, raw in sorted(message["payload"].get("settings", {}).items()):
+        setting = by_name.get(name)
+        try:
+            if name not in REMOTE or setting is None:
+                raise ConfigError(name, raw, "cannot be set by the hub")
+            value = setting.parse(raw)
+            reason = setting.check(value) if setting.check else None
+            if reason:
+                raise ConfigError(name, raw, reason)
+        except ConfigError as exc:
+            refused.append(str(exc))
+            continue
+        (HubSetting.insert(name=name, value=orjson.dumps(value).decode(), message_id=message["id"])
+         .on_conflict_replace().execute())
+        applied.append(name)
+    return "; ".join(filter(None, [f"applied {', '.join(applied)}" if applied else "",
+                                   f"refused {'; '.join(refused)}" if refused else ""]))
+
+
+@applies("key.revoked")
+def _key_revoked(message: dict) -> str:
+    key_ids = message["payload"].get("key_ids", [])
+    KnownKey.update(revoked=True).where(KnownKey.key_id.in_(key_ids)).execute()
+    return f"revoked {', '.join(key_ids)} of {message['payload'].get('center', '')}"
+
+
+def hub_settings() -> dict:
+    """Settings the hub set for this node (name → value)."""
+    return {row.name: orjson.loads(row.value) for row in HubSetting.select()}

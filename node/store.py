@@ -1,0 +1,41 @@
+"""The node's data directory: ``node.db`` (SQLite, WAL) and ``node.key``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from node.models import MODELS, NodeState, database
+from sync.database import open_database
+from sync.errors import Code, HallsyncError
+from sync.signing import KeyPair
+
+
+def db_path(data_dir) -> Path:
+    return Path(data_dir) / "node.db"
+
+
+def key_path(data_dir) -> Path:
+    return Path(data_dir) / "node.key"
+
+
+def bind(data_dir) -> None:
+    """Point the node's models at ``DIR/node.db`` and make sure its tables exist."""
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    db = open_database(f"sqlite:///{db_path(data_dir)}")
+    if database.obj is not None and not database.is_closed():
+        database.close()
+    database.initialize(db)
+    with db.connection_context():
+        db.create_tables(MODELS, safe=True)
+
+
+def state() -> NodeState:
+    """The node's sync state; raises NOT_ENROLLED before ``hallsync node enroll``."""
+    row = NodeState.get_or_none(NodeState.id == 1)
+    if row is None:
+        raise HallsyncError("this node is not enrolled: run `hallsync node enroll`",
+                            code=Code.NOT_ENROLLED, status=409)
+    return row
+
+
+def load_keys(data_dir) -> KeyPair:
+    return KeyPair.load(key_path(data_dir))

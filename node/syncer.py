@@ -1,0 +1,195 @@
+"""One node's conversation with the hub: push, pull, heartbeat, recover.
+
+Each step returns what moved and raises hallsync errors; the scheduler and
+``hallsync node sync`` decide what to do with them. The ack is recorded only
+after the hub's signed reply verified, and compared with our own chain: an
+ack that names a hash we do not have means one side was restored from an
+older backup, and that is handled here, explicitly, never by skipping.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from node import inbox, outbox, store
+from node.models import KnownKey, NodeState, OutboxEvent, database
+from node.records import LOCAL_EFFECTS
+from sync import envelope as env
+from sync import events
+from sync.client import HubClient
+from sync.errors import Code, HallsyncError, SequenceError, TransportError
+from sync.faults import crash_point
+from sync.signing import KeyPair, PublicKey
+
+APP_VERSION = "0.1.0"
+
+
+@dataclass
+class Moved:
+    """What one sync cycle moved, for people and for scripts."""
+
+    pushed: int = 0
+    acked_seq: int = 0
+    pulled: int = 0
+    problems: list = field(default_factory=list)
+    heartbeat: bool = False
+    errors: list = field(default_factory=list)
+
+
+class Node:
+    """A center's node: its data directory, its key, and its client for the hub."""
+
+    def __init__(self, data_dir, settings: dict):
+        self.data_dir, self.settings = data_dir, settings
+        store.bind(data_dir)
+        self.keys: KeyPair = store.load_keys(data_dir)
+        state = store.state()
+        self.center = state.center
+        self.client = HubClient(state.hub_url, center=state.center, keys=self.keys,
+                                hub_key=PublicKey.from_b64(state.hub_key),
+                                timeout_s=settings["http_timeout_s"],
+                                skew_s=settings["clock_skew_s"],
+                                max_inflated=settings["max_inflated_bytes"])
+
+    def close(self) -> None:
+        self.client.close()
+
+    # push ---------------------------------------------------------------------------------
+    def push(self, moved: Moved | None = None) -> Moved:
+        """Send every unacknowledged event, in seq order, in batches."""
+        moved = moved or Moved()
+        for _ in range(100000):  # bounded: each round either advances or raises
+            state = store.state()
+            batch = outbox.pending(state.acked_seq, self.settings["push_batch"], self.center)
+            if not batch:
+                break
+            try:
+                reply = self.client.call("push", {"events": batch})
+            except SequenceError as exc:
+                self._resync_ack(exc)
+                continue
+            crash_point("node.after_push_reply")
+            self._record_ack(reply["acked_seq"], reply["acked_hash"])
+            moved.pushed += max(0, reply["acked_seq"] - state.acked_seq)
+            moved.problems.extend(reply.get("problems", []))
+        moved.acked_seq = store.state().acked_seq
+        return moved
+
+    def _record_ack(self, acked_seq: int, acked_hash: str) -> None:
+        last_seq, _ = outbox.last()
+        ours = outbox.hash_at(acked_seq) if acked_seq else events.GENESIS
+        if acked_seq > last_seq or ours != acked_hash:
+            NodeState.update(needs_recovery=True).execute()
+            raise SequenceError(f"the hub holds event {acked_seq} with hash {acked_hash[:12]}…, "
+                                f"which this node does not have (last seq {last_seq}): this "
+                                "node was restored from an older backup; run "
+                                "`hallsync node recover`", code=Code.NODE_DIVERGED)
+        NodeState.update(acked_seq=acked_seq, acked_hash=acked_hash,
+                         last_sync_ok_ms=env.now_ms(), last_error="").execute()
+
+    def _resync_ack(self, exc: SequenceError) -> None:
+        """The hub expects another seq than we would send: move our ack to its head."""
+        if exc.code != Code.SEQUENCE_GAP or "head_seq" not in exc.extra:
+            if exc.code == Code.NODE_DIVERGED:
+                NodeState.update(needs_recovery=True).execute()
+            raise exc
+        # A hub restored from an older backup has fewer events than it once acknowledged:
+        # after checking its head is on our chain, we send it the rest again.
+        self._record_ack(exc.extra["head_seq"], exc.extra["head_hash"])
+
+    # pull ---------------------------------------------------------------------------------
+    def pull(self, moved: Moved | None = None) -> Moved:
+        """Apply the hub's messages after our cursor, in order."""
+        moved = moved or Moved()
+        while True:
+            state = store.state()
+            reply = self.client.call("pull", {"since": state.pull_cursor})
+            for message in reply["messages"]:
+                inbox.apply_message(message, keys=self.keys, center=self.center,
+                                    hub_key=self.client.hub_key, now_ms=env.now_ms())
+                moved.pulled += 1
+            if not reply.get("more"):
+                return moved
+
+    # heartbeat ----------------------------------------------------------------------------
+    def heartbeat(self, moved: Moved | None = None, catalog_version: int = 0) -> Moved:
+        moved = moved or Moved()
+        state = store.state()
+        last_seq, _ = outbox.last()
+        reply = self.client.call("heartbeat", {
+            "app_version": APP_VERSION, "catalog_version": catalog_version,
+            "backlog": outbox.backlog(), "last_seq": last_seq, "acked_seq": state.acked_seq,
+            "clock_ms": env.now_ms(), "last_error": state.last_error})
+        if reply.get("recover"):
+            NodeState.update(needs_recovery=True).execute()
+        elif reply["head_seq"] < state.acked_seq:
+            # The hub lost events it had acknowledged: resend from its head.
+            self._record_ack(reply["head_seq"], reply["head_hash"])
+        moved.heartbeat = True
+        return moved
+
+    def cycle(self) -> Moved:
+        """Push, pull (and push what applying it wrote), heartbeat; errors are collected."""
+        moved = Moved()
+        for step in (self.push, self.pull, self.push, self.heartbeat):
+            try:
+                step(moved)
+            except HallsyncError as exc:
+                moved.errors.append(f"{step.__name__}: {exc.code.value}: {exc.detail}")
+                if isinstance(exc, TransportError):
+                    break  # the hub is unreachable: the other steps would fail the same way
+        NodeState.update(last_error="; ".join(moved.errors)[:1000]).execute()
+        if not moved.errors:
+            NodeState.update(last_sync_ok_ms=env.now_ms()).execute()
+        return moved
+
+    # recovery -----------------------------------------------------------------------------
+    def recover(self) -> dict:
+        """Take back from the hub the events this node lost, then rebase unacked local ones.
+
+        After a restore from an older backup, or a re-enrollment with an empty data
+        directory, the hub holds events this node does not. They are fetched, checked
+        (chain and signatures), and put back; local events the hub never acknowledged
+        are renumbered after them, so no sequence number is ever used twice.
+        """
+        state = store.state()
+        fork, fetched = self._fetch_after_common_prefix(state.acked_seq)
+        own_keys = {k.key_id: PublicKey.from_b64(k.public_key)
+                    for k in KnownKey.select().where(KnownKey.center == self.center)}
+        prev_hash = outbox.hash_at(fork - 1) if fork > 1 else events.GENESIS
+        fault = events.check_chain(fetched, prev_hash=prev_hash, first_seq=fork, keys=own_keys)
+        if fault is not None:
+            raise SequenceError(f"the hub's copy of event {fault.seq} is not valid: "
+                                f"{fault.reason}", code=Code.CHAIN_BROKEN, seq=fault.seq)
+        with database.atomic():
+            local = outbox.pending(fork - 1, 10 ** 9, self.center)
+            OutboxEvent.delete().where(OutboxEvent.seq >= fork).execute()
+            outbox.insert_events(fetched)
+            for event in fetched:
+                effect = LOCAL_EFFECTS.get(event["type"])
+                if effect:
+                    effect(event)
+            head_seq, head_hash = (fetched[-1]["seq"], fetched[-1]["hash"]) if fetched \
+                else outbox.last()
+            NodeState.update(acked_seq=head_seq, acked_hash=head_hash,
+                             needs_recovery=False).execute()
+            rebased = outbox.emit_many(self.keys, self.center,
+                                       [(e["type"], e["record"], e["payload"], e["created_at"])
+                                        for e in local])
+        return {"restored": len(fetched), "rebased": len(rebased), "head_seq": head_seq}
+
+    def _fetch_after_common_prefix(self, acked_seq: int) -> tuple[int, list[dict]]:
+        """(first seq where we differ from the hub, the hub's events from there on)."""
+        fetched: list[dict] = []
+        from_seq = acked_seq + 1
+        while True:
+            reply = self.client.call("events", {"from_seq": from_seq})
+            fetched.extend(reply["events"])
+            if not reply["events"] or fetched[-1]["seq"] >= reply["head_seq"]:
+                break
+            from_seq = fetched[-1]["seq"] + 1
+        fork = acked_seq + 1
+        for event in fetched:
+            if outbox.hash_at(event["seq"]) != event["hash"]:
+                break
+            fork += 1
+        return fork, [e for e in fetched if e["seq"] >= fork]

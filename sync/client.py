@@ -1,0 +1,107 @@
+"""The node's HTTP client for the hub: seals each request, verifies each reply.
+
+``requests`` exceptions are translated at this boundary into our
+``TransportError`` family (kept on ``.original``); callers above it catch
+only hallsync errors. A reply that is not signed by the pinned hub key, or
+that answers another request, is refused (REPLY_INVALID).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import requests
+
+from sync import envelope as env
+from sync.errors import (Code, HubBusy, HubUnavailable, ProtocolError, TransportError,
+                         error_from_problem)
+from sync.signing import KeyPair, PublicKey
+
+HUB_ID = "hub"
+PREFIX = "/sync/v1/"
+
+
+@contextmanager
+def transport_errors():
+    """Map ``requests`` failures to ``TransportError`` subclasses."""
+    try:
+        yield
+    except requests.Timeout as exc:
+        raise HubUnavailable(f"hub timed out: {exc}", original=exc) from exc
+    except requests.ConnectionError as exc:
+        raise HubUnavailable(f"hub unreachable: {exc}", original=exc) from exc
+    except requests.RequestException as exc:
+        raise TransportError(f"request failed: {exc}", original=exc) from exc
+
+
+class HubClient:
+    """Talks to one hub as one center, with that center's key."""
+
+    def __init__(self, hub_url: str, *, center: str, keys: KeyPair, hub_key: PublicKey | None,
+                 timeout_s: float = 30.0, skew_s: float = 300, max_inflated: int = 64 << 20):
+        self.hub_url = hub_url.rstrip("/")
+        self.center, self.keys, self.hub_key = center, keys, hub_key
+        self.timeout_s, self.skew_s, self.max_inflated = timeout_s, skew_s, max_inflated
+        self.session = requests.Session()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def call(self, endpoint: str, body: dict, *, pin: str = "") -> dict:
+        """POST a sealed ``body`` to ``/sync/v1/<endpoint>``; return the verified reply body.
+
+        :raises TransportError: network failure, 5xx without a signed problem, or HubBusy.
+        :raises ProtocolError: the hub refused (its problem code) or the reply is not authentic.
+        """
+        path = PREFIX + endpoint
+        envelope, data = env.seal(body, keys=self.keys, sender=self.center, recipient=HUB_ID,
+                                  method="POST", path=path)
+        with transport_errors():
+            response = self.session.post(self.hub_url + path, data=data,
+                                         headers=envelope.headers(), timeout=self.timeout_s)
+        return self._open_reply(response, envelope, path, pin)
+
+    def _open_reply(self, response: requests.Response, request: env.Envelope, path: str,
+                    pin: str):
+        try:
+            reply = env.read_headers(response.headers, method="POST", path=path)
+        except ProtocolError:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise HubUnavailable(f"hub answered {response.status_code} without a signature")
+            raise ProtocolError(f"unsigned reply with status {response.status_code}",
+                                code=Code.REPLY_INVALID) from None
+        if self.hub_key is None and pin:
+            self.hub_key = self._key_to_pin(response, reply, pin)
+        if self.hub_key is None:
+            raise ProtocolError("no pinned hub key", code=Code.REPLY_INVALID)
+        if reply.key_id != self.hub_key.key_id:
+            raise ProtocolError(f"reply signed by {reply.key_id}, not the pinned hub key",
+                                code=Code.REPLY_INVALID)
+        env.verify(reply, response.content, self.hub_key, skew_s=self.skew_s)
+        if reply.sender != HUB_ID or reply.reply_to != request.nonce \
+                or reply.recipient not in (self.center, ""):
+            raise ProtocolError("reply does not answer this request", code=Code.REPLY_INVALID)
+        body = env.unpack(response.content, self.max_inflated)
+        if response.status_code >= 400:
+            raise_problem(body, response)
+        return body
+
+    def _key_to_pin(self, response, reply: env.Envelope, pin: str) -> PublicKey | None:
+        """At enrollment: the hub's key from its reply, if it is the key the token names."""
+        body = env.unpack(response.content, self.max_inflated)
+        if response.status_code >= 400:
+            raise_problem(body, response)  # nothing to pin; the refusal is the answer
+        key = PublicKey.from_b64(body.get("hub_key", ""))
+        if key.key_id != pin or reply.key_id != pin:
+            raise ProtocolError(f"the hub's key {key.key_id} is not the one the token names "
+                                f"({pin})", code=Code.REPLY_INVALID)
+        return key
+
+
+def raise_problem(body: dict, response: requests.Response):
+    """Raise the hallsync error a problem reply describes."""
+    body = body if isinstance(body, dict) else {}
+    error = error_from_problem(body, response.status_code)
+    if isinstance(error, HubBusy):
+        error.retry_after = float(response.headers.get("Retry-After",
+                                                       body.get("retry_after", 30)))
+    raise error

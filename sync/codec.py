@@ -1,0 +1,50 @@
+"""Canonical JSON: the exact bytes that are hashed and signed.
+
+UTF-8, no insignificant whitespace, object keys sorted by code point, strings
+escaped minimally (RFC 8259), integers only (signed 64-bit). Floats are refused because two
+languages do not print them the same way; money is an integer of fen.
+``docs/protocol.md`` specifies the same rules for other implementations.
+"""
+from __future__ import annotations
+
+import orjson
+
+from sync.errors import Code, ProtocolError
+
+_SORTED = orjson.OPT_SORT_KEYS
+
+
+def canonical(value) -> bytes:
+    """The canonical JSON bytes of ``value`` (a dict, list, str, int, bool or None)."""
+    _refuse_floats(value)
+    try:
+        return orjson.dumps(value, option=_SORTED)
+    except TypeError as exc:  # integers past 64 bits, lone surrogates, non-JSON types
+        raise ProtocolError(f"not canonical JSON: {exc}", code=Code.EVENT_MALFORMED) from None
+
+
+def dumps(value) -> bytes:
+    """Compact JSON bytes for transport (not hashed, so key order does not matter)."""
+    return orjson.dumps(value)
+
+
+def loads(data: bytes | str):
+    """Parse JSON; malformed input becomes ``ProtocolError(BODY_MALFORMED)``."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"malformed JSON: {exc}", code=Code.BODY_MALFORMED) from None
+
+
+def _refuse_floats(value) -> None:
+    # Iterative walk: payloads can nest, and recursion would be slower.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            raise ProtocolError("floats are not allowed in signed data; use integers",
+                                code=Code.EVENT_MALFORMED)
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)

@@ -1,0 +1,134 @@
+"""Real processes on loopback ports for the tests: a hub, nodes, CLI runs.
+
+Ports come from the OS; servers are polled until they answer (never slept
+for); stopping is terminate → wait → kill.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def child_env(extra: dict | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HALLSYNC_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra or {})
+    return env
+
+
+def hallsync(*args, env: dict | None = None, check: bool = True,
+             timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``hallsync ARGS`` in a fresh interpreter and capture its output."""
+    result = subprocess.run([sys.executable, "-m", "hallsync", *map(str, args)],
+                            capture_output=True, text=True, env=child_env(env), timeout=timeout,
+                            cwd=ROOT)
+    if check and result.returncode != 0:
+        raise AssertionError(f"hallsync {' '.join(map(str, args))} exited {result.returncode}:\n"
+                             f"{result.stdout}\n{result.stderr}")
+    return result
+
+
+def last_json(result: subprocess.CompletedProcess) -> dict:
+    """The JSON object a ``--json`` command prints as its last line."""
+    return orjson.loads(result.stdout.strip().splitlines()[-1])
+
+
+def wait_until_responds(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{proc.args} exited with {proc.returncode} before answering")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass
+class HubServer:
+    """A ``hallsync hub run`` process on a free port."""
+
+    data_dir: Path
+    db_url: str
+    port: int = field(default_factory=free_port)
+    env: dict = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, **env) -> "HubServer":
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hallsync", "hub", "run", "--data-dir", str(self.data_dir),
+             "--db", self.db_url, "--port", str(self.port)],
+            env=child_env({**self.env, **env}), cwd=ROOT, stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL)
+        wait_until_responds(self.url + "/__heartbeat__", self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            if self.proc.stderr:
+                self.proc.stderr.close()
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def cli(self, *args, **kw) -> subprocess.CompletedProcess:
+        """``hallsync hub ARGS --data-dir … --db …``"""
+        return hallsync("hub", *args, "--data-dir", self.data_dir, "--db", self.db_url, **kw)
+
+    def token(self, center: str) -> str:
+        return self.cli("enroll-token", center).stdout.strip().splitlines()[-1]
+
+
+@dataclass
+class NodeDir:
+    """A node's data directory, driven through the CLI like an operator would."""
+
+    data_dir: Path
+    center: str
+
+    def enroll(self, hub: HubServer) -> dict:
+        return last_json(hallsync("node", "enroll", "--hub", hub.url, "--token",
+                                  hub.token(self.center), "--data-dir", self.data_dir, "--json"))
+
+    def sync(self, check: bool = True, **env) -> dict | subprocess.CompletedProcess:
+        result = hallsync("node", "sync", "--data-dir", self.data_dir, "--json", env=env,
+                          check=check)
+        return last_json(result) if check else result
+
+    def status(self) -> dict:
+        return last_json(hallsync("node", "status", "--data-dir", self.data_dir, "--json"))
