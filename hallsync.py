@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from hub.bench import bench
 from hub.cli import hub
 from node.cli import node
 from sync.cli_output import emit, json_option
@@ -73,6 +74,7 @@ def verify(data_dir, db_url, center, as_json):
         raise SystemExit(1)
 
 
+cli.add_command(bench)
 cli.add_command(hub)
 cli.add_command(node)
 

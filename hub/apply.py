@@ -62,12 +62,20 @@ def blocked_records(origin: str) -> set[str]:
 
 
 def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
-    """Apply a batch of one origin's new events in seq order; sets each event's state."""
+    """Apply a batch of one origin's new events in seq order; sets each event's state.
+
+    One pass in order: consecutive events of one type form a run that its handler
+    writes together; a run is applied before any later event is judged, so a
+    failure in it holds the later events of the same record.
+    """
     blocked = blocked_records(origin)
     owners = owners_of({e["record"] for e in events if e["record"]})
     claims = []
-    runnable = []
+    run: list[dict] = []
     for event in events:
+        if run and event["type"] != run[0]["type"]:
+            _apply_run(run, blocked)
+            run = []
         record = event["record"]
         owner = owners.get(record) if record else None
         if record and record in blocked:
@@ -83,22 +91,10 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
             if record and owner is None:
                 owners[record] = origin
                 claims.append((record, origin, now_ms))
-            runnable.append(event)
-    insert_rows(database.obj, "ownership", ("record", "owner", "since_ms"), claims)
-    for run in _runs(runnable):
-        _apply_run(run, blocked)
-
-
-def _runs(events: list[dict]):
-    """Consecutive events of one type: a handler writes them together, in order."""
-    run: list[dict] = []
-    for event in events:
-        if run and event["type"] != run[0]["type"]:
-            yield run
-            run = []
-        run.append(event)
+            run.append(event)
     if run:
-        yield run
+        _apply_run(run, blocked)
+    insert_rows(database.obj, "ownership", ("record", "owner", "since_ms"), claims)
 
 
 def _apply_run(run: list[dict], blocked: set[str]) -> None:
@@ -138,7 +134,8 @@ def _apply_run(run: list[dict], blocked: set[str]) -> None:
 
 def replay(origin: str | None = None, now_ms: int = 0) -> dict[str, int]:
     """Retry quarantined and held events in (origin, seq) order; returns counts by new state."""
-    from hub.ingest import stored_event  # local: ingest imports this module
+    from hub import handlers  # noqa: F401 — local: the handler modules import this one
+    from hub.ingest import stored_event
     query = Event.select().where((Event.state == QUARANTINED) | (Event.state == HELD))
     if origin:
         query = query.where(Event.origin == origin)

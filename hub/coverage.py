@@ -29,3 +29,8 @@ def record_heartbeat(center: str, body: dict, *, now_ms: int) -> dict:
 def touch(center: str, now_ms: int) -> None:
     """Any authenticated request counts as contact."""
     CenterState.update(last_contact_ms=now_ms).where(CenterState.code == center).execute()
+
+
+def mark_needs_recovery(center: str) -> None:
+    """The center pushed events that differ from ours: it was restored from a backup."""
+    CenterState.update(needs_recovery=True).where(CenterState.code == center).execute()

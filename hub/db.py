@@ -5,8 +5,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from hub.models import MODELS, database
-from sync.database import open_database
+from hub.models import MODELS, Event, database
+from sync.database import is_sqlite, open_database
 
 
 def database_url(settings: dict) -> str:
@@ -17,6 +17,8 @@ def database_url(settings: dict) -> str:
 def bind(url: str):
     """Point the models at ``url`` and make sure the tables exist."""
     db = open_database(url)
+    # WITHOUT ROWID halves the event table's write cost on SQLite; PostgreSQL has no such thing.
+    Event._meta.without_rowid = is_sqlite(db)
     database.initialize(db)
     with db.connection_context():
         db.create_tables(MODELS, safe=True)

@@ -12,7 +12,7 @@ import hashlib
 import orjson
 
 from hub import apply
-from hub.models import CenterState, Event, OriginHead, database
+from hub.models import Event, OriginHead, database
 from sync.database import insert_rows, is_postgresql
 from sync.errors import Code, ProtocolError, SequenceError
 from sync.events import GENESIS, hash_input
@@ -57,8 +57,7 @@ def _check_shape(sender: str, events) -> None:
                                 code=Code.ORIGIN_MISMATCH, status=403, seq=event["seq"])
 
 
-def _diverged(origin: str, detail: str, head_seq: int) -> SequenceError:
-    CenterState.update(needs_recovery=True).where(CenterState.code == origin).execute()
+def _diverged(detail: str, head_seq: int) -> SequenceError:
     return SequenceError(detail + "; the node was restored from an older backup: run "
                          "`hallsync node recover` (or re-enroll)", code=Code.NODE_DIVERGED,
                          expected_seq=head_seq + 1, head_seq=head_seq)
@@ -72,7 +71,7 @@ def _check_duplicates(origin: str, dups: list[dict], head_seq: int) -> None:
         (Event.origin == origin) & (Event.seq.between(dups[0]["seq"], dups[-1]["seq"]))).tuples())
     for event in dups:
         if stored.get(event["seq"]) != event["hash"]:
-            raise _diverged(origin, f"event {event['seq']} differs from the one the hub holds",
+            raise _diverged(f"event {event['seq']} differs from the one the hub holds",
                             head_seq)
 
 
@@ -100,6 +99,14 @@ def _chain(events: list[dict], prev_hash: str, first_seq: int, now_ms: int) -> l
         prev_hash = digest
         seq += 1
     return rows
+
+
+def _log_refused(origin: str, problems: list[dict], now_ms: int) -> None:
+    """Writes refused by the ownership rule go to the security log, like refused messages."""
+    rows = [(now_ms, origin, "", p["code"], f"event {p['seq']}: {p['detail']}", "/sync/v1/push",
+             "") for p in problems if p["state"] == apply.REFUSED]
+    insert_rows(database.obj, "security_event",
+                ("at_ms", "center", "key_id", "code", "detail", "path", "remote"), rows)
 
 
 def receive_push(sender: str, body: dict, *, settings: dict, now_ms: int) -> dict:
@@ -133,6 +140,7 @@ def receive_push(sender: str, body: dict, *, settings: dict, now_ms: int) -> dic
                                      "code": event["error_code"],
                                      "detail": event["error_detail"][:500]})
             insert_rows(database.obj, "event", EVENT_COLUMNS, rows)
+            _log_refused(sender, problems, now_ms)
             crash_point("hub.mid_apply")
             head_seq, head_hash = rows[-1][1], rows[-1][7]
             (OriginHead.insert(origin=sender, seq=head_seq, hash=head_hash)

@@ -62,12 +62,20 @@ def _authenticated() -> tuple[env.Envelope, object]:
 
 
 def sealed(body: dict, status: int = 200, headers: dict | None = None) -> Response:
-    """A reply signed by the hub, bound to the request it answers."""
+    """A reply signed by the hub, bound to the request it answers.
+
+    A request refused before its envelope verified is answered to the sender and
+    nonce it claims: the reply is still the hub's, and a node can tell it answers
+    its own request.
+    """
     request_envelope = g.get("envelope")
-    envelope, data = env.seal(body, keys=_state().keys, sender=HUB_ID,
-                              recipient=request_envelope.sender if request_envelope else "",
-                              method=request.method, path=request.path,
-                              reply_to=request_envelope.nonce if request_envelope else "")
+    if request_envelope is not None:
+        recipient, reply_to = request_envelope.sender, request_envelope.nonce
+    else:
+        recipient = request.headers.get("Hallsync-Sender", "")[:64] or "unknown"
+        reply_to = request.headers.get("Hallsync-Nonce", "")[:64]
+    envelope, data = env.seal(body, keys=_state().keys, sender=HUB_ID, recipient=recipient,
+                              method=request.method, path=request.path, reply_to=reply_to)
     response = Response(data, status=status, headers=envelope.headers())
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -153,6 +161,8 @@ def _refused(error: HallsyncError):
                     request.headers.get("Hallsync-Sender", ""),
                     key_id=request.headers.get("Hallsync-Key-Id", ""), path=request.path,
                     remote=request.remote_addr or "")
+        if error.code == Code.NODE_DIVERGED and envelope is not None:
+            coverage.mark_needs_recovery(envelope.sender)
     headers = {"Retry-After": str(int(error.retry_after))} if isinstance(error, HubBusy) else {}
     body = problem_body(error)
     if isinstance(error, HubBusy):

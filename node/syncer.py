@@ -121,10 +121,12 @@ class Node:
             "clock_ms": env.now_ms(), "last_error": state.last_error})
         if reply.get("recover"):
             NodeState.update(needs_recovery=True).execute()
-        elif reply["head_seq"] < state.acked_seq:
-            # The hub lost events it had acknowledged: resend from its head.
-            self._record_ack(reply["head_seq"], reply["head_hash"])
         moved.heartbeat = True
+        if not reply.get("recover") and reply["head_seq"] < state.acked_seq:
+            # The hub was restored from an older backup and lost events it had
+            # acknowledged: move our ack back to its head (on our chain) and resend.
+            self._record_ack(reply["head_seq"], reply["head_hash"])
+            self.push(moved)
         return moved
 
     def cycle(self) -> Moved:

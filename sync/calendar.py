@@ -27,6 +27,7 @@ import bisect
 import datetime
 import functools
 import hashlib
+import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from sync.errors import ConfigError
 
 ONE_DAY = datetime.timedelta(days=1)
 Pause = tuple[datetime.date, datetime.date]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -228,10 +230,9 @@ def _date(field: str, value) -> datetime.date:
     # TOML has a native date type (2026-01-01 unquoted); accept it as well as strings.
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
-            if len(value) == 10:
-                return datetime.date.fromisoformat(value)
+            return datetime.date.fromisoformat(value)
         except ValueError:
             pass
     raise ConfigError(field, value, "must be a date written YYYY-MM-DD")

@@ -78,7 +78,7 @@ class HubClient:
                                 code=Code.REPLY_INVALID)
         env.verify(reply, response.content, self.hub_key, skew_s=self.skew_s)
         if reply.sender != HUB_ID or reply.reply_to != request.nonce \
-                or reply.recipient not in (self.center, ""):
+                or reply.recipient != self.center:
             raise ProtocolError("reply does not answer this request", code=Code.REPLY_INVALID)
         body = env.unpack(response.content, self.max_inflated)
         if response.status_code >= 400:

@@ -29,7 +29,7 @@ def open_database(url: str) -> Database:
         return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
                        check_same_thread=False)
     if scheme in ("postgresql", "postgres"):
-        return connect(url, autorollback=True)
+        return connect(url)
     raise ConfigError("database_url", url, "must start with sqlite:/// or postgresql://")
 
 

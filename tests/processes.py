@@ -87,20 +87,26 @@ class HubServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def log(self) -> Path:
+        return self.data_dir.parent / f"hub-{self.port}.log"
+
     def start(self, **env) -> "HubServer":
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hallsync", "hub", "run", "--data-dir", str(self.data_dir),
-             "--db", self.db_url, "--port", str(self.port)],
-            env=child_env({**self.env, **env}), cwd=ROOT, stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL)
-        wait_until_responds(self.url + "/__heartbeat__", self.proc)
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "hallsync", "hub", "run", "--data-dir",
+                 str(self.data_dir), "--db", self.db_url, "--port", str(self.port)],
+                env=child_env({**self.env, **env}), cwd=ROOT, stderr=log,
+                stdout=subprocess.DEVNULL)
+        try:
+            wait_until_responds(self.url + "/__heartbeat__", self.proc)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.log.read_text()[-3000:]}") from None
         return self
 
     def stop(self) -> None:
         if self.proc is not None:
             stop(self.proc)
-            if self.proc.stderr:
-                self.proc.stderr.close()
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
