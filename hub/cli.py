@@ -32,22 +32,21 @@ def hub():
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8700, show_default=True, type=int)
-@click.option("--threads", default=None, type=int, help="HTTP worker threads.")
-def run(data_dir, db_url, host, port, threads):
+@click.option("--workers", default=None, type=int, help="Worker processes (default: cores).")
+def run(data_dir, db_url, host, port, workers):
     """Serve the hub (initialises its data directory on first run)."""
-    from waitress import serve
-
-    from hub.app import create_app
+    from hub.app import create_app, load_settings
+    from sync.serve import serve
     config = {"data_dir": data_dir, "host": host, "port": port}
     if db_url:
         config["database_url"] = db_url
-    if threads:
-        config["threads"] = threads
-    app = create_app(config)
-    settings = app.config["HALLSYNC"]
+    if workers:
+        config["workers"] = workers
+    create_app(config)  # initialise keys and tables once, before the workers start
+    settings = load_settings(config)
     click.echo(f"hub listening on http://{host}:{port}", err=True)
-    serve(app, host=host, port=port, threads=settings["threads"], ident="hallsync-hub",
-          max_request_body_size=settings["max_body_bytes"] + 1024, _quiet=True)
+    serve(lambda: create_app(config), host=host, port=port, workers=settings["workers"],
+          threads=settings["threads"])
 
 
 @hub.command("enroll-token")

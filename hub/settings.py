@@ -1,4 +1,6 @@
 """The hub's settings (shared ones are in ``sync.settings``)."""
+import os
+
 from sync.settings import SHARED, Setting, non_negative, positive
 
 HUB = SHARED + [
@@ -6,7 +8,9 @@ HUB = SHARED + [
     Setting("database_url", "", "sqlite:///… (default: hub.db in data_dir) or postgresql://…"),
     Setting("host", "127.0.0.1", "Address the hub listens on."),
     Setting("port", 8700, "Port the hub listens on.", non_negative),
-    Setting("threads", 8, "Worker threads of the hub's HTTP server.", positive),
+    Setting("workers", os.cpu_count() or 2, "Worker processes of the hub's HTTP server.",
+            positive),
+    Setting("threads", 4, "Threads in each worker process.", positive),
     Setting("enroll_token_ttl_s", 24 * 3600, "How long an enrollment token stays usable.",
             positive),
     Setting("max_concurrent_syncs", 32,

@@ -95,10 +95,11 @@ def enroll_node():
 @bp.post("/push")
 def push():
     envelope, body = _authenticated()
+    prepared = ingest.prepare(envelope.sender, body, settings=_state().settings,
+                              now_ms=env.now_ms())
     with database.atomic():
         consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
-        reply = ingest.receive_push(envelope.sender, body, settings=_state().settings,
-                                    now_ms=env.now_ms())
+        reply = ingest.commit(prepared, now_ms=env.now_ms())
         coverage.touch(envelope.sender, env.now_ms())
     return sealed(reply)
 

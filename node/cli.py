@@ -41,18 +41,18 @@ def enroll(hub_url, token, data_dir, as_json):
 @click.option("--port", default=8800, show_default=True, type=int)
 def run(data_dir, host, port):
     """Serve the node's pages and run the scheduled push, pull and heartbeat."""
-    from waitress import serve
-
+    from sync.serve import serve
     from node.app import create_app
     from node.scheduler import SyncJobs
-    app = create_app({"data_dir": data_dir, "host": host, "port": port})
-    jobs = SyncJobs(_node(data_dir), app.config["HALLSYNC"])
-    jobs.start()
+    config = {"data_dir": data_dir, "host": host, "port": port}
+
+    def start_jobs(app):
+        # In the one worker, after the fork: APScheduler's thread must live where it runs.
+        SyncJobs(_node(data_dir), app.config["HALLSYNC"]).start()
     click.echo(f"node listening on http://{host}:{port}", err=True)
-    try:
-        serve(app, host=host, port=port, threads=4, ident="hallsync-node", _quiet=True)
-    finally:
-        jobs.shutdown()
+    # One worker: a node is one writer on one SQLite file, on a small PC.
+    serve(lambda: create_app(config), host=host, port=port, workers=1, threads=4,
+          post_worker_init=start_jobs)
 
 
 @node.command()

@@ -2,6 +2,8 @@
 change, as the next event of this center's hash chain."""
 from __future__ import annotations
 
+import orjson
+
 from node.models import NodeState, OutboxEvent, database
 from sync import codec, events
 from sync.database import insert_rows
@@ -57,9 +59,25 @@ def as_event(row: tuple, center: str) -> dict:
 
 
 def pending(after_seq: int, limit: int, center: str) -> list[dict]:
-    """Events after ``after_seq`` in seq order, as they travel."""
+    """Events after ``after_seq`` in seq order, ready to send.
+
+    The hot path of a push: plain SQL, and each payload goes out as the stored
+    canonical JSON (an ``orjson.Fragment``) instead of being parsed and printed again.
+    """
+    cursor = database.execute_sql(
+        f"SELECT {', '.join(COLUMNS)} FROM outbox_event WHERE seq > ? ORDER BY seq LIMIT ?",
+        (after_seq, limit))
+    return [{"origin": center, "seq": seq, "type": type_, "record": record,
+             "created_at": created_at, "payload": orjson.Fragment(payload),
+             "prev_hash": prev_hash, "hash": hash_, "key_id": key_id, "sig": sig}
+            for seq, type_, record, created_at, payload, prev_hash, hash_, key_id, sig
+            in cursor.fetchall()]
+
+
+def read(after_seq: int, center: str) -> list[dict]:
+    """Events after ``after_seq`` with their payloads parsed (for recovery and audit)."""
     query = (OutboxEvent.select(*[getattr(OutboxEvent, c) for c in COLUMNS])
-             .where(OutboxEvent.seq > after_seq).order_by(OutboxEvent.seq).limit(limit).tuples())
+             .where(OutboxEvent.seq > after_seq).order_by(OutboxEvent.seq).tuples())
     return [as_event(row, center) for row in query]
 
 

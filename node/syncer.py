@@ -163,7 +163,7 @@ class Node:
             raise SequenceError(f"the hub's copy of event {fault.seq} is not valid: "
                                 f"{fault.reason}", code=Code.CHAIN_BROKEN, seq=fault.seq)
         with database.atomic():
-            local = outbox.pending(fork - 1, 10 ** 9, self.center)
+            local = outbox.read(fork - 1, self.center)
             OutboxEvent.delete().where(OutboxEvent.seq >= fork).execute()
             outbox.insert_events(fetched)
             for event in fetched:

@@ -1,0 +1,122 @@
+"""Nothing lost, nothing doubled: real processes, concurrent pushes, SIGKILL at the
+worst moment on either side, and a hub that is down for a while."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from hub import db as hub_db
+from hub.models import Event, Ownership, RecordData
+from node import outbox, store
+from tests.processes import ROOT, child_env, hallsync, last_json, stop, wait_until_responds
+
+pytestmark = pytest.mark.slow
+A, B = "210102001", "210103001"
+
+
+def write(node_dir, count: int) -> None:
+    """``count`` changes at a node, in batches, each with its event."""
+    store.bind(node_dir.data_dir)
+    keys = store.load_keys(node_dir.data_dir)
+    for start in range(0, count, 1000):
+        outbox.emit_many(keys, node_dir.center, [
+            ("record.put", f"profile:{node_dir.center}:{i}", {"data": {"n": i}})
+            for i in range(start, min(count, start + 1000))])
+
+
+def hub_seqs(hub, origin: str) -> list[int]:
+    database = hub_db.bind(hub.db_url)
+    seqs = [s for (s,) in Event.select(Event.seq).where(Event.origin == origin)
+            .order_by(Event.seq).tuples()]
+    database.close()
+    return seqs
+
+
+def test_two_nodes_push_10000_events_each_at_once(hub, make_node):
+    nodes = [make_node(A), make_node(B)]
+    for node in nodes:
+        node.enroll(hub)
+        write(node, 10_000)
+    procs = [subprocess.Popen([sys.executable, "-m", "hallsync", "node", "sync", "--data-dir",
+                               str(node.data_dir), "--json"], env=child_env(), cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for node in nodes]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out + err
+    for node in nodes:
+        assert hub_seqs(hub, node.center) == list(range(1, 10_001))
+    audit = last_json(hallsync("audit", "verify", "--data-dir", hub.data_dir, "--db",
+                               hub.db_url, "--json"))
+    assert audit["intact"] and audit["events"] == 20_000
+
+
+def test_node_killed_after_the_hub_committed_and_before_the_ack(hub, make_node):
+    node = make_node(A)
+    node.enroll(hub)
+    write(node, 12_000)  # three pushes of 5,000
+    killed = node.sync(check=False, HALLSYNC_CRASH_AT="node.after_push_reply")
+    assert killed.returncode == -9
+    assert len(hub_seqs(hub, A)) == 5_000  # the hub committed the first batch …
+    assert node.status()["acked_seq"] == 0  # … and the node never recorded the ack
+    moved = node.sync()
+    assert moved["errors"] == [] and moved["acked_seq"] == 12_000
+    assert hub_seqs(hub, A) == list(range(1, 12_001))  # nothing lost, nothing doubled
+
+
+def test_hub_killed_in_the_middle_of_an_apply(hub, make_node):
+    node = make_node(A)
+    node.enroll(hub)
+    write(node, 3_000)
+    hub.stop()
+    hub.start(HALLSYNC_CRASH_AT="hub.mid_apply")
+    failed = node.sync(check=False)
+    assert failed.returncode == 1 and "HUB_UNAVAILABLE" in failed.stdout
+    hub.stop()
+    database = hub_db.bind(hub.db_url)
+    assert (Event.select().count(), RecordData.select().count(),
+            Ownership.select().count()) == (0, 0, 0)  # all of the batch or none of it
+    database.close()
+    hub.start()
+    assert node.sync()["acked_seq"] == 3_000
+    assert hub_seqs(hub, A) == list(range(1, 3_001))
+    database = hub_db.bind(hub.db_url)
+    assert RecordData.select().count() == 3_000
+    database.close()
+
+
+def test_hub_down_node_keeps_working_and_its_backlog_drains(hub, make_node, tmp_path):
+    node = make_node(A)
+    node.enroll(hub)
+    hub.stop()
+    write(node, 50)  # the window goes on serving while the network is down
+    failed = node.sync(check=False)
+    assert failed.returncode == 1 and "HUB_UNAVAILABLE" in failed.stdout
+    assert node.status()["backlog"] == 50
+    from tests.processes import free_port
+    port = free_port()
+    log = open(tmp_path / "node.log", "wb")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "hallsync", "node", "run", "--data-dir", str(node.data_dir),
+         "--port", str(port)], cwd=ROOT, stdout=log, stderr=log,
+        env=child_env({"HALLSYNC_PUSH_INTERVAL_S": "0.3", "HALLSYNC_PULL_INTERVAL_S": "0.5",
+                       "HALLSYNC_HEARTBEAT_INTERVAL_S": "0.5", "HALLSYNC_JITTER_S": "0.1",
+                       "HALLSYNC_BACKOFF_BASE_S": "0.2", "HALLSYNC_BACKOFF_CAP_S": "1"}))
+    try:
+        wait_until_responds(f"http://127.0.0.1:{port}/api/status", run)
+        time.sleep(1.5)  # a few failed attempts while the hub is down
+        hub.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = node.status()
+            if status["backlog"] == 0:
+                break
+            time.sleep(0.3)
+        assert status["backlog"] == 0 and status["acked_seq"] == 50, status
+        assert hub_seqs(hub, A) == list(range(1, 51))
+    finally:
+        stop(run)
+        log.close()
