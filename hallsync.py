@@ -7,6 +7,7 @@ import click
 
 from hub.bench import bench
 from hub.cli import hub
+from hub.demo import demo
 from node.cli import node
 from sync.cli_output import emit, json_option
 from sync.errors import HallsyncError
@@ -75,6 +76,7 @@ def verify(data_dir, db_url, center, as_json):
 
 
 cli.add_command(bench)
+cli.add_command(demo)
 cli.add_command(hub)
 cli.add_command(node)
 

@@ -6,7 +6,8 @@ from flask import Flask
 from node import status, store
 from node.models import database
 from node.settings import NODE
-from sync.errors import ConfigError, HallsyncError
+from hub import errors
+from sync.errors import ConfigError
 from sync.settings import resolve
 
 
@@ -32,7 +33,6 @@ def create_app(config: dict | None = None) -> Flask:
         if not database.is_closed():
             database.close()
 
-    from hub.errors import problem_response  # one problem shape for both apps
-    app.register_error_handler(HallsyncError, problem_response)
+    errors.init_app(app)  # the hub's module: one problem shape for both apps
     app.register_blueprint(status.bp)
     return app

@@ -57,6 +57,7 @@ class Node:
     def push(self, moved: Moved | None = None) -> Moved:
         """Send every unacknowledged event, in seq order, in batches."""
         moved = moved or Moved()
+        moved.acked_seq = store.state().acked_seq
         for _ in range(100000):  # bounded: each round either advances or raises
             state = store.state()
             batch = outbox.pending(state.acked_seq, self.settings["push_batch"], self.center)

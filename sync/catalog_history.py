@@ -31,7 +31,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import config
-from sync.catalog_schema import LEVELS, Matter, validate_matter
+from sync.catalog_schema import Matter, validate_matter
 from sync.errors import ConfigError, ValidationError
 
 OPS = {"cancel": "取消", "devolve": "下放", "merge": "合并", "convert": "转换为备案"}
@@ -111,7 +111,7 @@ class Replay:
 
     @property
     def cut_percent(self) -> int:
-        """The change as a whole percentage, e.g. -91 (rounded half away from zero)."""
+        """The change as a whole percentage, rounded in integers: -91 for 1,229 → 106."""
         return -((200 * (self.start - self.end) + self.start) // (2 * self.start))
 
 
@@ -318,11 +318,12 @@ def _operation(raw, field: str, seq: int) -> Operation:
         effective = datetime.date.fromisoformat(date)
     except ValueError:
         _fail(f"{field}.effective_date", f"必须是 YYYY-MM-DD 格式的日期，实际为 {date!r}")
-    items = tuple(_code(c, f"{field}.items[{j}]") for j, c in enumerate(_list(raw.get("items"), f"{field}.items")))
+    codes = _list(raw.get("items"), f"{field}.items")
+    items = tuple(_code(c, f"{field}.items[{j}]") for j, c in enumerate(codes))
     if len(set(items)) != len(items):
         _fail(f"{field}.items", "同一事项列出了两次")
     to_level = raw.get("to_level")
-    if (op == "devolve") != (to_level is not None) or to_level not in (None, *LEVELS) or to_level == "city":
+    if (op == "devolve") != (to_level is not None) or to_level not in (None, "district", "street"):
         _fail(f"{field}.to_level", "下放操作必须且只能写明下放层级 district 或 street")
     target = raw.get("target")
     if (op == "merge") != (target is not None):

@@ -21,16 +21,18 @@ PREFIX = "/sync/v1/"
 
 
 @contextmanager
-def transport_errors():
-    """Map ``requests`` failures to ``TransportError`` subclasses."""
+def transport_errors(url: str):
+    """Map ``requests`` failures to ``TransportError`` subclasses (the cause stays on
+    ``.original``; the message stays short enough for a status page)."""
     try:
         yield
     except requests.Timeout as exc:
-        raise HubUnavailable(f"hub timed out: {exc}", original=exc) from exc
+        raise HubUnavailable(f"no answer from the hub at {url} in time", original=exc) from exc
     except requests.ConnectionError as exc:
-        raise HubUnavailable(f"hub unreachable: {exc}", original=exc) from exc
+        raise HubUnavailable(f"cannot connect to the hub at {url}", original=exc) from exc
     except requests.RequestException as exc:
-        raise TransportError(f"request failed: {exc}", original=exc) from exc
+        raise TransportError(f"request to {url} failed: {type(exc).__name__}",
+                             original=exc) from exc
 
 
 class HubClient:
@@ -55,7 +57,7 @@ class HubClient:
         path = PREFIX + endpoint
         envelope, data = env.seal(body, keys=self.keys, sender=self.center, recipient=HUB_ID,
                                   method="POST", path=path)
-        with transport_errors():
+        with transport_errors(self.hub_url):
             response = self.session.post(self.hub_url + path, data=data,
                                          headers=envelope.headers(), timeout=self.timeout_s)
         return self._open_reply(response, envelope, path, pin)

@@ -8,6 +8,7 @@ is set (CI sets it), where they fail instead.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from urllib.parse import urlparse, urlunparse
@@ -33,6 +34,17 @@ def _pg_admin():
     conn = psycopg2.connect(PG_URL, connect_timeout=3)
     conn.autocommit = True
     return conn
+
+
+@contextlib.contextmanager
+def pg_admin():
+    """A cursor on the PostgreSQL server, outside any transaction (for CREATE DATABASE)."""
+    conn = _pg_admin()
+    try:
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
 
 
 @pytest.fixture

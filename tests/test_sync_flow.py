@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 from hub import db as hub_db
 from hub.models import CenterState, Event, MessageReceipt, NodeKey
 from node import records, store
 from node.models import HubSetting, Notice
+from tests.conftest import pg_admin
 from tests.processes import hallsync, last_json
 
 A, B = "210102001", "210103001"
@@ -109,23 +108,40 @@ def test_revoked_node_is_refused_then_re_enrolls(hub, make_node):
     assert hub_events(hub, A) == [1, 2, 3]
 
 
+def backup_hub(hub, tmp_path):
+    """Copy the stopped hub's data: its directory, and its PostgreSQL database if any."""
+    shutil.copytree(hub.data_dir, tmp_path / "hub-backup")
+    if hub.db_url.startswith("postgresql"):
+        with pg_admin() as cur:
+            cur.execute(f'CREATE DATABASE "{pg_name(hub)}_bak" TEMPLATE "{pg_name(hub)}"')
+
+
+def restore_hub(hub, tmp_path):
+    shutil.rmtree(hub.data_dir)
+    shutil.copytree(tmp_path / "hub-backup", hub.data_dir)
+    if hub.db_url.startswith("postgresql"):
+        with pg_admin() as cur:
+            cur.execute(f'DROP DATABASE "{pg_name(hub)}"')
+            cur.execute(f'CREATE DATABASE "{pg_name(hub)}" TEMPLATE "{pg_name(hub)}_bak"')
+            cur.execute(f'DROP DATABASE "{pg_name(hub)}_bak"')
+
+
+def pg_name(hub) -> str:
+    return hub.db_url.rsplit("/", 1)[1]
+
+
 def test_hub_restored_from_an_older_backup_gets_the_events_again(hub, make_node, tmp_path):
-    if not hub.db_url.startswith("sqlite"):
-        pytest.skip("file-level backup of the hub is a SQLite scenario; PostgreSQL uses "
-                    "its own backups")
     node = make_node(A)
     node.enroll(hub)
     write(node, 3)
     node.sync()
     hub.stop()
-    backup = tmp_path / "hub-backup"
-    shutil.copytree(hub.data_dir, backup)
+    backup_hub(hub, tmp_path)
     hub.start()
     write(node, 4, prefix="more")
     assert node.sync()["acked_seq"] == 7
     hub.stop()
-    shutil.rmtree(hub.data_dir)
-    shutil.copytree(backup, hub.data_dir)  # the hub loses events 4–7 it had acknowledged
+    restore_hub(hub, tmp_path)  # the hub loses events 4–7 it had acknowledged
     hub.start()
     assert hub_events(hub, A) == [1, 2, 3]
     moved = node.sync()

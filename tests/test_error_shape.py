@@ -1,0 +1,67 @@
+"""One error shape: every error path of the hub's and the node's APIs answers with
+the same problem keys, and the status in the body is the HTTP status."""
+from __future__ import annotations
+
+import pytest
+
+from hub.app import create_app as create_hub
+from node.app import create_app as create_node
+from sync import envelope as env
+from sync.signing import KeyPair
+
+KEYS = ("code", "status", "title", "detail")
+
+
+@pytest.fixture
+def hub_client(tmp_path):
+    return create_hub({"data_dir": str(tmp_path / "hub"), "TESTING": True}).test_client()
+
+
+def sealed_post(client, path, body, **kw):
+    envelope, data = env.seal(body, keys=KeyPair.generate(), sender="210102001",
+                              recipient="hub", method="POST", path=path, **kw)
+    return client.post(path, data=data, headers=envelope.headers())
+
+
+@pytest.mark.parametrize("request_, code", [
+    (lambda c: c.post("/sync/v1/push", data=b"x"), "ENVELOPE_MALFORMED"),
+    (lambda c: sealed_post(c, "/sync/v1/push", {"events": []}), "KEY_UNKNOWN"),
+    (lambda c: sealed_post(c, "/sync/v1/pull", {"since": 0}), "KEY_UNKNOWN"),
+    (lambda c: sealed_post(c, "/sync/v1/heartbeat", {}), "KEY_UNKNOWN"),
+    (lambda c: sealed_post(c, "/sync/v1/rotate", {}), "KEY_UNKNOWN"),
+    (lambda c: sealed_post(c, "/sync/v1/events", {"from_seq": 1}), "KEY_UNKNOWN"),
+    (lambda c: sealed_post(c, "/sync/v1/enroll", {"token": "a.b.c", "public_key": "eA=="}),
+     "ENVELOPE_MALFORMED"),
+    (lambda c: sealed_post(c, "/sync/v1/enroll", {"token": 1}), "VALIDATION_FAILED"),
+    (lambda c: c.get("/no/such/page"), "NOT_FOUND"),
+    (lambda c: c.get("/sync/v1/push"), "VALIDATION_FAILED"),
+])
+def test_hub_errors_share_one_shape(hub_client, request_, code):
+    response = request_(hub_client)
+    if response.headers.get("Hallsync-Signature"):
+        body = env.unpack(response.data, 1 << 20)
+    else:
+        body = response.get_json()
+    assert set(KEYS) <= set(body), body
+    assert body["code"] == code and body["status"] == response.status_code
+
+
+def test_node_errors_share_one_shape(tmp_path):
+    client = create_node({"data_dir": str(tmp_path / "node"), "TESTING": True}).test_client()
+    for path, code, status in (("/api/status", "NOT_ENROLLED", 409),
+                               ("/nothing", "NOT_FOUND", 404)):
+        response = client.get(path)
+        body = response.get_json()
+        assert set(KEYS) <= set(body) and body["code"] == code
+        assert body["status"] == response.status_code == status
+
+
+def test_busy_hub_answers_503_with_retry_after(tmp_path):
+    app = create_hub({"data_dir": str(tmp_path / "hub"), "max_concurrent_syncs": 1})
+    gate = app.extensions["hallsync"].gate
+    assert gate.acquire(blocking=False)  # one sync in progress
+    response = sealed_post(app.test_client(), "/sync/v1/push", {"events": []})
+    body = env.unpack(response.data, 1 << 20)
+    assert response.status_code == 503 and body["code"] == "HUB_BUSY"
+    assert 30 <= int(response.headers["Retry-After"]) <= 60
+    gate.release()
