@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import status, store
+from node import health, status, store
 from node.models import database
 from node.settings import NODE
 from hub import errors
@@ -35,4 +35,5 @@ def create_app(config: dict | None = None) -> Flask:
 
     errors.init_app(app)  # the hub's module: one problem shape for both apps
     app.register_blueprint(status.bp)
+    app.register_blueprint(health.bp)
     return app
