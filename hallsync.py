@@ -7,6 +7,7 @@ import click
 
 from hub.bench import bench
 from hub.cli import hub
+from hub import catalog_cli  # noqa: F401  (adds `hub catalog`)
 from hub.demo import demo
 from node.cli import node
 from sync.cli_output import emit, json_option

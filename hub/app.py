@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from hub import db, errors, handlers, health, sync_api  # noqa: F401  (handlers: registry)
+from hub import catalog, db, errors, handlers, health, sync_api  # noqa: F401  (handlers: registry)
 from hub.identity import load_or_create_key
 from hub.settings import HUB
 from sync.errors import ConfigError
@@ -31,11 +31,20 @@ def load_settings(config: dict | None = None) -> dict:
     return settings
 
 
+def initialise(settings: dict) -> KeyPair:
+    """Bind the database, make the tables and the hub's key, seed the catalog: once, idempotent."""
+    keys = load_or_create_key(settings["data_dir"])
+    database = db.bind(db.database_url(settings))
+    with database.connection_context():
+        catalog.seed_if_empty(keys)
+    return keys
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     settings = load_settings(config)
     app.config.update(TESTING=bool((config or {}).get("TESTING")), HALLSYNC=settings)
-    app.extensions["hallsync"] = HubState(settings, load_or_create_key(settings["data_dir"]))
+    app.extensions["hallsync"] = HubState(settings, initialise(settings))
     db.init_app(app)
     errors.init_app(app)
     sync_api.init_app(app)

@@ -8,14 +8,15 @@ from sync.cli_output import data_dir_option, emit, json_option
 
 
 def open_hub(data_dir: str, db_url: str | None):
-    """Settings, the hub's key, and its database bound, for commands that do not serve."""
-    from hub import db, handlers  # noqa: F401  (registers handlers for replay)
-    from hub.app import load_settings
-    from hub.identity import load_or_create_key
+    """Settings and the hub's key, its database bound and connected, for commands that do
+    not serve."""
+    from hub import handlers  # noqa: F401  (registers handlers for replay)
+    from hub.app import initialise, load_settings
+    from hub.models import database
     settings = load_settings({"data_dir": data_dir, **({"database_url": db_url} if db_url else {})})
-    database = db.bind(db.database_url(settings))
+    keys = initialise(settings)
     database.connect(reuse_if_open=True)
-    return settings, load_or_create_key(data_dir)
+    return settings, keys
 
 
 db_option = click.option("--db", "db_url", default=None,

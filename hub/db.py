@@ -26,8 +26,7 @@ def bind(url: str):
 
 
 def init_app(app: Flask) -> None:
-    bind(database_url(app.config["HALLSYNC"]))
-
+    """Connect per request (``hub.app.initialise`` has bound the models already)."""
     @app.before_request
     def _connect():
         database.connect(reuse_if_open=True)

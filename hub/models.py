@@ -150,3 +150,27 @@ class MessageReceipt(BaseModel):
 
 MODELS = (CenterState, NodeKey, EnrollToken, SeenNonce, SecurityEvent, Event, OriginHead,
           Ownership, RecordData, HubMessage, MessageReceipt)
+
+
+class CatalogVersion(BaseModel):
+    """Each catalog change, in order, as signed by the hub (``body`` is canonical JSON)."""
+
+    version = IntegerField(primary_key=True)
+    op = CharField(max_length=16)
+    author = CharField(max_length=100)
+    reason = TextField()
+    effective_date = CharField(max_length=10)
+    created_at = CharField(max_length=32)
+    body = TextField()
+
+
+class CatalogMatter(BaseModel):
+    """Every matter the catalog ever had: in force, or why it left and when."""
+
+    code = CharField(primary_key=True, max_length=10)
+    data = TextField()  # canonical JSON of the matter (sync.catalog_schema)
+    status = CharField(max_length=12, index=True)  # in_force | cancelled | merged | converted
+    version = IntegerField()  # the version that last changed it
+
+
+MODELS = MODELS + (CatalogVersion, CatalogMatter)

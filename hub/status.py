@@ -4,6 +4,7 @@ from __future__ import annotations
 from peewee import fn
 
 from hub.apply import APPLIED
+from hub.catalog import current_version
 from hub.models import CenterState, Event, NodeKey, SecurityEvent
 
 
@@ -17,7 +18,7 @@ def hub_status() -> dict:
     return {"centers_enrolled": enrolled, "centers_revoked": revoked,
             "keys": NodeKey.select().count(),
             "events_held": sum(by_state.values()), "events_by_state": by_state,
-            "catalog_version": 0, "refusals": sum(refusals.values()),
+            "catalog_version": current_version(), "refusals": sum(refusals.values()),
             "refusals_by_code": refusals,
             "centers_needing_recovery": [c.code for c in CenterState.select().where(
                 CenterState.needs_recovery == True)]}  # noqa: E712 (peewee expression)

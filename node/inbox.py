@@ -13,7 +13,8 @@ from typing import Callable
 import orjson
 
 from node import outbox
-from node.models import HubSetting, InboxMessage, KnownKey, NodeState, Notice, database
+from node.models import (HubSetting, InboxMessage, KnownKey, NodeState, Notice,
+                         RefusedMessage, database)
 from node.settings import NODE, REMOTE
 from sync import codec
 from sync.errors import AuthError, Code, ConfigError, ProtocolError
@@ -107,6 +108,13 @@ def _key_revoked(message: dict) -> str:
     key_ids = message["payload"].get("key_ids", [])
     KnownKey.update(revoked=True).where(KnownKey.key_id.in_(key_ids)).execute()
     return f"revoked {', '.join(key_ids)} of {message['payload'].get('center', '')}"
+
+
+def record_refusal(message: dict, error, now_ms: int) -> None:
+    """Remember why a message was refused (its latest refusal), for people and the hub."""
+    (RefusedMessage.insert(id=message.get("id", 0), type=str(message.get("type", ""))[:64],
+                           code=error.code.value, detail=error.detail[:2000], at_ms=now_ms)
+     .on_conflict_replace().execute())
 
 
 def hub_settings() -> dict:

@@ -29,6 +29,7 @@ class NodeState(BaseModel):
     last_error = TextField(default="")
     needs_recovery = BooleanField(default=False)
     enrolled_ms = BigIntegerField()
+    catalog_version = IntegerField(default=0)  # the last catalog version applied, in order
 
 
 class OutboxEvent(BaseModel):
@@ -91,4 +92,26 @@ class LocalRecord(BaseModel):
     data = TextField()
 
 
-MODELS = (NodeState, OutboxEvent, KnownKey, InboxMessage, Notice, HubSetting, LocalRecord)
+class CatalogMatter(BaseModel):
+    """The matters of the catalog version this node runs (and those that left it)."""
+
+    code = CharField(primary_key=True, max_length=10)
+    name = CharField(max_length=200)  # a column of its own so search can use it
+    department = CharField(max_length=32, index=True)
+    data = TextField()  # canonical JSON (sync.catalog_schema)
+    status = CharField(max_length=12, index=True)  # in_force | cancelled | merged | converted
+    version = IntegerField()
+
+
+class RefusedMessage(BaseModel):
+    """A message from the hub's stream this node refused (the stream waits on it)."""
+
+    id = BigIntegerField(primary_key=True)
+    type = CharField(max_length=64)
+    code = CharField(max_length=32)
+    detail = TextField()
+    at_ms = BigIntegerField()
+
+
+MODELS = (NodeState, OutboxEvent, KnownKey, InboxMessage, Notice, HubSetting, LocalRecord,
+          CatalogMatter, RefusedMessage)

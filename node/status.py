@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from node import outbox, store
+from node import catalog, outbox, store
 from node.models import Notice
 
 bp = Blueprint("status", __name__)
@@ -15,7 +15,8 @@ def status() -> dict:
     last_seq, _ = outbox.last()
     return {"center": state.center, "hub_url": state.hub_url, "key_id": state.key_id,
             "last_seq": last_seq, "acked_seq": state.acked_seq, "backlog": last_seq - state.acked_seq,
-            "pull_cursor": state.pull_cursor, "catalog_version": 0,
+            "pull_cursor": state.pull_cursor, "catalog_version": state.catalog_version,
+            "catalog_matters": catalog.summary()["matters"],
             "last_sync_ok_ms": state.last_sync_ok_ms, "last_error": state.last_error,
             "needs_recovery": state.needs_recovery}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from node import inbox, outbox, store
+from node import appliers, inbox, outbox, store  # noqa: F401  (appliers: the registry)
 from node.models import KnownKey, NodeState, OutboxEvent, database
 from node.records import LOCAL_EFFECTS
 from sync import envelope as env
@@ -105,19 +105,23 @@ class Node:
             state = store.state()
             reply = self.client.call("pull", {"since": state.pull_cursor})
             for message in reply["messages"]:
-                inbox.apply_message(message, keys=self.keys, center=self.center,
-                                    hub_key=self.client.hub_key, now_ms=env.now_ms())
+                try:
+                    inbox.apply_message(message, keys=self.keys, center=self.center,
+                                        hub_key=self.client.hub_key, now_ms=env.now_ms())
+                except HallsyncError as exc:
+                    inbox.record_refusal(message, exc, env.now_ms())
+                    raise
                 moved.pulled += 1
             if not reply.get("more"):
                 return moved
 
     # heartbeat ----------------------------------------------------------------------------
-    def heartbeat(self, moved: Moved | None = None, catalog_version: int = 0) -> Moved:
+    def heartbeat(self, moved: Moved | None = None) -> Moved:
         moved = moved or Moved()
         state = store.state()
         last_seq, _ = outbox.last()
         reply = self.client.call("heartbeat", {
-            "app_version": APP_VERSION, "catalog_version": catalog_version,
+            "app_version": APP_VERSION, "catalog_version": state.catalog_version,
             "backlog": outbox.backlog(), "last_seq": last_seq, "acked_seq": state.acked_seq,
             "clock_ms": env.now_ms(), "last_error": state.last_error})
         if reply.get("recover"):

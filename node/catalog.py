@@ -1,0 +1,59 @@
+"""The catalog at a node: signed versions applied in order, atomically, exactly once.
+
+A version arrives as a ``catalog.version`` message on the pull stream. Besides
+the stream's own signature, the version carries the hub's signature over its
+content, so a catalog version can be checked wherever it travels. A version
+this node already has is a no-op; one that skips a version stops the stream
+until the missing one arrives.
+"""
+from __future__ import annotations
+
+import orjson
+
+from node.inbox import applies
+from node.models import CatalogMatter, NodeState
+from sync import codec
+from sync.catalog_changes import verify_version
+from sync.errors import AuthError, Code, SequenceError
+from sync.signing import PublicKey
+
+IN_FORCE = "in_force"
+
+
+@applies("catalog.version")
+def apply_version(message: dict) -> str:
+    """Apply one signed catalog version (inside the inbox's transaction)."""
+    body = message["payload"]
+    state = NodeState.get()
+    if not verify_version(body, PublicKey.from_b64(state.hub_key)):
+        raise AuthError(f"catalog version {body.get('version')} is not signed by the hub",
+                        code=Code.SIGNATURE_INVALID)
+    version = body["version"]
+    if version <= state.catalog_version:
+        return f"catalog v{version} already applied"
+    if version != state.catalog_version + 1:
+        raise SequenceError(f"catalog v{version} arrived before v{state.catalog_version + 1}",
+                            code=Code.SEQUENCE_GAP, expected_seq=state.catalog_version + 1)
+    for matter in body["put"]:
+        (CatalogMatter.insert(code=matter["basic_code"], name=matter["name"],
+                              department=matter["department"],
+                              data=codec.canonical(matter).decode(), status=IN_FORCE,
+                              version=version)
+         .on_conflict_replace().execute())
+    for removed in body["removed"]:
+        CatalogMatter.update(status=removed["status"], version=version).where(
+            CatalogMatter.code == removed["code"]).execute()
+    NodeState.update(catalog_version=version).execute()
+    return f"catalog v{version}: {len(body['put'])} put, {len(body['removed'])} removed"
+
+
+def matters_in_force() -> dict[str, dict]:
+    rows = CatalogMatter.select(CatalogMatter.code, CatalogMatter.data).where(
+        CatalogMatter.status == IN_FORCE).tuples()
+    return {code: orjson.loads(data) for code, data in rows}
+
+
+def summary() -> dict:
+    """The catalog version this node runs, and how many matters are in force."""
+    return {"catalog_version": NodeState.select(NodeState.catalog_version).scalar() or 0,
+            "matters": CatalogMatter.select().where(CatalogMatter.status == IN_FORCE).count()}
