@@ -97,6 +97,20 @@ def demo(data_dir):
                    f"and a settings change for {CENTERS[0]}. One sync cycle each:")
         for code, node_dir in nodes.items():
             _show_sync(code, _hallsync("node", "sync", "--data-dir", node_dir, "--json"))
+        change = root / "catalog-change.json"
+        change.write_bytes(orjson.dumps(
+            {"op": "cancel", "codes": ["SY01006"], "author": "市政务服务中心（演示）",
+             "reason": "演示：取消一项审批事项", "effective_date": "2026-12-01"}))
+        applied = _json(_hallsync("hub", "catalog", "apply", change, "--data-dir", hub_dir,
+                                  "--json"))
+        click.echo(f"3b. The hub signs catalog version {applied['version']} (cancel "
+                   f"{', '.join(applied['removed'])}: {applied['count_before']} → "
+                   f"{applied['count_after']} matters); the nodes pull it:")
+        for code, node_dir in nodes.items():
+            _show_sync(code, _hallsync("node", "sync", "--data-dir", node_dir, "--json"))
+            status = _json(_hallsync("node", "status", "--data-dir", node_dir, "--json"))
+            click.echo(f"     {code} runs catalog v{status['catalog_version']} with "
+                       f"{status['catalog_matters']} matters in force")
         click.echo("4. The network goes down; the street center keeps working:")
         hub.terminate()
         hub.wait(10)
