@@ -20,6 +20,7 @@ class HubState:
     settings: dict
     keys: KeyPair
     gate: Any = field(default=None)
+    nonces_pruned_ms: int = 0
 
 
 def load_settings(config: dict | None = None) -> dict:

@@ -14,7 +14,8 @@ from flask import Blueprint, Response, current_app, g, request
 from hub import coverage, enrollment, ingest, stream
 from hub.identity import HUB_ID
 from hub.models import database
-from hub.security import authenticate, check_size, consume_nonce, log_refusal
+from hub.security import (authenticate, check_size, consume_nonce, forget_old_nonces,
+                          log_refusal)
 from sync import envelope as env
 from sync.errors import (Code, ConflictError, HallsyncError, HubBusy, ProtocolError,
                          problem_body)
@@ -39,6 +40,16 @@ def _admit():
 def _release(_exc):
     if g.pop("admitted", False):
         _state().gate.release()
+
+
+@bp.after_request
+def _prune_nonces(response):
+    """Once a minute per worker, forget nonces too old to be accepted anyway."""
+    now = env.now_ms()
+    if now - _state().nonces_pruned_ms > 60_000:
+        _state().nonces_pruned_ms = now
+        forget_old_nonces(_state().settings, now)
+    return response
 
 
 def _read_body() -> bytes:

@@ -154,3 +154,14 @@ def test_write_by_a_non_owner_is_refused_per_event(enrolled):
     assert RecordData.get(RecordData.record == record).data == '{"n":1}'
     assert SecurityEvent.select().where((SecurityEvent.code == "NOT_OWNER")
                                         & (SecurityEvent.center == B)).count() == 1
+
+
+def test_old_nonces_are_forgotten_but_still_refused_by_time(enrolled):
+    from hub.security import forget_old_nonces
+    from hub.models import SeenNonce
+    hub, keys = enrolled
+    old = env.now_ms() - 11 * 60 * 1000
+    SeenNonce.create(key_id=keys[A].key_id, nonce="a" * 32, seen_ms=old)
+    SeenNonce.create(key_id=keys[A].key_id, nonce="b" * 32, seen_ms=env.now_ms())
+    assert forget_old_nonces({"clock_skew_s": 300}, env.now_ms()) == 1
+    assert [n.nonce for n in SeenNonce.select()] == ["b" * 32]
