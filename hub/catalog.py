@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import orjson
 
-from hub.models import CatalogMatter, CatalogVersion, CenterState, database
+from peewee import fn
+
+from hub.models import CatalogMatter, CatalogVersion, CenterState, HubCase, database
 from hub.stream import EVERYONE, publish
 from sync import codec
+from sync.case_states import COMPLETED, TERMINAL
 from sync.catalog_changes import (Delta, apply_delta, delta_of, plan, sign_version,
                                   version_body)
 from sync.catalog_history import load_departments, load_matters
@@ -21,6 +24,7 @@ from sync.signing import KeyPair
 from sync.topology import load_topology
 
 IN_FORCE = "in_force"
+CLOSED_STATES = sorted(TERMINAL | {COMPLETED})
 SEED_REASON = "沈阳市市级行政审批事项目录：1229 项经六批取消和调整后保留 106 项（2015 年）"
 
 
@@ -112,7 +116,22 @@ def diff(old: int, new: int) -> dict:
 
 def _describe(before: dict[str, dict], delta: Delta) -> dict:
     after = apply_delta(before, delta)
-    return {**_compare(before, after), "removed_status": dict(delta.removed)}
+    compared = _compare(before, after)
+    affected = compared["removed"] + sorted(compared["changed"])
+    return {**compared, "removed_status": dict(delta.removed), "impact": impact(affected)}
+
+
+def impact(codes: list[str]) -> dict[str, dict[str, int]]:
+    """Open cases under each affected matter, per center: they keep their own version."""
+    if not codes:
+        return {}
+    query = (HubCase.select(HubCase.matter_code, HubCase.center, fn.COUNT(HubCase.number))
+             .where(HubCase.matter_code.in_(codes) & HubCase.state.not_in(CLOSED_STATES))
+             .group_by(HubCase.matter_code, HubCase.center).tuples())
+    result: dict[str, dict[str, int]] = {}
+    for code, center, count in query:
+        result.setdefault(code, {})[center] = count
+    return result
 
 
 def _compare(before: dict[str, dict], after: dict[str, dict]) -> dict:

@@ -29,6 +29,7 @@ class CenterState(BaseModel):
     pull_cursor = BigIntegerField(default=0)
     last_error = TextField(default="")
     needs_recovery = BooleanField(default=False)
+    backlog_rising_since_ms = BigIntegerField(null=True)  # hub.coverage: growing since then
 
 
 class NodeKey(BaseModel):
@@ -174,3 +175,57 @@ class CatalogMatter(BaseModel):
 
 
 MODELS = MODELS + (CatalogVersion, CatalogMatter)
+
+
+class Alert(BaseModel):
+    """A coverage alert (``hub.alerts``): open while ``cleared_ms`` is null."""
+
+    id = AutoField()
+    center = CharField(max_length=16, index=True)
+    kind = CharField(max_length=24)  # silent | catalog_behind | backlog_rising | signature_failures
+    began_ms = BigIntegerField(index=True)
+    cleared_ms = BigIntegerField(null=True)
+    detail = TextField(default="")
+
+
+# At most one open alert per center and kind, whatever runs the evaluation.
+Alert.add_index(Alert.index(Alert.center, Alert.kind, unique=True,
+                            where=Alert.cleared_ms.is_null()))
+MODELS = MODELS + (Alert,)
+
+
+class HubCase(BaseModel):
+    """The hub's copy of every case, kept from its events (the columns figures need)."""
+
+    number = CharField(primary_key=True, max_length=40)
+    center = CharField(max_length=16, index=True)  # the center that owns it
+    matter_code = CharField(max_length=10, index=True)
+    matter_version = IntegerField()
+    matter = TextField()
+    applicant_kind = CharField(max_length=12)
+    applicant_id = CharField(max_length=18)
+    green_channel = BooleanField(default=False)
+    state = CharField(max_length=24, index=True)
+    received_at = CharField(max_length=32)
+    accepted_at = CharField(max_length=32, null=True)
+    decided_at = CharField(max_length=32, null=True)
+    outcome = CharField(max_length=12, null=True)
+    document_number = CharField(max_length=64, null=True)
+    received = TextField()
+    actions = IntegerField(default=0)
+
+
+class HubCaseAction(BaseModel):
+    number = CharField(max_length=40)
+    n = IntegerField()
+    action = CharField(max_length=24)
+    role = CharField(max_length=16)
+    user = CharField(max_length=64)
+    at = CharField(max_length=32)
+    data = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("number", "n")
+
+
+MODELS = MODELS + (HubCase, HubCaseAction)

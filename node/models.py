@@ -1,8 +1,8 @@
 """A center's local tables, in one SQLite file (WAL) in the node's data directory."""
 from __future__ import annotations
 
-from peewee import (BigIntegerField, BooleanField, CharField, DatabaseProxy, IntegerField,
-                    Model, TextField)
+from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
+                    IntegerField, Model, TextField)
 
 database = DatabaseProxy()
 
@@ -113,5 +113,100 @@ class RefusedMessage(BaseModel):
     at_ms = BigIntegerField()
 
 
+class User(BaseModel):
+    """A member of the center's staff who logs in to the node's pages (never synced)."""
+
+    username = CharField(unique=True, max_length=32)
+    display_name = CharField(max_length=64, default="")
+    password_hash = CharField(max_length=256)  # werkzeug "method:params$salt$hash", never clear
+    roles = CharField(max_length=128)  # comma-separated keys of node.auth.ROLES
+    center = CharField(max_length=16)  # always the node's own center
+    disabled = BooleanField(default=False)
+    created_ms = BigIntegerField()
+    last_login_ms = BigIntegerField(null=True)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(",") if r)
+
+
+class LoginAttempt(BaseModel):
+    """One login attempt; recent failures per username and address lock the pair out."""
+
+    username = CharField(max_length=64)
+    remote = CharField(max_length=64)
+    at_ms = BigIntegerField()
+    ok = BooleanField()
+
+    class Meta:
+        indexes = ((("username", "remote", "at_ms"), False),)
+
+
+class Case(BaseModel):
+    """A case handled at this center: the columns its queues and figures need.
+
+    The truth is the intake record and the action log (``CaseAction``); these
+    columns are kept from them in the same transaction.
+    """
+
+    number = CharField(primary_key=True, max_length=40)
+    matter_code = CharField(max_length=10, index=True)
+    matter = TextField()  # snapshot of the matter at the version it was received under
+    applicant_kind = CharField(max_length=12)
+    applicant_name = CharField(max_length=100)
+    applicant_id = CharField(max_length=18, index=True)
+    applicant_phone = CharField(max_length=12)
+    green_channel = BooleanField(default=False)
+    state = CharField(max_length=24, index=True)
+    received_at = CharField(max_length=32)
+    accepted_at = CharField(max_length=32, null=True)
+    promised_date = CharField(max_length=10, null=True)
+    promised_provisional = BooleanField(default=False)
+    decided_at = CharField(max_length=32, null=True)
+    outcome = CharField(max_length=12, null=True)
+    document_number = CharField(max_length=64, null=True)
+    received = TextField()  # the case.received payload, to replay the state machine
+
+
+class CaseAction(BaseModel):
+    """The n-th action of a case, exactly as the state machine took it."""
+
+    number = CharField(max_length=40)
+    n = IntegerField()
+    action = CharField(max_length=24)
+    role = CharField(max_length=16)
+    user = CharField(max_length=64)
+    at = CharField(max_length=32)
+    data = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("number", "n")
+
+
+class CaseMaterial(BaseModel):
+    """The checklist of a case: each required material, provided or reused or missing."""
+
+    number = CharField(max_length=40)
+    name = CharField(max_length=200)
+    required = BooleanField()
+    provided = BooleanField()
+    reused_from = CharField(max_length=40, default="")  # the case it is on file from
+
+    class Meta:
+        primary_key = CompositeKey("number", "name")
+
+
+class MaterialOnFile(BaseModel):
+    """A material this center already holds for an applicant: not asked for again."""
+
+    applicant_id = CharField(max_length=18)
+    name = CharField(max_length=200)
+    number = CharField(max_length=40)  # the case it came with
+
+    class Meta:
+        primary_key = CompositeKey("applicant_id", "name")
+
+
 MODELS = (NodeState, OutboxEvent, KnownKey, InboxMessage, Notice, HubSetting, LocalRecord,
-          CatalogMatter, RefusedMessage)
+          CatalogMatter, RefusedMessage, User, LoginAttempt, Case, CaseAction, CaseMaterial,
+          MaterialOnFile)

@@ -5,12 +5,14 @@
     HallsyncError                  status 500, code INTERNAL
     ├── ConfigError                a setting or config file is wrong (names the field)
     ├── ProtocolError              400/401/409: the peer sent something we refuse
-    │   ├── AuthError              401: unknown/revoked key, bad signature, skew, nonce
+    │   ├── AuthError              401: unknown/revoked key, bad signature, skew, nonce;
+    │   │                          NOT_AUTHENTICATED: no staff login (node pages, API)
     │   └── SequenceError          409: gap in sequence numbers, diverged chain
     ├── TransportError             the network failed; the sync job RETRIES these
     │   ├── HubUnavailable         connection refused, timeout, 5xx
     │   └── HubBusy                503 + Retry-After: the hub asks us to back off
     ├── ConflictError              409: ownership, duplicate, state conflict
+    ├── Forbidden                  403: logged in, but not this role or not this center
     ├── NotFound                   404
     └── ValidationError            400/422: bad input; names the field
 
@@ -67,6 +69,12 @@ class Code(str, enum.Enum):
     VALIDATION_FAILED = "VALIDATION_FAILED"
     CONFLICT = "CONFLICT"
     NOT_ENROLLED = "NOT_ENROLLED"
+    # cases
+    MATTER_UNKNOWN = "MATTER_UNKNOWN"
+    MATTER_NOT_ACCEPTABLE = "MATTER_NOT_ACCEPTABLE"
+    # staff login at a node
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
 
 
 class HallsyncError(Exception):
@@ -148,6 +156,14 @@ class ConflictError(HallsyncError):
     title = "Conflict"
 
 
+class Forbidden(HallsyncError):
+    """The logged-in user lacks the role, or the record belongs to another center."""
+
+    status = 403
+    code = Code.FORBIDDEN
+    title = "Forbidden"
+
+
 class NotFound(HallsyncError):
     status = 404
     code = Code.NOT_FOUND
@@ -203,7 +219,9 @@ _CLASS_BY_CODE: dict[Code, type[HallsyncError]] = {
     Code.HUB_BUSY: HubBusy, Code.HUB_UNAVAILABLE: HubUnavailable,
     Code.NOT_OWNER: ConflictError, Code.CONFLICT: ConflictError,
     Code.NOT_FOUND: NotFound, Code.CENTER_UNKNOWN: NotFound,
-    Code.VALIDATION_FAILED: ValidationError,
+    Code.NOT_AUTHENTICATED: AuthError, Code.FORBIDDEN: Forbidden,
+    Code.VALIDATION_FAILED: ValidationError, Code.MATTER_UNKNOWN: ValidationError,
+    Code.MATTER_NOT_ACCEPTABLE: ValidationError,
     Code.ENVELOPE_MALFORMED: ProtocolError, Code.BODY_MALFORMED: ProtocolError,
     Code.BODY_TOO_LARGE: ProtocolError, Code.ORIGIN_MISMATCH: ProtocolError,
     Code.EVENT_MALFORMED: ProtocolError, Code.REPLY_INVALID: ProtocolError,

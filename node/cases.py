@@ -1,0 +1,202 @@
+"""Cases at a node: intake at the window, then each action of the state machine.
+
+Every change writes the case's rows and its event in one transaction, so
+the hub's copy of each case is complete. The state is never edited: it is the
+replay of the intake record and the action log through ``sync.case_states``,
+the same replay the hub runs.
+"""
+from __future__ import annotations
+
+import datetime
+import secrets
+from dataclasses import dataclass
+
+import orjson
+
+from node import outbox, store
+from node.models import Case, CaseAction, CaseMaterial, CatalogMatter, MaterialOnFile, database
+from sync import case_records, case_states
+from sync.calendar import load_calendar
+from sync.case_numbers import case_number, query_code
+from sync.catalog_scope import acceptance
+from sync.errors import Code, NotFound, ValidationError
+from sync.signing import KeyPair, write_atomic
+from sync.topology import load_topology
+
+INTAKE_OUTCOMES = ("accept", "not_accept", "request_supplement", "complete_immediate")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the logged-in user's name and the role they act in."""
+
+    user: str
+    role: str
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(case_states.CHINA).replace(microsecond=0)
+
+
+def _matter(code: str) -> tuple[dict, str]:
+    row = CatalogMatter.get_or_none(CatalogMatter.code == code)
+    if row is None:
+        raise ValidationError(f"matter_code: 事项 {code!r} 不在本中心的事项目录中",
+                              field="matter_code", code=Code.MATTER_UNKNOWN)
+    return orjson.loads(row.data), row.status
+
+
+def checklist(matter: dict, applicant_id: str, provided: list[str]) -> list[dict]:
+    """Each material of the matter: provided now, on file from an earlier case, or missing."""
+    on_file = dict(MaterialOnFile.select(MaterialOnFile.name, MaterialOnFile.number).where(
+        MaterialOnFile.applicant_id == applicant_id).tuples())
+    names = {m["name"] for m in matter["materials"]}
+    for name in provided:
+        if name not in names:
+            raise ValidationError(f"materials: {name!r} 不是该事项的申请材料", field="materials")
+    return [{"name": m["name"], "required": m["required"],
+             "provided": m["name"] in provided or m["name"] in on_file,
+             "reused_from": "" if m["name"] in provided else on_file.get(m["name"], "")}
+            for m in matter["materials"]]
+
+
+def _next_number(center: str, day: datetime.date) -> str:
+    prefix = case_number(center, day, 1)[:-5]
+    today = Case.select().where(Case.number.startswith(prefix)).count()
+    return case_number(center, day, today + 1)
+
+
+def intake(keys: KeyPair, center: str, actor: Actor, form: dict) -> dict:
+    """Receive an application at the window and decide its intake outcome at once.
+
+    ``form``: matter_code, applicant {kind, name, id_code, phone}, materials (names
+    handed in), outcome (accept | not_accept | request_supplement |
+    complete_immediate), reason, and for an immediate matter outcome/document_number.
+    """
+    matter, status = _matter(str(form.get("matter_code", "")))
+    allowed = acceptance(matter, status, center, load_topology())
+    if not allowed.allowed:
+        raise ValidationError(f"matter_code: {allowed.reason}", field="matter_code",
+                              code=Code.MATTER_NOT_ACCEPTABLE)
+    applicant = case_records.check_applicant(form.get("applicant"))
+    outcome = form.get("outcome")
+    if outcome not in INTAKE_OUTCOMES:
+        raise ValidationError("outcome: 请选择受理结果", field="outcome")
+    materials = checklist(matter, applicant["id_code"], list(form.get("materials") or []))
+    missing = [m["name"] for m in materials if m["required"] and not m["provided"]]
+    if outcome in ("accept", "complete_immediate") and missing:
+        raise ValidationError("materials: 必备材料不齐，应一次性告知补正：" + "、".join(missing),
+                              field="materials")
+    data = {"reason": form.get("reason") or ""}
+    if outcome == "request_supplement":
+        data["missing"] = missing or list(form.get("missing") or [])
+    if outcome == "complete_immediate":
+        data.update(outcome=form.get("decision", "approved"),
+                    document_number=form.get("document_number", ""))
+    at = _now()
+    with database.atomic():
+        number = _next_number(center, at.date())
+        received = {"number": number, "matter": case_records.snapshot(matter),
+                    "applicant": applicant, "materials": materials,
+                    "green_channel": bool(form.get("green_channel")) and matter["green_channel"],
+                    "at": case_records.iso(at), "role": actor.role, "user": actor.user}
+        case = case_records.replay(received, [])
+        _store_received(keys, center, received, case)
+        _act(keys, center, number, case, outcome, actor, at, data)
+    return view(number)
+
+
+def _store_received(keys: KeyPair, center: str, received: dict, case) -> None:
+    applicant = received["applicant"]
+    Case.create(number=received["number"], matter_code=received["matter"]["basic_code"],
+                matter=orjson.dumps(received["matter"]).decode(),
+                applicant_kind=applicant["kind"], applicant_name=applicant["name"],
+                applicant_id=applicant["id_code"], applicant_phone=applicant["phone"],
+                green_channel=received["green_channel"], state=case.state,
+                received_at=received["at"], received=orjson.dumps(received).decode())
+    for m in received["materials"]:
+        CaseMaterial.create(number=received["number"], name=m["name"], required=m["required"],
+                            provided=m["provided"], reused_from=m["reused_from"])
+        if m["provided"] and not m["reused_from"]:
+            (MaterialOnFile.insert(applicant_id=applicant["id_code"], name=m["name"],
+                                   number=received["number"]).on_conflict_replace().execute())
+    outbox.emit(keys, center, "case.received", case_records.record_of(received["number"]),
+                received)
+
+
+def load(number: str) -> tuple[Case, case_states.CaseState, list[dict]]:
+    """The case's row, its state (replayed) and its action log."""
+    row = Case.get_or_none(Case.number == number)
+    if row is None:
+        raise NotFound(f"没有办件 {number}")
+    actions = [{"n": a.n, "action": a.action, "role": a.role, "user": a.user, "at": a.at,
+                "data": orjson.loads(a.data)}
+               for a in CaseAction.select().where(CaseAction.number == number)
+               .order_by(CaseAction.n)]
+    return row, case_records.replay(orjson.loads(row.received), actions), actions
+
+
+def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
+        data: dict | None = None) -> dict:
+    """One action of the state machine on a case of this center, with its event."""
+    with database.atomic():
+        _row, case, _actions = load(number)
+        _act(keys, center, number, case, action, actor, _now(), data or {})
+    return view(number)
+
+
+def _act(keys, center, number, case, action, actor, at, data) -> None:
+    after = case_states.apply(case, action, role=actor.role, at=at, data=data)
+    n = len(after.history) - 1  # history[0] is the receipt
+    record = {"number": number, "n": n, "action": action, "role": actor.role,
+              "user": actor.user, "at": case_records.iso(at), "data": data}
+    CaseAction.create(number=number, n=n, action=action, role=actor.role, user=actor.user,
+                      at=record["at"], data=orjson.dumps(data).decode())
+    _update_row(number, after)
+    outbox.emit(keys, center, "case.action", case_records.record_of(number), record)
+
+
+def _update_row(number: str, case: case_states.CaseState) -> None:
+    row = Case.get(Case.number == number)
+    promised = case_states.deadline(case, load_calendar(),
+                                    orjson.loads(row.matter)["promised_limit_days"],
+                                    today=_now().date())
+    Case.update(state=case.state,
+                accepted_at=case_records.iso(case.accepted_at) if case.accepted_at else None,
+                promised_date=promised.day.isoformat() if promised else None,
+                promised_provisional=bool(promised and promised.provisional),
+                decided_at=case_records.iso(case.decision.decided_at) if case.decision else None,
+                outcome=case.decision.outcome if case.decision else None,
+                document_number=case.decision.document_number if case.decision else None,
+                ).where(Case.number == number).execute()
+
+
+def query_secret(data_dir) -> bytes:
+    """This center's secret for applicants' query codes, made once."""
+    path = store.key_path(data_dir).with_name("query.secret")
+    if not path.exists():
+        write_atomic(path, secrets.token_bytes(32), mode=0o600)
+    return path.read_bytes()
+
+
+def view(number: str) -> dict:
+    """The case as pages and the API show it."""
+    row, case, actions = load(number)
+    return {"number": number, "state": case.state, "state_label": case_states.STATES[case.state],
+            "matter": orjson.loads(row.matter),
+            "applicant": {"kind": row.applicant_kind, "name": row.applicant_name,
+                          "id_code": row.applicant_id, "phone": row.applicant_phone},
+            "green_channel": row.green_channel, "received_at": row.received_at,
+            "accepted_at": row.accepted_at, "promised_date": row.promised_date,
+            "promised_provisional": row.promised_provisional, "outcome": row.outcome,
+            "document_number": row.document_number,
+            "missing": list(case.missing),
+            "materials": [{"name": m.name, "required": m.required, "provided": m.provided,
+                           "reused_from": m.reused_from}
+                          for m in CaseMaterial.select().where(CaseMaterial.number == number)],
+            "history": [{"action": s.action, "label": case_states.ACTIONS[s.action].label,
+                         "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,
+                         "user": (actions[i - 1]["user"] if i else
+                                  orjson.loads(row.received)["user"])}
+                        for i, s in enumerate(case.history)]}
+

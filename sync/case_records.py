@@ -1,0 +1,109 @@
+"""A case as it travels: the intake record and the action log, and the replay
+that turns them into a ``CaseState`` — the same at the node that wrote them
+and at the hub that applies them.
+
+Two event types carry a case (record ``case:<number>``):
+
+* ``case.received``: ``{number, matter: {...snapshot...}, applicant: {...},
+  materials: [...], green_channel, at, role, user}`` — the case as received,
+  with the catalog version of the matter it was accepted under;
+* ``case.action``: ``{number, n, action, role, user, at, data}`` — the n-th
+  action of the state machine (``sync.case_states``), with its data exactly as
+  given, so replaying the log reproduces the state.
+"""
+from __future__ import annotations
+
+import datetime
+
+from sync import case_states, events
+from sync.case_numbers import parse_case_number
+from sync.identity_codes import check_credit_code, check_resident_id
+from sync.errors import ValidationError
+
+APPLICANT_KINDS = {"person": "自然人", "enterprise": "法人或其他组织"}
+# The matter fields a case keeps from the catalog version it was accepted under.
+MATTER_SNAPSHOT = ("basic_code", "name", "department", "handling_type", "legal_limit_days",
+                   "promised_limit_days", "levels", "version", "green_channel", "type")
+
+
+def _fail(field: str, reason: str):
+    raise ValidationError(f"{field}: {reason}", field=field)
+
+
+def record_of(number: str) -> str:
+    return f"case:{number}"
+
+
+def iso(at: datetime.datetime) -> str:
+    """Actions carry China local time with its offset: what the applicant was told."""
+    return at.astimezone(case_states.CHINA).isoformat(timespec="seconds")
+
+
+def parse_at(text: str, field: str = "at") -> datetime.datetime:
+    try:
+        at = datetime.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        _fail(field, f"时间格式不正确：{text!r}")
+    if at.tzinfo is None:
+        _fail(field, "时间必须带时区")
+    return at
+
+
+def check_applicant(raw) -> dict:
+    """A person (name, resident ID, phone) or an enterprise (name, credit code, phone)."""
+    if not isinstance(raw, dict):
+        _fail("applicant", "必须填写申请人")
+    kind = raw.get("kind")
+    if kind not in APPLICANT_KINDS:
+        _fail("applicant.kind", "申请人类型必须是自然人或法人")
+    name = str(raw.get("name") or "").strip()
+    if not name or len(name) > 100:
+        _fail("applicant.name", "申请人名称必填，且不超过 100 字")
+    phone = str(raw.get("phone") or "").strip()
+    if not phone.isdigit() or not 7 <= len(phone) <= 12:
+        _fail("applicant.phone", "联系电话应为 7–12 位数字")
+    if kind == "person":
+        id_code = check_resident_id(str(raw.get("id_code") or ""), field="applicant.id_code")
+    else:
+        id_code = check_credit_code(str(raw.get("id_code") or ""), field="applicant.id_code")
+    return {"kind": kind, "name": name, "id_code": id_code, "phone": phone}
+
+
+def snapshot(matter: dict) -> dict:
+    return {key: matter[key] for key in MATTER_SNAPSHOT}
+
+
+def replay(received: dict, actions: list[dict]) -> case_states.CaseState:
+    """The state after the intake record and its actions, in order.
+
+    :raises ValidationError / ConflictError: exactly as the state machine would.
+    """
+    case = case_states.new_case(received["matter"]["handling_type"], role=received["role"],
+                                at=parse_at(received["at"]))
+    for n, action in enumerate(actions, 1):
+        if action["n"] != n:
+            _fail("n", f"操作序号应为 {n}，实际为 {action['n']}")
+        case = case_states.apply(case, action["action"], role=action["role"],
+                                 at=parse_at(action["at"]), data=action["data"])
+    return case
+
+
+def _received(payload: dict) -> str | None:
+    try:
+        parse_case_number(payload["number"])
+        check_applicant(payload["applicant"])
+    except (KeyError, ValidationError) as exc:
+        return f"case.received: {exc}"
+    return None if isinstance(payload.get("matter"), dict) else "payload.matter must be an object"
+
+
+def _action(payload: dict) -> str | None:
+    if not isinstance(payload.get("n"), int) or payload.get("action") not in case_states.ACTIONS:
+        return "payload.n must be an integer and payload.action a known action"
+    return None
+
+
+events.register("case.received", needs_record=True, check=_received,
+                help="A case received at a window: matter snapshot, applicant, materials.")
+events.register("case.action", needs_record=True, check=_action,
+                help="One action of a case's state machine, with who, when and why.")

@@ -1,0 +1,160 @@
+"""A case at a node: intake, the state machine, and the hub's complete copy of it."""
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from hub import db as hub_db
+from hub.models import Event, HubCase
+from node import store
+from node.cases import Actor, act, intake, query_secret, view
+from sync.case_numbers import check_query_code
+from sync.errors import ConflictError, ValidationError
+from tests.catalog_changes import change, matter, write
+from tests.processes import last_json
+
+DISTRICT = "210102"  # 和平区政务服务中心
+PERSON = {"kind": "person", "name": "张伟", "id_code": "210102198503150013",
+          "phone": "13800000000"}
+CLERK, REVIEWER, APPROVER = (Actor("wang", "clerk"), Actor("li", "reviewer"),
+                             Actor("zhao", "approver"))
+MATTER = "SY04001"  # 电力设施保护区内施工作业审批: promised, city and district level
+ENTERPRISE = {"kind": "enterprise", "name": "沈阳某建设有限公司",
+              "id_code": "91210100MA0Q123430", "phone": "02423456789"}
+
+
+@pytest.fixture
+def node(hub, make_node):
+    node_dir = make_node(DISTRICT)
+    node_dir.enroll(hub)
+    node_dir.sync()  # catalog version 1
+    store.bind(node_dir.data_dir)
+    return node_dir
+
+
+def everything(code=MATTER):
+    return [m["name"] for m in matter(code)["materials"]]
+
+
+def keys(node):
+    store.bind(node.data_dir)
+    return store.load_keys(node.data_dir)
+
+
+def test_a_case_from_intake_to_delivery_reaches_the_hub(hub, node):
+    k = keys(node)
+    case = intake(k, DISTRICT, CLERK, {"matter_code": MATTER, "applicant": ENTERPRISE,
+                                       "materials": everything(), "outcome": "accept"})
+    number = case["number"]
+    assert number.startswith(f"{DISTRICT}-") and case["state"] == "accepted"
+    assert case["promised_date"] and case["matter"]["version"] == 1
+    for action, actor, data in [("start_review", REVIEWER, {}),
+                                ("submit_for_approval", REVIEWER, {}),
+                                ("decide", APPROVER, {"outcome": "approved",
+                                                      "document_number": "沈电审〔2026〕18号"}),
+                                ("deliver", CLERK, {"method": "mail", "waybill": "SF1234567890"})]:
+        case = act(k, DISTRICT, number, action, actor, data)
+    assert case["state"] == "delivered" and case["document_number"] == "沈电审〔2026〕18号"
+    assert [h["action"] for h in case["history"]] == [
+        "receive", "accept", "start_review", "submit_for_approval", "decide", "deliver"]
+    assert check_query_code(number, __import__("sync.case_numbers", fromlist=["x"]).query_code(
+        number, query_secret(node.data_dir)), query_secret(node.data_dir))
+    assert node.sync()["errors"] == []
+    database = hub_db.bind(hub.db_url)
+    copy = HubCase.get(HubCase.number == number)
+    assert (copy.state, copy.center, copy.actions, copy.outcome) == (
+        "delivered", DISTRICT, 5, "approved")
+    assert Event.select().where(Event.state != "applied").count() == 0
+    database.close()
+
+
+def test_a_refused_action_changes_nothing(node):
+    k = keys(node)
+    case = intake(k, DISTRICT, CLERK, {"matter_code": MATTER, "applicant": ENTERPRISE,
+                                       "materials": everything(), "outcome": "accept"})
+    with pytest.raises(ConflictError):
+        act(k, DISTRICT, case["number"], "deliver", CLERK, {"method": "window"})
+    with pytest.raises(ValidationError):  # a clerk may not approve
+        act(k, DISTRICT, case["number"], "decide", CLERK, {"outcome": "approved",
+                                                           "document_number": "X1"})
+    assert view(case["number"])["state"] == "accepted"
+    assert len(view(case["number"])["history"]) == 2
+
+
+def test_missing_materials_are_listed_at_once_and_reused_next_time(node):
+    k = keys(node)
+    names = everything()
+    with pytest.raises(ValidationError) as info:
+        intake(k, DISTRICT, CLERK, {"matter_code": MATTER, "applicant": ENTERPRISE,
+                                    "materials": names[:1], "outcome": "accept"})
+    assert info.value.field == "materials" and names[1] in info.value.detail
+    first = intake(k, DISTRICT, CLERK, {"matter_code": MATTER, "applicant": ENTERPRISE,
+                                        "materials": names[:1], "outcome": "request_supplement"})
+    assert first["state"] == "supplement_requested"
+    assert set(first["missing"]) == {m["name"] for m in matter(MATTER)["materials"]
+                                     if m["required"]} - {names[0]}
+    second = intake(k, DISTRICT, CLERK, {"matter_code": MATTER, "applicant": ENTERPRISE,
+                                         "materials": names[1:], "outcome": "accept"})
+    reused = [m for m in second["materials"] if m["reused_from"]]
+    assert [m["name"] for m in reused] == [names[0]]
+    assert reused[0]["reused_from"] == first["number"]
+
+
+@pytest.mark.parametrize("form, field", [
+    ({"matter_code": "SY99999"}, "matter_code"),
+    ({"applicant": {**PERSON, "id_code": "210102198503150014"}}, "applicant.id_code"),
+    ({"applicant": {**ENTERPRISE, "id_code": "91210100MA0Q123431"}}, "applicant.id_code"),
+    ({"applicant": {**PERSON, "phone": "12"}}, "applicant.phone"),
+    ({"outcome": "maybe"}, "outcome"),
+    ({"outcome": "not_accept", "reason": ""}, "reason"),
+])
+def test_bad_intake_names_the_field_and_writes_nothing(node, form, field):
+    from node.models import Case, OutboxEvent
+    before = (Case.select().count(), OutboxEvent.select().count())
+    base = {"matter_code": MATTER, "applicant": ENTERPRISE, "materials": everything(),
+            "outcome": "accept"}
+    with pytest.raises(ValidationError) as info:
+        intake(keys(node), DISTRICT, CLERK, {**base, **form})
+    assert info.value.field == field
+    assert (Case.select().count(), OutboxEvent.select().count()) == before
+
+
+def test_open_cases_keep_their_version_and_cancelled_matters_are_refused(hub, node, tmp_path):
+    k = keys(node)
+    days = matter(MATTER)["promised_limit_days"]
+    case = intake(k, DISTRICT, CLERK, {"matter_code": MATTER, "applicant": ENTERPRISE,
+                                       "materials": everything(), "outcome": "accept"})
+    node.sync()
+    amended = write(tmp_path, "amend", change("amend", matters=[
+        {**matter(MATTER), "promised_limit_days": days - 1}]))
+    preview = last_json(hub.cli("catalog", "apply", amended, "--preview", "--json"))
+    assert preview["impact"] == {MATTER: {DISTRICT: 1}}  # one open case, at this center
+    hub.cli("catalog", "apply", amended)
+    hub.cli("catalog", "apply", write(tmp_path, "cancel", change("cancel", codes=[MATTER])))
+    node.sync()
+    kept = view(case["number"])
+    assert kept["matter"]["version"] == 1 and kept["matter"]["promised_limit_days"] == days
+    with pytest.raises(ValidationError) as info:
+        intake(k, DISTRICT, CLERK, {"matter_code": MATTER, "applicant": ENTERPRISE,
+                                    "materials": everything(), "outcome": "accept"})
+    assert info.value.code.value == "MATTER_NOT_ACCEPTABLE"
+    act(k, DISTRICT, case["number"], "start_review", REVIEWER)  # the open case goes on
+    assert orjson.loads(orjson.dumps(view(case["number"])))["state"] == "in_review"
+
+
+def test_the_hub_quarantines_an_action_its_state_machine_refuses(hub, node):
+    from node import outbox
+    from sync import case_records
+    k = keys(node)
+    case = intake(k, DISTRICT, CLERK, {"matter_code": MATTER, "applicant": ENTERPRISE,
+                                       "materials": everything(), "outcome": "accept"})
+    number = case["number"]
+    # A buggy node writes an action its own state machine would refuse (deliver before 办结).
+    outbox.emit(k, DISTRICT, "case.action", case_records.record_of(number),
+                {"number": number, "n": 2, "action": "deliver", "role": "clerk", "user": "x",
+                 "at": case["received_at"], "data": {"method": "window"}})
+    moved = node.sync()
+    assert [p["code"] for p in moved["problems"]] == ["APPLY_FAILED"]
+    database = hub_db.bind(hub.db_url)
+    assert HubCase.get(HubCase.number == number).state == "accepted"
+    database.close()
