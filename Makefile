@@ -13,6 +13,9 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
 install-test: $(BIN)/python
+	# The browser tests drive Debian's Chromium; CJK fonts so pages render Chinese.
+	dpkg -s chromium chromium-driver fonts-noto-cjk >/dev/null 2>&1 || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver fonts-noto-cjk)
 	$(BIN)/pip install --quiet -e '.[test]'
 
 demo: install

@@ -8,8 +8,10 @@ import click
 from hub.bench import bench
 from hub.cli import hub
 from hub import catalog_cli  # noqa: F401  (adds `hub catalog`)
+from hub import coverage_cli  # noqa: F401  (adds `hub coverage` and `hub alerts`)
 from hub.demo import demo
 from node.cli import node
+from node import users_cli  # noqa: F401  (adds `node user`)
 from sync.cli_output import emit, json_option
 from sync.errors import HallsyncError
 

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask
 
 from hub import catalog, db, errors, handlers, health, sync_api  # noqa: F401  (handlers: registry)
+from hub import alerts, coverage_api
+from hub import catalog_pages
 from hub.identity import load_or_create_key
 from hub.settings import HUB
 from sync.errors import ConfigError
@@ -50,4 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     sync_api.init_app(app)
     app.register_blueprint(health.bp)
+    alerts.init_app(app)
+    app.register_blueprint(coverage_api.bp)
+    app.register_blueprint(catalog_pages.bp)
     return app

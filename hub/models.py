@@ -182,7 +182,7 @@ class Alert(BaseModel):
 
     id = AutoField()
     center = CharField(max_length=16, index=True)
-    kind = CharField(max_length=24)  # silent | catalog_behind | backlog_rising | signature_failures
+    kind = CharField(max_length=24)  # one of hub.alerts.KINDS
     began_ms = BigIntegerField(index=True)
     cleared_ms = BigIntegerField(null=True)
     detail = TextField(default="")

@@ -20,4 +20,13 @@ HUB = SHARED + [
             positive),
     Setting("pull_batch", 500, "Most messages one pull returns.", positive),
     Setting("max_events_per_push", 20000, "Most events one push may carry.", positive),
+    Setting("coverage_yellow_after_s", 300,
+            "A center silent this long turns yellow and opens a `silent` alert.", positive),
+    Setting("coverage_red_after_s", 1800, "A center silent this long turns red.", positive),
+    Setting("coverage_backlog_rising_s", 900,
+            "A center whose backlog has grown this long turns yellow.", positive),
+    Setting("coverage_auth_failures", 3,
+            "Refused signatures of one center within 15 minutes that turn it red.", positive),
+    Setting("coverage_interval_s", 60, "How often each worker evaluates coverage alerts.",
+            positive),
 ]

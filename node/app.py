@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import health, status, store
+from node import auth, catalog_pages, health, status, store
 from node.models import database
 from node.settings import NODE
 from hub import errors
@@ -34,6 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
             database.close()
 
     errors.init_app(app)  # the hub's module: one problem shape for both apps
+    auth.init_app(app)  # secret key, session, CSRF, /login; views use auth.requires
     app.register_blueprint(status.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(catalog_pages.bp)
     return app

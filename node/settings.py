@@ -1,6 +1,12 @@
 """The node's settings (shared ones are in ``sync.settings``)."""
 from sync.settings import SHARED, Setting, non_negative, positive
 
+
+def long_secret(value) -> str | None:
+    # A short key makes forged session cookies guessable; empty means "generate one".
+    return None if value == "" or len(value) >= 32 else "must be empty or at least 32 characters"
+
+
 NODE = SHARED + [
     Setting("data_dir", "", "The node's data directory: node.db, node.key."),
     Setting("host", "127.0.0.1", "Address the node's pages listen on."),
@@ -13,6 +19,15 @@ NODE = SHARED + [
     Setting("backoff_cap_s", 900.0, "Longest delay between attempts while the hub is down.",
             positive),
     Setting("push_batch", 5000, "Most events sent in one push.", positive),
+    Setting("secret_key", "", "Signs staff session cookies and CSRF tokens; when empty, a random "
+            "key is generated once into DATA_DIR/secret.key (never a default in code).",
+            long_secret),
+    Setting("session_timeout_s", 1800, "A staff login ends after this many idle seconds.",
+            positive),
+    Setting("login_max_failures", 5, "Failed logins per username and address before a lockout.",
+            positive),
+    Setting("login_lockout_s", 900, "Window those failures count in, and how long the lockout "
+            "lasts.", positive),
 ]
 
 # The hub may change these remotely with a settings message; nothing else.

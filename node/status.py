@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 
 from node import catalog, outbox, store
+from node.auth import requires
 from node.models import Notice
 
 bp = Blueprint("status", __name__)
@@ -22,11 +23,13 @@ def status() -> dict:
 
 
 @bp.get("/api/status")
+@requires()
 def status_json():
     return jsonify(status())
 
 
 @bp.get("/")
+@requires()
 def status_page():
     notices = Notice.select().order_by(Notice.message_id.desc()).limit(20)
     return render_template("status/index.html", s=status(), notices=notices)

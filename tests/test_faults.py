@@ -18,7 +18,11 @@ A, B = "210102001", "210103001"
 
 
 def write(node_dir, count: int) -> None:
-    """``count`` changes at a node, in batches, each with its event."""
+    """``count`` changes at a node, in batches, each with its event.
+
+    Each test first syncs its node once, so the receipt of catalog version 1 is
+    event 1 and the changes follow it.
+    """
     store.bind(node_dir.data_dir)
     keys = store.load_keys(node_dir.data_dir)
     for start in range(0, count, 1000):
@@ -39,6 +43,7 @@ def test_two_nodes_push_10000_events_each_at_once(hub, make_node):
     nodes = [make_node(A), make_node(B)]
     for node in nodes:
         node.enroll(hub)
+        node.sync()
         write(node, 10_000)
     procs = [subprocess.Popen([sys.executable, "-m", "hallsync", "node", "sync", "--data-dir",
                                str(node.data_dir), "--json"], env=child_env(), cwd=ROOT,
@@ -48,31 +53,32 @@ def test_two_nodes_push_10000_events_each_at_once(hub, make_node):
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, out + err
     for node in nodes:
-        assert hub_seqs(hub, node.center) == list(range(1, 10_001))
+        assert hub_seqs(hub, node.center) == list(range(1, 10_002))
     audit = last_json(hallsync("audit", "verify", "--data-dir", hub.data_dir, "--db",
                                hub.db_url, "--json"))
-    assert audit["intact"] and audit["events"] == 20_000
+    assert audit["intact"] and audit["events"] == 20_002
 
 
 def test_node_killed_after_the_hub_committed_and_before_the_ack(hub, make_node):
     node = make_node(A)
     node.enroll(hub)
+    node.sync()
     write(node, 12_000)  # three pushes of 5,000
     killed = node.sync(check=False, HALLSYNC_CRASH_AT="node.after_push_reply")
     assert killed.returncode == -9
-    assert len(hub_seqs(hub, A)) == 5_000  # the hub committed the first batch …
-    assert node.status()["acked_seq"] == 0  # … and the node never recorded the ack
+    assert len(hub_seqs(hub, A)) == 5_001  # the hub committed the first batch …
+    assert node.status()["acked_seq"] == 1  # … and the node never recorded the ack
     moved = node.sync()
-    assert moved["errors"] == [] and moved["acked_seq"] == 12_000
-    assert hub_seqs(hub, A) == list(range(1, 12_001))  # nothing lost, nothing doubled
+    assert moved["errors"] == [] and moved["acked_seq"] == 12_001
+    assert hub_seqs(hub, A) == list(range(1, 12_002))  # nothing lost, nothing doubled
 
 
 def test_hub_killed_in_the_middle_of_an_apply(hub, make_node):
     node = make_node(A)
     node.enroll(hub)
-    write(node, 3_000)
     hub.stop()
     hub.start(HALLSYNC_CRASH_AT="hub.mid_apply")
+    write(node, 3_000)
     failed = node.sync(check=False)
     assert failed.returncode == 1 and "HUB_UNAVAILABLE" in failed.stdout
     hub.stop()
@@ -81,8 +87,8 @@ def test_hub_killed_in_the_middle_of_an_apply(hub, make_node):
             Ownership.select().count()) == (0, 0, 0)  # all of the batch or none of it
     database.close()
     hub.start()
-    assert node.sync()["acked_seq"] == 3_000
-    assert hub_seqs(hub, A) == list(range(1, 3_001))
+    assert node.sync()["acked_seq"] == 3_001  # and the receipt of catalog version 1
+    assert hub_seqs(hub, A) == list(range(1, 3_002))
     database = hub_db.bind(hub.db_url)
     assert RecordData.select().count() == 3_000
     database.close()
@@ -91,6 +97,7 @@ def test_hub_killed_in_the_middle_of_an_apply(hub, make_node):
 def test_hub_down_node_keeps_working_and_its_backlog_drains(hub, make_node, tmp_path):
     node = make_node(A)
     node.enroll(hub)
+    node.sync()
     hub.stop()
     write(node, 50)  # the window goes on serving while the network is down
     failed = node.sync(check=False)
@@ -106,7 +113,7 @@ def test_hub_down_node_keeps_working_and_its_backlog_drains(hub, make_node, tmp_
                        "HALLSYNC_HEARTBEAT_INTERVAL_S": "0.5", "HALLSYNC_JITTER_S": "0.1",
                        "HALLSYNC_BACKOFF_BASE_S": "0.2", "HALLSYNC_BACKOFF_CAP_S": "1"}))
     try:
-        wait_until_responds(f"http://127.0.0.1:{port}/api/status", run)
+        wait_until_responds(f"http://127.0.0.1:{port}/__heartbeat__", run)  # 200 or 503: up
         time.sleep(1.5)  # a few failed attempts while the hub is down
         hub.start()
         deadline = time.monotonic() + 30
@@ -115,8 +122,8 @@ def test_hub_down_node_keeps_working_and_its_backlog_drains(hub, make_node, tmp_
             if status["backlog"] == 0:
                 break
             time.sleep(0.3)
-        assert status["backlog"] == 0 and status["acked_seq"] == 50, status
-        assert hub_seqs(hub, A) == list(range(1, 51))
+        assert status["backlog"] == 0 and status["acked_seq"] == 51, status
+        assert hub_seqs(hub, A) == list(range(1, 52))
     finally:
         stop(run)
         log.close()

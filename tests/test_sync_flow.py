@@ -38,21 +38,22 @@ def test_enroll_push_pull_heartbeat(hub, make_node):
     hub.cli("notice", "系统升级通知", "本周六 9:00–12:00 暂停同步")
     hub.cli("set", A, "push_interval_s=20", "bogus=1")
     moved = node.sync()
-    assert moved["pushed"] == 7 and moved["pulled"] == 2 and moved["heartbeat"]
+    # pulled: catalog version 1, the notice, the settings; pushed: 5 changes, 3 receipts
+    assert moved["pushed"] == 8 and moved["pulled"] == 3 and moved["heartbeat"]
     assert moved["errors"] == []
-    assert hub_events(hub, A) == list(range(1, 8))
+    assert hub_events(hub, A) == list(range(1, 9))
     status = node.status()
-    assert status["acked_seq"] == status["last_seq"] == 7 and status["backlog"] == 0
+    assert status["acked_seq"] == status["last_seq"] == 8 and status["backlog"] == 0
     store.bind(node.data_dir)
     assert Notice.get().title == "系统升级通知"
     assert HubSetting.get(HubSetting.name == "push_interval_s").value == "20.0"
     database = hub_db.bind(hub.db_url)
-    assert MessageReceipt.select().where(MessageReceipt.center == A).count() == 2
+    assert MessageReceipt.select().where(MessageReceipt.center == A).count() == 3
     state = CenterState.get(CenterState.code == A)
-    assert state.node_last_seq == 7 and state.last_contact_ms
+    assert state.node_last_seq == 8 and state.last_contact_ms
     database.close()
     hub_status = last_json(hub.cli("status", "--json"))
-    assert hub_status["centers_enrolled"] == 1 and hub_status["events_held"] == 7
+    assert hub_status["centers_enrolled"] == 1 and hub_status["events_held"] == 8
 
 
 def test_a_pull_message_is_applied_once_even_if_pulled_again(hub, make_node):
@@ -64,8 +65,9 @@ def test_a_pull_message_is_applied_once_even_if_pulled_again(hub, make_node):
     from node.models import NodeState
     NodeState.update(pull_cursor=0).execute()  # as if the cursor write were lost
     moved = node.sync()
-    assert moved["pulled"] == 1
-    assert Notice.select().count() == 1
+    assert moved["pulled"] == 2  # catalog version 1 and the notice, delivered again …
+    assert Notice.select().count() == 1  # … and applied once
+    assert node.status()["catalog_version"] == 1
 
 
 def test_token_is_one_time_and_key_rotation_keeps_history(hub, make_node):
@@ -77,7 +79,7 @@ def test_token_is_one_time_and_key_rotation_keeps_history(hub, make_node):
                      node.data_dir.with_name("again"), check=False)
     assert again.returncode == 2 and "TOKEN_USED" in again.stderr
     write(node, 2)
-    node.sync()
+    assert node.sync()["pushed"] == 3  # two changes and the receipt of catalog version 1
     rotated = last_json(hallsync("node", "rotate-key", "--data-dir", node.data_dir, "--json"))
     write(node, 2, prefix="after")
     assert node.sync()["pushed"] == 2
@@ -87,15 +89,16 @@ def test_token_is_one_time_and_key_rotation_keeps_history(hub, make_node):
     database.close()
     audit = last_json(hallsync("audit", "verify", "--data-dir", hub.data_dir, "--db",
                                hub.db_url, "--json"))
-    assert audit == {"intact": True, "centers": 1, "events": 4, "first_bad": None}
+    assert audit == {"intact": True, "centers": 1, "events": 5, "first_bad": None}
 
 
 def test_revoked_node_is_refused_then_re_enrolls(hub, make_node):
     node, other = make_node(A), make_node(B)
     node.enroll(hub)
     other.enroll(hub)
+    other.sync()
     write(node, 1)
-    node.sync()
+    node.sync()  # its change and the receipt of catalog version 1
     hub.cli("revoke", A)
     write(node, 1, prefix="later")
     result = node.sync(check=False)
@@ -105,7 +108,7 @@ def test_revoked_node_is_refused_then_re_enrolls(hub, make_node):
     moved = node.sync()
     assert moved["pulled"] == 1  # it too learns its old key was revoked …
     assert moved["pushed"] == 2  # … and sends its change and that receipt
-    assert hub_events(hub, A) == [1, 2, 3]
+    assert hub_events(hub, A) == [1, 2, 3, 4]
 
 
 def backup_hub(hub, tmp_path):
@@ -134,19 +137,19 @@ def test_hub_restored_from_an_older_backup_gets_the_events_again(hub, make_node,
     node = make_node(A)
     node.enroll(hub)
     write(node, 3)
-    node.sync()
+    node.sync()  # 1–3 the changes, 4 the receipt of catalog version 1
     hub.stop()
     backup_hub(hub, tmp_path)
     hub.start()
     write(node, 4, prefix="more")
-    assert node.sync()["acked_seq"] == 7
+    assert node.sync()["acked_seq"] == 8
     hub.stop()
-    restore_hub(hub, tmp_path)  # the hub loses events 4–7 it had acknowledged
+    restore_hub(hub, tmp_path)  # the hub loses events 5–8 it had acknowledged
     hub.start()
-    assert hub_events(hub, A) == [1, 2, 3]
+    assert hub_events(hub, A) == [1, 2, 3, 4]
     moved = node.sync()
-    assert moved["errors"] == [] and moved["acked_seq"] == 7
-    assert hub_events(hub, A) == list(range(1, 8))
+    assert moved["errors"] == [] and moved["acked_seq"] == 8
+    assert hub_events(hub, A) == list(range(1, 9))
 
 
 def test_node_restored_from_an_older_backup_recovers_without_reusing_seqs(hub, make_node,
@@ -154,14 +157,14 @@ def test_node_restored_from_an_older_backup_recovers_without_reusing_seqs(hub, m
     node = make_node(A)
     node.enroll(hub)
     write(node, 3)
-    node.sync()
+    node.sync()  # 1–3 the changes, 4 the receipt of catalog version 1
     backup = tmp_path / "node-backup"
     shutil.copytree(node.data_dir, backup)
     write(node, 2, prefix="lost")
-    node.sync()  # hub now holds 1–5
+    node.sync()  # hub now holds 1–6
     shutil.rmtree(node.data_dir)
-    shutil.copytree(backup, node.data_dir)  # the node forgets 4–5
-    write(node, 2, prefix="new")  # and writes its own 4', 5'
+    shutil.copytree(backup, node.data_dir)  # the node forgets 5–6
+    write(node, 2, prefix="new")  # and writes its own 5', 6'
     result = node.sync(check=False)
     assert result.returncode == 1 and "NODE_DIVERGED" in result.stdout
     assert node.status()["needs_recovery"] is True
@@ -169,10 +172,10 @@ def test_node_restored_from_an_older_backup_recovers_without_reusing_seqs(hub, m
     assert CenterState.get(CenterState.code == A).needs_recovery
     database.close()
     recovered = last_json(hallsync("node", "recover", "--data-dir", node.data_dir, "--json"))
-    assert recovered == {"restored": 2, "rebased": 2, "head_seq": 5}
+    assert recovered == {"restored": 2, "rebased": 2, "head_seq": 6}
     moved = node.sync()
-    assert moved["errors"] == [] and moved["acked_seq"] == 7
-    assert hub_events(hub, A) == list(range(1, 8))
+    assert moved["errors"] == [] and moved["acked_seq"] == 8
+    assert hub_events(hub, A) == list(range(1, 9))
     for data_dir in (node.data_dir, hub.data_dir):
         args = ["audit", "verify", "--data-dir", data_dir, "--json"]
         if data_dir == hub.data_dir:

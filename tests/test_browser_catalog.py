@@ -1,0 +1,111 @@
+"""The catalog pages in real headless Chromium, served by a real hub and a real node process.
+
+A clerk opens the node's catalog, types a Chinese query, opens a matter. The
+screenshots land in the test's ``tmp_path`` and in ``/tmp/hallsync-screens/``
+for a person to look at; the test itself checks what a person would: the
+results match the API, the matter's materials are there, and the CJK font is
+really loaded (without ``fonts-noto-cjk`` Chinese renders as empty boxes).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.processes import ROOT, child_env, free_port, stop, wait_until_responds
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENS = Path("/tmp/hallsync-screens")
+# Flags for a container or a small PC: no sandbox (we run as root in CI), no GPU,
+# and nothing that would phone home while the test runs.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Chromium is not installed: `make install-test` installs it"),
+]
+
+
+@pytest.fixture
+def node_server(hub, make_node, tmp_path):
+    """An enrolled node that has pulled the catalog, served by `hallsync node run`."""
+    node = make_node("210102001")
+    node.enroll(hub)
+    assert node.sync()["errors"] == []
+    port = free_port()
+    log = tmp_path / "node-run.log"
+    with open(log, "ab") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hallsync", "node", "run", "--data-dir", str(node.data_dir),
+             "--port", str(port)],
+            env=child_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_responds(url + "/__heartbeat__", proc)
+    except AssertionError as exc:
+        stop(proc)
+        raise AssertionError(f"{exc}\n{log.read_text()[-3000:]}") from None
+    yield url
+    stop(proc)
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        # 1366×768 is the screen of the centers' window PCs.
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        yield page
+        browser.close()
+
+
+def shoot(page, tmp_path: Path, name: str, full_page: bool = False) -> Path:
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=full_page)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, SCREENS / name)
+    return path
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_a_clerk_searches_the_catalog_and_opens_a_matter(hub, node_server, browser_page,
+                                                         tmp_path):
+    page = browser_page
+    page.goto(node_server + "/catalog/")
+    assert page.title().startswith("政务服务事项目录")
+    assert page.locator("#count").inner_text() == "106"
+    # The CJK font is loaded, not a fallback of empty boxes.
+    assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK SC\"', '政务')")
+    shoot(page, tmp_path, "01-node-catalog.png")
+
+    page.fill("input[name=q]", "公积金")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/catalog/?q=*")
+    expected = requests.get(node_server + "/api/catalog", params={"q": "公积金"},
+                            timeout=10).json()["matters"]
+    rows = page.locator("table.matters tbody tr")
+    assert expected and rows.count() == len(expected)
+    assert page.locator("#count").inner_text() == str(len(expected))
+    shoot(page, tmp_path, "02-node-search.png")
+
+    rows.first.locator("a").click()
+    page.wait_for_url(f"**/catalog/{expected[0]['code']}")
+    assert page.locator("h1").inner_text() == expected[0]["name"]
+    assert page.locator("table.materials tbody tr").count() >= 1
+    shoot(page, tmp_path, "03-node-matter.png", full_page=True)
+
+    # The hub's views of the same catalog, for a look.
+    for path, name in (("/catalog/consistency", "04-hub-consistency.png"),
+                       ("/catalog/reform", "05-hub-reform.png")):
+        page.goto(hub.url + path)
+        assert page.locator("h1").is_visible()
+        shoot(page, tmp_path, name)
+    assert "1,229 → 106，精简 91%" in page.locator("#headline").inner_text()
