@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Flask
 
-from hub import catalog, db, errors, handlers, health, sync_api  # noqa: F401  (handlers: registry)
+from hub import catalog, db, handlers, health, sync_api  # noqa: F401  (handlers: registry)
+from node import errors  # the JSON problem pages, shared with the node
 from hub import alerts, coverage_api
 from hub import catalog_pages
 from hub.identity import load_or_create_key

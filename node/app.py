@@ -6,7 +6,7 @@ from flask import Flask
 from node import auth, catalog_pages, health, status, store
 from node.models import database
 from node.settings import NODE
-from hub import errors
+from node import errors
 from sync.errors import ConfigError
 from sync.settings import resolve
 
@@ -33,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         if not database.is_closed():
             database.close()
 
-    errors.init_app(app)  # the hub's module: one problem shape for both apps
+    errors.init_app(app)
     auth.init_app(app)  # secret key, session, CSRF, /login; views use auth.requires
     app.register_blueprint(status.bp)
     app.register_blueprint(health.bp)

@@ -26,7 +26,7 @@ from flask import (Blueprint, Flask, current_app, g, jsonify, redirect, render_t
                    session, url_for)
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
-from hub.errors import problem_response
+from node.errors import problem_response
 from node import store
 from node.models import User
 from node.users import READ_ONLY_ROLES, ROLES, authenticate

@@ -1,4 +1,8 @@
-"""Every JSON error of the hub outside ``/sync/v1`` goes through ``problem_body``."""
+"""Every JSON error of hub and node outside `/sync/v1` goes through ``problem_body``.
+
+It lives in `node/` because the hub also serves node pages (city departments work
+on cases there), so the hub imports the node's web layer, never the reverse.
+"""
 from __future__ import annotations
 
 from flask import Flask, jsonify
