@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from hub import catalog, db, handlers, health, sync_api  # noqa: F401  (handlers: registry)
+import node
 from node import errors  # the JSON problem pages, shared with the node
 from hub import alerts, coverage_api
 from hub import catalog_pages
@@ -16,6 +18,9 @@ from hub.settings import HUB
 from sync.errors import ConfigError
 from sync.settings import resolve
 from sync.signing import KeyPair
+
+
+NODE_WEB = Path(node.__file__).resolve().parent
 
 
 @dataclass
@@ -45,7 +50,10 @@ def initialise(settings: dict) -> KeyPair:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    # The hub shows the node's catalog pages and style with its own frame
+    # (templates/catalog/base.html): its templates first, then the node's.
+    app = Flask(__name__, static_folder=str(NODE_WEB / "static"))
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(NODE_WEB / "templates")])
     settings = load_settings(config)
     app.config.update(TESTING=bool((config or {}).get("TESTING")), HALLSYNC=settings)
     app.extensions["hallsync"] = HubState(settings, initialise(settings))

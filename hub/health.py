@@ -1,7 +1,9 @@
 """``GET /__heartbeat__``: each part registers a check; 200 when all pass, else 503."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
+
+from node.health import report
 
 from hub.models import database
 
@@ -23,10 +25,4 @@ CHECKS = {"database": _database, "signing_key": _signing_key}
 
 @bp.get("/__heartbeat__")
 def heartbeat():
-    results = {}
-    for name, check in CHECKS.items():
-        try:
-            results[name] = bool(check())
-        except Exception:  # noqa: BLE001 — a failing check is the answer, not an error
-            results[name] = False
-    return jsonify(results), 200 if all(results.values()) else 503
+    return report(CHECKS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from node import store
+from node.auth import public
 from node.models import database
 from sync import envelope as env
 
@@ -30,12 +31,18 @@ def _recent_sync() -> bool:
 CHECKS = {"database": _database, "signing_key": _signing_key, "recent_sync": _recent_sync}
 
 
-@bp.get("/__heartbeat__")
-def heartbeat():
+def report(checks: dict):
+    """Run each registered check: 200 when all pass, else 503 with the map (hub and node)."""
     results = {}
-    for name, check in CHECKS.items():
+    for name, check in checks.items():
         try:
             results[name] = bool(check())
         except Exception:  # noqa: BLE001 — a failing check is the answer, not an error
             results[name] = False
     return jsonify(results), 200 if all(results.values()) else 503
+
+
+@bp.get("/__heartbeat__")
+@public
+def heartbeat():
+    return report(CHECKS)
