@@ -52,6 +52,26 @@ def _write_profile(node_dir: Path, center: str, note: str) -> None:
                 {"demo": True, "hours": "周一至周五 9:00-17:00", "windows_open": 6, "note": note})
 
 
+def _window_case(node_dir: Path, center: str) -> dict:
+    """A demo case at the district's window: received, accepted, reviewed, approved."""
+    from node import cases, store
+    from sync.catalog_history import load_matters
+    store.bind(node_dir)
+    keys = store.load_keys(node_dir)
+    matter = next(m for m in load_matters() if m.basic_code == "SY04001")
+    case = cases.intake(keys, center, cases.Actor("demo-clerk", "clerk"), {
+        "matter_code": matter.basic_code, "outcome": "accept",
+        "materials": [m.name for m in matter.materials],
+        "applicant": {"kind": "enterprise", "name": "演示用建设有限公司",
+                      "id_code": "91210100MA0Q123430", "phone": "02423456789"}})
+    for action, role, data in (("start_review", "reviewer", {}),
+                               ("submit_for_approval", "reviewer", {}),
+                               ("decide", "approver", {"outcome": "approved",
+                                                       "document_number": "演示〔2026〕1号"})):
+        case = cases.act(keys, center, case["number"], action, cases.Actor("demo", role), data)
+    return case
+
+
 def _show_sync(name: str, result: subprocess.CompletedProcess) -> dict:
     moved = _json(result)
     errors = "; ".join(moved["errors"]) or "none"
@@ -111,6 +131,12 @@ def demo(data_dir):
             status = _json(_hallsync("node", "status", "--data-dir", node_dir, "--json"))
             click.echo(f"     {code} runs catalog v{status['catalog_version']} with "
                        f"{status['catalog_matters']} matters in force")
+        case = _window_case(nodes[CENTERS[1]], CENTERS[1])
+        click.echo(f"3c. At {CENTERS[1]}'s window: case {case['number']} "
+                   f"({case['matter']['name']}), accepted, promised by {case['promised_date']}, "
+                   f"reviewed and approved: {case['state_label']}, {case['document_number']}")
+        _show_sync(CENTERS[1], _hallsync("node", "sync", "--data-dir", nodes[CENTERS[1]],
+                                         "--json"))
         click.echo("4. The network goes down; the street center keeps working:")
         hub.terminate()
         hub.wait(10)
