@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import re
 from collections.abc import Callable
 from typing import NamedTuple
 
 from sync.calendar import ONE_DAY, Deadline, Pause, WorkCalendar
 from sync.catalog_schema import HANDLING_TYPES
 from sync.deadlines import promised_date
+from sync import case_inputs as inputs
 from sync.errors import ConflictError, ValidationError
 
 # China has kept UTC+8 without daylight saving since 1991; a fixed offset
@@ -344,81 +344,11 @@ def _check_at(at, last: datetime.datetime | None) -> datetime.datetime:
     return at
 
 
-def _text(value, path, max_len: int = 500) -> str:
-    if not isinstance(value, str) or not value.strip():
-        _fail(path, "必须是非空字符串")
-    if len(value.strip()) > max_len:
-        _fail(path, f"长度不能超过 {max_len} 个字符")
-    return value.strip()
-
-
-def _one_of(table: dict) -> Callable:
-    def check(value, path):
-        if not isinstance(value, str) or value not in table:
-            _fail(path, f"未知的取值 {value!r}，可选：{', '.join(table)}")
-        return value
-    return check
-
-
-def _matching(regex: str, hint: str, upper: bool = False) -> Callable:
-    pattern = re.compile(regex)
-
-    def check(value, path):
-        text = value.strip().upper() if upper and isinstance(value, str) else value
-        if not isinstance(text, str) or not pattern.fullmatch(text):
-            _fail(path, f"{hint}，实际为 {value!r}")
-        return text
-    return check
-
-
-def _materials(value, path):
-    if not isinstance(value, (list, tuple)) or not value:
-        # 一次性告知: the whole list goes out at once, so an empty one is a mistake.
-        _fail(path, "必须一次列出全部需补正的材料（非空列表）")
-    items = tuple(_text(item, f"{path}[{i}]", 200) for i, item in enumerate(value))
-    for i, item in enumerate(items):
-        if item in items[:i]:
-            _fail(f"{path}[{i}]", f"重复：{item}")
-    return items
-
-
-def _limit_days(value, path):
-    if type(value) is not int or not 1 <= value <= 365:    # bool is an int: refuse it too
-        _fail(path, f"必须是 1 到 365 之间的整数（工作日），实际为 {value!r}")
-    return value
-
-
-def _departments(value, path):
-    if not isinstance(value, dict) or not value:
-        _fail(path, "必须列出至少一个部门及其会签期限")
-    return {_department(dept, f"{path}.{dept}"): _date(due, f"{path}.{dept}")
-            for dept, due in value.items()}
-
-
-def _date(value, path) -> datetime.date:
-    # Event payloads carry dates as ISO strings; Python callers may pass dates.
-    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
-        return value
-    try:
-        return datetime.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        _fail(path, f"必须是 YYYY-MM-DD 格式的日期，实际为 {value!r}")
-
-
-def _bool(value, path):
-    if not isinstance(value, bool):
-        _fail(path, f"必须是 true 或 false，实际为 {value!r}")
-    return value
-
-
-_department = _matching(r"[a-z][a-z0-9_]{1,31}", "部门代码应为小写字母开头的代码，如 market")
-
-
 def _check_data(action: str, spec: dict, data) -> dict:
     data = {} if data is None else data
     if not isinstance(data, dict):
         _fail("data", "必须是对象")
-    spec = {"reason": (_text, False), **spec}
+    spec = {"reason": (inputs.text, False), **spec}
     for key in data:
         if key not in spec:
             _fail(str(key), f"「{ACTIONS[action].label}」不需要此字段")
@@ -527,9 +457,9 @@ def _withdraw(case, at, data):
 
 # A department states consent or objection; deemed consent comes only from close_joint.
 _STATED_DECISIONS = {k: JOINT_DECISIONS[k] for k in ("consent", "object")}
-_RESULT = {"outcome": (_one_of(OUTCOMES), True),
-           "document_number": (lambda value, path: _text(value, path, 64), True)}
-_REASON = {"reason": (_text, True)}
+_RESULT = {"outcome": (inputs.one_of(OUTCOMES), True),
+           "document_number": (lambda value, path: inputs.text(value, path, 64), True)}
+_REASON = {"reason": (inputs.text, True)}
 # action -> (handler returning the fields that change, {data key: (checker, required)}).
 # Every action also takes an optional "reason", the "why" of its history step.
 _RULES: dict[str, tuple[Callable, dict[str, tuple[Callable, bool]]]] = {
@@ -540,24 +470,24 @@ _RULES: dict[str, tuple[Callable, dict[str, tuple[Callable, bool]]]] = {
     "not_accept": (lambda case, at, data: {"state": NOT_ACCEPTED}, _REASON),
     "request_supplement": (lambda case, at, data: {"state": SUPPLEMENT_REQUESTED,
                                                    "missing": data["missing"]},
-                           {"missing": (_materials, True)}),
+                           {"missing": (inputs.materials, True)}),
     "supplement_in": (_supplement_in, {}),
     "start_review": (lambda case, at, data: {"state": IN_REVIEW}, {}),
     "submit_for_approval": (lambda case, at, data: {"state": IN_APPROVAL}, {}),
     "return_to_review": (lambda case, at, data: {"state": IN_REVIEW}, _REASON),
-    "suspend_supplement": (_suspend(SUSPENDED_SUPPLEMENT), {"missing": (_materials, True)}),
-    "start_special": (_suspend(SUSPENDED_SPECIAL), {"kind": (_one_of(SPECIAL_PROCEDURES), True),
-                                            "reason": (_text, True),
-                                            "limit_days": (_limit_days, True)}),
+    "suspend_supplement": (_suspend(SUSPENDED_SUPPLEMENT), {"missing": (inputs.materials, True)}),
+    "start_special": (_suspend(SUSPENDED_SPECIAL), {"kind": (inputs.one_of(SPECIAL_PROCEDURES), True),
+                                            "reason": (inputs.text, True),
+                                            "limit_days": (inputs.limit_days, True)}),
     "end_special": (lambda case, at, data: _resume(case, at, data["result"]),
-                    {"result": (_text, True)}),
-    "open_joint": (_open_joint, {"departments": (_departments, True)}),
-    "joint_decide": (_joint_decide, {"department": (_department, True),
-                                     "decision": (_one_of(_STATED_DECISIONS), True)}),
-    "close_joint": (_close_joint, {"deemed_consent": (_bool, True)}),
+                    {"result": (inputs.text, True)}),
+    "open_joint": (_open_joint, {"departments": (inputs.departments, True)}),
+    "joint_decide": (_joint_decide, {"department": (inputs.department, True),
+                                     "decision": (inputs.one_of(_STATED_DECISIONS), True)}),
+    "close_joint": (_close_joint, {"deemed_consent": (inputs.boolean, True)}),
     "decide": (_decide, _RESULT),
-    "deliver": (_deliver, {"method": (_one_of(DELIVERY_METHODS), True),
-                           "waybill": (_matching(r"[0-9A-Z-]{6,40}",
+    "deliver": (_deliver, {"method": (inputs.one_of(DELIVERY_METHODS), True),
+                           "waybill": (inputs.matching(r"[0-9A-Z-]{6,40}",
                                                  "运单号应为 6-40 位字母或数字", upper=True), False)}),
     "withdraw": (_withdraw, _REASON),
 }

@@ -1,0 +1,86 @@
+"""Checkers of the data a case action carries: each takes (value, path), returns the
+value to keep, and raises ``ValidationError`` naming the path, in Chinese.
+
+Split from ``sync.case_states`` so the state machine reads as states and rules.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+
+from sync.errors import ValidationError
+
+
+def fail(field: str, reason: str):
+    raise ValidationError(f"{field}: {reason}", field=field)
+
+
+def text(value, path, max_len: int = 500) -> str:
+    if not isinstance(value, str) or not value.strip():
+        fail(path, "必须是非空字符串")
+    if len(value.strip()) > max_len:
+        fail(path, f"长度不能超过 {max_len} 个字符")
+    return value.strip()
+
+
+def one_of(table: dict) -> Callable:
+    def check(value, path):
+        if not isinstance(value, str) or value not in table:
+            fail(path, f"未知的取值 {value!r}，可选：{', '.join(table)}")
+        return value
+    return check
+
+
+def matching(regex: str, hint: str, upper: bool = False) -> Callable:
+    pattern = re.compile(regex)
+
+    def check(value, path):
+        text = value.strip().upper() if upper and isinstance(value, str) else value
+        if not isinstance(text, str) or not pattern.fullmatch(text):
+            fail(path, f"{hint}，实际为 {value!r}")
+        return text
+    return check
+
+
+def materials(value, path):
+    if not isinstance(value, (list, tuple)) or not value:
+        # 一次性告知: the whole list goes out at once, so an empty one is a mistake.
+        fail(path, "必须一次列出全部需补正的材料（非空列表）")
+    items = tuple(text(item, f"{path}[{i}]", 200) for i, item in enumerate(value))
+    for i, item in enumerate(items):
+        if item in items[:i]:
+            fail(f"{path}[{i}]", f"重复：{item}")
+    return items
+
+
+def limit_days(value, path):
+    if type(value) is not int or not 1 <= value <= 365:    # bool is an int: refuse it too
+        fail(path, f"必须是 1 到 365 之间的整数（工作日），实际为 {value!r}")
+    return value
+
+
+def departments(value, path):
+    if not isinstance(value, dict) or not value:
+        fail(path, "必须列出至少一个部门及其会签期限")
+    return {department(dept, f"{path}.{dept}"): date(due, f"{path}.{dept}")
+            for dept, due in value.items()}
+
+
+def date(value, path) -> datetime.date:
+    # Event payloads carry dates as ISO strings; Python callers may pass dates.
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        fail(path, f"必须是 YYYY-MM-DD 格式的日期，实际为 {value!r}")
+
+
+def boolean(value, path):
+    if not isinstance(value, bool):
+        fail(path, f"必须是 true 或 false，实际为 {value!r}")
+    return value
+
+
+department = matching(r"[a-z][a-z0-9_]{1,31}", "部门代码应为小写字母开头的代码，如 market")
