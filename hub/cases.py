@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import orjson
 
+from hub import rollups
 from hub.apply import handles
 from hub.models import HubCase, HubCaseAction
-from sync import case_records
+from sync import case_records, case_states
 
 
 @handles("case.received")
@@ -15,6 +16,8 @@ def receive(events: list[dict]) -> None:
     for event in events:
         received = event["payload"]
         case = case_records.replay(received, [])
+        rollups.add(rollups.contributions(event["origin"], received["matter"],
+                                          case_states.RECEIVE, case, case.received_at))
         HubCase.create(number=received["number"], center=event["origin"],
                        matter_code=received["matter"]["basic_code"],
                        matter_version=received["matter"]["version"],
@@ -35,6 +38,8 @@ def act(events: list[dict]) -> None:
                for a in HubCaseAction.select().where(HubCaseAction.number == row.number)
                .order_by(HubCaseAction.n)]
         case = case_records.replay(orjson.loads(row.received), log + [record])
+        rollups.add(rollups.contributions(row.center, orjson.loads(row.matter),
+                                          record["action"], case, case.history[-1].at))
         HubCaseAction.create(number=row.number, n=record["n"], action=record["action"],
                              role=record["role"], user=record["user"], at=record["at"],
                              data=orjson.dumps(record["data"]).decode())

@@ -154,3 +154,18 @@ def quarantine_replay(origin, data_dir, db_url, as_json):
     open_hub(data_dir, db_url)
     counts = replay(origin, now_ms=env.now_ms())
     emit(counts, as_json)
+
+
+@hub.command("rebuild-stats")
+@data_dir_option
+@db_option
+@json_option
+def rebuild_stats(data_dir, db_url, as_json):
+    """Rebuild the case rollups from the raw events; say whether they agreed."""
+    from hub import rollups
+    open_hub(data_dir, db_url)
+    before = rollups.snapshot()
+    rows = rollups.rebuild()
+    after = rollups.snapshot()
+    differing = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    emit({"rows": rows, "agreed": not differing, "differing_rows": len(differing)}, as_json)

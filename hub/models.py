@@ -229,3 +229,27 @@ class HubCaseAction(BaseModel):
 
 
 MODELS = MODELS + (HubCase, HubCaseAction)
+
+
+class CaseRollup(BaseModel):
+    """Case figures per center, China day, matter: kept as case events are applied."""
+
+    center = CharField(max_length=16)
+    day = CharField(max_length=10)
+    matter_code = CharField(max_length=10)
+    department = CharField(max_length=32)
+    received = IntegerField(default=0)
+    accepted = IntegerField(default=0)
+    not_accepted = IntegerField(default=0)
+    completed = IntegerField(default=0)
+    completed_immediately = IntegerField(default=0)
+    approved = IntegerField(default=0)
+    supplement_requests = IntegerField(default=0)
+    withdrawn = IntegerField(default=0)
+    handling_days = IntegerField(default=0)  # working days to 办结, paused days excluded
+
+    class Meta:
+        primary_key = CompositeKey("center", "day", "matter_code")
+
+
+MODELS = MODELS + (CaseRollup,)
