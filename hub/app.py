@@ -11,7 +11,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from hub import catalog, db, handlers, health, sync_api  # noqa: F401  (handlers: registry)
 import node
 from node import errors  # the JSON problem pages, shared with the node
-from hub import alerts, coverage_api
+from hub import alerts, coverage_api, stats_api
 from hub import catalog_pages
 from hub.identity import load_or_create_key
 from hub.settings import HUB
@@ -63,5 +63,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     alerts.init_app(app)
     app.register_blueprint(coverage_api.bp)
+    app.register_blueprint(stats_api.bp)
     app.register_blueprint(catalog_pages.bp)
     return app

@@ -169,3 +169,35 @@ def rebuild_stats(data_dir, db_url, as_json):
     after = rollups.snapshot()
     differing = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     emit({"rows": rows, "agreed": not differing, "differing_rows": len(differing)}, as_json)
+
+
+@hub.command()
+@click.option("--center", default=None, help="A center code (default: the city).")
+@click.option("--from", "start", default=None, help="First day, YYYY-MM-DD (default: month start).")
+@click.option("--to", "end", default=None, help="Last day, YYYY-MM-DD (default: today).")
+@data_dir_option
+@db_option
+@json_option
+def stats(center, start, end, data_dir, db_url, as_json):
+    """Case figures of a center and everything below it, with the previous period."""
+    import datetime
+
+    from hub.stats import report
+    from sync.topology import load_topology
+    open_hub(data_dir, db_url)
+    today = datetime.date.today()
+    result = report(center or load_topology().hub.code,
+                    datetime.date.fromisoformat(start) if start else today.replace(day=1),
+                    datetime.date.fromisoformat(end) if end else today)
+    if not as_json:
+        f, p = result["figures"], result["previous"]["figures"]
+        click.echo(f"{result['name']} {result['from']} … {result['to']}: received "
+                   f"{f['received']} (before {p['received']}), completed {f['completed']}, "
+                   f"immediate rate {f['immediate_rate']}, average days "
+                   f"{f['average_handling_days']}")
+        for child in result["children"]:
+            cf = child["figures"]
+            if cf["received"] or cf["completed"]:
+                click.echo(f"  {child['code']:<10} {child['name']}: received {cf['received']}, "
+                           f"completed {cf['completed']}")
+    emit(result, as_json, quiet=not as_json)
