@@ -28,6 +28,8 @@ NODE = SHARED + [
             positive),
     Setting("login_lockout_s", 900, "Window those failures count in, and how long the lockout "
             "lasts.", positive),
+    Setting("warning_yellow_days", 2, "A case turns yellow (临近期限) in the window's queue when "
+            "at most this many working days remain; red once overdue.", non_negative),
 ]
 
 # The hub may change these remotely with a settings message; nothing else.

@@ -1,0 +1,93 @@
+"""The window's JSON API for department systems and scripts: the same operations as the pages.
+
+Described in ``node/openapi.json``, served at ``GET /api/openapi.json``. Errors
+are problem bodies (``sync.errors.problem_body``): 422 with ``field`` for bad
+input, 409 for a transition the state machine refuses, 401 without a login,
+403 for a role or another center's case. Writes carry the CSRF token as
+``X-CSRFToken`` (``GET /api/csrf``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from node import cases, store
+from node.auth import current_user, public, requires
+from node.queue import figures, queue, search
+from node.window import WRITERS, acting_role, detail, keys, own_case, queue_role, today, yellow_days
+from sync.errors import ValidationError
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("body: 请求体必须是 JSON 对象（Content-Type: application/json）",
+                              field="body", status=400)
+    return body
+
+
+@bp.get("/cases")
+@requires()
+def list_cases():
+    """Cases by number, applicant name or ID, or matter (``q``), and ``state``; newest first."""
+    return jsonify(search(request.args.get("q", ""), request.args.get("state", "")))
+
+
+@bp.post("/cases")
+@requires("clerk")
+def create_case():
+    """Intake: the same fields as the intake form; answers 201 with the case."""
+    user = current_user()
+    case = cases.intake(keys(), store.state().center, cases.Actor(user.username, "clerk"),
+                        _body())
+    return (jsonify(detail(case["number"], user)), 201,
+            {"Location": url_for(".get_case", number=case["number"])})
+
+
+@bp.get("/cases/<number>")
+@requires()
+def get_case(number: str):
+    """One case of this center: state, timeline, materials, clock and the actions I may take."""
+    return jsonify(detail(own_case(number), current_user()))
+
+
+@bp.post("/cases/<number>/actions")
+@requires(*WRITERS)
+def post_action(number: str):
+    """One action of the state machine: ``{"action": ..., "data": {...}, "role": optional}``."""
+    number = own_case(number)
+    body = _body()
+    user = current_user()
+    action = body.get("action")
+    role = acting_role(user, action if isinstance(action, str) else "", body.get("role") or None)
+    cases.act(keys(), store.state().center, number, action, cases.Actor(user.username, role),
+              body.get("data") or {})
+    return jsonify(detail(number, user))
+
+
+@bp.get("/queue")
+@requires()
+def get_queue():
+    """My queue (``role``: one of mine, default my first), most urgent first."""
+    role, acting = queue_role(current_user(), request.args.get("role"))
+    items = queue(acting, today(), yellow_within=yellow_days())
+    return jsonify({"role": role, "read_only": acting is None, "as_of": today().isoformat(),
+                    "count": len(items), "cases": items})
+
+
+@bp.get("/figures")
+@requires()
+def get_figures():
+    """Today's and this month's figures of this center, and its overdue open cases."""
+    return jsonify(figures(today(), yellow_within=yellow_days()))
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    """The OpenAPI 3.1 description of every /api/ route of the node."""
+    return current_app.response_class(OPENAPI.read_bytes(), mimetype="application/json")

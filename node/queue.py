@@ -1,0 +1,166 @@
+"""The window's lists, without Flask: a role's queue by urgency, case search, the center's figures.
+
+Everything is computed from the case rows and their action logs: the state is
+the replay (``node.cases.load``), the clock is ``sync.case_states.deadline``
+and the colour ``sync.deadlines.warning_level``, the very functions the hub uses.
+The figures count actions the way the hub's rollups do (``hub.rollups``), so a
+center's page and the city's dashboard agree.
+"""
+from __future__ import annotations
+
+import datetime
+
+import orjson
+from peewee import fn
+
+from node.cases import load
+from node.models import Case, CaseAction, CatalogMatter
+from sync import case_states
+from sync.calendar import WorkCalendar, load_calendar
+from sync.deadlines import remaining_workdays, warning_level
+from sync.errors import ValidationError
+
+# 行政许可法 Art. 44: the result is served within 10 days of the decision; Art. 82: working days.
+DELIVERY_LIMIT_DAYS = 10
+# Art. 32: acceptance (or the 一次性告知 of what is missing) within 5 working days of receipt.
+INTAKE_LIMIT_DAYS = 5
+# Withdrawal (撤件) is open to the clerk on every open case, but it waits on the
+# applicant, not on the clerk: it puts no case in anyone's queue.
+NOT_QUEUED = frozenset({"withdraw"})
+WARNING_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
+WARNING_LABELS = {"red": "已超期", "yellow": "临近期限", "green": "正常", None: "不计时"}
+CLOCK_LABELS = {"promised": "承诺办结", "delivery": "送达期限", "intake": "受理期限"}
+MAX_QUERY = 100
+MAX_RESULTS = 200
+
+
+def clock(row: Case, case: case_states.CaseState, today: datetime.date, *,
+          yellow_within: int = 2, calendar: WorkCalendar | None = None) -> dict:
+    """The deadline that runs now, working days left and the warning colour, as of ``today``."""
+    calendar = calendar or load_calendar()
+    kind, due = None, None
+    if case.state == case_states.COMPLETED and case.decision is not None:
+        kind = "delivery"
+        due = calendar.add_workdays(case_states.china_date(case.decision.decided_at),
+                                    DELIVERY_LIMIT_DAYS)
+    elif case.state in case_states.OPEN and case.accepted_at is not None:
+        kind = "promised"
+        due = case_states.deadline(case, calendar,
+                                   orjson.loads(row.matter)["promised_limit_days"], today=today)
+    elif case.state == case_states.RECEIVED:
+        kind = "intake"
+        due = calendar.add_workdays(case_states.china_date(case.history[-1].at),
+                                    INTAKE_LIMIT_DAYS)
+    if due is None:
+        return {"clock": None, "clock_label": "", "deadline": None, "provisional": False,
+                "remaining": None, "warning": None, "warning_label": WARNING_LABELS[None],
+                "paused": case.open_pause is not None}
+    warning = warning_level(today, due, calendar, yellow_within)
+    return {"clock": kind, "clock_label": CLOCK_LABELS[kind], "deadline": due.day.isoformat(),
+            "provisional": due.provisional, "remaining": remaining_workdays(today, due, calendar),
+            "warning": warning, "warning_label": WARNING_LABELS[warning],
+            "paused": case.open_pause is not None}
+
+
+def actions_for(case: case_states.CaseState, role: str | None) -> list[str]:
+    """The actions ``role`` may take on the case now, withdrawal included."""
+    return case_states.available_actions(case, role) if role else []
+
+
+def summary(row: Case) -> dict:
+    """A case as one row of a list."""
+    return {"number": row.number, "matter_code": row.matter_code,
+            "matter_name": orjson.loads(row.matter)["name"], "applicant_name": row.applicant_name,
+            "applicant_kind": row.applicant_kind, "state": row.state,
+            "state_label": case_states.STATES[row.state], "green_channel": row.green_channel,
+            "received_at": row.received_at, "promised_date": row.promised_date}
+
+
+def queue(role: str | None, today: datetime.date, *, yellow_within: int = 2) -> list[dict]:
+    """Open cases ``role`` can act on now, most urgent first; ``None`` (read-only): every one.
+
+    Order: green channel (绿色通道) first, then red, yellow, green, then the
+    earliest deadline, then the earliest received.
+    """
+    calendar = load_calendar()
+    items = []
+    for row in Case.select().where(Case.state.not_in(case_states.TERMINAL)):
+        _row, case, _actions = load(row.number)
+        actions = [a for a in actions_for(case, role) if a not in NOT_QUEUED]
+        if role is not None and not actions:
+            continue
+        items.append({**summary(row), "state": case.state,
+                      "state_label": case_states.STATES[case.state],
+                      "actions": [{"action": a, "label": case_states.ACTIONS[a].label}
+                                  for a in actions],
+                      **clock(row, case, today, yellow_within=yellow_within, calendar=calendar)})
+    items.sort(key=lambda i: (not i["green_channel"], WARNING_ORDER[i["warning"]],
+                              i["deadline"] or "9999-12-31", i["received_at"]))
+    return items
+
+
+def search(q: str = "", state: str = "") -> dict:
+    """Cases by number, applicant name or ID, or matter name or code; newest first."""
+    q = (q or "").strip()
+    if len(q) > MAX_QUERY:
+        raise ValidationError(f"q: 查询内容不能超过 {MAX_QUERY} 个字符", field="q")
+    if state and state not in case_states.STATES:
+        raise ValidationError(f"state: 未知的办件状态 {state!r}", field="state")
+    query = Case.select()
+    if state:
+        query = query.where(Case.state == state)
+    if q:
+        # instr, not LIKE: a % or _ typed by a clerk is a character, not a wildcard.
+        upper = q.upper()
+        codes = [code for (code,) in CatalogMatter.select(CatalogMatter.code)
+                 .where(fn.instr(CatalogMatter.name, q) > 0).tuples()]
+        query = query.where((fn.instr(Case.number, upper) > 0)
+                            | (fn.instr(Case.applicant_name, q) > 0)
+                            | (fn.instr(Case.applicant_id, upper) > 0)
+                            | (Case.matter_code == upper) | Case.matter_code.in_(codes))
+    total = query.count()
+    rows = query.order_by(Case.received_at.desc(), Case.number.desc()).limit(MAX_RESULTS)
+    return {"q": q, "state": state, "count": total, "shown": min(total, MAX_RESULTS),
+            "cases": [summary(row) for row in rows]}
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def period(start: datetime.date, end: datetime.date,
+           calendar: WorkCalendar | None = None) -> dict:
+    """Received, accepted, not accepted, completed, rates and average days for ``start`` … ``end``."""
+    calendar = calendar or load_calendar()
+    # Times are stored as China local ISO text, so a day range is a string range.
+    lo, hi = start.isoformat(), (end + datetime.timedelta(days=1)).isoformat()
+
+    def numbers(*actions: str) -> list[str]:
+        return [n for (n,) in CaseAction.select(CaseAction.number).where(
+            CaseAction.action.in_(actions), CaseAction.at >= lo, CaseAction.at < hi).tuples()]
+
+    completed = numbers("decide", "complete_immediate")
+    immediate = len(numbers("complete_immediate"))
+    days = [case_states.handling_workdays(load(n)[1], calendar) or 0 for n in completed]
+    accepted = len(numbers("accept", "complete_immediate"))
+    return {"from": start.isoformat(), "to": end.isoformat(),
+            "received": Case.select().where(Case.received_at >= lo,
+                                             Case.received_at < hi).count(),
+            "accepted": accepted, "not_accepted": len(numbers("not_accept")),
+            "completed": len(completed), "completed_immediately": immediate,
+            "completion_rate": _rate(len(completed), accepted),
+            "immediate_rate": _rate(immediate, len(completed)),
+            "average_handling_days": round(sum(days) / len(days), 2) if days else None}
+
+
+def figures(today: datetime.date, *, yellow_within: int = 2) -> dict:
+    """Today's and this month's figures, and the open cases overdue or due soon as of today."""
+    calendar = load_calendar()
+    open_cases = queue(None, today, yellow_within=yellow_within)
+    promised = [c for c in open_cases if c["clock"] == "promised"]
+    return {"as_of": today.isoformat(),
+            "today": period(today, today, calendar),
+            "month": period(today.replace(day=1), today, calendar),
+            "open": sum(c["state"] in case_states.OPEN for c in open_cases),
+            "overdue": sum(c["warning"] == "red" for c in promised),
+            "due_soon": sum(c["warning"] == "yellow" for c in promised)}

@@ -1,0 +1,334 @@
+"""The window (窗口办件): staff pages for the queue, intake, a case's detail and actions, search,
+figures and the printable receipt. ``node.api`` serves the same operations as JSON.
+
+Every view names its roles with ``requires``; every case number is checked
+against this node's center before anything is read, so another center's case
+is refused with 403 and never shown. The pages only gather input and show
+results: intake and actions are ``node.cases``, lists and figures ``node.queue``.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+
+import orjson
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, url_for)
+
+from node import cases, catalog, store
+from node.auth import current_user, require_center, requires
+from node.models import CatalogMatter, User
+from node.queue import clock, figures, queue, search
+from node.users import READ_ONLY_ROLES, ROLES
+from sync import case_states
+from sync.case_numbers import case_number, parse_case_number, query_code
+from sync.case_records import APPLICANT_KINDS, check_applicant
+from sync.catalog_history import load_departments
+from sync.catalog_scope import acceptance
+from sync.catalog_search import department_name
+from sync.catalog_search import search as search_matters
+from sync.errors import Code, ConflictError, Forbidden, NotFound, ValidationError
+from sync.topology import load_topology
+
+bp = Blueprint("window", __name__, url_prefix="/window")
+WRITERS = ("clerk", "reviewer", "approver", "center_admin")
+# The fields of each action's small form (every form also has an optional reason).
+FORM_FIELDS = {
+    "accept": (), "complete_immediate": ("outcome", "document_number"), "not_accept": ("reason",),
+    "request_supplement": ("missing",), "supplement_in": (), "start_review": (),
+    "submit_for_approval": (), "return_to_review": ("reason",), "suspend_supplement": ("missing",),
+    "start_special": ("kind", "limit_days", "reason"), "end_special": ("result",),
+    "open_joint": ("departments",), "joint_decide": ("department", "decision"),
+    "close_joint": ("deemed_consent",), "decide": ("outcome", "document_number"),
+    "deliver": ("method", "waybill"), "withdraw": ("reason",),
+}
+
+
+# -- shared with node.api ---------------------------------------------------------
+
+def today() -> datetime.date:
+    """Today in China: the day deadlines and figures are counted to."""
+    return datetime.datetime.now(case_states.CHINA).date()
+
+
+def yellow_days() -> int:
+    return current_app.config["HALLSYNC"]["warning_yellow_days"]
+
+
+def keys():
+    return store.load_keys(current_app.config["HALLSYNC"]["data_dir"])
+
+
+def own_case(number: str) -> str:
+    """The canonical number of a case of this center; 403 for another center's (not looked up)."""
+    parts = parse_case_number(number, field="number")
+    require_center(parts.center)
+    return case_number(parts.center, parts.day, parts.seq)
+
+
+def user_roles(user: User) -> list[str]:
+    return [role for role in ROLES if role in user.role_set]
+
+
+def queue_role(user: User, wanted: str | None) -> tuple[str, str | None]:
+    """The role whose queue to show, and the role to filter by (None: read-only, every open case)."""
+    if wanted and wanted not in ROLES:
+        raise ValidationError(f"role: 未知的角色 {wanted!r}", field="role")
+    if wanted and wanted not in user.role_set:
+        raise Forbidden(f"you do not hold the role {wanted}", reason="role")
+    role = wanted or user_roles(user)[0]
+    return role, (None if role in READ_ONLY_ROLES else role)
+
+
+def acting_role(user: User, action: str, wanted: str | None = None) -> str:
+    """The role the user acts in: the one asked for, else their first role allowed the action."""
+    if action not in FORM_FIELDS:
+        raise ValidationError(f"action: 未知的操作 {action!r}", field="action")
+    allowed = [r for r in user_roles(user) if r in case_states.ACTIONS[action].roles]
+    if wanted:
+        allowed = [wanted] if wanted in allowed else []
+    if not allowed:
+        raise Forbidden(f"none of your roles may {action}", reason="role")
+    return allowed[0]
+
+
+def detail(number: str, user: User) -> dict:
+    """The case as ``node.cases.view`` shows it, with its clock, joint approval and my actions."""
+    row, case, actions = cases.load(number)
+    shown = cases.view(number)
+    for step, action in zip(shown["history"][1:], actions):
+        step["data"] = action["data"]
+    mine = {}
+    for role in user_roles(user):
+        for action in case_states.available_actions(case, role):
+            mine.setdefault(action, role)
+    pause = case.open_pause
+    return {**shown, **clock(row, case, today(), yellow_within=yellow_days()),
+            "pause": None if pause is None else {
+                "kind": pause.kind, "label": case_states.PAUSE_KINDS[pause.kind],
+                "since": pause.start.isoformat(), "limit_days": pause.limit_days},
+            "joint": [{"department": s.department, "deadline": s.deadline.isoformat(),
+                       "decision": s.decision, "reason": s.reason} for s in case.joint],
+            "available": [{"action": a, "label": case_states.ACTIONS[a].label, "role": r}
+                          for a, r in mine.items()]}
+
+
+# -- form input -------------------------------------------------------------------
+
+def action_data(action: str, form) -> dict:
+    """The data of an action from its small form; empty fields are left out."""
+    data = {}
+    for name in dict.fromkeys(FORM_FIELDS[action] + ("reason",)):
+        if name == "missing":
+            value = form.getlist("missing") + [line.strip() for line in
+                                               form.get("missing_other", "").splitlines()
+                                               if line.strip()]
+        elif name == "limit_days":
+            text = form.get(name, "").strip()
+            value = int(text) if text.isdigit() else text
+        elif name == "departments":
+            value = _departments(form.get(name, ""))
+        elif name == "deemed_consent":
+            value = form.get(name) == "1"
+        else:
+            value = form.get(name, "").strip()
+        if value is False or value not in ("", [], {}):
+            data[name] = value
+    return data
+
+
+def _departments(text: str) -> dict:
+    found = {}
+    for line in filter(None, (line.strip() for line in text.splitlines())):
+        parts = line.split()
+        if len(parts) != 2:
+            raise ValidationError("departments: 每行填写“部门代码 会签期限”，如 market 2026-12-31",
+                                  field="departments")
+        found[parts[0]] = parts[1]
+    return found
+
+
+def intake_form(form) -> dict:
+    """The intake form as ``node.cases.intake`` takes it (the API's JSON body has this shape)."""
+    return {"matter_code": form.get("matter_code", "").strip().upper(),
+            "applicant": {"kind": form.get("applicant_kind", ""),
+                          "name": form.get("applicant_name", ""),
+                          "id_code": form.get("applicant_id_code", "").strip().upper(),
+                          "phone": form.get("applicant_phone", "").strip()},
+            "materials": form.getlist("materials"), "outcome": form.get("outcome") or None,
+            "reason": form.get("reason", "").strip(), "green_channel": form.get("green_channel") == "1",
+            "decision": form.get("decision") or "approved",
+            "document_number": form.get("document_number", "").strip()}
+
+
+def message(error: ValidationError | ConflictError) -> str:
+    """The Chinese part of an error's detail, without its ``field:`` prefix."""
+    field = getattr(error, "field", None)
+    prefix = f"{field}: " if field else ""
+    return error.detail[len(prefix):] if prefix and error.detail.startswith(prefix) else error.detail
+
+
+# -- the page frame ---------------------------------------------------------------
+
+@functools.cache
+def _department_table() -> dict:
+    return load_departments()
+
+
+@bp.context_processor
+def _frame() -> dict:
+    state = store.state()
+    try:
+        site = load_topology().get(state.center).name
+    except NotFound:
+        site = f"政务服务中心 {state.center}"
+    user = current_user()
+    return {"site_name": site, "user": user, "role_labels": ROLES,
+            "my_roles": user_roles(user) if user else [],
+            "dept": lambda code: department_name(code, _department_table()),
+            "states": case_states.STATES, "actions_table": case_states.ACTIONS,
+            "outcomes": case_states.OUTCOMES, "methods": case_states.DELIVERY_METHODS,
+            "pause_kinds": case_states.PAUSE_KINDS, "specials": case_states.SPECIAL_PROCEDURES,
+            "joint_decisions": case_states.JOINT_DECISIONS, "applicant_kinds": APPLICANT_KINDS}
+
+
+@bp.errorhandler(NotFound)
+@bp.errorhandler(ValidationError)
+@bp.errorhandler(ConflictError)
+def _problem(error):
+    # A malformed case number is a page that does not exist, not a form error.
+    status = 404 if getattr(error, "field", None) == "number" else error.status
+    return render_template("window/problem.html", error=error, text=message(error)), status
+
+
+# -- the pages --------------------------------------------------------------------
+
+@bp.get("/")
+@requires()
+def my_queue():
+    """My queue: the cases my role can act on now, most urgent first."""
+    role, acting = queue_role(current_user(), request.args.get("role"))
+    items = queue(acting, today(), yellow_within=yellow_days())
+    return render_template("window/queue.html", role=role, read_only=acting is None,
+                           items=items, today=today())
+
+
+def _acceptable(q: str) -> list[dict]:
+    center, topology = store.state().center, load_topology()
+    found = []
+    for matter in search_matters(list(catalog.matters_in_force().values()), q=q,
+                                 departments=_department_table()):
+        allowed = acceptance(matter, "in_force", center, topology)
+        if allowed.allowed:
+            found.append({**matter, "handoff": "" if allowed.decided_by == center else allowed.reason})
+    return found
+
+
+def _chosen(form: dict) -> tuple[dict, dict]:
+    """Step 1: the matter this center accepts and a valid applicant."""
+    row = CatalogMatter.get_or_none(CatalogMatter.code == form["matter_code"])
+    if row is None:
+        raise ValidationError("matter_code: 请选择本中心受理的事项", field="matter_code",
+                              code=Code.MATTER_UNKNOWN)
+    matter = orjson.loads(row.data)
+    allowed = acceptance(matter, row.status, store.state().center, load_topology())
+    if not allowed.allowed:
+        raise ValidationError(f"matter_code: {allowed.reason}", field="matter_code",
+                              code=Code.MATTER_NOT_ACCEPTABLE)
+    return matter, check_applicant(form["applicant"])
+
+
+def _intake_page(form: dict, step: int, error=None, status: int = 200):
+    errors = {error.field or "form": message(error)} if error else {}
+    args = {"form": form, "errors": errors, "step": step, "q": request.values.get("q", "")}
+    if step == 1:
+        args["matters"] = _acceptable(args["q"])
+    else:
+        matter, applicant = _chosen(form)
+        args.update(matter=matter, applicant=applicant,
+                    checklist=cases.checklist(matter, applicant["id_code"], []))
+    return render_template("window/intake.html", **args), status
+
+
+@bp.route("/intake", methods=["GET", "POST"])
+@requires("clerk")
+def intake():
+    """收件受理: choose the matter and applicant, then tick the materials and decide."""
+    if request.method == "GET":
+        return _intake_page(intake_form(request.args), 1)
+    form, step = intake_form(request.form), request.form.get("step", "choose")
+    if step == "edit":
+        return _intake_page(form, 1)
+    try:
+        _chosen(form)
+    except ValidationError as exc:
+        return _intake_page(form, 1, exc, 422)
+    if step == "choose":
+        return _intake_page(form, 2)
+    user = current_user()
+    try:
+        case = cases.intake(keys(), store.state().center, cases.Actor(user.username, "clerk"), form)
+    except ValidationError as exc:
+        return _intake_page(form, 2, exc, 422)
+    flash(f"已登记办件 {case['number']}：{case['state_label']}")
+    return redirect(url_for(".case_page", number=case["number"]), 303)
+
+
+def _case_page(number: str, error=None, status: int = 200):
+    shown = detail(number, current_user())
+    names = dict(User.select(User.username, User.display_name).tuples())
+    return render_template("window/case.html", c=shown, names=names, error=error,
+                           fields={a: FORM_FIELDS[a] for a in FORM_FIELDS}), status
+
+
+@bp.get("/cases/<number>")
+@requires()
+def case_page(number: str):
+    """A case: timeline, materials, deadline and colour, one form per action I may take."""
+    return _case_page(own_case(number))
+
+
+@bp.post("/cases/<number>/act")
+@requires(*WRITERS)
+def act(number: str):
+    """One action on a case, from its small form on the case page."""
+    number = own_case(number)
+    action = request.form.get("action", "")
+    user = current_user()
+    role = acting_role(user, action, request.form.get("role") or None)
+    try:
+        cases.act(keys(), store.state().center, number, action, cases.Actor(user.username, role),
+                  action_data(action, request.form))
+    except (ValidationError, ConflictError) as exc:
+        error = {"action": action, "field": getattr(exc, "field", None), "text": message(exc)}
+        return _case_page(number, error, exc.status)
+    flash(f"已办理：{case_states.ACTIONS[action].label}")
+    return redirect(url_for(".case_page", number=number), 303)
+
+
+@bp.get("/cases/<number>/receipt")
+@requires()
+def receipt(number: str):
+    """The printable receipt or notice (受理回执, 补正告知书, 不予受理通知书) with the query code."""
+    number = own_case(number)
+    shown = cases.view(number)
+    secret = cases.query_secret(current_app.config["HALLSYNC"]["data_dir"])
+    return render_template("window/receipt.html", c=shown, query_code=query_code(number, secret),
+                           printed=today())
+
+
+@bp.get("/search")
+@requires()
+def search_page():
+    """Cases by number, applicant name or ID, or matter; filtered by state."""
+    try:
+        found, error = search(request.args.get("q", ""), request.args.get("state", "")), None
+    except ValidationError as exc:
+        found, error = None, message(exc)
+    return render_template("window/search.html", found=found, error=error, args=request.args)
+
+
+@bp.get("/figures")
+@requires()
+def figures_page():
+    """The center's figures for today and this month, computed from its cases."""
+    return render_template("window/figures.html", f=figures(today(), yellow_within=yellow_days()))
