@@ -16,6 +16,7 @@ from node import cases, store
 from node.auth import current_user, public, requires
 from node.queue import figures, queue, search
 from node.window import WRITERS, acting_role, detail, keys, own_case, queue_role, today, yellow_days
+from sync.case_numbers import query_code
 from sync.errors import ValidationError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -26,7 +27,7 @@ def _body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationError("body: 请求体必须是 JSON 对象（Content-Type: application/json）",
-                              field="body", status=400)
+                              field="body")
     return body
 
 
@@ -40,12 +41,13 @@ def list_cases():
 @bp.post("/cases")
 @requires("clerk")
 def create_case():
-    """Intake: the same fields as the intake form; answers 201 with the case."""
+    """Intake: the same fields as the intake form; 201 with the case and the applicant's query code."""
     user = current_user()
-    case = cases.intake(keys(), store.state().center, cases.Actor(user.username, "clerk"),
-                        _body())
-    return (jsonify(detail(case["number"], user)), 201,
-            {"Location": url_for(".get_case", number=case["number"])})
+    number = cases.intake(keys(), store.state().center, cases.Actor(user.username, "clerk"),
+                          _body())["number"]
+    secret = cases.query_secret(current_app.config["HALLSYNC"]["data_dir"])
+    return (jsonify({**detail(number, user), "query_code": query_code(number, secret)}), 201,
+            {"Location": url_for(".get_case", number=number)})
 
 
 @bp.get("/cases/<number>")

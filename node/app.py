@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import auth, case_api, catalog_pages, health, status, store
+from node import api, auth, catalog_pages, health, status, store, window
 from node.models import database
 from node.settings import NODE
 from node import errors
@@ -38,5 +38,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(status.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(catalog_pages.bp)
-    app.register_blueprint(case_api.bp)
+    app.register_blueprint(window.bp)  # the window's pages; api.bp the same as JSON
+    app.register_blueprint(api.bp)
     return app

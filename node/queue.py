@@ -161,6 +161,7 @@ def figures(today: datetime.date, *, yellow_within: int = 2) -> dict:
     return {"as_of": today.isoformat(),
             "today": period(today, today, calendar),
             "month": period(today.replace(day=1), today, calendar),
-            "open": sum(c["state"] in case_states.OPEN for c in open_cases),
+            # 在办: accepted and not yet decided; cases still before acceptance have no promise.
+            "open": len(promised),
             "overdue": sum(c["warning"] == "red" for c in promised),
             "due_soon": sum(c["warning"] == "yellow" for c in promised)}

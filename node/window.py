@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 
 import orjson
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, url_for)
@@ -51,10 +52,12 @@ def today() -> datetime.date:
 
 
 def yellow_days() -> int:
+    """The ``warning_yellow_days`` setting: working days left that turn a case yellow."""
     return current_app.config["HALLSYNC"]["warning_yellow_days"]
 
 
 def keys():
+    """This node's signing key: every change is written with a signed event."""
     return store.load_keys(current_app.config["HALLSYNC"]["data_dir"])
 
 
@@ -66,6 +69,7 @@ def own_case(number: str) -> str:
 
 
 def user_roles(user: User) -> list[str]:
+    """The user's roles in the usual order (clerk, reviewer, approver, center_admin, auditor)."""
     return [role for role in ROLES if role in user.role_set]
 
 
@@ -97,6 +101,11 @@ def detail(number: str, user: User) -> dict:
     shown = cases.view(number)
     for step, action in zip(shown["history"][1:], actions):
         step["data"] = action["data"]
+    # The checklist in the order the catalog lists the materials (the table keeps them by name).
+    listed = CatalogMatter.get_or_none(CatalogMatter.code == row.matter_code)
+    order = {m["name"]: i for i, m in enumerate(orjson.loads(listed.data)["materials"])} \
+        if listed else {}
+    shown["materials"].sort(key=lambda m: order.get(m["name"], len(order)))
     mine = {}
     for role in user_roles(user):
         for action in case_states.available_actions(case, role):
@@ -197,7 +206,7 @@ def _frame() -> dict:
 def _problem(error):
     # A malformed case number is a page that does not exist, not a form error.
     status = 404 if getattr(error, "field", None) == "number" else error.status
-    return render_template("window/problem.html", error=error, text=message(error)), status
+    return render_template("window/problem.html", status=status, text=message(error)), status
 
 
 # -- the pages --------------------------------------------------------------------
@@ -209,7 +218,7 @@ def my_queue():
     role, acting = queue_role(current_user(), request.args.get("role"))
     items = queue(acting, today(), yellow_within=yellow_days())
     return render_template("window/queue.html", role=role, read_only=acting is None,
-                           items=items, today=today())
+                           items=items, today=today(), yellow=yellow_days())
 
 
 def _acceptable(q: str) -> list[dict]:
@@ -299,7 +308,9 @@ def act(number: str):
         cases.act(keys(), store.state().center, number, action, cases.Actor(user.username, role),
                   action_data(action, request.form))
     except (ValidationError, ConflictError) as exc:
-        error = {"action": action, "field": getattr(exc, "field", None), "text": message(exc)}
+        # "missing[1]" or "departments.market" belong next to the form's "missing" or "departments".
+        field = re.split(r"[.\[]", getattr(exc, "field", None) or "")[0]
+        error = {"action": action, "field": field, "text": message(exc)}
         return _case_page(number, error, exc.status)
     flash(f"已办理：{case_states.ACTIONS[action].label}")
     return redirect(url_for(".case_page", number=number), 303)
@@ -310,7 +321,7 @@ def act(number: str):
 def receipt(number: str):
     """The printable receipt or notice (受理回执, 补正告知书, 不予受理通知书) with the query code."""
     number = own_case(number)
-    shown = cases.view(number)
+    shown = detail(number, current_user())
     secret = cases.query_secret(current_app.config["HALLSYNC"]["data_dir"])
     return render_template("window/receipt.html", c=shown, query_code=query_code(number, secret),
                            printed=today())

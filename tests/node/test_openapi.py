@@ -1,0 +1,152 @@
+"""``node/openapi.json`` describes exactly the node's /api/ routes, and real answers fit it.
+
+The schema check is a small hand-written one (type, required keys, properties,
+items, allOf, enum, $ref): enough to catch a renamed or dropped key without a
+new dependency.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from node.api import OPENAPI
+from node.app import create_app
+from tests.node.test_window import (API_INTAKE, Staff, app, at, new_case, seed,  # noqa: F401
+                                    staff)
+
+DOC = json.loads(OPENAPI.read_text(encoding="utf-8"))
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
+         "number": (int, float), "integer": int}
+
+
+def routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            found |= {(path, method.lower()) for method in rule.methods - IGNORED_METHODS}
+    return found
+
+
+def documented() -> set[tuple[str, str]]:
+    return {(path, method) for path, item in DOC["paths"].items() for method in item}
+
+
+def test_every_api_route_is_documented_and_nothing_else(tmp_path):
+    app = create_app({"data_dir": str(tmp_path / "node"), "TESTING": True})
+    assert routes(app) == documented()
+
+
+def test_the_document_is_served_as_is(app):  # noqa: F811
+    response = app.test_client().get("/api/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.get_json() == DOC and DOC["openapi"].startswith("3.1")
+
+
+def test_every_reference_resolves_and_every_operation_names_its_errors():
+    text = OPENAPI.read_text(encoding="utf-8")
+    for target in re.findall(r'"\$ref": "#/([^"]+)"', text):
+        node = DOC
+        for part in target.split("/"):
+            assert part in node, target
+            node = node[part]
+    for path, item in DOC["paths"].items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            if operation.get("security", DOC["security"]):
+                assert {"401", "403"} <= codes, (path, method)
+            if method == "post":
+                assert {"400", "422"} <= codes, (path, method)
+    problem = DOC["components"]["schemas"]["Problem"]
+    assert problem["required"] == ["code", "status", "title", "detail"]
+
+
+def resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        node = DOC
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def check(schema: dict, value, where: str = "$") -> None:
+    """Raise AssertionError naming the first place ``value`` does not fit ``schema``."""
+    schema = resolve(schema)
+    for part in schema.get("allOf", ()):
+        check(part, value, where)
+    if "enum" in schema:
+        assert value in schema["enum"], f"{where}: {value!r} not in {schema['enum']}"
+    if "const" in schema:
+        assert value == schema["const"], f"{where}: {value!r} != {schema['const']!r}"
+    if "type" in schema:
+        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        fits = [k for k in kinds if isinstance(value, TYPES[k])
+                and not (k in ("integer", "number") and isinstance(value, bool))]
+        assert fits, f"{where}: {value!r} is not {kinds}"
+    if isinstance(value, dict):
+        for key in schema.get("required", ()):
+            assert key in value, f"{where}: missing {key!r}"
+        for key, sub in schema.get("properties", {}).items():
+            if key in value:
+                check(sub, value[key], f"{where}.{key}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            check(schema["items"], item, f"{where}[{i}]")
+
+
+def response_schema(path: str, method: str, status: int) -> dict:
+    answer = resolve(DOC["paths"][path][method]["responses"][str(status)])
+    return answer["content"]["application/json"]["schema"]
+
+
+def test_the_checker_catches_a_missing_key():
+    with pytest.raises(AssertionError, match="missing 'deadline'"):
+        check({"$ref": "#/components/schemas/Clock"},
+              {"clock": None, "clock_label": "", "provisional": False, "remaining": None,
+               "warning": None, "warning_label": "不计时", "paused": False})
+    with pytest.raises(AssertionError, match=r"\$.warning: 'blue' not in"):
+        check({"$ref": "#/components/schemas/Clock"},
+              {"clock": None, "clock_label": "", "deadline": None, "provisional": False,
+               "remaining": None, "warning": "blue", "warning_label": "", "paused": False})
+
+
+def test_real_answers_fit_their_schemas(app, staff, at):  # noqa: F811
+    at(None)
+    number = new_case(app)
+    new_case(app, "complete_immediate", code="SY24006",
+             materials=[m for m in ("企业变更登记申请书", "变更决议或决定", "修改后的公司章程或章程修正案")],
+             document_number="沈市监变字1号")
+    clerk, reviewer, auditor = staff("clerk"), staff("reviewer"), staff("auditor")
+    answers = [
+        ("/api/csrf", "get", clerk.get("/api/csrf")),
+        ("/api/status", "get", clerk.get("/api/status")),
+        ("/api/catalog", "get", clerk.get("/api/catalog?q=电力")),
+        ("/api/cases", "get", clerk.get("/api/cases?q=沈阳")),
+        ("/api/cases", "post", clerk.json("/api/cases", API_INTAKE)),
+        ("/api/cases/{number}", "get", clerk.get(f"/api/cases/{number}")),
+        ("/api/cases/{number}/actions", "post", reviewer.json(
+            f"/api/cases/{number}/actions", {"action": "start_review", "data": {"reason": "开始"}})),
+        ("/api/queue", "get", reviewer.get("/api/queue")),
+        ("/api/queue", "get", auditor.get("/api/queue")),
+        ("/api/figures", "get", auditor.get("/api/figures")),
+        # and the errors
+        ("/api/cases", "get", staff(None).get("/api/cases")),
+        ("/api/cases", "post", auditor.json("/api/cases", API_INTAKE)),
+        ("/api/cases", "post", clerk.client.post("/api/cases", json=API_INTAKE)),
+        ("/api/cases", "post", clerk.json("/api/cases", {**API_INTAKE, "matter_code": "SY99999"})),
+        ("/api/cases/{number}", "get", clerk.get("/api/cases/210103-20261127-00001")),
+        ("/api/cases/{number}", "get", clerk.get("/api/cases/210102-20200101-00001")),
+        ("/api/cases/{number}/actions", "post", clerk.json(
+            f"/api/cases/{number}/actions", {"action": "deliver", "data": {"method": "window"}})),
+        ("/api/queue", "get", clerk.get("/api/queue?role=reviewer")),
+    ]
+    statuses = []
+    for path, method, response in answers:
+        statuses.append(response.status_code)
+        check(response_schema(path, method, response.status_code), response.get_json(),
+              f"{method.upper()} {path} {response.status_code}")
+    assert statuses == [200] * 4 + [201] + [200] * 5 + [401, 403, 400, 422, 403, 404, 409, 403]
