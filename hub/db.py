@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 from hub.models import MODELS, Event, database
-from sync.database import is_sqlite, open_database
+from sync.database import connect_per_request, is_sqlite, open_database
 
 
 def database_url(settings: dict) -> str:
@@ -27,11 +27,4 @@ def bind(url: str):
 
 def init_app(app: Flask) -> None:
     """Connect per request (``hub.app.initialise`` has bound the models already)."""
-    @app.before_request
-    def _connect():
-        database.connect(reuse_if_open=True)
-
-    @app.teardown_request
-    def _close(_exc):
-        if not database.is_closed():
-            database.close()
+    connect_per_request(app, database)

@@ -6,6 +6,7 @@ from flask import Flask
 from node import api, auth, catalog_pages, health, status, store, window
 from node.models import database
 from node.settings import NODE
+from sync.database import connect_per_request
 from node import errors
 from sync.errors import ConfigError
 from sync.settings import resolve
@@ -23,15 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings = load_settings(config)
     app.config.update(TESTING=bool((config or {}).get("TESTING")), HALLSYNC=settings)
     store.bind(settings["data_dir"])
-
-    @app.before_request
-    def _connect():
-        database.connect(reuse_if_open=True)
-
-    @app.teardown_request
-    def _close(_exc):
-        if not database.is_closed():
-            database.close()
+    connect_per_request(app, database)
 
     errors.init_app(app)
     auth.init_app(app)  # secret key, session, CSRF, /login; views use auth.requires

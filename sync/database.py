@@ -61,3 +61,15 @@ def insert_rows(db: Database, table: str, columns: tuple[str, ...], rows: list[t
         marks = ", ".join("?" * len(columns))
         cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) {suffix}", rows)
     return cursor.rowcount
+
+
+def connect_per_request(app, database) -> None:
+    """One connection per request on a Flask ``app`` (hub and node), closed at teardown."""
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(_exc):
+        if not database.is_closed():
+            database.close()

@@ -5,6 +5,7 @@ for); stopping is terminate → wait → kill.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -71,6 +72,26 @@ def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def node_run(data_dir, log: Path, env: dict | None = None):
+    """``hallsync node run`` on a free port until the block ends; yields its URL."""
+    port = free_port()
+    with open(log, "ab") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hallsync", "node", "run", "--data-dir", str(data_dir),
+             "--port", str(port)], env=child_env(env), cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=err)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_until_responds(url + "/__heartbeat__", proc)  # 200 or 503: it is up
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{log.read_text()[-3000:]}") from None
+        yield url
+    finally:
+        stop(proc)
 
 
 @dataclass

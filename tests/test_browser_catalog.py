@@ -9,14 +9,12 @@ really loaded (without ``fonts-noto-cjk`` Chinese renders as empty boxes).
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.processes import ROOT, child_env, free_port, stop, wait_until_responds
+from tests.processes import node_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENS = Path("/tmp/hallsync-screens")
@@ -39,21 +37,8 @@ def node_server(hub, make_node, tmp_path):
     node = make_node("210102001")
     node.enroll(hub)
     assert node.sync()["errors"] == []
-    port = free_port()
-    log = tmp_path / "node-run.log"
-    with open(log, "ab") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hallsync", "node", "run", "--data-dir", str(node.data_dir),
-             "--port", str(port)],
-            env=child_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_responds(url + "/__heartbeat__", proc)
-    except AssertionError as exc:
-        stop(proc)
-        raise AssertionError(f"{exc}\n{log.read_text()[-3000:]}") from None
-    yield url
-    stop(proc)
+    with node_run(node.data_dir, tmp_path / "node-run.log") as url:
+        yield url
 
 
 @pytest.fixture

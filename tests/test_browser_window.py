@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.processes import ROOT, child_env, free_port, stop, wait_until_responds
+from tests.processes import ROOT, child_env, node_run
 from tests.test_browser_catalog import CHROMIUM, browser_page, shoot  # noqa: F401
 
 CENTER = "210102"
@@ -47,21 +47,8 @@ def window_node(hub, make_node, tmp_path):
     assert node.sync()["errors"] == []
     for username, (role, name) in STAFF.items():
         add_user(node.data_dir, username, role, name)
-    port = free_port()
-    log = tmp_path / "node-run.log"
-    with open(log, "ab") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hallsync", "node", "run", "--data-dir", str(node.data_dir),
-             "--port", str(port)],
-            env=child_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_responds(url + "/__heartbeat__", proc)
-    except AssertionError as exc:
-        stop(proc)
-        raise AssertionError(f"{exc}\n{log.read_text()[-3000:]}") from None
-    yield url
-    stop(proc)
+    with node_run(node.data_dir, tmp_path / "node-run.log") as url:
+        yield url
 
 
 def log_in(page, url: str, username: str) -> None:

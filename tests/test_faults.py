@@ -11,7 +11,7 @@ import pytest
 from hub import db as hub_db
 from hub.models import Event, Ownership, RecordData
 from node import outbox, store
-from tests.processes import ROOT, child_env, hallsync, last_json, stop, wait_until_responds
+from tests.processes import ROOT, child_env, hallsync, last_json, node_run
 
 pytestmark = pytest.mark.slow
 A, B = "210102001", "210103001"
@@ -103,17 +103,10 @@ def test_hub_down_node_keeps_working_and_its_backlog_drains(hub, make_node, tmp_
     failed = node.sync(check=False)
     assert failed.returncode == 1 and "HUB_UNAVAILABLE" in failed.stdout
     assert node.status()["backlog"] == 50
-    from tests.processes import free_port
-    port = free_port()
-    log = open(tmp_path / "node.log", "wb")
-    run = subprocess.Popen(
-        [sys.executable, "-m", "hallsync", "node", "run", "--data-dir", str(node.data_dir),
-         "--port", str(port)], cwd=ROOT, stdout=log, stderr=log,
-        env=child_env({"HALLSYNC_PUSH_INTERVAL_S": "0.3", "HALLSYNC_PULL_INTERVAL_S": "0.5",
-                       "HALLSYNC_HEARTBEAT_INTERVAL_S": "0.5", "HALLSYNC_JITTER_S": "0.1",
-                       "HALLSYNC_BACKOFF_BASE_S": "0.2", "HALLSYNC_BACKOFF_CAP_S": "1"}))
-    try:
-        wait_until_responds(f"http://127.0.0.1:{port}/__heartbeat__", run)  # 200 or 503: up
+    fast = {"HALLSYNC_PUSH_INTERVAL_S": "0.3", "HALLSYNC_PULL_INTERVAL_S": "0.5",
+            "HALLSYNC_HEARTBEAT_INTERVAL_S": "0.5", "HALLSYNC_JITTER_S": "0.1",
+            "HALLSYNC_BACKOFF_BASE_S": "0.2", "HALLSYNC_BACKOFF_CAP_S": "1"}
+    with node_run(node.data_dir, tmp_path / "node.log", fast):
         time.sleep(1.5)  # a few failed attempts while the hub is down
         hub.start()
         deadline = time.monotonic() + 30
@@ -124,6 +117,3 @@ def test_hub_down_node_keeps_working_and_its_backlog_drains(hub, make_node, tmp_
             time.sleep(0.3)
         assert status["backlog"] == 0 and status["acked_seq"] == 51, status
         assert hub_seqs(hub, A) == list(range(1, 52))
-    finally:
-        stop(run)
-        log.close()
