@@ -10,10 +10,11 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from hub import catalog, db, handlers, health, sync_api  # noqa: F401  (handlers: registry)
 import node
-from node import errors  # the JSON problem pages, shared with the node
+from node import auth, errors  # logins and the JSON problem pages, shared with the node
 from hub import alerts, coverage_api, stats_api
-from hub import catalog_pages
+from hub import catalog_edit, catalog_pages, coverage_pages, pages
 from hub.identity import load_or_create_key
+from hub.staff import HUB_STAFF
 from hub.settings import HUB
 from sync.errors import ConfigError
 from sync.settings import resolve
@@ -59,10 +60,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["hallsync"] = HubState(settings, initialise(settings))
     db.init_app(app)
     errors.init_app(app)
+    auth.init_app(app, HUB_STAFF)  # operators, district admins, auditors; views use auth.requires
     sync_api.init_app(app)
     app.register_blueprint(health.bp)
     alerts.init_app(app)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(stats_api.bp)
     app.register_blueprint(catalog_pages.bp)
+    app.register_blueprint(catalog_edit.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(coverage_pages.bp)
     return app

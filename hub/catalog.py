@@ -19,6 +19,7 @@ from sync.catalog_changes import (Delta, apply_delta, delta_of, plan, sign_versi
                                   version_body)
 from sync.catalog_history import load_departments, load_matters
 from sync.catalog_schema import matter_to_dict
+from sync.errors import ConflictError
 from sync.events import utc_now_iso
 from sync.signing import KeyPair
 from sync.topology import load_topology
@@ -65,9 +66,16 @@ def preview(change: dict) -> dict:
     return {"version": version, **_describe(before, delta)}
 
 
-def apply_change(change: dict, *, keys: KeyPair) -> dict:
-    """Check, store, sign and distribute one change; returns the signed version."""
+def apply_change(change: dict, *, keys: KeyPair, base_version: int | None = None) -> dict:
+    """Check, store, sign and distribute one change; returns the signed version.
+
+    ``base_version``: the version the change was previewed against; if another
+    change was published since, nothing is applied (CONFLICT).
+    """
     with database.atomic():
+        if base_version is not None and current_version() != base_version:
+            raise ConflictError(f"目录已从第 {base_version} 版更新到第 {current_version()} 版，"
+                                "请重新预览后再发布", field="base_version")
         version = current_version() + 1
         delta = plan(change, in_force(), version, set(load_departments()))
         body = sign_version(version_body(version, change, delta, utc_now_iso()), keys)

@@ -17,6 +17,7 @@ from flask import (Blueprint, current_app, jsonify, render_template, request,
                    send_from_directory, url_for)
 
 from hub import catalog
+from node.auth import current_user, public, requires
 from hub.models import CatalogMatter, CatalogVersion
 from sync.catalog_changes import OPS as VERSION_OPS
 from sync.catalog_history import OPS as REFORM_OPS
@@ -25,7 +26,6 @@ from sync.catalog_schema import MATTER_TYPES, ONLINE_DEPTHS
 from sync.catalog_search import (LEVEL_SHORT, TEMPLATE_FILTERS, api_row, department_name,
                                  department_options, filters_from, search, stored_form)
 from sync.errors import ValidationError
-from sync.topology import load_topology
 
 # Rules are spelled in full rather than under url_prefix="/catalog" so the JSON API
 # can live at /api/catalog in the same blueprint (one line in the factory).
@@ -50,10 +50,9 @@ def _reform():
     return history.title, result, batches(result)
 
 
-@bp.context_processor
-def _frame() -> dict:
-    return {"site_name": load_topology().hub.name,
-            "dept": lambda code: department_name(code, _departments())}
+@bp.app_context_processor
+def _names() -> dict:
+    return {"dept": lambda code: department_name(code, _departments())}
 
 
 def _forms_dir() -> Path:
@@ -61,6 +60,7 @@ def _forms_dir() -> Path:
 
 
 @bp.get("/catalog/")
+@public
 def matter_list():
     """Search the matters in force by name, code or department, with filters."""
     matters = list(catalog.in_force().values())
@@ -78,6 +78,7 @@ def matter_list():
 
 
 @bp.get("/catalog/<code>")
+@public
 def matter_page(code: str):
     """One matter; one that left the catalog shows when, why, and what replaced it."""
     row = CatalogMatter.get_or_none(CatalogMatter.code == code)
@@ -97,16 +98,28 @@ def matter_page(code: str):
         path = stored_form(_forms_dir(), form["file"])
         forms.append({**form, "url": url_for(".form_file", path=path) if path else None})
     return render_template("catalog/matter.html", m=matter, status=row.status,
-                           removed=removed, forms=forms)
+                           removed=removed, forms=forms, edit_links=_edit_links(row))
+
+
+def _edit_links(row: CatalogMatter) -> list[tuple[str, str]]:
+    """An operator starts a change of a matter in force from its page."""
+    user = current_user()
+    if row.status != catalog.IN_FORCE or user is None or "operator" not in user.role_set:
+        return []
+    return [(f"{label}此事项", url_for("catalog_edit.new", op=op, code=row.code))
+            for op, label in (("amend", "变更"), ("cancel", "取消"), ("devolve", "下放"),
+                              ("convert", "转换为备案"))]
 
 
 @bp.get("/catalog/forms/<path:path>")
+@public
 def form_file(path: str):
     """A form file from the hub's form store (404 where it is not there)."""
     return send_from_directory(_forms_dir(), path, as_attachment=True)
 
 
 @bp.get("/catalog/history")
+@public
 def history():
     """Every catalog version: operation, author, reason, effective date, what it changed."""
     versions = list(reversed(catalog.history()))
@@ -135,6 +148,7 @@ def _shown(value) -> str:
 
 
 @bp.get("/catalog/diff")
+@public
 def version_diff():
     """What changed between two versions: matters added, removed, and changed field by field."""
     latest = catalog.current_version()
@@ -163,6 +177,7 @@ def _sorted_lagging(centers: list[dict], sort: str) -> list[dict]:
 
 
 @bp.get("/catalog/consistency")
+@requires()
 def consistency():
     """Per level: centers enrolled, current and behind; the centers behind or never enrolled."""
     sort = request.args.get("sort", "behind")
@@ -177,6 +192,7 @@ def consistency():
 
 
 @bp.get("/catalog/reform")
+@public
 def reform():
     """The reform history: 1,229 approval items down to 106, each batch and its reasons."""
     title, result, summaries = _reform()
@@ -188,6 +204,7 @@ def reform():
 
 
 @bp.get("/api/catalog")
+@public
 def catalog_json():
     """The matters in force (the same search as the page) and the current version."""
     matters = list(catalog.in_force().values())
@@ -197,6 +214,7 @@ def catalog_json():
 
 
 @bp.get("/api/catalog/consistency")
+@requires()
 def consistency_json():
     """Per center and per level: the catalog version each runs, and how far behind."""
     return jsonify(catalog.consistency())

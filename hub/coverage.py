@@ -172,8 +172,11 @@ def _counts_by_center(since_ms: int, codes=None) -> dict[str, int]:
     return dict(query.group_by(SecurityEvent.center).tuples())
 
 
-def assess(now_ms: int, settings: dict) -> list[tuple]:
-    """``(center, state, conditions, refusals_24h)`` for every center but the hub itself."""
+def assess(now_ms: int, settings: dict, root: str | None = None) -> list[tuple]:
+    """``(center, state, conditions, refusals_24h)`` for every center but the hub itself
+    (under ``root`` only, when given)."""
+    topology = load_topology()
+    within = set(topology.subtree(root)) if root else None
     states = {s.code: s for s in CenterState.select()}
     expected = expected_catalog(now_ms, settings["coverage_yellow_after_s"])
     auth = _counts_by_center(now_ms - AUTH_WINDOW_MS, AUTH_CODES)
@@ -182,20 +185,22 @@ def assess(now_ms: int, settings: dict) -> list[tuple]:
              conditions(states.get(center.code), now_ms, expected, settings,
                         auth_failures=auth.get(center.code, 0)),
              refusals.get(center.code, 0))
-            for center in load_topology().centers if center.level != "city"]
+            for center in topology.centers
+            if center.level != "city" and (within is None or center.code in within)]
 
 
 def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def coverage(now_ms: int, settings: dict | None = None) -> dict:
+def coverage(now_ms: int, settings: dict | None = None, root: str | None = None) -> dict:
     """Every center with its figures and colour, the share online and current per level,
-    the totals, and the tree (city → sub-centers and districts → streets)."""
+    the totals, and the tree (city → sub-centers and districts → streets); with ``root``
+    (a district admin's view), only that center and those below it."""
     settings = settings or default_settings()
     latest = current_version()
     centers, levels = [], {}
-    for center, state, found, refusals in assess(now_ms, settings):
+    for center, state, found, refusals in assess(now_ms, settings, root):
         colour = colour_of(found)
         enrolled = state is not None and state.enrolled_at is not None
         contact = state.last_contact_ms if enrolled else None
@@ -224,10 +229,10 @@ def coverage(now_ms: int, settings: dict | None = None) -> dict:
         figures["percent_online"] = _percent(figures["online"], figures["centers"])
         figures["percent_current"] = _percent(figures["current"], figures["centers"])
     return {"now_ms": now_ms, "catalog_version": latest, "levels": levels, "totals": totals,
-            "centers": centers, "tree": tree({c["code"]: c["status"] for c in centers})}
+            "centers": centers, "tree": tree({c["code"]: c["status"] for c in centers}, root)}
 
 
-def tree(status: dict[str, str]) -> dict:
+def tree(status: dict[str, str], root: str | None = None) -> dict:
     """The centers as a tree; each branch counts the colours of the centers below it."""
     topology = load_topology()
 
@@ -245,4 +250,4 @@ def tree(status: dict[str, str]) -> dict:
             node.update(below=below, children=children)
         return node
 
-    return branch(topology.hub.code)
+    return branch(root or topology.hub.code)

@@ -1,7 +1,6 @@
 """``/api/coverage``: the coverage view and the open alerts, as JSON.
 
-Read-only and, for now, open to anyone who can reach the hub: access control
-(operators, district admins seeing their streets) arrives with the roles work.
+Any hub login reads them; a district admin sees its district and streets only.
 """
 from __future__ import annotations
 
@@ -9,18 +8,24 @@ from flask import Blueprint, current_app, jsonify
 
 from hub.alerts import open_alerts
 from hub.coverage import coverage
+from hub.staff import visible
+from node.auth import current_user, requires
 from sync import envelope as env
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/coverage")
 
 
 @bp.get("")
+@requires()
 def view():
     """Every center with its colour and reasons, the share online per level, the tree."""
-    return jsonify(coverage(env.now_ms(), current_app.config["HALLSYNC"]))
+    return jsonify(coverage(env.now_ms(), current_app.config["HALLSYNC"],
+                            root=current_user().center))
 
 
 @bp.get("/alerts")
+@requires()
 def alerts():
     """The open alerts, oldest first, with when each began."""
-    return jsonify({"alerts": open_alerts()})
+    within = visible()
+    return jsonify({"alerts": [a for a in open_alerts() if a["center"] in within]})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
+from node.auth import public
 from node.health import report
 
 from hub.models import database
@@ -24,5 +25,6 @@ CHECKS = {"database": _database, "signing_key": _signing_key}
 
 
 @bp.get("/__heartbeat__")
+@public  # load balancers and monitors ask without a login
 def heartbeat():
     return report(CHECKS)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
                     IntegerField, Model, TextField, AutoField)
 
+from node.models import LoginAttempt, User  # the same login columns at the hub
+
 database = DatabaseProxy()
 
 
@@ -253,3 +255,22 @@ class CaseRollup(BaseModel):
 
 
 MODELS = MODELS + (CaseRollup,)
+
+
+class StaffUser(User):
+    """A login to the hub's pages; ``center`` is its scope (the hub: the whole city)."""
+
+    class Meta:
+        database = database
+        table_name = "staff_user"
+
+
+class StaffLoginAttempt(LoginAttempt):
+    """One login attempt at the hub (the same throttling as a node's)."""
+
+    class Meta:
+        database = database
+        table_name = "staff_login_attempt"
+
+
+MODELS = MODELS + (StaffUser, StaffLoginAttempt)

@@ -1,7 +1,6 @@
 """``/api/stats``: a center's case figures for a period, the previous one, its children.
 
-Read-only and, like ``/api/coverage``, open for now: district scoping and
-logins arrive with the dashboard's roles.
+Any hub login reads it; a district admin only its own district's centers.
 """
 from __future__ import annotations
 
@@ -9,9 +8,10 @@ import datetime
 
 from flask import Blueprint, jsonify, request
 
+from hub.staff import require_scope
 from hub.stats import report
+from node.auth import current_user, requires
 from sync.errors import ValidationError
-from sync.topology import load_topology
 
 bp = Blueprint("stats_api", __name__, url_prefix="/api/stats")
 
@@ -28,6 +28,7 @@ def _day(name: str, default: datetime.date) -> datetime.date:
 
 
 @bp.get("")
+@requires()
 def view():
     """``?center=CODE&from=YYYY-MM-DD&to=YYYY-MM-DD`` (default: the city, this month)."""
     today = datetime.date.today()
@@ -35,5 +36,6 @@ def view():
     end = _day("to", today)
     if end < start:
         raise ValidationError("to: 结束日期不能早于开始日期", field="to")
-    center = request.args.get("center") or load_topology().hub.code
+    center = request.args.get("center") or current_user().center
+    require_scope(center)
     return jsonify(report(center, start, end))

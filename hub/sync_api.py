@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, g, request
 from hub import coverage, enrollment, ingest, stream
 from hub.identity import HUB_ID
 from hub.models import database
+from node.auth import csrf, public
 from hub.security import (authenticate, check_size, consume_nonce, forget_old_nonces,
                           log_refusal)
 from sync import envelope as env
@@ -94,6 +95,7 @@ def sealed(body: dict, status: int = 200, headers: dict | None = None) -> Respon
 
 
 @bp.post("/enroll")
+@public  # authenticated by its signed envelope, not a login
 def enroll_node():
     raw = _read_body()
     envelope, reply = enrollment.enroll(request.headers, raw, path=request.path,
@@ -104,6 +106,7 @@ def enroll_node():
 
 
 @bp.post("/push")
+@public  # authenticated by its signed envelope, not a login
 def push():
     envelope, body = _authenticated()
     prepared = ingest.prepare(envelope.sender, body, settings=_state().settings,
@@ -116,6 +119,7 @@ def push():
 
 
 @bp.post("/pull")
+@public  # authenticated by its signed envelope, not a login
 def pull():
     envelope, body = _authenticated()
     since = body.get("since", 0) if isinstance(body, dict) else None
@@ -131,6 +135,7 @@ def pull():
 
 
 @bp.post("/heartbeat")
+@public  # authenticated by its signed envelope, not a login
 def heartbeat():
     envelope, body = _authenticated()
     if not isinstance(body, dict):
@@ -142,6 +147,7 @@ def heartbeat():
 
 
 @bp.post("/rotate")
+@public  # authenticated by its signed envelope, not a login
 def rotate_key():
     envelope, body = _authenticated()
     with database.atomic():
@@ -151,6 +157,7 @@ def rotate_key():
 
 
 @bp.post("/events")
+@public  # authenticated by its signed envelope, not a login
 def own_events():
     """A node fetches its own events back (recovery after a restore from backup)."""
     envelope, body = _authenticated()
@@ -192,4 +199,5 @@ def _failed(error: Exception):
 def init_app(app) -> None:
     app.extensions["hallsync"].gate = threading.BoundedSemaphore(
         app.config["HALLSYNC"]["max_concurrent_syncs"])
+    csrf.exempt(bp)  # a signed envelope, bound to its nonce, is what stops forged requests
     app.register_blueprint(bp)

@@ -29,7 +29,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from node.errors import problem_response
 from node import store
 from node.models import User
-from node.users import READ_ONLY_ROLES, ROLES, authenticate
+from node.users import READ_ONLY_ROLES, STAFF, Directory
+from sync import roles as known_roles
 from sync import envelope as env
 from sync.errors import AuthError, Code, ConfigError, Forbidden, ValidationError
 from sync.signing import write_atomic
@@ -42,18 +43,22 @@ DENIED = {"role": "您的账号没有执行此操作的权限。", "read_only": 
           "center": "该记录属于其他中心，本中心不能查看或办理。"}
 
 
-def init_app(app: Flask) -> None:
-    """Secret key, session cookie, CSRF, the per-request login check and the auth pages."""
+def init_app(app: Flask, directory: Directory = STAFF) -> None:
+    """Secret key, session cookie, CSRF, the per-request login check and the auth pages.
+
+    ``directory``: whose logins these are (a node's staff by default; the hub passes its own).
+    """
     settings = app.config["HALLSYNC"]
     app.secret_key = settings["secret_key"] or load_or_make_secret(settings["data_dir"])
     app.config.update(
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings["session_timeout_s"]),
         # Cookies ignore ports: two nodes (or the hub) on one host must not share a cookie.
-        SESSION_COOKIE_NAME=f"hallsync_node_{settings['port']}",
+        SESSION_COOKIE_NAME=f"hallsync_{directory.server}_{settings['port']}",
         SESSION_COOKIE_SAMESITE="Lax",
         # The token lives as long as the session that holds it; the session has the timeout.
         WTF_CSRF_TIME_LIMIT=None)
-    app.extensions["auth"] = SimpleNamespace(now_ms=env.now_ms)  # tests move the clock
+    app.extensions["auth"] = SimpleNamespace(directory=directory,
+                                             now_ms=env.now_ms)  # tests move the clock
     csrf.init_app(app)
     app.before_request(_load_user)
     app.register_error_handler(Forbidden, _forbidden)
@@ -77,6 +82,10 @@ def _now() -> int:
     return current_app.extensions["auth"].now_ms()
 
 
+def _directory() -> Directory:
+    return current_app.extensions["auth"].directory
+
+
 def _is_api() -> bool:
     return request.path.startswith("/api/")
 
@@ -98,8 +107,9 @@ def _load_user():
         session.clear()  # a cookie replayed after its expiry must not work either
         g.session_expired = True
         return
-    user = User.get_or_none(User.id == user_id)
-    if user is None or user.disabled or user.center != store.state().center:
+    model = _directory().user
+    user = model.get_or_none(model.id == user_id)
+    if user is None or user.disabled or _directory().refuses(user):
         session.clear()
         return
     session["seen_ms"] = now
@@ -117,9 +127,9 @@ def public(view):
 
 def requires(*roles: str):
     """Let the view run only for a logged-in user holding one of ``roles`` (none: any role)."""
-    unknown = set(roles) - ROLES.keys()
+    unknown = set(roles) - known_roles.KNOWN
     if unknown:
-        raise ValueError(f"unknown roles {sorted(unknown)}; known: {sorted(ROLES)}")
+        raise ValueError(f"unknown roles {sorted(unknown)}; known: {sorted(known_roles.KNOWN)}")
 
     def decorate(view):
         @functools.wraps(view)
@@ -180,6 +190,7 @@ def _safe_next(target: str | None) -> str:
 
 def _login_form(message: str = "", status: int = 200):
     return render_template("auth/login.html", message=message,
+                           add_command=_directory().add_command,
                            next=_safe_next(request.values.get("next")),
                            username=request.form.get("username", "")), status
 
@@ -194,10 +205,10 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         return _login_form()
     settings = current_app.config["HALLSYNC"]
-    outcome = authenticate(request.form.get("username", ""), request.form.get("password", ""),
-                           request.remote_addr or "", now_ms=_now(),
-                           max_failures=settings["login_max_failures"],
-                           lockout_s=settings["login_lockout_s"])
+    outcome = _directory().authenticate(
+        request.form.get("username", ""), request.form.get("password", ""),
+        request.remote_addr or "", now_ms=_now(), max_failures=settings["login_max_failures"],
+        lockout_s=settings["login_lockout_s"])
     if outcome.user is None:
         if outcome.status == 429:
             log.warning("login locked out: %r from %s", request.form.get("username"),

@@ -1,24 +1,15 @@
-"""``hallsync node user …``: the staff logins of this node's center."""
+"""``hallsync node user …`` (and, with the same commands, ``hallsync hub user …``)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
 from node.cli import node
-from node.users import ROLES
+from sync import roles as known_roles
 from sync.cli_output import data_dir_option, emit, json_option
 from sync.errors import ValidationError
-
-
-@node.group()
-def user():
-    """Staff logins of this center: add, list, disable."""
-
-
-def _bind(data_dir: str) -> None:
-    from node import store
-    store.bind(data_dir)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -30,48 +21,76 @@ def _read_password(from_stdin: bool) -> str:
     return click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
 
 
-@user.command()
-@click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)),
-              help="A role; repeat for several: "
-                   + ", ".join(f"{key} ({name})" for key, name in ROLES.items()))
-@click.option("--name", "display_name", default="", help="The name shown on pages (显示名).")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of standard input (for scripts).")
-@data_dir_option
-@json_option
-def add(username, roles, display_name, password_stdin, data_dir, as_json):
-    """Add a login of this center (after `node enroll`); asks the password twice."""
-    from node.users import add_user, describe
-    from sync.envelope import now_ms
-    _bind(data_dir)
-    password = _read_password(password_stdin)
-    emit(describe(add_user(username, password, roles, display_name=display_name,
-                           now_ms=now_ms())), as_json)
+def _options(decorators):
+    def apply(command):
+        for decorate in reversed(decorators):
+            command = decorate(command)
+        return command
+    return apply
 
 
-@user.command("list")
-@data_dir_option
-@json_option
-def list_(data_dir, as_json):
-    """The center's logins: roles, disabled or not, last login."""
-    from node.users import list_users
-    _bind(data_dir)
-    users = list_users()
-    if not as_json:
-        for u in users:
-            state = "停用" if u["disabled"] else "启用"
-            click.echo(f"{u['username']:<16} {state} {','.join(u['roles']):<28} "
-                       f"{u['display_name']}")
-    emit({"count": len(users), "users": users}, as_json, quiet=not as_json)
+def attach_user_commands(group: click.Group, roles: dict[str, str], open_directory: Callable,
+                         store_options: list, scope_help: str | None = None) -> None:
+    """``add``, ``list`` and ``disable`` under ``group``.
+
+    ``open_directory(**store options)`` binds the server's store and returns its
+    ``node.users.Directory``; ``scope_help`` adds ``--scope`` (the hub's logins).
+    """
+    from node.users import describe
+
+    scope = [click.option("--scope", default=None, help=scope_help)] if scope_help else []
+
+    @group.command()
+    @click.argument("username")
+    @click.option("--role", "roles_", multiple=True, required=True,
+                  type=click.Choice(sorted(roles)),
+                  help="A role; repeat for several: "
+                       + ", ".join(f"{key} ({name})" for key, name in roles.items()))
+    @click.option("--name", "display_name", default="", help="The name shown on pages (显示名).")
+    @click.option("--password-stdin", is_flag=True,
+                  help="Read the password from the first line of standard input (for scripts).")
+    @_options(scope + store_options)
+    @json_option
+    def add(username, roles_, display_name, password_stdin, as_json, scope=None, **store):
+        """Add a login; asks the password twice."""
+        from sync.envelope import now_ms
+        directory = open_directory(**store)
+        password = _read_password(password_stdin)
+        emit(describe(directory.add_user(username, password, roles_, scope=scope,
+                                         display_name=display_name, now_ms=now_ms())), as_json)
+
+    @group.command("list")
+    @_options(store_options)
+    @json_option
+    def list_(as_json, **store):
+        """The logins: roles, scope, disabled or not, last login."""
+        users = open_directory(**store).list_users()
+        if not as_json:
+            for u in users:
+                state = "停用" if u["disabled"] else "启用"
+                click.echo(f"{u['username']:<16} {state} {u['center']:<12} "
+                           f"{','.join(u['roles']):<28} {u['display_name']}")
+        emit({"count": len(users), "users": users}, as_json, quiet=not as_json)
+
+    @group.command()
+    @click.argument("username")
+    @_options(store_options)
+    @json_option
+    def disable(username, as_json, **store):
+        """Refuse this user's logins from now on; an open session ends at its next request."""
+        emit(describe(open_directory(**store).disable_user(username)), as_json)
 
 
-@user.command()
-@click.argument("username")
-@data_dir_option
-@json_option
-def disable(username, data_dir, as_json):
-    """Refuse this user's logins from now on; an open session ends at its next request."""
-    from node.users import describe, disable_user
-    _bind(data_dir)
-    emit(describe(disable_user(username)), as_json)
+@node.group()
+def user():
+    """Staff logins of this center (after `node enroll`): add, list, disable."""
+
+
+def _node_directory(data_dir: str):
+    from node import store
+    from node.users import STAFF
+    store.bind(data_dir)
+    return STAFF
+
+
+attach_user_commands(user, known_roles.NODE, _node_directory, [data_dir_option])

@@ -66,6 +66,25 @@ SHARED = [
 ]
 
 
+def long_secret(value) -> str | None:
+    # A short key makes forged session cookies guessable; empty means "generate one".
+    return None if value == "" or len(value) >= 32 else "must be empty or at least 32 characters"
+
+
+# Staff logins, the same rules at a node and at the hub.
+LOGIN = [
+    Setting("secret_key", "", "Signs staff session cookies and CSRF tokens; when empty, a random "
+            "key is generated once into DATA_DIR/secret.key (never a default in code).",
+            long_secret),
+    Setting("session_timeout_s", 1800, "A staff login ends after this many idle seconds.",
+            positive),
+    Setting("login_max_failures", 5, "Failed logins per username and address before a lockout.",
+            positive),
+    Setting("login_lockout_s", 900, "Window those failures count in, and how long the lockout "
+            "lasts.", positive),
+]
+
+
 def resolve(table: list[Setting], overrides: dict | None = None,
             environ: dict | None = None) -> dict:
     """Defaults → config file → environment → overrides; validated."""

@@ -69,6 +69,15 @@ class Topology:
         """The centers directly under ``code``, in file order."""
         return list(self._children[self.get(code).code])
 
+    def subtree(self, code: str) -> list[str]:
+        """The codes of ``code`` and of every center below it, ``code`` first."""
+        found, todo = [], [self.get(code).code]
+        while todo:
+            current = todo.pop()
+            found.append(current)
+            todo.extend(c.code for c in self._children[current])
+        return found
+
     def district_of(self, code: str) -> Center | None:
         """A street's district, a district itself, None for the city and sub-centers."""
         center = self.get(code)

@@ -34,10 +34,10 @@ def child_env(extra: dict | None = None) -> dict:
     return env
 
 
-def hallsync(*args, env: dict | None = None, check: bool = True,
-             timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``hallsync ARGS`` in a fresh interpreter and capture its output."""
-    result = subprocess.run([sys.executable, "-m", "hallsync", *map(str, args)],
+def hallsync(*args, env: dict | None = None, check: bool = True, timeout: float = 300,
+             input: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``hallsync ARGS`` in a fresh interpreter (``input`` on its stdin), capture its output."""
+    result = subprocess.run([sys.executable, "-m", "hallsync", *map(str, args)], input=input,
                             capture_output=True, text=True, env=child_env(env), timeout=timeout,
                             cwd=ROOT)
     if check and result.returncode != 0:

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.processes import node_run
+from tests.staff import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENS = Path("/tmp/hallsync-screens")
@@ -87,10 +88,41 @@ def test_a_clerk_searches_the_catalog_and_opens_a_matter(hub, node_server, brows
     assert page.locator("table.materials tbody tr").count() >= 1
     shoot(page, tmp_path, "03-node-matter.png", full_page=True)
 
-    # The hub's views of the same catalog, for a look.
-    for path, name in (("/catalog/consistency", "04-hub-consistency.png"),
-                       ("/catalog/reform", "05-hub-reform.png")):
-        page.goto(hub.url + path)
-        assert page.locator("h1").is_visible()
-        shoot(page, tmp_path, name)
+    # The hub's views of the same catalog: the reform for anyone, the rest for staff.
+    page.goto(hub.url + "/catalog/reform")
     assert "1,229 → 106，精简 91%" in page.locator("#headline").inner_text()
+    shoot(page, tmp_path, "05-hub-reform.png")
+    hub.cli("user", "add", "wangmin", "--role", "operator", "--name", "王敏", "--password-stdin",
+            input=PASSWORD + "\n")
+    page.goto(hub.url + "/catalog/consistency")
+    page.fill("#username", "wangmin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/catalog/consistency")
+    assert page.locator("header .who").inner_text().startswith("王敏")
+    shoot(page, tmp_path, "04-hub-consistency.png")
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_an_operator_cancels_a_matter_on_the_hubs_pages(hub, browser_page, tmp_path):
+    page = browser_page
+    hub.cli("user", "add", "wangmin", "--role", "operator", "--name", "王敏", "--password-stdin",
+            input=PASSWORD + "\n")
+    page.goto(hub.url + "/login?next=/catalog/SY01006")
+    page.fill("#username", "wangmin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/catalog/SY01006")
+    page.click("text=取消此事项")
+    page.wait_for_url("**/catalog/changes/new?op=cancel&code=SY01006")
+    page.fill("#reason", "国务院决定取消该事项")
+    shoot(page, tmp_path, "06-hub-change-form.png", full_page=True)
+    page.click("text=预览变更")
+    assert "预览：第 2 版（取消）" in page.locator("h1").inner_text()
+    assert "106 → 105" in page.locator("p.summary").inner_text()
+    shoot(page, tmp_path, "07-hub-change-preview.png", full_page=True)
+    page.click("text=确认发布第 2 版")
+    page.wait_for_url("**/catalog/history")
+    assert "已发布第 2 版（取消）" in page.locator("p.banner").inner_text()
+    shoot(page, tmp_path, "08-hub-history.png")
+

@@ -14,6 +14,7 @@ from sync.catalog_history import load_matters
 from sync.catalog_search import money, search
 from tests.catalog_changes import CHANGES, change, matter
 from tests.processes import ROOT
+from tests.staff import hub_staff
 
 
 @pytest.fixture
@@ -24,6 +25,12 @@ def app(tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def auditor(app):
+    """A logged-in hub auditor: the consistency view is for staff."""
+    return hub_staff(app, "auditor", ["auditor"]).client
 
 
 @pytest.fixture
@@ -102,7 +109,8 @@ def test_a_bad_diff_version_names_the_field(client, query):
     assert response.get_json()["detail"].split(":")[0] == query.split("=")[0]
 
 
-def test_consistency_per_level_and_the_centers_behind(client, apply):
+def test_consistency_per_level_and_the_centers_behind(auditor, apply):
+    client = auditor
     now = env.now_ms()
     with hub_database.connection_context():
         CenterState.create(code="210102001", enrolled_at=now, catalog_version=1)
@@ -130,8 +138,8 @@ def test_consistency_per_level_and_the_centers_behind(client, apply):
     assert (row["level"], row["version"], row["behind"]) == ("street", 1, 2)
 
 
-def test_consistency_refuses_an_unknown_sort(client):
-    response = client.get("/catalog/consistency?sort=random")
+def test_consistency_refuses_an_unknown_sort(auditor):
+    response = auditor.get("/catalog/consistency?sort=random")
     assert response.status_code == 422 and response.get_json()["code"] == "VALIDATION_FAILED"
 
 

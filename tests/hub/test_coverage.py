@@ -21,6 +21,7 @@ from hub.coverage import center_status, coverage, default_settings, record_heart
 from hub.models import Alert, CatalogVersion, CenterState, SecurityEvent
 from sync import envelope as env
 from tests.conftest import BACKENDS
+from tests.staff import hub_staff
 
 T0 = 1_750_000_000_000  # a fixed "now" in ms; every test counts from here
 MIN = 60_000
@@ -319,7 +320,7 @@ def hub_dir(tmp_path, store_url):
 
 def test_the_api_serves_coverage_and_open_alerts(hub_dir):
     app, _data_dir, _url = hub_dir
-    client = app.test_client()
+    client = hub_staff(app, "auditor", ["auditor"]).client
     view = client.get("/api/coverage").get_json()
     assert view["levels"]["street"]["online"] == 1
     assert next(c for c in view["centers"] if c["code"] == STREET)["status"] == "green"
@@ -364,3 +365,21 @@ def test_the_cli_prints_levels_and_alerts(hub_dir):
     listed = orjson.loads(result.output.strip().splitlines()[-1])
     assert [(a["center"], a["kind"]) for a in listed["alerts"]] == [(STREET, "silent")]
     assert listed["opened"] == 1
+
+
+def test_the_coverage_page_shows_the_scope_of_the_login(hub_dir):
+    app, _data_dir, _url = hub_dir
+    with hub_db.database.connection_context():
+        enroll(STREET2, at_ms=env.now_ms() - 120 * MIN)  # enrolled, never heard from since
+    city = hub_staff(app, "auditor", ["auditor"]).client
+    page = city.get("/coverage").get_data(as_text=True)
+    assert "210102002" in page and "超过 2 小时未联系" in page  # red, listed with its reason
+    assert "210102001" not in page  # green: only in the full list
+    assert "另有 206 个中心从未注册接入" in page
+    full = city.get("/coverage?show=all").get_data(as_text=True)
+    assert "210102001" in full and "210103001" in full
+    shenhe = hub_staff(app, "shenhe", ["district_admin"], scope="210103").client
+    theirs = shenhe.get("/coverage?show=all").get_data(as_text=True)
+    assert "210103001" in theirs and "210102001" not in theirs and "210102002" not in theirs
+    assert city.get("/coverage?show=everything").status_code == 422
+    assert app.test_client().get("/coverage").status_code == 302  # to the login page

@@ -10,6 +10,7 @@ from hub.models import CaseRollup, database
 from hub.rollups import FIELDS
 from hub.stats import report
 from sync.topology import load_topology
+from tests.staff import hub_staff
 
 TOPOLOGY = load_topology()
 CODES = [c.code for c in TOPOLOGY.centers]
@@ -57,7 +58,8 @@ def test_previous_period_is_the_same_length_just_before(tmp_path):
 
 def test_the_stats_api_answers_and_names_a_bad_date(tmp_path):
     from hub.app import create_app
-    client = create_app({"data_dir": str(tmp_path / "hub"), "TESTING": True}).test_client()
+    app = create_app({"data_dir": str(tmp_path / "hub"), "TESTING": True})
+    client = hub_staff(app, "auditor", ["auditor"]).client
     CaseRollup.create(center="210102001", day="2026-10-08", matter_code="SY04001",
                       department="x", received=2)
     body = client.get("/api/stats?center=210102&from=2026-10-01&to=2026-10-31").get_json()
@@ -68,3 +70,7 @@ def test_the_stats_api_answers_and_names_a_bad_date(tmp_path):
     assert bad.status_code == 422 and bad.get_json()["field"] == "from"
     unknown = client.get("/api/stats?center=999999")
     assert unknown.status_code == 404 and unknown.get_json()["code"] == "CENTER_UNKNOWN"
+    heping = hub_staff(app, "heping", ["district_admin"], scope="210102").client
+    assert heping.get("/api/stats").get_json()["code"] == "210102"  # its district by default
+    other = heping.get("/api/stats?center=210103")
+    assert other.status_code == 403 and other.get_json()["code"] == "FORBIDDEN"

@@ -16,13 +16,13 @@ from node import store
 from node.app import create_app
 from node.auth import require_center, requires
 from node.models import NodeState, User, database
-from node.users import ROLES, add_user, disable_user
+from node.users import ROLES, STAFF, add_user
 from sync.errors import ConfigError
 from tests.processes import ROOT, child_env
+from tests.staff import PASSWORD, Staff
 
 CENTER = "210102001"
 OTHER_CENTER = "210102002"
-PASSWORD = "窗口-correct-horse"
 START_MS = 1_700_000_000_000
 KEYS = ("code", "status", "title", "detail")
 
@@ -115,23 +115,6 @@ def app(tmp_path, clock, staff_db):
     app.register_blueprint(probe)
     app.extensions["auth"].now_ms = clock
     return app
-
-
-class Staff:
-    """A browser of the center's staff: logs in, posts with the CSRF token."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def token(self) -> str:
-        return self.client.get("/api/csrf").get_json()["csrf_token"]
-
-    def login(self, username: str, password: str = PASSWORD, **kw):
-        return self.client.post("/login", data={"username": username, "password": password,
-                                                "csrf_token": self.token(), **kw})
-
-    def post(self, path: str, **kw):
-        return self.client.post(path, headers={"X-CSRFToken": self.token()}, **kw)
 
 
 @pytest.fixture
@@ -277,7 +260,7 @@ def test_an_auditor_reads_but_cannot_write_and_can_log_out(staff):
 def test_a_disabled_user_cannot_log_in_and_loses_an_open_session(staff):
     staff.login("clerk")
     with database.connection_context():
-        disable_user("clerk")
+        STAFF.disable_user("clerk")
     assert staff.client.get("/").status_code == 302
     refused = staff.login("clerk")
     assert refused.status_code == 403 and "已停用" in refused.get_data(as_text=True)

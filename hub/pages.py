@@ -1,0 +1,33 @@
+"""What every hub page shares: the frame's sections, who is logged in, the home page."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, url_for
+
+from node.auth import current_user, public
+from sync.topology import load_topology
+
+bp = Blueprint("pages", __name__)
+
+SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
+    ("catalog_pages.matter_list", "事项目录", None),
+    ("catalog_pages.history", "版本历史", None),
+    ("catalog_pages.consistency", "各中心版本", {"operator", "district_admin", "auditor"}),
+    ("catalog_pages.reform", "改革历程", None),
+    ("catalog_edit.new", "变更目录", {"operator"}),
+    ("coverage_pages.coverage_page", "接入情况", {"operator", "district_admin", "auditor"}),
+]
+
+
+@bp.app_context_processor
+def _frame() -> dict:
+    user = current_user()
+    roles = user.role_set if user else frozenset()
+    return {"site_name": load_topology().hub.name, "current_user": user,
+            "hub_sections": [(endpoint, label) for endpoint, label, allowed in SECTIONS
+                             if allowed is None or roles & allowed]}
+
+
+@bp.get("/")
+@public
+def home():
+    return redirect(url_for("catalog_pages.matter_list"))
