@@ -13,6 +13,7 @@ from hub import users_cli as hub_users_cli  # noqa: F401  (adds `hub user`)
 from hub.demo import demo
 from node.cli import node
 from node import users_cli  # noqa: F401  (adds `node user`)
+from node import projects_cli  # noqa: F401  (adds `node projects`)
 from sync.cli_output import emit, json_option
 from sync.errors import HallsyncError
 

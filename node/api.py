@@ -12,10 +12,11 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from node import cases, store
+from node import cases, precedents, projects, store
 from node.auth import current_user, public, requires
 from node.queue import figures, queue, search
-from node.window import WRITERS, acting_role, detail, keys, own_case, queue_role, today, yellow_days
+from node.window import (WRITERS, acting_role, deemed_consent, detail, keys, own_case, queue_role,
+                         today, year_arg, yellow_days)
 from sync.case_numbers import query_code
 from sync.errors import ValidationError
 
@@ -67,8 +68,16 @@ def post_action(number: str):
     action = body.get("action")
     role = acting_role(user, action if isinstance(action, str) else "", body.get("role") or None)
     cases.act(keys(), store.state().center, number, action, cases.Actor(user.username, role),
-              body.get("data") or {})
+              body.get("data") or {}, deemed_consent=deemed_consent())
     return jsonify(detail(number, user))
+
+
+@bp.get("/cases/<number>/precedents")
+@requires()
+def get_precedents(number: str):
+    """案例援引: decided cases of the same matter here matching ``q``, to cite in ``decide``."""
+    number = own_case(number)
+    return jsonify(precedents.search(number, request.args.get("q", "")))
 
 
 @bp.get("/queue")
@@ -86,6 +95,29 @@ def get_queue():
 def get_figures():
     """Today's and this month's figures of this center, and its overdue open cases."""
     return jsonify(figures(today(), yellow_within=yellow_days()))
+
+
+@bp.get("/projects")
+@requires()
+def list_projects():
+    """A year's key projects (``year``, default this year) with their progress."""
+    return jsonify(projects.project_list(year_arg(), store.state().center, today(),
+                                         yellow_within=yellow_days()))
+
+
+@bp.post("/projects")
+@requires("center_admin")
+def load_projects():
+    """Load (or replace) a year's key-project list: the TOML file's content as JSON."""
+    return jsonify(projects.load(_body(), user=current_user().username))
+
+
+@bp.get("/projects/<int:year>/<code>")
+@requires()
+def get_project(year: int, code: str):
+    """One key project: its steps, each with its linked cases, and its progress."""
+    return jsonify(projects.project_detail(year, code, store.state().center, today(),
+                                           yellow_within=yellow_days()))
 
 
 @bp.get("/openapi.json")

@@ -7,13 +7,14 @@ the same replay the hub runs.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import secrets
 from dataclasses import dataclass
 
 import orjson
 
-from node import outbox, store
+from node import outbox, precedents, projects, store
 from node.models import Case, CaseAction, CaseMaterial, CatalogMatter, MaterialOnFile, database
 from sync import case_records, case_states
 from sync.calendar import load_calendar
@@ -71,7 +72,9 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict) -> dict:
 
     ``form``: matter_code, applicant {kind, name, id_code, phone}, materials (names
     handed in), outcome (accept | not_accept | request_supplement |
-    complete_immediate), reason, and for an immediate matter outcome/document_number.
+    complete_immediate), reason, and for an immediate matter outcome/document_number;
+    key_project ``{year, code, step}`` for a key project's step of this matter, which
+    puts the case in the green channel.
     """
     matter, status = _matter(str(form.get("matter_code", "")))
     allowed = acceptance(matter, status, center, load_topology())
@@ -82,6 +85,7 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict) -> dict:
     outcome = form.get("outcome")
     if outcome not in INTAKE_OUTCOMES:
         raise ValidationError("outcome: 请选择受理结果", field="outcome")
+    link = projects.link_for(form.get("key_project"), matter["basic_code"])
     materials = checklist(matter, applicant["id_code"], list(form.get("materials") or []))
     missing = [m["name"] for m in materials if m["required"] and not m["provided"]]
     if outcome in ("accept", "complete_immediate") and missing:
@@ -96,12 +100,15 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict) -> dict:
     at = _now()
     with database.atomic():
         number = _next_number(center, at.date())
+        # A key project's case goes through the green channel (重点项目绿色通道) by being one.
+        green = link is not None or (bool(form.get("green_channel")) and matter["green_channel"])
         received = {"number": number, "matter": case_records.snapshot(matter),
-                    "applicant": applicant, "materials": materials,
-                    "green_channel": bool(form.get("green_channel")) and matter["green_channel"],
+                    "applicant": applicant, "materials": materials, "green_channel": green,
+                    **({"key_project": link} if link else {}),
                     "at": case_records.iso(at), "role": actor.role, "user": actor.user}
         case = case_records.replay(received, [])
         _store_received(keys, center, received, case)
+        projects.record_link(number, link)
         _act(keys, center, number, case, outcome, actor, at, data)
     return view(number)
 
@@ -137,12 +144,33 @@ def load(number: str) -> tuple[Case, case_states.CaseState, list[dict]]:
 
 
 def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
-        data: dict | None = None) -> dict:
-    """One action of the state machine on a case of this center, with its event."""
+        data: dict | None = None, *, deemed_consent: bool = False) -> dict:
+    """One action of the state machine on a case of this center, with its event.
+
+    ``deemed_consent`` is the ``joint_deemed_consent`` setting: the rule
+    ``close_joint`` applies to departments silent past their deadline.
+    """
     with database.atomic():
         _row, case, _actions = load(number)
-        _act(keys, center, number, case, action, actor, _now(), data or {})
+        data = _as_applied(number, action, data or {}, deemed_consent)
+        _act(keys, center, number, case, action, actor, _now(), data)
     return view(number)
+
+
+def _as_applied(number: str, action: str, data, deemed_consent: bool):
+    """The action's data as the state machine takes it and the event records it."""
+    if not isinstance(data, dict):
+        return data  # the state machine says what is wrong with it
+    if action == "close_joint":
+        # The rule is the center's, set by its admin; the event keeps the value in force.
+        if "deemed_consent" in data:
+            raise ValidationError("deemed_consent: 逾期未表态的部门是否视为同意由本中心的设置 "
+                                  "joint_deemed_consent 决定，办理时不能指定",
+                                  field="deemed_consent")
+        return {**data, "deemed_consent": deemed_consent}
+    if action == "decide" and data.get("precedent") not in (None, "", {}):
+        return {**data, "precedent": precedents.resolve(number, data["precedent"])}
+    return data
 
 
 def _act(keys, center, number, case, action, actor, at, data) -> None:
@@ -186,7 +214,11 @@ def view(number: str) -> dict:
             "matter": orjson.loads(row.matter),
             "applicant": {"kind": row.applicant_kind, "name": row.applicant_name,
                           "id_code": row.applicant_id, "phone": row.applicant_phone},
-            "green_channel": row.green_channel, "received_at": row.received_at,
+            "green_channel": row.green_channel,
+            "key_project": orjson.loads(row.received).get("key_project"),
+            "precedent": (dataclasses.asdict(case.decision.precedent)
+                          if case.decision and case.decision.precedent else None),
+            "received_at": row.received_at,
             "accepted_at": row.accepted_at, "promised_date": row.promised_date,
             "promised_provisional": row.promised_provisional, "outcome": row.outcome,
             "document_number": row.document_number,

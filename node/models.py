@@ -207,6 +207,39 @@ class MaterialOnFile(BaseModel):
         primary_key = CompositeKey("applicant_id", "name")
 
 
+class KeyProjectList(BaseModel):
+    """A year's key-project list as last loaded (重点项目审批服务; local, never synced)."""
+
+    year = IntegerField(primary_key=True)
+    title = CharField(max_length=100)
+    loaded_at = CharField(max_length=32)
+    loaded_by = CharField(max_length=64)
+
+
+class KeyProject(BaseModel):
+    """One key project of a year's list: its plan as ``sync.key_projects.to_dict`` gives it."""
+
+    year = IntegerField()
+    code = CharField(max_length=32)
+    name = CharField(max_length=200)
+    data = TextField()  # canonical JSON
+
+    class Meta:
+        primary_key = CompositeKey("year", "code")
+
+
+class KeyProjectCase(BaseModel):
+    """A case received for a key project's step; the link itself is in its case.received."""
+
+    number = CharField(primary_key=True, max_length=40)
+    year = IntegerField()
+    code = CharField(max_length=32)
+    step = IntegerField()
+
+    class Meta:
+        indexes = ((("year", "code", "step"), False),)
+
+
 MODELS = (NodeState, OutboxEvent, KnownKey, InboxMessage, Notice, HubSetting, LocalRecord,
           CatalogMatter, RefusedMessage, User, LoginAttempt, Case, CaseAction, CaseMaterial,
-          MaterialOnFile)
+          MaterialOnFile, KeyProjectList, KeyProject, KeyProjectCase)

@@ -15,7 +15,7 @@ import re
 import orjson
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, url_for)
 
-from node import cases, catalog, store
+from node import cases, catalog, precedents, projects, store
 from node.auth import current_user, require_center, requires
 from node.models import CatalogMatter, User
 from node.queue import clock, figures, queue, search
@@ -39,7 +39,7 @@ FORM_FIELDS = {
     "submit_for_approval": (), "return_to_review": ("reason",), "suspend_supplement": ("missing",),
     "start_special": ("kind", "limit_days", "reason"), "end_special": ("result",),
     "open_joint": ("departments",), "joint_decide": ("department", "decision"),
-    "close_joint": ("deemed_consent",), "decide": ("outcome", "document_number"),
+    "close_joint": (), "decide": ("outcome", "document_number", "precedent"),
     "deliver": ("method", "waybill"), "withdraw": ("reason",),
 }
 
@@ -54,6 +54,11 @@ def today() -> datetime.date:
 def yellow_days() -> int:
     """The ``warning_yellow_days`` setting: working days left that turn a case yellow."""
     return current_app.config["HALLSYNC"]["warning_yellow_days"]
+
+
+def deemed_consent() -> bool:
+    """The ``joint_deemed_consent`` setting: the rule closing a joint approval applies."""
+    return current_app.config["HALLSYNC"]["joint_deemed_consent"]
 
 
 def keys():
@@ -111,7 +116,11 @@ def detail(number: str, user: User) -> dict:
         for action in case_states.available_actions(case, role):
             mine.setdefault(action, role)
     pause = case.open_pause
+    # The rule a closed joint approval applied is the one its event recorded.
+    closed = [a["data"]["deemed_consent"] for a in actions if a["action"] == "close_joint"]
     return {**shown, **clock(row, case, today(), yellow_within=yellow_days()),
+            "joint_deemed_consent": (closed[-1] if closed else deemed_consent())
+            if case.joint else None,
             "pause": None if pause is None else {
                 "kind": pause.kind, "label": case_states.PAUSE_KINDS[pause.kind],
                 "since": pause.start.isoformat(), "limit_days": pause.limit_days},
@@ -136,8 +145,11 @@ def action_data(action: str, form) -> dict:
             value = int(text) if text.isdigit() else text
         elif name == "departments":
             value = _departments(form.get(name, ""))
-        elif name == "deemed_consent":
-            value = form.get(name) == "1"
+        elif name == "precedent":
+            # A number typed in wins over a search result chosen with "援引".
+            number = form.get("precedent_other", "").strip() or form.get("precedent_number", "")
+            note = form.get("precedent_note", "").strip()
+            value = {"number": number, "note": note} if number or note else ""
         else:
             value = form.get(name, "").strip()
         if value is False or value not in ("", [], {}):
@@ -165,6 +177,7 @@ def intake_form(form) -> dict:
                           "phone": form.get("applicant_phone", "").strip()},
             "materials": form.getlist("materials"), "outcome": form.get("outcome") or None,
             "reason": form.get("reason", "").strip(), "green_channel": form.get("green_channel") == "1",
+            "key_project": projects.parse_choice(form.get("key_project", "")),
             "decision": form.get("decision") or "approved",
             "document_number": form.get("document_number", "").strip()}
 
@@ -254,7 +267,9 @@ def _intake_page(form: dict, step: int, error=None, status: int = 200):
     else:
         matter, applicant = _chosen(form)
         args.update(matter=matter, applicant=applicant,
-                    checklist=cases.checklist(matter, applicant["id_code"], []))
+                    checklist=cases.checklist(matter, applicant["id_code"], []),
+                    key_steps=projects.steps_for(matter["basic_code"]),
+                    key_choice=request.values.get("key_project", ""))
     return render_template("window/intake.html", **args), status
 
 
@@ -285,8 +300,13 @@ def intake():
 def _case_page(number: str, error=None, status: int = 200):
     shown = detail(number, current_user())
     names = dict(User.select(User.username, User.display_name).tuples())
+    # 案例援引: the decide form searches precedents with ?pq= (kept through a refused submit).
+    pq = request.values.get("pq")
+    deciding = any(a["action"] == "decide" for a in shown["available"])
+    found = precedents.search(number, pq) if deciding and pq is not None else None
     return render_template("window/case.html", c=shown, names=names, error=error,
-                           fields={a: FORM_FIELDS[a] for a in FORM_FIELDS}), status
+                           fields={a: FORM_FIELDS[a] for a in FORM_FIELDS}, pq=pq or "",
+                           found=found, chosen=request.form.get("precedent_number", "")), status
 
 
 @bp.get("/cases/<number>")
@@ -306,7 +326,7 @@ def act(number: str):
     role = acting_role(user, action, request.form.get("role") or None)
     try:
         cases.act(keys(), store.state().center, number, action, cases.Actor(user.username, role),
-                  action_data(action, request.form))
+                  action_data(action, request.form), deemed_consent=deemed_consent())
     except (ValidationError, ConflictError) as exc:
         # "missing[1]" or "departments.market" belong next to the form's "missing" or "departments".
         field = re.split(r"[.\[]", getattr(exc, "field", None) or "")[0]
@@ -343,3 +363,53 @@ def search_page():
 def figures_page():
     """The center's figures for today and this month, computed from its cases."""
     return render_template("window/figures.html", f=figures(today(), yellow_within=yellow_days()))
+
+
+# -- key projects (重点项目审批服务) ------------------------------------------------------
+
+def year_arg() -> int:
+    """The ``year`` asked for (default this year in China)."""
+    text = request.args.get("year", "").strip()
+    if not text:
+        return today().year
+    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        raise ValidationError(f"year: 年度应为 2000-2100 之间的整数，实际为 {text!r}", field="year")
+    return int(text)
+
+
+def _projects_page(year: int, error=None, status: int = 200):
+    shown = projects.project_list(year, store.state().center, today(), yellow_within=yellow_days())
+    return render_template("window/projects.html", p=shown, error=error, yellow=yellow_days(),
+                           field=getattr(error, "field", None) or "",
+                           text=message(error) if error else ""), status
+
+
+@bp.get("/projects")
+@requires()
+def projects_page():
+    """A year's key projects (重点项目) with their progress; a center admin loads the list here."""
+    return _projects_page(year_arg())
+
+
+@bp.post("/projects")
+@requires("center_admin")
+def load_projects():
+    """Load (or replace) a year's key-project list from an uploaded TOML file."""
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationError("file: 请选择重点项目清单文件（TOML）", field="file")
+        loaded = projects.load(projects.read_toml(upload.read()), user=current_user().username)
+    except (ValidationError, ConflictError) as exc:
+        return _projects_page(year_arg(), exc, exc.status)
+    flash(f"已载入{loaded['title']}：{loaded['projects']} 个项目")
+    return redirect(url_for(".projects_page", year=loaded["year"]), 303)
+
+
+@bp.get("/projects/<int:year>/<code>")
+@requires()
+def project_page(year: int, code: str):
+    """One key project: each step's matter, department, responsible person and linked cases."""
+    shown = projects.project_detail(year, code, store.state().center, today(),
+                                    yellow_within=yellow_days())
+    return render_template("window/project.html", p=shown)

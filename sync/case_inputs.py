@@ -9,6 +9,7 @@ import datetime
 import re
 from collections.abc import Callable
 
+from sync.case_numbers import case_number as make_case_number, parse_case_number
 from sync.errors import ValidationError
 
 
@@ -84,3 +85,32 @@ def boolean(value, path):
 
 
 department = matching(r"[a-z][a-z0-9_]{1,31}", "部门代码应为小写字母开头的代码，如 market")
+
+
+# 案例援引: the decider names the cited case and why it applies; the node adds what it
+# found (the cited case's matter, state and result), so the state machine can check
+# the citation here and again in the hub's replay, where the cited case is not at hand.
+PRECEDENT_GIVEN = ("number", "note")
+PRECEDENT_FOUND = ("matter_code", "state", "outcome", "document_number")
+
+
+def case_number(value, path) -> str:
+    parts = parse_case_number(value, field=path)
+    return make_case_number(parts.center, parts.day, parts.seq)
+
+
+def precedent(value, path) -> dict:
+    if not isinstance(value, dict):
+        fail(path, "必须是对象：被援引办件的编号（number）和援引理由（note）")
+    for key in value:
+        if key not in PRECEDENT_GIVEN + PRECEDENT_FOUND:
+            fail(f"{path}.{key}", "未知字段")
+    checked = {"number": case_number(value.get("number"), f"{path}.number"),
+               "note": text(value.get("note"), f"{path}.note", 200)}
+    for key in PRECEDENT_FOUND:
+        # Filled in by the node; an open case has no outcome yet, which the state machine refuses.
+        found = value.get(key)
+        if not isinstance(found, str) or len(found) > 64:
+            fail(f"{path}.{key}", "必须是字符串（由系统根据被援引办件填写）")
+        checked[key] = found
+    return checked

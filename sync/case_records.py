@@ -5,17 +5,19 @@ and at the hub that applies them.
 Two event types carry a case (record ``case:<number>``):
 
 * ``case.received``: ``{number, matter: {...snapshot...}, applicant: {...},
-  materials: [...], green_channel, at, role, user}`` — the case as received,
-  with the catalog version of the matter it was accepted under;
+  materials: [...], green_channel, key_project?, at, role, user}`` — the case as
+  received, with the catalog version of the matter it was accepted under and,
+  for a key project's step, the link (``sync.key_projects.link``);
 * ``case.action``: ``{number, n, action, role, user, at, data}`` — the n-th
   action of the state machine (``sync.case_states``), with its data exactly as
-  given, so replaying the log reproduces the state.
+  applied (a cited precedent with what was found of it, the deemed-consent rule
+  in force), so replaying the log reproduces the state.
 """
 from __future__ import annotations
 
 import datetime
 
-from sync import case_states, events
+from sync import case_states, events, key_projects
 from sync.case_numbers import parse_case_number
 from sync.identity_codes import check_credit_code, check_resident_id
 from sync.errors import ValidationError
@@ -79,7 +81,8 @@ def replay(received: dict, actions: list[dict]) -> case_states.CaseState:
     :raises ValidationError / ConflictError: exactly as the state machine would.
     """
     case = case_states.new_case(received["matter"]["handling_type"], role=received["role"],
-                                at=parse_at(received["at"]))
+                                at=parse_at(received["at"]), number=received["number"],
+                                matter_code=received["matter"]["basic_code"])
     for n, action in enumerate(actions, 1):
         if action["n"] != n:
             _fail("n", f"操作序号应为 {n}，实际为 {action['n']}")
@@ -92,6 +95,8 @@ def _received(payload: dict) -> str | None:
     try:
         parse_case_number(payload["number"])
         check_applicant(payload["applicant"])
+        if payload.get("key_project") is not None:
+            key_projects.check_link(payload["key_project"])
     except (KeyError, ValidationError) as exc:
         return f"case.received: {exc}"
     return None if isinstance(payload.get("matter"), dict) else "payload.matter must be an object"

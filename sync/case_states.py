@@ -17,6 +17,7 @@ function, so both always agree on where a case is. (docs: domain.md §2.3)
     in_review, in_approval ─ start_special ─► suspended_special ─ end_special ─► (back)
     in_review ─ open_joint ─► joint_review ─ joint_decide (the last one), close_joint ─► in_approval
     in_approval ─ decide ─► completed (办结) ─ deliver ─► delivered (送达)
+                 (may cite a completed case of the same matter: 案例援引)
     any open state ─ withdraw ─► withdrawn (撤件)
 
 Clock rules (``deadline``, ``paused_workdays``): the clock starts at
@@ -120,6 +121,18 @@ class Suspension:
 
 
 @dataclasses.dataclass(frozen=True)
+class Precedent:
+    """A completed case of the same matter cited in a decision (案例援引), as found when cited."""
+
+    number: str
+    note: str                          # why it applies
+    matter_code: str
+    state: str
+    outcome: str
+    document_number: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Decision:
     """The result of 办结: approved or refused, with the licence or decision document number."""
 
@@ -127,6 +140,7 @@ class Decision:
     document_number: str
     decided_at: datetime.datetime
     reason: str = ""
+    precedent: Precedent | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +187,9 @@ class CaseState:
     delivery: Delivery | None = None
     withdrawal_reason: str = ""
     joint: tuple[SubApproval, ...] = ()            # sorted by department
+    # Who the case is, for rules that compare it with another case (案例援引).
+    number: str = ""
+    matter_code: str = ""
 
     @property
     def received_at(self) -> datetime.datetime:
@@ -185,12 +202,18 @@ class CaseState:
         return self.pauses[-1] if self.pauses and self.pauses[-1].end is None else None
 
 
-def new_case(handling: str, *, role: str, at: datetime.datetime, reason: str = "") -> CaseState:
-    """A case just received (已收件) for a matter of the given handling type."""
+def new_case(handling: str, *, role: str, at: datetime.datetime, reason: str = "",
+             number: str = "", matter_code: str = "") -> CaseState:
+    """A case just received (已收件) for a matter of the given handling type.
+
+    ``number`` and ``matter_code`` name the case and its matter; a decision can
+    cite a precedent only when they are known.
+    """
     _check_role(RECEIVE, role)
     if handling not in HANDLING_TYPES:
         _fail("handling", f"未知的办件类型 {handling!r}，可选：{', '.join(HANDLING_TYPES)}")
-    return CaseState(RECEIVED, handling, (Step(RECEIVE, _check_at(at, None), role, reason),))
+    return CaseState(RECEIVED, handling, (Step(RECEIVE, _check_at(at, None), role, reason),),
+                     number=number, matter_code=matter_code)
 
 
 def apply(case: CaseState, action: str, *, role: str, at: datetime.datetime,
@@ -306,7 +329,12 @@ def joint_decision(case: CaseState, department: str, decision: str, *, role: str
 
 def close_joint(case: CaseState, *, role: str, at: datetime.datetime,
                 deemed_consent: bool) -> CaseState:
-    """End a joint approval; with ``deemed_consent`` departments silent past their deadline consent."""
+    """End a joint approval; with ``deemed_consent`` departments silent past their deadline consent.
+
+    ``deemed_consent`` is the rule in force where the case is handled (the node's
+    ``joint_deemed_consent`` setting, never the caller's choice); the event records
+    it, so the hub replays the rule that applied.
+    """
     return apply(case, "close_joint", role=role, at=at, data={"deemed_consent": deemed_consent})
 
 
@@ -431,13 +459,30 @@ def _decide(case, at, data):
     if data["outcome"] == "approved" and objecting:
         raise _conflict(case, "decide", f"联合审批部门 {'、'.join(objecting)} 不同意，不能准予",
                         "a department of the joint approval objected")
-    return {"state": COMPLETED, "decision": _decision(at, data)}
+    decision = _decision(at, data)
+    if "precedent" in data:
+        decision = dataclasses.replace(decision, precedent=_precedent(case, data["precedent"]))
+    return {"state": COMPLETED, "decision": decision}
 
 
 def _decision(at, data) -> Decision:
     if data["outcome"] == "refused" and not data.get("reason"):
         _fail("reason", "不予许可必须说明理由")
     return Decision(data["outcome"], data["document_number"], at, data.get("reason", ""))
+
+
+def _precedent(case, cited: dict) -> Precedent:
+    # Only a decided case of the same matter is a precedent for this one.
+    number, field = cited["number"], "precedent.number"
+    if number == case.number:
+        _fail(field, "不能援引本办件自身")
+    if cited["state"] not in (COMPLETED, DELIVERED):
+        _fail(field, f"办件 {number} 尚未办结（{STATES.get(cited['state'], cited['state'])}），"
+                     "只能援引已办结的案例")
+    if cited["matter_code"] != case.matter_code:
+        _fail(field, f"办件 {number} 的事项是 {cited['matter_code']}，"
+                     f"与本办件的事项 {case.matter_code or '（未知）'} 不同，只能援引同一事项的案例")
+    return Precedent(**cited)
 
 
 def _deliver(case, at, data):
@@ -485,7 +530,7 @@ _RULES: dict[str, tuple[Callable, dict[str, tuple[Callable, bool]]]] = {
     "joint_decide": (_joint_decide, {"department": (inputs.department, True),
                                      "decision": (inputs.one_of(_STATED_DECISIONS), True)}),
     "close_joint": (_close_joint, {"deemed_consent": (inputs.boolean, True)}),
-    "decide": (_decide, _RESULT),
+    "decide": (_decide, {**_RESULT, "precedent": (inputs.precedent, False)}),
     "deliver": (_deliver, {"method": (inputs.one_of(DELIVERY_METHODS), True),
                            "waybill": (inputs.matching(r"[0-9A-Z-]{6,40}",
                                                  "运单号应为 6-40 位字母或数字", upper=True), False)}),

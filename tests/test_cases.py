@@ -158,3 +158,87 @@ def test_the_hub_quarantines_an_action_its_state_machine_refuses(hub, node):
     database = hub_db.bind(hub.db_url)
     assert HubCase.get(HubCase.number == number).state == "accepted"
     database.close()
+
+
+def test_citations_key_project_links_and_the_joint_rule_reach_the_hub(hub, node, monkeypatch):
+    import datetime
+    import tomllib
+
+    import config
+    from hub.models import HubCaseAction
+    from node import cases as node_cases
+    from node import projects
+    from sync import case_records
+    from sync.calendar import load_calendar
+    from sync.case_states import CHINA
+    k = keys(node)
+    with open(config.path("key_projects.example.toml"), "rb") as fh:
+        projects.load(tomllib.load(fh), user="test")
+    base = {"matter_code": MATTER, "applicant": ENTERPRISE, "materials": everything(),
+            "outcome": "accept"}
+    link = {"year": 2026, "code": "ZD2026-002", "step": 5}
+    cited = intake(k, DISTRICT, CLERK, {**base, "key_project": link})["number"]
+    citing = intake(k, DISTRICT, CLERK, base)["number"]
+    for number, data in ((cited, {}), (citing, {"precedent": {"number": cited,
+                                                              "note": "同一线路，同类施工方案"}})):
+        act(k, DISTRICT, number, "start_review", REVIEWER)
+        act(k, DISTRICT, number, "submit_for_approval", REVIEWER)
+        act(k, DISTRICT, number, "decide", APPROVER,
+            {"outcome": "approved", "document_number": f"沈电审{number[-3:]}号", **data})
+    # A joint approval opened a week ago, natres silent past its deadline, closed today.
+    day, calendar = datetime.date.today() - datetime.timedelta(days=7), load_calendar()
+    while not calendar.is_workday(day):
+        day -= datetime.timedelta(days=1)
+    monkeypatch.setattr(node_cases, "_now", lambda: datetime.datetime.combine(
+        day, datetime.time(9), CHINA))
+    joint = intake(k, DISTRICT, CLERK, base)["number"]
+    act(k, DISTRICT, joint, "start_review", REVIEWER)
+    act(k, DISTRICT, joint, "open_joint", REVIEWER, {"departments": {"natres": day.isoformat()}})
+    monkeypatch.undo()
+    act(k, DISTRICT, joint, "close_joint", REVIEWER, deemed_consent=True)
+    assert node.sync()["errors"] == []
+
+    database = hub_db.bind(hub.db_url)
+    assert Event.select().where(Event.state != "applied").count() == 0
+
+    def replayed(number):
+        row = HubCase.get(HubCase.number == number)
+        log = [{"n": a.n, "action": a.action, "role": a.role, "user": a.user, "at": a.at,
+                "data": orjson.loads(a.data)}
+               for a in HubCaseAction.select().where(HubCaseAction.number == number)
+               .order_by(HubCaseAction.n)]
+        return row, case_records.replay(orjson.loads(row.received), log)
+
+    row, _case = replayed(cited)
+    assert row.green_channel and orjson.loads(row.received)["key_project"]["step"] == 5
+    _row, case = replayed(citing)
+    assert case.decision.precedent.number == cited
+    assert case.decision.precedent.note == "同一线路，同类施工方案"
+    _row, case = replayed(joint)
+    assert case.state == "in_approval" and case.joint[0].decision == "deemed_consent"
+    database.close()
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_the_cli_loads_and_lists_key_projects(node, tmp_path):
+    import config
+    from tests.processes import hallsync
+    example = config.path("key_projects.example.toml")
+    loaded = last_json(hallsync("node", "projects", "load", example, "--data-dir",
+                                node.data_dir, "--json"))
+    assert (loaded["year"], loaded["projects"]) == (2026, 2)
+    assert loaded["codes"] == ["ZD2026-001", "ZD2026-002"]
+    listed = last_json(hallsync("node", "projects", "list", "--year", "2026", "--data-dir",
+                                node.data_dir, "--json"))
+    assert [(p["code"], p["done"], p["total"]) for p in listed["projects"]] == [
+        ("ZD2026-001", 0, 7), ("ZD2026-002", 0, 6)]
+    text = hallsync("node", "projects", "list", "--year", "2026", "--data-dir",
+                    node.data_dir).stdout
+    assert "ZD2026-001" in text and "0/7" in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(example.read_text(encoding="utf-8").replace(
+        'matter = "SY13001"', 'matter = "SY13099"', 1), encoding="utf-8")
+    refused = hallsync("node", "projects", "load", bad, "--data-dir", node.data_dir,
+                       check=False)
+    assert refused.returncode == 2
+    assert "projects[0].steps[6].matter: 事项 SY13099 不在现行事项目录中" in refused.stderr

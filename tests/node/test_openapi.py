@@ -150,3 +150,42 @@ def test_real_answers_fit_their_schemas(app, staff, at):  # noqa: F811
         check(response_schema(path, method, response.status_code), response.get_json(),
               f"{method.upper()} {path} {response.status_code}")
     assert statuses == [200] * 4 + [201] + [200] * 5 + [401, 403, 400, 422, 403, 404, 409, 403]
+
+
+def test_answers_of_citations_and_key_projects_fit(app, staff, at):  # noqa: F811
+    from tests.node.test_key_projects import example_json
+    from tests.node.test_precedents import decided, new_case as made, to_approval
+    at(None)
+    admin, clerk, approver = staff("center-admin"), staff("clerk"), staff("approver")
+    cited = decided(app, "沈电审〔2026〕7号", "施工方案满足安全距离要求")
+    number = to_approval(app, made(app))
+    answers = [
+        ("/api/projects", "post", admin.json("/api/projects", example_json())),
+        ("/api/projects", "get", clerk.get("/api/projects?year=2026")),
+        ("/api/projects/{year}/{code}", "get", clerk.get("/api/projects/2026/ZD2026-002")),
+        ("/api/cases", "post", clerk.json("/api/cases", {
+            **API_INTAKE, "key_project": {"year": 2026, "code": "ZD2026-002", "step": 5}})),
+        ("/api/cases/{number}/precedents", "get",
+         approver.get(f"/api/cases/{number}/precedents?q=安全距离")),
+        ("/api/cases/{number}/actions", "post", approver.json(
+            f"/api/cases/{number}/actions", {"action": "decide", "data": {
+                "outcome": "approved", "document_number": "沈电审〔2026〕8号",
+                "precedent": {"number": cited, "note": "同类施工方案"}}})),
+        # and the errors
+        ("/api/projects", "post", clerk.json("/api/projects", example_json())),
+        ("/api/projects", "post", admin.json("/api/projects", {"year": 2026, "projects": []})),
+        ("/api/projects", "post", admin.json("/api/projects", {
+            **example_json(), "projects": example_json()["projects"][:1]})),
+        ("/api/projects", "get", clerk.get("/api/projects?year=abc")),
+        ("/api/projects/{year}/{code}", "get", clerk.get("/api/projects/2026/ZD2099-009")),
+        ("/api/cases/{number}/precedents", "get",
+         approver.get("/api/cases/210102-20200101-00009/precedents")),
+        ("/api/cases/{number}/precedents", "get",
+         approver.get(f"/api/cases/{number}/precedents?q={'长' * 101}")),
+    ]
+    statuses = []
+    for path, method, response in answers:
+        statuses.append(response.status_code)
+        check(response_schema(path, method, response.status_code), response.get_json(),
+              f"{method.upper()} {path} {response.status_code}")
+    assert statuses == [200, 200, 200, 201, 200, 200, 403, 422, 409, 422, 404, 404, 422]

@@ -13,7 +13,7 @@ from sync.case_states import (
     OPEN, PAUSED, RECEIVED, ROLES, SPECIAL_PROCEDURES, STATES, SUPPLEMENT_REQUESTED,
     SUSPENDED_SPECIAL, SUSPENDED_SUPPLEMENT, WITHDRAWN, apply, available_actions, china_date,
     close_joint, deadline, handling_workdays, intake_overdue, joint_decision, joint_pending,
-    new_case, open_joint, paused_workdays,
+    Precedent, new_case, open_joint, paused_workdays,
 )
 from sync.catalog_schema import HANDLING_TYPES
 from sync.errors import ConflictError, ValidationError
@@ -295,6 +295,47 @@ def test_silent_department_deemed_to_consent_only_when_the_setting_says_so():
     fire = next(sub for sub in closed.joint if sub.department == "fire")
     assert fire.decision == "deemed_consent" and fire.decided_at == at(25)
     assert walk(closed, APPROVE).state == COMPLETED
+
+
+# -- 案例援引 --------------------------------------------------------------------------
+
+OWN = "210102-20250922-00002"
+CITED = {"number": "210102-20250901-00001", "note": "同一施工单位、同类施工方案，已准予",
+         "matter_code": "SY04001", "state": DELIVERED, "outcome": "approved",
+         "document_number": "沈电审〔2025〕3号"}
+
+
+def awaiting_decision():
+    case = new_case("promised", role="clerk", at=at(22, 9), number=OWN, matter_code="SY04001")
+    return walk(case, ACCEPT, REVIEW, SUBMIT)
+
+
+def test_a_decision_cites_a_decided_case_of_the_same_matter():
+    done = walk(awaiting_decision(), ("decide", "approver", {**APPROVE[2], "precedent": CITED}))
+    assert done.state == COMPLETED
+    assert done.decision.precedent == Precedent(**CITED)
+    assert walk(awaiting_decision(), APPROVE).decision.precedent is None
+
+
+@pytest.mark.parametrize("change, field, message", [
+    ({"number": OWN}, "precedent.number", "不能援引本办件自身"),
+    ({"state": IN_REVIEW}, "precedent.number", "尚未办结（审查中）"),
+    ({"state": COMPLETED, "matter_code": "SY11006"}, "precedent.number", "只能援引同一事项"),
+    ({"number": "210102-2025-1"}, "precedent.number", "办件编号格式不正确"),
+    ({"note": " "}, "precedent.note", "非空"),
+    ({"why": "x"}, "precedent.why", "未知字段"),
+])
+def test_a_citation_that_does_not_fit_is_refused(change, field, message):
+    case = awaiting_decision()
+    with pytest.raises(ValidationError) as info:
+        apply(case, "decide", role="approver", at=at(24),
+              data={**APPROVE[2], "precedent": {**CITED, **change}})
+    assert info.value.field == field and message in info.value.detail
+
+
+def test_a_case_that_does_not_know_its_matter_cites_nothing():
+    with pytest.raises(ValidationError, match="只能援引同一事项"):
+        walk(case_in(IN_APPROVAL), ("decide", "approver", {**APPROVE[2], "precedent": CITED}))
 
 
 # -- property tests -------------------------------------------------------------
