@@ -6,6 +6,7 @@ import sys
 import click
 
 from hub.bench import bench
+from hub.bench_stats import stats as bench_stats
 from hub.cli import hub
 from hub import catalog_cli  # noqa: F401  (adds `hub catalog`)
 from hub import coverage_cli  # noqa: F401  (adds `hub coverage` and `hub alerts`)
@@ -80,6 +81,7 @@ def verify(data_dir, db_url, center, as_json):
         raise SystemExit(1)
 
 
+bench.add_command(bench_stats)
 cli.add_command(bench)
 cli.add_command(demo)
 cli.add_command(hub)

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from hub import catalog, db, handlers, health, sync_api  # noqa: F401  (handlers: registry)
+from hub import catalog, db, handlers, health, stream, sync_api  # noqa: F401  (handlers: registry)
 import node
 from node import auth, errors  # logins and the JSON problem pages, shared with the node
-from hub import alerts, coverage_api, stats_api
-from hub import catalog_edit, catalog_pages, coverage_pages, pages
+from hub import alerts, coverage_api, reports, stats_api
+from hub import catalog_edit, catalog_pages, coverage_pages, handoff_pages, pages
 from hub.identity import load_or_create_key
 from hub.staff import HUB_STAFF
 from hub.settings import HUB
@@ -44,6 +44,7 @@ def load_settings(config: dict | None = None) -> dict:
 def initialise(settings: dict) -> KeyPair:
     """Bind the database, make the tables and the hub's key, seed the catalog: once, idempotent."""
     keys = load_or_create_key(settings["data_dir"])
+    stream.use_keys(keys)  # handlers that route handoffs publish with it
     database = db.bind(db.database_url(settings))
     with database.connection_context():
         catalog.seed_if_empty(keys)
@@ -66,8 +67,10 @@ def create_app(config: dict | None = None) -> Flask:
     alerts.init_app(app)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(stats_api.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(catalog_pages.bp)
     app.register_blueprint(catalog_edit.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(coverage_pages.bp)
+    app.register_blueprint(handoff_pages.bp)
     return app

@@ -16,7 +16,7 @@ from __future__ import annotations
 import traceback
 from typing import Callable
 
-from hub.models import Event, database
+from hub.models import Event, Ownership, database
 from sync.database import insert_rows
 from sync.errors import Code
 
@@ -97,7 +97,21 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
             run.append(event)
     if run:
         _apply_run(run, blocked)
-    insert_rows(database.obj, "ownership", ("record", "owner", "since_ms"), claims)
+    # A handler may already have moved a record it claimed in this batch (a handoff).
+    insert_rows(database.obj, "ownership", ("record", "owner", "since_ms"), claims,
+                suffix="ON CONFLICT (record) DO NOTHING")
+
+
+def owner_of(record: str) -> str | None:
+    """The record's owner as of now, moves by handlers in this transaction included."""
+    return Ownership.select(Ownership.owner).where(Ownership.record == record).scalar()
+
+
+def transfer(record: str, owner: str, now_ms: int) -> None:
+    """Move a record to another owner (a handoff): from now on only its events change it."""
+    (Ownership.insert(record=record, owner=owner, since_ms=now_ms)
+     .on_conflict(conflict_target=[Ownership.record],
+                  update={Ownership.owner: owner, Ownership.since_ms: now_ms}).execute())
 
 
 def _apply_run(run: list[dict], blocked: set[str]) -> None:

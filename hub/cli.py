@@ -173,31 +173,70 @@ def rebuild_stats(data_dir, db_url, as_json):
 
 @hub.command()
 @click.option("--center", default=None, help="A center code (default: the city).")
-@click.option("--from", "start", default=None, help="First day, YYYY-MM-DD (default: month start).")
-@click.option("--to", "end", default=None, help="Last day, YYYY-MM-DD (default: today).")
+@click.option("--period", type=click.Choice(["day", "month", "quarter", "year"]), default="month",
+              show_default=True)
+@click.option("--date", "date_text", default=None,
+              help="Which one: YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY (default: the current one).")
+@click.option("--from", "start", default=None, help="Custom range: first day, YYYY-MM-DD.")
+@click.option("--to", "end", default=None, help="Custom range: last day, YYYY-MM-DD.")
+@click.option("--department", default=None, help="Only this department's matters.")
+@click.option("--matter", default=None, help="Only this matter (basic code).")
 @data_dir_option
 @db_option
 @json_option
-def stats(center, start, end, data_dir, db_url, as_json):
+def stats(center, period, date_text, start, end, department, matter, data_dir, db_url, as_json):
     """Case figures of a center and everything below it, with the previous period."""
     import datetime
 
     from hub.stats import report
+    from hub.stats_api import period_from
     from sync.topology import load_topology
     open_hub(data_dir, db_url)
-    today = datetime.date.today()
+    args = {k: v for k, v in {"period": period, "date": date_text, "start": start,
+                              "end": end}.items() if v}
     result = report(center or load_topology().hub.code,
-                    datetime.date.fromisoformat(start) if start else today.replace(day=1),
-                    datetime.date.fromisoformat(end) if end else today)
+                    period_from(args, datetime.date.today()),
+                    department=department, matter=matter)
     if not as_json:
         f, p = result["figures"], result["previous"]["figures"]
         click.echo(f"{result['name']} {result['from']} … {result['to']}: received "
                    f"{f['received']} (before {p['received']}), completed {f['completed']}, "
                    f"immediate rate {f['immediate_rate']}, average days "
-                   f"{f['average_handling_days']}")
+                   f"{f['average_handling_days']}, pending {result['now']['pending']}, "
+                   f"overdue {result['now']['overdue']}")
         for child in result["children"]:
             cf = child["figures"]
             if cf["received"] or cf["completed"]:
                 click.echo(f"  {child['code']:<10} {child['name']}: received {cf['received']}, "
                            f"completed {cf['completed']}")
+    emit(result, as_json, quiet=not as_json)
+
+
+@hub.command()
+@click.option("--period", type=click.Choice(["month", "quarter", "year"]), default="month",
+              show_default=True)
+@click.option("--date", "date_text", default=None,
+              help="YYYY-MM, YYYY-Qn or YYYY (default: the last whole period).")
+@click.option("--center", default=None, help="A center code (default: the city).")
+@click.option("--csv", "csv_path", default=None, type=click.Path(dir_okay=False),
+              help="Write the report as CSV to this file.")
+@data_dir_option
+@db_option
+@json_option
+def report(period, date_text, center, csv_path, data_dir, db_url, as_json):
+    """A monthly, quarterly or annual report of a center, as text, JSON or CSV."""
+    import csv
+
+    from hub.reports import HEADLINES, build, csv_rows, show
+    open_hub(data_dir, db_url)
+    result = build(period, {"date": date_text, "center": center})
+    if csv_path:
+        with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows(csv_rows(result))
+    if not as_json:
+        click.echo(f"{result['title']}（{result['from']} 至 {result['to']}）")
+        for label, key, kind, _article in HEADLINES:
+            click.echo(f"  {label}: {show(result['figures'][key], kind)}"
+                       f"（上期 {show(result['previous']['figures'][key], kind)}）")
+        click.echo(f"  当前在办 {result['now']['pending']}，超期 {result['now']['overdue']}")
     emit(result, as_json, quiet=not as_json)

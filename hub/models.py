@@ -6,6 +6,7 @@ from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, Data
                     IntegerField, Model, TextField, AutoField)
 
 from node.models import LoginAttempt, User  # the same login columns at the hub
+from sync.case_states import OPEN  # the open cases' states, for a partial index
 
 database = DatabaseProxy()
 
@@ -215,6 +216,17 @@ class HubCase(BaseModel):
     document_number = CharField(max_length=64, null=True)
     received = TextField()
     actions = IntegerField(default=0)
+    department = CharField(max_length=32, default="")  # the matter's, for per-department figures
+    due_date = CharField(max_length=10, null=True)  # 承诺办结日 as of the last action (hub.stats)
+
+
+# Open cases are a sliver of all cases: "pending and overdue now" (hub.stats.pending)
+# reads this partial index only. SQLite matches it only to the same literal IN list.
+OPEN_STATES = tuple(sorted(OPEN))
+for _first in (None, HubCase.matter_code, HubCase.department):  # unfiltered, per matter, per dept
+    HubCase.add_index(HubCase.index(*filter(None, (_first, HubCase.center, HubCase.state,
+                                                   HubCase.due_date)),
+                                    where=HubCase.state.in_(OPEN_STATES)))
 
 
 class HubCaseAction(BaseModel):
@@ -233,13 +245,9 @@ class HubCaseAction(BaseModel):
 MODELS = MODELS + (HubCase, HubCaseAction)
 
 
-class CaseRollup(BaseModel):
-    """Case figures per center, China day, matter: kept as case events are applied."""
+class RollupCounters(BaseModel):
+    """The counters every rollup table keeps (``hub.rollups.FIELDS`` says what each counts)."""
 
-    center = CharField(max_length=16)
-    day = CharField(max_length=10)
-    matter_code = CharField(max_length=10)
-    department = CharField(max_length=32)
     received = IntegerField(default=0)
     accepted = IntegerField(default=0)
     not_accepted = IntegerField(default=0)
@@ -249,12 +257,76 @@ class CaseRollup(BaseModel):
     supplement_requests = IntegerField(default=0)
     withdrawn = IntegerField(default=0)
     handling_days = IntegerField(default=0)  # working days to 办结, paused days excluded
+    received_enterprise = IntegerField(default=0)
+    supplemented = IntegerField(default=0)
+    completed_on_time = IntegerField(default=0)
+    completed_early = IntegerField(default=0)
+    days_0 = IntegerField(default=0)
+    days_1 = IntegerField(default=0)
+    days_2_3 = IntegerField(default=0)
+    days_4_5 = IntegerField(default=0)
+    days_6_10 = IntegerField(default=0)
+    days_over_10 = IntegerField(default=0)
+    promised_days = IntegerField(default=0)  # 承诺时限 of the cases accepted, summed
+
+
+class CaseRollup(RollupCounters):
+    """Case figures per center, China day, matter: kept as case events are applied."""
+
+    center = CharField(max_length=16)
+    day = CharField(max_length=10)
+    matter_code = CharField(max_length=10)
+    department = CharField(max_length=32)
 
     class Meta:
         primary_key = CompositeKey("center", "day", "matter_code")
 
 
-MODELS = MODELS + (CaseRollup,)
+# The same counters at coarser grains, kept by the same ``hub.rollups.add``, so a
+# year of the whole city reads ~2,500 rows instead of millions (``hallsync bench stats``).
+class CaseRollupMonth(RollupCounters):
+    """Per center, month (YYYY-MM) and matter: whole months filtered by department or matter."""
+
+    center = CharField(max_length=16)
+    month = CharField(max_length=7)
+    matter_code = CharField(max_length=10)
+    department = CharField(max_length=32)
+
+    class Meta:
+        primary_key = CompositeKey("center", "month", "matter_code")
+
+
+class CenterRollupDay(RollupCounters):
+    """Per center and day, all matters."""
+
+    center = CharField(max_length=16)
+    day = CharField(max_length=10)
+
+    class Meta:
+        primary_key = CompositeKey("day", "center")
+
+
+class CenterRollupMonth(RollupCounters):
+    """Per center and month, all matters."""
+
+    center = CharField(max_length=16)
+    month = CharField(max_length=7)
+
+    class Meta:
+        primary_key = CompositeKey("month", "center")
+
+
+# Filtered reads go by (department | matter, period) first.
+CaseRollup.add_index(CaseRollup.index(CaseRollup.matter_code, CaseRollup.day))
+CaseRollup.add_index(CaseRollup.index(CaseRollup.department, CaseRollup.day))
+CaseRollupMonth.add_index(CaseRollupMonth.index(CaseRollupMonth.matter_code,
+                                                CaseRollupMonth.month))
+CaseRollupMonth.add_index(CaseRollupMonth.index(CaseRollupMonth.department,
+                                                CaseRollupMonth.month))
+ROLLUPS = (CaseRollup, CaseRollupMonth, CenterRollupDay, CenterRollupMonth)
+
+
+MODELS = MODELS + ROLLUPS
 
 
 class StaffUser(User):
@@ -274,3 +346,36 @@ class StaffLoginAttempt(LoginAttempt):
 
 
 MODELS = MODELS + (StaffUser, StaffLoginAttempt)
+
+
+class CaseEvent(BaseModel):
+    """Each step of a case as its center signed it (n = 0: the receipt), kept so a handoff
+    can send the handling center the signed events themselves."""
+
+    number = CharField(max_length=40)
+    n = IntegerField()
+    event = TextField()  # the event as it travels (``sync.relay.relayed``), JSON
+
+    class Meta:
+        primary_key = CompositeKey("number", "n")
+
+
+class CaseHandoff(BaseModel):
+    """One handoff of a case (异地代收代办): where it went and how far it got."""
+
+    number = CharField(max_length=40)
+    k = IntegerField()  # the case's k-th handoff, from 1
+    collecting = CharField(max_length=16)
+    target = CharField(max_length=16, index=True)
+    sent_ms = BigIntegerField()
+    taken_ms = BigIntegerField(null=True)
+    settled_ms = BigIntegerField(null=True)  # returned, undeliverable or decided
+    state = CharField(max_length=16)  # sent | taken | returned | undeliverable | decided
+    reason = TextField(default="")
+
+    class Meta:
+        primary_key = CompositeKey("number", "k")
+
+
+MODELS = MODELS + (CaseEvent, CaseHandoff)
+

@@ -15,6 +15,7 @@ SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
     ("catalog_pages.reform", "改革历程", None),
     ("catalog_edit.new", "变更目录", {"operator"}),
     ("coverage_pages.coverage_page", "接入情况", {"operator", "district_admin", "auditor"}),
+    ("handoff_pages.handoff_page", "在途移交", {"operator", "district_admin", "auditor"}),
 ]
 
 

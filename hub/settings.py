@@ -29,4 +29,10 @@ HUB = SHARED + LOGIN + [
             "Refused signatures of one center within 15 minutes that turn it red.", positive),
     Setting("coverage_interval_s", 60, "How often each worker evaluates coverage alerts.",
             positive),
+    Setting("handoff_ack_alert_s", 4 * 3600,
+            "A handoff not taken over by its handling center this long opens an alert.",
+            positive),
+    Setting("handoff_due_warning_days", 2,
+            "A handed-off case this many working days or fewer from its promised day opens "
+            "an alert for its handling center (and once overdue).", non_negative),
 ]

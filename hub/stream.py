@@ -39,6 +39,19 @@ def publish(keys: KeyPair, recipient: str, type_: str, payload: dict) -> int:
     return message.id
 
 
+_signer: list[KeyPair] = []  # the hub's key, set once per process by ``use_keys``
+
+
+def use_keys(keys: KeyPair) -> None:
+    """The key ``send`` signs with: event handlers publish, and get no key passed in."""
+    _signer[:] = [keys]
+
+
+def send(recipient: str, type_: str, payload: dict) -> int:
+    """``publish`` with this process's hub key (from an event handler)."""
+    return publish(_signer[0], recipient, type_, payload)
+
+
 def pull(center: str, since: int, limit: int) -> dict:
     """Messages for ``center`` after ``since``; records the cursor the node reported."""
     CenterState.update(pull_cursor=since).where(CenterState.code == center).execute()

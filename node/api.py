@@ -16,6 +16,7 @@ from node import cases, precedents, projects, store
 from node.auth import current_user, public, requires
 from node.queue import figures, queue, search
 from node.window import (WRITERS, acting_role, deemed_consent, detail, keys, own_case, queue_role,
+                         receipt_is_acceptance,
                          today, year_arg, yellow_days)
 from sync.case_numbers import query_code
 from sync.errors import ValidationError
@@ -45,7 +46,7 @@ def create_case():
     """Intake: the same fields as the intake form; 201 with the case and the applicant's query code."""
     user = current_user()
     number = cases.intake(keys(), store.state().center, cases.Actor(user.username, "clerk"),
-                          _body())["number"]
+                          _body(), receipt_is_acceptance=receipt_is_acceptance())["number"]
     secret = cases.query_secret(current_app.config["HALLSYNC"]["data_dir"])
     return (jsonify({**detail(number, user), "query_code": query_code(number, secret)}), 201,
             {"Location": url_for(".get_case", number=number)})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from node import outbox, precedents, projects, store
+from node import handoffs, outbox, precedents, projects, store
 from node.models import Case, CaseAction, CaseMaterial, CatalogMatter, MaterialOnFile, database
 from sync import case_records, case_states
 from sync.calendar import load_calendar
@@ -67,14 +67,18 @@ def _next_number(center: str, day: datetime.date) -> str:
     return case_number(center, day, today + 1)
 
 
-def intake(keys: KeyPair, center: str, actor: Actor, form: dict) -> dict:
+def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
+           receipt_is_acceptance: bool = True) -> dict:
     """Receive an application at the window and decide its intake outcome at once.
 
     ``form``: matter_code, applicant {kind, name, id_code, phone}, materials (names
     handed in), outcome (accept | not_accept | request_supplement |
     complete_immediate), reason, and for an immediate matter outcome/document_number;
     key_project ``{year, code, step}`` for a key project's step of this matter, which
-    puts the case in the green channel.
+    puts the case in the green channel. For a matter another center decides,
+    ``accept`` also hands the case to it (``consent`` true, optional ``waybill`` of
+    the originals); ``receipt_is_acceptance`` (收件即受理) says whether the
+    clock starts here, before the handoff, or at the handling center.
     """
     matter, status = _matter(str(form.get("matter_code", "")))
     allowed = acceptance(matter, status, center, load_topology())
@@ -85,6 +89,7 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict) -> dict:
     outcome = form.get("outcome")
     if outcome not in INTAKE_OUTCOMES:
         raise ValidationError("outcome: 请选择受理结果", field="outcome")
+    handoff = _handoff_at_intake(allowed.decided_by, center, outcome, form, receipt_is_acceptance)
     link = projects.link_for(form.get("key_project"), matter["basic_code"])
     materials = checklist(matter, applicant["id_code"], list(form.get("materials") or []))
     missing = [m["name"] for m in materials if m["required"] and not m["provided"]]
@@ -109,8 +114,28 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict) -> dict:
         case = case_records.replay(received, [])
         _store_received(keys, center, received, case)
         projects.record_link(number, link)
-        _act(keys, center, number, case, outcome, actor, at, data)
+        if handoff is None or receipt_is_acceptance:
+            case = record_action(keys, center, number, case, outcome, actor, data, at)
+        if handoff is not None:
+            record_action(keys, center, number, case, "hand_off", actor, handoff, at)
     return view(number)
+
+
+def _handoff_at_intake(decided_by: str, center: str, outcome: str, form: dict,
+                       receipt_is_acceptance: bool) -> dict | None:
+    """The hand_off data when this window only collects the matter (代收), else None."""
+    if decided_by == center:
+        return None
+    if outcome == "complete_immediate":
+        raise ValidationError(f"outcome: 该事项由 {decided_by} 办理，本窗口只收件移交，不能即办办结",
+                              field="outcome")
+    if outcome != "accept":
+        return None  # 补正 and 不予受理 are the collecting window's own formal check
+    if form.get("consent") is not True:
+        raise ValidationError("consent: 移交办理须经申请人同意共享申请材料", field="consent")
+    return {"target": decided_by, "consent": True,
+            **({"waybill": form["waybill"]} if form.get("waybill") else {}),
+            "reason": "收件即受理，移交办理中心" if receipt_is_acceptance else "收件后移交办理中心"}
 
 
 def _store_received(keys: KeyPair, center: str, received: dict, case) -> None:
@@ -120,7 +145,8 @@ def _store_received(keys: KeyPair, center: str, received: dict, case) -> None:
                 applicant_kind=applicant["kind"], applicant_name=applicant["name"],
                 applicant_id=applicant["id_code"], applicant_phone=applicant["phone"],
                 green_channel=received["green_channel"], state=case.state,
-                received_at=received["at"], received=orjson.dumps(received).decode())
+                received_at=received["at"], received=orjson.dumps(received).decode(),
+                collected_by=center, owner=center)
     for m in received["materials"]:
         CaseMaterial.create(number=received["number"], name=m["name"], required=m["required"],
                             provided=m["provided"], reused_from=m["reused_from"])
@@ -151,9 +177,10 @@ def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
     ``close_joint`` applies to departments silent past their deadline.
     """
     with database.atomic():
-        _row, case, _actions = load(number)
+        row, case, _actions = load(number)
+        handoffs.check_can_act(row, action, center)
         data = _as_applied(number, action, data or {}, deemed_consent)
-        _act(keys, center, number, case, action, actor, _now(), data)
+        record_action(keys, center, number, case, action, actor, data)
     return view(number)
 
 
@@ -173,7 +200,11 @@ def _as_applied(number: str, action: str, data, deemed_consent: bool):
     return data
 
 
-def _act(keys, center, number, case, action, actor, at, data) -> None:
+def record_action(keys: KeyPair, center: str, number: str, case: case_states.CaseState,
+                  action: str, actor: Actor, data: dict,
+                  at: datetime.datetime | None = None) -> case_states.CaseState:
+    """Apply one action to the case, store it and write its event; returns the new state."""
+    at = at or _now()
     after = case_states.apply(case, action, role=actor.role, at=at, data=data)
     n = len(after.history) - 1  # history[0] is the receipt
     record = {"number": number, "n": n, "action": action, "role": actor.role,
@@ -182,6 +213,13 @@ def _act(keys, center, number, case, action, actor, at, data) -> None:
                       at=record["at"], data=orjson.dumps(data).decode())
     _update_row(number, after)
     outbox.emit(keys, center, "case.action", case_records.record_of(number), record)
+    return after
+
+
+def refresh(number: str) -> None:
+    """Bring the case's row up to its log (after actions relayed from the other center)."""
+    _row, case, _actions = load(number)
+    _update_row(number, case)
 
 
 def _update_row(number: str, case: case_states.CaseState) -> None:
@@ -189,7 +227,7 @@ def _update_row(number: str, case: case_states.CaseState) -> None:
     promised = case_states.deadline(case, load_calendar(),
                                     orjson.loads(row.matter)["promised_limit_days"],
                                     today=_now().date())
-    Case.update(state=case.state,
+    Case.update(state=case.state, owner=case_states.holder(case, row.collected_by),
                 accepted_at=case_records.iso(case.accepted_at) if case.accepted_at else None,
                 promised_date=promised.day.isoformat() if promised else None,
                 promised_provisional=bool(promised and promised.provisional),
@@ -218,7 +256,8 @@ def view(number: str) -> dict:
             "key_project": orjson.loads(row.received).get("key_project"),
             "precedent": (dataclasses.asdict(case.decision.precedent)
                           if case.decision and case.decision.precedent else None),
-            "received_at": row.received_at,
+            "received_at": row.received_at, "collected_by": row.collected_by,
+            "holder": row.owner, "handoffs": handoffs.described(case, row),
             "accepted_at": row.accepted_at, "promised_date": row.promised_date,
             "promised_provisional": row.promised_provisional, "outcome": row.outcome,
             "document_number": row.document_number,

@@ -21,7 +21,7 @@ IN_FORCE = "in_force"
 
 
 @applies("catalog.version")
-def apply_version(message: dict) -> str:
+def apply_version(message: dict, _ctx) -> str:
     """Apply one signed catalog version (inside the inbox's transaction)."""
     body = message["payload"]
     state = NodeState.get()

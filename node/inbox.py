@@ -8,6 +8,7 @@ catalog version or a handoff would be worse than waiting for an upgrade.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import orjson
@@ -20,7 +21,17 @@ from sync import codec
 from sync.errors import AuthError, Code, ConfigError, ProtocolError
 from sync.signing import KeyPair, PublicKey, unb64
 
-Applier = Callable[[dict], str]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an applier needs besides the message: to write this center's own events."""
+
+    keys: KeyPair
+    center: str
+
+
+Applier = Callable[[dict, Context], str]
 APPLIERS: dict[str, Applier] = {}
 
 
@@ -60,7 +71,7 @@ def apply_message(message: dict, *, keys: KeyPair, center: str, hub_key: PublicK
         if InboxMessage.get_or_none(InboxMessage.id == message["id"]) is not None:
             outcome = "already applied"
         else:
-            outcome = applier(message)
+            outcome = applier(message, Context(keys, center))
             InboxMessage.create(id=message["id"], type=message["type"],
                                 created_at=message["created_at"], applied_ms=now_ms,
                                 outcome=outcome)
@@ -72,7 +83,7 @@ def apply_message(message: dict, *, keys: KeyPair, center: str, hub_key: PublicK
 
 
 @applies("notice")
-def _notice(message: dict) -> str:
+def _notice(message: dict, _ctx: Context) -> str:
     payload = message["payload"]
     Notice.create(message_id=message["id"], title=str(payload.get("title", ""))[:200],
                   body=str(payload.get("body", "")), created_at=message["created_at"])
@@ -80,7 +91,7 @@ def _notice(message: dict) -> str:
 
 
 @applies("settings")
-def _settings(message: dict) -> str:
+def _settings(message: dict, _ctx: Context) -> str:
     """Settings the hub may change remotely; anything else is refused by name."""
     by_name = {s.name: s for s in NODE}
     applied, refused = [], []
@@ -104,7 +115,7 @@ def _settings(message: dict) -> str:
 
 
 @applies("key.revoked")
-def _key_revoked(message: dict) -> str:
+def _key_revoked(message: dict, _ctx: Context) -> str:
     key_ids = message["payload"].get("key_ids", [])
     KnownKey.update(revoked=True).where(KnownKey.key_id.in_(key_ids)).execute()
     return f"revoked {', '.join(key_ids)} of {message['payload'].get('center', '')}"

@@ -166,6 +166,10 @@ class Case(BaseModel):
     outcome = CharField(max_length=12, null=True)
     document_number = CharField(max_length=64, null=True)
     received = TextField()  # the case.received payload, to replay the state machine
+    # 异地代收代办: the center that received it (its number says so too) and the one
+    # that may act on it now; a handoff moves the second, as the hub's ownership does.
+    collected_by = CharField(max_length=16, default="")
+    owner = CharField(max_length=16, default="")
 
 
 class CaseAction(BaseModel):

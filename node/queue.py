@@ -13,6 +13,7 @@ import datetime
 import orjson
 from peewee import fn
 
+from node import handoffs, store
 from node.cases import load
 from node.models import Case, CaseAction, CatalogMatter
 from sync import case_states
@@ -62,9 +63,12 @@ def clock(row: Case, case: case_states.CaseState, today: datetime.date, *,
             "paused": case.open_pause is not None}
 
 
-def actions_for(case: case_states.CaseState, role: str | None) -> list[str]:
-    """The actions ``role`` may take on the case now, withdrawal included."""
-    return case_states.available_actions(case, role) if role else []
+def actions_for(row: Case, case: case_states.CaseState, role: str | None) -> list[str]:
+    """The actions ``role`` may take on the case now at this center, withdrawal included."""
+    if not role:
+        return []
+    return handoffs.actions_here(row, orjson.loads(row.matter),
+                                 case_states.available_actions(case, role), store.state().center)
 
 
 def summary(row: Case) -> dict:
@@ -86,7 +90,7 @@ def queue(role: str | None, today: datetime.date, *, yellow_within: int = 2) -> 
     items = []
     for row in Case.select().where(Case.state.not_in(case_states.TERMINAL)):
         _row, case, _actions = load(row.number)
-        actions = [a for a in actions_for(case, role) if a not in NOT_QUEUED]
+        actions = [a for a in actions_for(row, case, role) if a not in NOT_QUEUED]
         if role is not None and not actions:
             continue
         items.append({**summary(row), "state": case.state,

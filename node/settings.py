@@ -16,6 +16,9 @@ NODE = SHARED + LOGIN + [
     Setting("push_batch", 5000, "Most events sent in one push.", positive),
     Setting("warning_yellow_days", 2, "A case turns yellow (临近期限) in the window's queue when "
             "at most this many working days remain; red once overdue.", non_negative),
+    Setting("receipt_is_acceptance", True, "收件即受理: for a matter another center decides, "
+            "the collecting window's acceptance starts the clock before the handoff; false: "
+            "the window only collects, and the handling center accepts."),
     Setting("joint_deemed_consent", False, "Joint approval (联合审批): a department silent past "
             "its deadline is deemed to consent (逾期视为同意, the 2002 joint review rule) when "
             "the approval is closed; when false every department must state its view. Each "

@@ -17,8 +17,8 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
 
 from node import cases, catalog, precedents, projects, store
 from node.auth import current_user, require_center, requires
-from node.models import CatalogMatter, User
-from node.queue import clock, figures, queue, search
+from node.models import Case, CatalogMatter, User
+from node.queue import actions_for, clock, figures, queue, search
 from node.users import READ_ONLY_ROLES, ROLES
 from sync import case_states
 from sync.case_numbers import case_number, parse_case_number, query_code
@@ -41,6 +41,7 @@ FORM_FIELDS = {
     "open_joint": ("departments",), "joint_decide": ("department", "decision"),
     "close_joint": (), "decide": ("outcome", "document_number", "precedent"),
     "deliver": ("method", "waybill"), "withdraw": ("reason",),
+    "hand_off": ("target", "consent", "waybill"), "take_over": (), "return_handoff": ("reason",),
 }
 
 
@@ -56,6 +57,11 @@ def yellow_days() -> int:
     return current_app.config["HALLSYNC"]["warning_yellow_days"]
 
 
+def receipt_is_acceptance() -> bool:
+    """The ``receipt_is_acceptance`` setting (收件即受理) for matters decided elsewhere."""
+    return current_app.config["HALLSYNC"]["receipt_is_acceptance"]
+
+
 def deemed_consent() -> bool:
     """The ``joint_deemed_consent`` setting: the rule closing a joint approval applies."""
     return current_app.config["HALLSYNC"]["joint_deemed_consent"]
@@ -67,10 +73,14 @@ def keys():
 
 
 def own_case(number: str) -> str:
-    """The canonical number of a case of this center; 403 for another center's (not looked up)."""
+    """The canonical number of a case of this center, or of one handed here to decide;
+    403 for any other center's."""
     parts = parse_case_number(number, field="number")
-    require_center(parts.center)
-    return case_number(parts.center, parts.day, parts.seq)
+    canonical = case_number(parts.center, parts.day, parts.seq)
+    if parts.center != store.state().center and Case.get_or_none(
+            Case.number == canonical, Case.collected_by == parts.center) is None:
+        require_center(parts.center)
+    return canonical
 
 
 def user_roles(user: User) -> list[str]:
@@ -113,7 +123,7 @@ def detail(number: str, user: User) -> dict:
     shown["materials"].sort(key=lambda m: order.get(m["name"], len(order)))
     mine = {}
     for role in user_roles(user):
-        for action in case_states.available_actions(case, role):
+        for action in actions_for(row, case, role):
             mine.setdefault(action, role)
     pause = case.open_pause
     # The rule a closed joint approval applied is the one its event recorded.
@@ -140,6 +150,8 @@ def action_data(action: str, form) -> dict:
             value = form.getlist("missing") + [line.strip() for line in
                                                form.get("missing_other", "").splitlines()
                                                if line.strip()]
+        elif name == "consent":
+            value = form.get("consent") == "1"
         elif name == "limit_days":
             text = form.get(name, "").strip()
             value = int(text) if text.isdigit() else text
@@ -179,7 +191,8 @@ def intake_form(form) -> dict:
             "reason": form.get("reason", "").strip(), "green_channel": form.get("green_channel") == "1",
             "key_project": projects.parse_choice(form.get("key_project", "")),
             "decision": form.get("decision") or "approved",
-            "document_number": form.get("document_number", "").strip()}
+            "document_number": form.get("document_number", "").strip(),
+            "consent": form.get("consent") == "1", "waybill": form.get("waybill", "").strip()}
 
 
 def message(error: ValidationError | ConflictError) -> str:
@@ -266,7 +279,12 @@ def _intake_page(form: dict, step: int, error=None, status: int = 200):
         args["matters"] = _acceptable(args["q"])
     else:
         matter, applicant = _chosen(form)
+        decided_by = acceptance(matter, "in_force", store.state().center,
+                                load_topology()).decided_by
         args.update(matter=matter, applicant=applicant,
+                    handled_by=None if decided_by == store.state().center
+                    else load_topology().get(decided_by),
+                    receipt_is_acceptance=receipt_is_acceptance(),
                     checklist=cases.checklist(matter, applicant["id_code"], []),
                     key_steps=projects.steps_for(matter["basic_code"]),
                     key_choice=request.values.get("key_project", ""))
@@ -290,7 +308,8 @@ def intake():
         return _intake_page(form, 2)
     user = current_user()
     try:
-        case = cases.intake(keys(), store.state().center, cases.Actor(user.username, "clerk"), form)
+        case = cases.intake(keys(), store.state().center, cases.Actor(user.username, "clerk"),
+                            form, receipt_is_acceptance=receipt_is_acceptance())
     except ValidationError as exc:
         return _intake_page(form, 2, exc, 422)
     flash(f"已登记办件 {case['number']}：{case['state_label']}")

@@ -68,6 +68,13 @@ def departments(value, path):
             for dept, due in value.items()}
 
 
+def center_code(value, path) -> str:
+    # GB/T 2260-style codes: 6 digits for the city and districts, 9 for streets.
+    if not isinstance(value, str) or not re.fullmatch(r"\d{6}|\d{9}", value):
+        fail(path, f"中心编码应为 6 位或 9 位数字，实际为 {value!r}")
+    return value
+
+
 def date(value, path) -> datetime.date:
     # Event payloads carry dates as ISO strings; Python callers may pass dates.
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):

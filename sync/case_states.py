@@ -18,7 +18,14 @@ function, so both always agree on where a case is. (docs: domain.md §2.3)
     in_review ─ open_joint ─► joint_review ─ joint_decide (the last one), close_joint ─► in_approval
     in_approval ─ decide ─► completed (办结) ─ deliver ─► delivered (送达)
                  (may cite a completed case of the same matter: 案例援引)
-    any open state ─ withdraw ─► withdrawn (撤件)
+    any open state but handed_off ─ withdraw ─► withdrawn (撤件)
+    received, accepted ─ hand_off ─► handed_off ─ take_over, return_handoff ─► (back)
+
+A handoff (异地代收代办) moves the processing to the center that decides the
+matter: the collecting center hands off (with 收件即受理 after accepting, so the
+clock already runs), the handling center takes it over (or returns it,
+misrouted) and goes on from where it was; the hub moves the case's ownership
+with each step (``hub.handoffs``).
 
 Clock rules (``deadline``, ``paused_workdays``): the clock starts at
 acceptance; supplement during review and special procedures pause it. A pause
@@ -47,11 +54,13 @@ RECEIVED, SUPPLEMENT_REQUESTED, NOT_ACCEPTED = "received", "supplement_requested
 ACCEPTED, IN_REVIEW, IN_APPROVAL = "accepted", "in_review", "in_approval"
 SUSPENDED_SUPPLEMENT, SUSPENDED_SPECIAL = "suspended_supplement", "suspended_special"
 JOINT_REVIEW, COMPLETED, DELIVERED, WITHDRAWN = "joint_review", "completed", "delivered", "withdrawn"
+HANDED_OFF = "handed_off"
 STATES = {
     RECEIVED: "已收件", SUPPLEMENT_REQUESTED: "待补正（未受理）", NOT_ACCEPTED: "不予受理",
     ACCEPTED: "已受理", IN_REVIEW: "审查中", IN_APPROVAL: "待审批",
     SUSPENDED_SUPPLEMENT: "补正中（暂停计时）", SUSPENDED_SPECIAL: "特别程序中（暂停计时）",
     JOINT_REVIEW: "联合审批中", COMPLETED: "已办结", DELIVERED: "已送达", WITHDRAWN: "已撤件",
+    HANDED_OFF: "已移交（待办理中心接收）",
 }
 TERMINAL = frozenset({NOT_ACCEPTED, DELIVERED, WITHDRAWN})
 # Open = the applicant may still withdraw. A completed case has its result and
@@ -104,7 +113,10 @@ ACTIONS = {
     "close_joint": _action("结束联合审批", "reviewer center_admin", {JOINT_REVIEW}),
     "decide": _action("审批决定（办结）", "approver", {IN_APPROVAL}),
     "deliver": _action("送达", "clerk", {COMPLETED}),
-    "withdraw": _action("撤件", "clerk center_admin", OPEN),
+    "withdraw": _action("撤件", "clerk center_admin", OPEN - {HANDED_OFF}),
+    "hand_off": _action("移交办理中心", "clerk", {RECEIVED, ACCEPTED}),
+    "take_over": _action("接收移交", "clerk reviewer", {HANDED_OFF}),
+    "return_handoff": _action("退回移交", "clerk reviewer center_admin", {HANDED_OFF}),
 }
 
 
@@ -153,6 +165,19 @@ class Delivery:
 
 
 @dataclasses.dataclass(frozen=True)
+class Handoff:
+    """One handoff of the case to the center that decides it (收件 here, 办理 there)."""
+
+    target: str                        # the handling center's code
+    sent_at: datetime.datetime
+    resumes_to: str                    # the state the case was in when handed off
+    waybill: str = ""                  # the originals by post (双向寄递)
+    taken_at: datetime.datetime | None = None
+    returned_at: datetime.datetime | None = None
+    return_reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class SubApproval:
     """One department's part of a joint approval (联合审批)."""
 
@@ -187,6 +212,7 @@ class CaseState:
     delivery: Delivery | None = None
     withdrawal_reason: str = ""
     joint: tuple[SubApproval, ...] = ()            # sorted by department
+    handoffs: tuple[Handoff, ...] = ()             # the last one is the current one
     # Who the case is, for rules that compare it with another case (案例援引).
     number: str = ""
     matter_code: str = ""
@@ -200,6 +226,12 @@ class CaseState:
     def open_pause(self) -> Suspension | None:
         """The running pause, if the clock is stopped now."""
         return self.pauses[-1] if self.pauses and self.pauses[-1].end is None else None
+
+    @property
+    def handling_center(self) -> str | None:
+        """The center the case was handed to and that took it over (None: not handed off)."""
+        last = self.handoffs[-1] if self.handoffs else None
+        return last.target if last and last.taken_at else None
 
 
 def new_case(handling: str, *, role: str, at: datetime.datetime, reason: str = "",
@@ -238,6 +270,15 @@ def apply(case: CaseState, action: str, *, role: str, at: datetime.datetime,
     changes = handler(case, at, data)
     step = Step(action, at, role, data.get("reason") or _summary(action, data))
     return dataclasses.replace(case, **changes, history=case.history + (step,))
+
+
+def holder(case: CaseState, collecting: str) -> str:
+    """The center that may act on the case now (its owner at the hub): the handling
+    center from the handoff until it decides or returns it, else the collecting one."""
+    last = case.handoffs[-1] if case.handoffs else None
+    if last is None or last.returned_at is not None or case.decision is not None:
+        return collecting
+    return last.target
 
 
 def available_actions(case: CaseState, role: str) -> list[str]:
@@ -494,6 +535,18 @@ def _deliver(case, at, data):
     return {"state": DELIVERED, "delivery": Delivery(method, at, waybill)}
 
 
+def _hand_off(case, at, data):
+    if data["consent"] is not True:
+        _fail("consent", "移交须经申请人同意共享申请材料")
+    return {"state": HANDED_OFF, "handoffs": case.handoffs + (
+        Handoff(data["target"], at, case.state, data.get("waybill", "")),)}
+
+
+def _settle_handoff(case, **changes):
+    last = dataclasses.replace(case.handoffs[-1], **changes)
+    return {"state": last.resumes_to, "handoffs": case.handoffs[:-1] + (last,)}
+
+
 def _withdraw(case, at, data):
     changes = _resume(case, at) if case.open_pause else {}
     return {**changes, "state": WITHDRAWN, "resumes_to": None,
@@ -505,6 +558,7 @@ _STATED_DECISIONS = {k: JOINT_DECISIONS[k] for k in ("consent", "object")}
 _RESULT = {"outcome": (inputs.one_of(OUTCOMES), True),
            "document_number": (lambda value, path: inputs.text(value, path, 64), True)}
 _REASON = {"reason": (inputs.text, True)}
+_WAYBILL = inputs.matching(r"[0-9A-Z-]{6,40}", "运单号应为 6-40 位字母或数字", upper=True)
 # action -> (handler returning the fields that change, {data key: (checker, required)}).
 # Every action also takes an optional "reason", the "why" of its history step.
 _RULES: dict[str, tuple[Callable, dict[str, tuple[Callable, bool]]]] = {
@@ -532,9 +586,14 @@ _RULES: dict[str, tuple[Callable, dict[str, tuple[Callable, bool]]]] = {
     "close_joint": (_close_joint, {"deemed_consent": (inputs.boolean, True)}),
     "decide": (_decide, {**_RESULT, "precedent": (inputs.precedent, False)}),
     "deliver": (_deliver, {"method": (inputs.one_of(DELIVERY_METHODS), True),
-                           "waybill": (inputs.matching(r"[0-9A-Z-]{6,40}",
-                                                 "运单号应为 6-40 位字母或数字", upper=True), False)}),
+                           "waybill": (_WAYBILL, False)}),
     "withdraw": (_withdraw, _REASON),
+    "hand_off": (_hand_off, {"target": (inputs.center_code, True),
+                             "consent": (inputs.boolean, True),
+                             "waybill": (_WAYBILL, False)}),
+    "take_over": (lambda case, at, data: _settle_handoff(case, taken_at=at), {}),
+    "return_handoff": (lambda case, at, data: _settle_handoff(
+        case, returned_at=at, return_reason=data["reason"]), _REASON),
 }
 
 
@@ -548,6 +607,9 @@ def _summary(action: str, data: dict) -> str:
         return "联合审批：" + "、".join(sorted(data["departments"]))
     if action == "joint_decide":
         return f"{data['department']}：{JOINT_DECISIONS[data['decision']]}"
+    if action == "hand_off":
+        return f"移交 {data['target']} 办理" + (f"，原件邮寄 {data['waybill']}"
+                                                if data.get("waybill") else "")
     return ""
 
 

@@ -28,8 +28,7 @@ def acceptance(matter: dict, status: str, center_code: str, topology: Topology) 
     if status != "in_force":
         return Acceptance(False, "", f"事项 {matter['basic_code']} 已不在现行目录中（{status}），不予受理")
     center = topology.get(center_code)
-    level = _LEVEL_OF[center.level]
-    if level in matter["levels"]:
+    if decides_here(matter, center.code, topology):
         return Acceptance(True, center.code, "本中心受理并办理")
     district = topology.district_of(center.code)
     scope = matter["tongban_scope"]
@@ -42,3 +41,8 @@ def acceptance(matter: dict, status: str, center_code: str, topology: Topology) 
     if "city" in matter["levels"]:
         return Acceptance(True, topology.hub.code, f"收件后转{topology.hub.name}办理")
     return Acceptance(False, "", "该事项在本级不办理，且无可转交的办理中心")
+
+
+def decides_here(matter: dict, center_code: str, topology: Topology) -> bool:
+    """Whether ``center_code`` decides ``matter`` itself (else it only collects, 代收)."""
+    return _LEVEL_OF[topology.get(center_code).level] in matter["levels"]

@@ -100,12 +100,12 @@ def test_versions_apply_in_order_whatever_the_delivery(hub, synced_node, tmp_pat
     database.close()
     store.bind(synced_node.data_dir)
     with pytest.raises(SequenceError) as info:  # v3 before v2
-        apply_version({"payload": v3})
+        apply_version({"payload": v3}, None)
     assert info.value.extra["expected_seq"] == 2
     assert NodeState.get().catalog_version == 1
-    assert apply_version({"payload": v2}).startswith("catalog v2")
-    assert apply_version({"payload": v2}) == "catalog v2 already applied"  # a duplicate
-    apply_version({"payload": v3})
+    assert apply_version({"payload": v2}, None).startswith("catalog v2")
+    assert apply_version({"payload": v2}, None) == "catalog v2 already applied"  # a duplicate
+    apply_version({"payload": v3}, None)
     assert NodeState.get().catalog_version == 3
     statuses = dict(CatalogMatter.select(CatalogMatter.code, CatalogMatter.status).where(
         CatalogMatter.code.in_(["SY01006", "SY02006"])).tuples())

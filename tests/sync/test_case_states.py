@@ -9,6 +9,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from sync.calendar import load_calendar
 from sync.case_states import (
+    HANDED_OFF,
     ACCEPTED, ACTIONS, CHINA, COMPLETED, DELIVERED, IN_APPROVAL, IN_REVIEW, JOINT_REVIEW, NOT_ACCEPTED,
     OPEN, PAUSED, RECEIVED, ROLES, SPECIAL_PROCEDURES, STATES, SUPPLEMENT_REQUESTED,
     SUSPENDED_SPECIAL, SUSPENDED_SUPPLEMENT, WITHDRAWN, apply, available_actions, china_date,
@@ -59,6 +60,7 @@ PATHS = {
     COMPLETED: [ACCEPT, REVIEW, SUBMIT, APPROVE],
     DELIVERED: [ACCEPT, REVIEW, SUBMIT, APPROVE, ("deliver", "clerk", {"method": "window"})],
     WITHDRAWN: [("withdraw", "clerk", {"reason": "申请人撤回"})],
+    HANDED_OFF: [ACCEPT, ("hand_off", "clerk", {"target": "210102", "consent": True})],
 }
 
 
@@ -89,7 +91,7 @@ def test_the_main_road_from_intake_to_delivery():
 def test_immediate_matter_completes_at_intake():
     case = new_case("immediate", role="clerk", at=at(22, 9))
     assert available_actions(case, "clerk") == ["complete_immediate", "not_accept",
-                                                "request_supplement", "withdraw"]
+                                                "request_supplement", "withdraw", "hand_off"]
     with pytest.raises(ConflictError, match="即办件"):
         apply(case, "accept", role="clerk", at=at(22, 10))
     done = apply(case, "complete_immediate", role="clerk", at=at(22, 10),
@@ -103,7 +105,7 @@ def test_immediate_matter_completes_at_intake():
               data={"outcome": "approved", "document_number": "2025-0001"})
 
 
-@pytest.mark.parametrize("state", sorted(OPEN))
+@pytest.mark.parametrize("state", sorted(OPEN - {HANDED_OFF}))  # in transit: nobody's yet
 def test_withdrawal_is_a_side_exit_from_every_open_state(state):
     case = case_in(state)
     gone = walk(case, ("withdraw", "center_admin", {"reason": "申请人书面申请撤回"}))
@@ -366,6 +368,10 @@ def valid_data(case, action, when):
         "decide": result, "complete_immediate": result,
         "deliver": st.sampled_from([{"method": "window"}, {"method": "online"},
                                     {"method": "mail", "waybill": "SF1234567890"}]),
+        "hand_off": st.sampled_from([{"target": "210102", "consent": True},
+                                     {"target": "210100", "consent": True,
+                                      "waybill": "EA123456789CN"}]),
+        "return_handoff": reason,
     }
     spec = by_action.get(action, {})
     return spec if isinstance(spec, st.SearchStrategy) else st.fixed_dictionaries(spec)
@@ -529,3 +535,43 @@ class CaseMachine(RuleBasedStateMachine):
 CaseMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None,
                                          suppress_health_check=[HealthCheck.too_slow])
 TestCaseMachine = CaseMachine.TestCase
+
+
+# -- handoffs (异地代收代办) ----------------------------------------------------------
+
+def test_a_handoff_goes_on_where_it_was_at_the_handling_center():
+    accepted = case_in(ACCEPTED)
+    sent = apply(accepted, "hand_off", role="clerk", at=at(22, 11),
+                 data={"target": "210102", "consent": True, "waybill": "ea123456789cn"})
+    assert sent.state == "handed_off" and sent.handling_center is None
+    assert sent.handoffs[-1].waybill == "EA123456789CN"
+    with pytest.raises(ConflictError):  # the collecting window no longer withdraws it
+        apply(sent, "withdraw", role="clerk", at=at(22, 12), data={"reason": "申请人要求"})
+    taken = apply(sent, "take_over", role="reviewer", at=at(23, 9))
+    assert taken.state == ACCEPTED and taken.handling_center == "210102"
+    assert taken.accepted_at == accepted.accepted_at  # the clock runs from the first acceptance
+    assert deadline(taken, CAL, 5) == deadline(accepted, CAL, 5)
+
+
+def test_a_returned_handoff_is_back_where_it_was_and_may_be_sent_again():
+    sent = apply(case_in(RECEIVED), "hand_off", role="clerk", at=at(22, 11),
+                 data={"target": "210103", "consent": True})
+    back = apply(sent, "return_handoff", role="reviewer", at=at(22, 15),
+                 data={"reason": "非本区事项，错转"})
+    assert back.state == RECEIVED and back.handling_center is None
+    assert back.handoffs[-1].return_reason == "非本区事项，错转"
+    again = apply(back, "hand_off", role="clerk", at=at(23, 9),
+                  data={"target": "210102", "consent": True})
+    assert [h.target for h in again.handoffs] == ["210103", "210102"]
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"target": "210102", "consent": False}, "consent"),
+    ({"target": "和平区", "consent": True}, "target"),
+    ({"consent": True}, "target"),
+    ({"target": "210102", "consent": True, "waybill": "顺丰"}, "waybill"),
+])
+def test_a_bad_handoff_names_its_field(data, field):
+    with pytest.raises(ValidationError) as err:
+        apply(case_in(ACCEPTED), "hand_off", role="clerk", at=at(22, 11), data=data)
+    assert err.value.field == field

@@ -1,0 +1,205 @@
+"""Handoffs at the hub (异地代收代办): route a case to the center that decides it,
+move its ownership, and relay each side's actions to the other.
+
+Called by the case handlers (``hub.cases``) for every case action they apply,
+inside the same transaction, so a routed handoff and its messages are stored
+exactly once with the event that caused them:
+
+* ``hand_off`` by the collecting center: the target gets the case with every
+  signed event so far (``handoff.offer``) and becomes its owner; a target that
+  is not enrolled or was revoked cannot take it, so the case goes back
+  (``handoff.returned``) and stays the collecting center's.
+* any later action of either center reaches the other (``case.relayed``), and
+  the owner follows ``case_states.holder``: back to the collecting center when
+  the handling center returns the case or decides it.
+"""
+from __future__ import annotations
+
+import datetime
+
+import orjson
+
+from peewee import fn
+
+from hub.apply import owner_of, transfer
+from hub.models import CaseEvent, CaseHandoff, CenterState, HubCase, NodeKey
+from hub.stream import send
+from sync import case_records, case_states, relay
+from sync.calendar import load_calendar
+from sync.envelope import now_ms
+from sync.errors import Code, ProtocolError
+from sync.topology import load_topology
+
+# The step a handling center's action settles a handoff at.
+SETTLED_BY = {"take_over": "taken", "return_handoff": "returned"}
+
+
+def remember(number: str, n: int, event: dict) -> None:
+    """Keep the signed event that is step ``n`` of the case (0: its receipt)."""
+    CaseEvent.insert(number=number, n=n,
+                     event=orjson.dumps(relay.relayed(event)).decode()).execute()
+
+
+def check_owner(number: str, origin: str) -> None:
+    """Refuse a case action by a center that does not hold the case now.
+
+    ``hub.apply`` checks ownership once per batch; a handoff moves it in the middle
+    of one, so each case action is checked again against the owner as of now.
+    """
+    owner = owner_of(case_records.record_of(number))
+    if owner is not None and owner != origin:
+        raise ProtocolError(f"case {number} is held by {owner}, not {origin}",
+                            code=Code.NOT_OWNER)
+
+
+def undeliverable(target: str, collecting: str) -> str:
+    """Why the hub cannot hand a case to ``target`` (in Chinese), or ""."""
+    center = load_topology().by_code.get(target)
+    if center is None or target == collecting:
+        return f"办理中心 {target} 不是可以移交的中心"
+    state = CenterState.get_or_none(CenterState.code == target)
+    if state is None or state.enrolled_at is None:
+        return f"{center.name}尚未接入，无法移交"
+    if state.revoked_at is not None:
+        return f"{center.name}的接入已吊销，无法移交"
+    return ""
+
+
+def _signed_events(number: str) -> list[dict]:
+    """The case's events so far, as their origins signed them, in the case's order."""
+    return [orjson.loads(text) for (text,) in CaseEvent.select(CaseEvent.event)
+            .where(CaseEvent.number == number).order_by(CaseEvent.n).tuples()]
+
+
+def _keys(events: list[dict]) -> dict[str, str]:
+    """The public keys that sign ``events``: the hub vouches for them in its signed message."""
+    ids = {e["key_id"] for e in events}
+    return dict(NodeKey.select(NodeKey.key_id, NodeKey.public_key)
+                .where(NodeKey.key_id.in_(ids)).tuples())
+
+
+def _other_party(case: case_states.CaseState, origin: str, collecting: str,
+                 action: str) -> str | None:
+    """The center to relay an action to: the other end of the current handoff."""
+    last = case.handoffs[-1] if case.handoffs else None
+    if last is None:
+        return None
+    if action == "return_handoff":
+        return collecting if origin == last.target else None
+    if last.taken_at is None or last.returned_at is not None:
+        return None  # not (or no longer) handed: nothing for the other center to see
+    return last.target if origin == collecting else collecting
+
+
+def after_action(row: HubCase, event: dict, case: case_states.CaseState) -> None:
+    """Route, relay and move ownership after one applied case action."""
+    record = event["payload"]
+    number, action, origin, collecting = row.number, record["action"], event["origin"], row.center
+    at = now_ms()
+    if action == "hand_off":
+        _route(number, collecting, case.handoffs[-1], at)
+        return
+    other = _other_party(case, origin, collecting, action)
+    if other is not None:
+        send(other, "case.relayed", {"number": number, "events": [relay.relayed(event)],
+                                     "keys": _keys([event])})
+    holder = case_states.holder(case, collecting)
+    if holder != owner_of(case_records.record_of(number)):
+        transfer(case_records.record_of(number), holder, at)
+    _settle(number, action, origin, collecting, record, at)
+
+
+def _route(number: str, collecting: str, handoff: case_states.Handoff, at: int) -> None:
+    k = CaseHandoff.select().where(CaseHandoff.number == number).count() + 1
+    problem = undeliverable(handoff.target, collecting)
+    CaseHandoff.create(number=number, k=k, collecting=collecting, target=handoff.target,
+                       sent_ms=at, state="undeliverable" if problem else "sent",
+                       settled_ms=at if problem else None, reason=problem)
+    if problem:
+        send(collecting, "handoff.returned", {"number": number, "target": handoff.target,
+                                              "reason": problem})
+        return
+    transfer(case_records.record_of(number), handoff.target, at)
+    events = _signed_events(number)
+    send(handoff.target, "handoff.offer", {"number": number, "collecting": collecting,
+                                           "events": events, "keys": _keys(events)})
+
+
+def _settle(number: str, action: str, origin: str, collecting: str, record: dict,
+            at: int) -> None:
+    """Keep the current handoff's row up to date for the hub's pages and alerts."""
+    current = (CaseHandoff.select().where(CaseHandoff.number == number)
+               .order_by(CaseHandoff.k.desc()).first())
+    if current is None or current.state not in ("sent", "taken") or origin != current.target:
+        return
+    if action == "take_over":
+        current.state, current.taken_ms = "taken", at
+    elif action == "return_handoff":
+        current.state, current.settled_ms = "returned", at
+        current.reason = record["data"].get("reason", "")
+    elif action in ("decide", "complete_immediate", "withdraw"):
+        current.state, current.settled_ms = "decided", at
+    else:
+        return
+    current.save()
+
+
+def pending(within: frozenset[str], now: int | None = None) -> list[dict]:
+    """Open handoffs touching ``within`` (collecting or handling), oldest first: sent and
+    not yet taken over, or taken over and not yet decided."""
+    now = now or now_ms()
+    rows = (CaseHandoff.select(CaseHandoff, HubCase.due_date, HubCase.state.alias("case_state"),
+                               HubCase.matter)
+            .join(HubCase, on=(HubCase.number == CaseHandoff.number))
+            .where(CaseHandoff.state.in_(["sent", "taken"]))
+            .order_by(CaseHandoff.sent_ms).objects())
+    names = load_topology().by_code
+
+    def name(code: str) -> str:
+        return names[code].name if code in names else code
+
+    return [{"number": h.number, "matter": orjson.loads(h.matter)["name"],
+             "collecting": h.collecting, "collecting_name": name(h.collecting),
+             "target": h.target, "target_name": name(h.target), "handoff": h.state,
+             "case_state": h.case_state,
+             "due_date": h.due_date, "waiting_s": (now - h.sent_ms) // 1000,
+             "sent_at": _china(h.sent_ms), "taken_at": _china(h.taken_ms)}
+            for h in rows if h.collecting in within or h.target in within]
+
+
+def _china(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.datetime.fromtimestamp(ms / 1000, case_states.CHINA).isoformat(
+        timespec="seconds")
+
+
+def conditions(now: int, settings: dict) -> dict[tuple[str, str], str]:
+    """Alerts per handling center: handoffs not taken over in time, and open handed
+    cases near or past their promised day (``hub.alerts`` opens and clears them)."""
+    found: dict[tuple[str, str], str] = {}
+    late_ms = now - settings["handoff_ack_alert_s"] * 1000
+    unacked = dict(CaseHandoff.select(CaseHandoff.target, fn.COUNT(CaseHandoff.number))
+                   .where((CaseHandoff.state == "sent") & (CaseHandoff.sent_ms < late_ms))
+                   .group_by(CaseHandoff.target).tuples())
+    hours = settings["handoff_ack_alert_s"] // 3600
+    for target, count in unacked.items():
+        found[(target, "handoff_unacked")] = f"{count} 件移交超过 {hours} 小时未接收"
+    calendar, today = load_calendar(), datetime.datetime.fromtimestamp(
+        now / 1000, case_states.CHINA).date()
+    overdue, near = {}, {}
+    open_cases = (CaseHandoff.select(CaseHandoff.target, HubCase.due_date)
+                  .join(HubCase, on=(HubCase.number == CaseHandoff.number))
+                  .where(CaseHandoff.state.in_(["sent", "taken"]) & HubCase.due_date.is_null(False))
+                  .tuples())
+    for target, due in open_cases:
+        left = calendar.workdays_between(today, datetime.date.fromisoformat(due))
+        if left < 0:
+            overdue[target] = overdue.get(target, 0) + 1
+        elif left <= settings["handoff_due_warning_days"]:
+            near[target] = near.get(target, 0) + 1
+    for target in overdue.keys() | near.keys():
+        parts = [f"{overdue[target]} 件已超期" if target in overdue else "",
+                 f"{near[target]} 件临近期限" if target in near else ""]
+        found[(target, "handoff_due")] = "移交办件" + "，".join(filter(None, parts))
+    return found
