@@ -12,7 +12,7 @@ from hub import catalog, db, handlers, health, stream, sync_api  # noqa: F401  (
 import node
 from node import auth, errors  # logins and the JSON problem pages, shared with the node
 from hub import alerts, coverage_api, reports, stats_api
-from hub import catalog_edit, catalog_pages, coverage_pages, handoff_pages, pages
+from hub import catalog_edit, catalog_pages, coverage_pages, dashboard, handoff_pages, pages
 from hub.identity import load_or_create_key
 from hub.staff import HUB_STAFF
 from hub.settings import HUB
@@ -73,4 +73,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(coverage_pages.bp)
     app.register_blueprint(handoff_pages.bp)
+    app.register_blueprint(dashboard.bp)
     return app

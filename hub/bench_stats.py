@@ -27,7 +27,7 @@ import click
 from sync.cli_output import emit, json_option
 
 BENCH_DB = "hallsync_bench"
-MARK = "bench_stats_load"
+MARK = "bench_stats_loaded"  # with the counters it holds: other counters, load again
 
 
 def targets(last_day: datetime.date) -> list[tuple[str, str]]:
@@ -61,6 +61,9 @@ def targets(last_day: datetime.date) -> list[tuple[str, str]]:
                       f"{(last_day.month - 1) // 3 + 1}"))
         found.append((f"report csv {scope} year",
                       f"/api/reports/year.csv?center={code}&date={year}"))
+        found.append((f"dashboard {scope} month",
+                      f"/dashboard?center={code}&period=month&date={dates['month']}"))
+    found.append(("dashboard city year", f"/dashboard?period=year&date={year}"))
     return found
 
 
@@ -82,11 +85,18 @@ def bench_url(db_url: str | None, data_dir: Path) -> str:
     return urlunparse(parts._replace(path=f"/{BENCH_DB}"))
 
 
+def _schema() -> str:
+    """What a load is made of: a load of another set of counters must be made again."""
+    from hub import rollups
+    return ",".join(rollups.FIELDS)
+
+
 def loaded(db) -> int | None:
-    """The N of the load already in this database, if a load finished."""
-    db.execute_sql(f"CREATE TABLE IF NOT EXISTS {MARK} (cases BIGINT, last_day VARCHAR(10))")
-    row = db.execute_sql(f"SELECT cases FROM {MARK}").fetchone()
-    return row[0] if row else None
+    """The N of the load already in this database, if a load finished with today's counters."""
+    db.execute_sql(f"CREATE TABLE IF NOT EXISTS {MARK} (cases BIGINT, last_day VARCHAR(10), "
+                   "counters TEXT)")
+    row = db.execute_sql(f"SELECT cases, counters FROM {MARK}").fetchone()
+    return row[0] if row and row[1] == _schema() else None
 
 
 def _copy(db, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -133,7 +143,8 @@ def load(db, n: int, last_day: datetime.date, *, with_actions: bool = False,
     for model in tables:
         model._schema.create_indexes(safe=True)
     db.execute_sql("ANALYZE")
-    db.execute_sql(f"INSERT INTO {MARK} VALUES ({int(n)}, '{last_day.isoformat()}')")
+    db.execute_sql(f"INSERT INTO {MARK} VALUES (%s, %s, %s)".replace("%s", db.param),
+                   (int(n), last_day.isoformat(), _schema()))
     return time.perf_counter() - started
 
 

@@ -268,6 +268,8 @@ class RollupCounters(BaseModel):
     days_6_10 = IntegerField(default=0)
     days_over_10 = IntegerField(default=0)
     promised_days = IntegerField(default=0)  # 承诺时限 of the cases accepted, summed
+    handed_off = IntegerField(default=0)  # 移交: collected here, handed to the deciding center
+    taken_over = IntegerField(default=0)  # 接收移交: handed here by a collecting center
 
 
 class CaseRollup(RollupCounters):

@@ -8,14 +8,16 @@ from sync.topology import load_topology
 
 bp = Blueprint("pages", __name__)
 
+STAFF = {"operator", "district_admin", "auditor"}
 SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
+    ("dashboard.dashboard", "运行概况", STAFF),
     ("catalog_pages.matter_list", "事项目录", None),
     ("catalog_pages.history", "版本历史", None),
-    ("catalog_pages.consistency", "各中心版本", {"operator", "district_admin", "auditor"}),
+    ("catalog_pages.consistency", "各中心版本", STAFF),
     ("catalog_pages.reform", "改革历程", None),
     ("catalog_edit.new", "变更目录", {"operator"}),
-    ("coverage_pages.coverage_page", "接入情况", {"operator", "district_admin", "auditor"}),
-    ("handoff_pages.handoff_page", "在途移交", {"operator", "district_admin", "auditor"}),
+    ("coverage_pages.coverage_page", "接入情况", STAFF),
+    ("handoff_pages.handoff_page", "在途移交", STAFF),
 ]
 
 
@@ -31,4 +33,7 @@ def _frame() -> dict:
 @bp.get("/")
 @public
 def home():
+    """Staff start at the dashboard; citizens at the catalog."""
+    if current_user() is not None:
+        return redirect(url_for("dashboard.dashboard"))
     return redirect(url_for("catalog_pages.matter_list"))

@@ -40,6 +40,8 @@ HEADLINES = (
     ("不予受理率", "not_accepted_rate", "rate", ""),
     ("补正率（需补正的件 ÷ 收件）", "supplement_rate", "rate", ""),
     ("企业申请件占比", "enterprise_share", "rate", ""),
+    ("收件后移交办理（异地代收）", "handed_off", "count", ""),
+    ("接收其他中心移交", "taken_over", "count", ""),
 )
 DAY_LABELS = {"days_0": "当日", "days_1": "1 天", "days_2_3": "2–3 天", "days_4_5": "4–5 天",
               "days_6_10": "6–10 天", "days_over_10": "10 天以上"}

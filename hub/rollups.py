@@ -24,11 +24,14 @@ What the counters count (``FIELDS``):
 * ``supplement_requests`` (every 补正 request) and ``supplemented`` (cases asked
   for the first time), ``withdrawn``;
 * ``promised_days``: the promised time limits (承诺时限, working days) of the
-  cases accepted, summed, for the average promised time.
+  cases accepted, summed, for the average promised time;
+* ``handed_off`` at the collecting center (异地代收: every other figure of the
+  case counts there too, once) and ``taken_over`` at the handling center, so
+  each side's handoffs show without counting the case twice.
 
 Not counted because no event carries them yet: the application channel (a
-case's intake records no online/window channel), handoffs, evaluations
-(好差评), registered capital and project investment.
+case's intake records no online/window channel), evaluations (好差评),
+registered capital and project investment.
 """
 from __future__ import annotations
 
@@ -49,7 +52,8 @@ DAY_BUCKETS = ((0, 0, "days_0"), (1, 1, "days_1"), (2, 3, "days_2_3"), (4, 5, "d
 FIELDS = ("received", "accepted", "not_accepted", "completed", "completed_immediately",
           "approved", "supplement_requests", "withdrawn", "handling_days",
           "received_enterprise", "supplemented", "completed_on_time", "completed_early",
-          *(field for _first, _last, field in DAY_BUCKETS), "promised_days")
+          *(field for _first, _last, field in DAY_BUCKETS), "promised_days", "handed_off",
+          "taken_over")
 _COUNTED = {"accept": ("accepted",), "not_accept": ("not_accepted",),
             "request_supplement": ("supplement_requests",),
             "suspend_supplement": ("supplement_requests",), "withdraw": ("withdrawn",),
@@ -71,6 +75,10 @@ def contributions(center: str, matter: dict, action: str, after: case_states.Cas
         counts[key + (field,)] += 1
     if action in ("accept", "complete_immediate"):
         counts[key + ("promised_days",)] += matter["promised_limit_days"]
+    if action == "hand_off":
+        counts[key + ("handed_off",)] += 1
+    if action == "take_over":
+        counts[(after.handoffs[-1].target,) + key[1:] + ("taken_over",)] += 1
     if action in _SUPPLEMENT and sum(s.action in _SUPPLEMENT for s in after.history) == 1:
         counts[key + ("supplemented",)] += 1
     if after.decision is not None and action in ("decide", "complete_immediate"):

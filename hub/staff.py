@@ -57,4 +57,4 @@ def require_scope(code: str) -> None:
     load_topology().get(code)
     if code not in visible():
         raise Forbidden(f"center {code} is outside your scope {current_user().center}",
-                        reason="center")
+                        reason="scope")

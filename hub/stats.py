@@ -28,7 +28,6 @@ from sync.topology import Topology, load_topology
 # Figures the article names that no event carries yet: shown as such, never invented.
 NOT_AVAILABLE = {
     "online_share": "网办率：办件收件时尚未记录申请渠道（窗口/网上）",
-    "handoffs": "跨层级流转件数：尚无流转事件",
     "satisfaction": "满意率、差评率（好差评）：尚无评价事件",
     "enterprise_registration": "企业注册户数及注册资本：尚无注册资本数据",
     "key_projects": "亿元以上建设项目数及总投资：尚无投资额数据",

@@ -20,6 +20,7 @@ from node.inbox import Context
 from node.models import InboxMessage, database as node_database
 from sync.errors import AuthError, ProtocolError
 from tests.catalog_changes import matter
+from tests.processes import last_json
 
 STREET, DISTRICT, OTHER_DISTRICT = "210102001", "210102", "210103"
 FOOD = "SY24901"  # 食品经营许可: decided by the district, 通办 within it
@@ -148,6 +149,18 @@ def test_street_to_district_and_back(hub, street, district):
     for center in (street, district):  # syncing again changes nothing
         center.sync()
     assert timeline(street.view(number)) == timeline(district.view(number))
+    # The figures count the case once, at the street, and each side's handoff.
+    from hub.stats import report
+    from hub.periods import Period
+    import datetime as dt
+    today = dt.date.today()
+    street_figures, district_figures = at_hub(hub, lambda: [
+        report(code, Period.current("month", today), today=today)["own"]
+        for code in (STREET, DISTRICT)])
+    assert (street_figures["received"], street_figures["completed"],
+            street_figures["handed_off"]) == (1, 1, 1)
+    assert (district_figures["received"], district_figures["taken_over"]) == (0, 1)
+    assert last_json(hub.cli("rebuild-stats", "--json"))["agreed"] is True
 
 
 def test_a_misrouted_handoff_is_returned_and_sent_again(hub, street, district):

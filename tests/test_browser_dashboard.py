@@ -1,0 +1,76 @@
+"""The hub's dashboard in real headless Chromium over generated cases.
+
+A hub operator opens the dashboard of the city, drills into a district and a
+street; a district admin sees only its district. The figures on the page are
+the API's; the charts are there as SVG. Screenshots land in
+``/tmp/hallsync-screens/`` for a person to look at.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+
+from hub import db as hub_db
+from hub.bench_stats import load, loaded
+from tests.staff import PASSWORD
+from tests.test_browser_catalog import CHROMIUM, browser_page, shoot  # noqa: F401 (fixture)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Chromium is not installed: `make install-test` installs it"),
+]
+LAST_DAY = datetime.date.today() - datetime.timedelta(days=1)
+
+
+def log_in(page, hub, username: str) -> None:
+    page.goto(hub.url + "/login?next=/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dashboard")
+
+
+def tile(page, label: str) -> str:
+    return page.locator(f".tile:has(.label:text-is('{label}')) .value").inner_text()
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_the_dashboard_drills_down_and_keeps_a_district_admin_in_its_district(
+        hub, browser_page, tmp_path):
+    database = hub_db.bind(hub.db_url)
+    with database.connection_context():
+        loaded(database)  # makes the load's marker table
+        load(database, 20_000, LAST_DAY)
+    database.close()
+    hub.cli("user", "add", "wangmin", "--role", "operator", "--name", "王敏", "--password-stdin",
+            input=PASSWORD + "\n")
+    hub.cli("user", "add", "heping", "--role", "district_admin", "--scope", "210102",
+            "--name", "和平区管理员", "--password-stdin", input=PASSWORD + "\n")
+    page = browser_page
+    log_in(page, hub, "wangmin")
+    page.goto(hub.url + f"/dashboard?period=year&date={LAST_DAY.year}")
+    api = page.request.get(hub.url + f"/api/stats?period=year&date={LAST_DAY.year}").json()
+    assert tile(page, "收件") == f"{api['figures']['received']:,}"
+    assert api["figures"]["received"] > 0
+    assert page.locator("svg.chart").count() == 2  # children and the distribution
+    shoot(page, tmp_path, "dashboard-01-city-year.png", full_page=True)
+
+    page.click("#children a:text('和平区政务服务中心')")
+    page.wait_for_url("**center=210102**")
+    assert page.locator("h1").inner_text().startswith("和平区政务服务中心")
+    district = page.request.get(
+        hub.url + f"/api/stats?center=210102&period=year&date={LAST_DAY.year}").json()
+    assert tile(page, "办结") == f"{district['figures']['completed']:,}"
+    shoot(page, tmp_path, "dashboard-02-district.png", full_page=True)
+
+    page.click("header .who button")  # log out
+    log_in(page, hub, "heping")
+    assert page.locator("h1").inner_text().startswith("和平区政务服务中心")
+    names = page.locator("#children td:first-child").all_inner_texts()
+    assert names and all(re.search("和平区|街道", name) for name in names)
+    refused = page.goto(hub.url + "/dashboard?center=210103")
+    assert refused.status == 403
+    shoot(page, tmp_path, "dashboard-03-refused.png")
