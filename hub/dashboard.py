@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, render_template, request
 from hub import charts
 from hub.alerts import open_alerts
 from hub.coverage import LEVEL_NAMES, coverage
-from hub.reports import DAY_LABELS, PERIODS
+from hub.reports import DAY_LABELS, PERIODS, show
 from hub.staff import visible
 from hub.stats import NOT_AVAILABLE, report
 from hub.stats_api import period_from, scoped_center
@@ -33,17 +33,6 @@ TILES = (("收件", "received", "count"), ("受理", "accepted", "count"),
          ("提前办结率", "early_rate", "rate"), ("平均办理工作日", "average_handling_days", "days"),
          ("补正率", "supplement_rate", "rate"), ("企业申请占比", "enterprise_share", "rate"),
          ("收件移交", "handed_off", "count"), ("接收移交", "taken_over", "count"))
-
-
-def shown(value, kind: str) -> str:
-    """A tile's figure: — where there is nothing to count or divide by."""
-    if value is None:
-        return "—"
-    if kind == "rate":
-        return f"{value * 100:.1f}%"
-    if kind == "days":
-        return f"{value:.1f}"
-    return f"{value:,}"
 
 
 def change(now, before, kind: str) -> str:
@@ -78,7 +67,7 @@ def dashboard():
     within = visible()
     alerts = [a for a in open_alerts() if a["center"] in within]
     return render_template(
-        "dashboard.html", r=result, tiles=TILES, shown=shown, change=change,
+        "dashboard.html", r=result, tiles=TILES, shown=show, change=change,
         by_children=by_children, distribution=distribution, kinds=KINDS, periods=PERIODS,
         departments=sorted(load_departments().items(), key=lambda d: d[0]),
         department=department, coverage=view, level_names=LEVEL_NAMES, alerts=alerts,

@@ -36,3 +36,19 @@ def hub_staff(app, username: str = "operator", roles=("operator",),
     member = Staff(app.test_client())
     assert member.login(username).status_code == 302
     return member
+
+
+def hub_account(hub, username: str, role: str, *, scope: str | None = None,
+                name: str = "") -> None:
+    """A login at a running hub process, made with ``hallsync hub user add``."""
+    hub.cli("user", "add", username, "--role", role, *(("--scope", scope) if scope else ()),
+            "--name", name or username, "--password-stdin", input=PASSWORD + "\n")
+
+
+def browser_login(page, base_url: str, username: str, next_path: str) -> None:
+    """Log in through the login form in a browser page, and land on ``next_path``."""
+    page.goto(f"{base_url}/login?next={next_path}")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{next_path}")

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.processes import node_run
-from tests.staff import PASSWORD
+from tests.staff import browser_login, hub_account
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENS = Path("/tmp/hallsync-screens")
@@ -92,13 +92,8 @@ def test_a_clerk_searches_the_catalog_and_opens_a_matter(hub, node_server, brows
     page.goto(hub.url + "/catalog/reform")
     assert "1,229 → 106，精简 91%" in page.locator("#headline").inner_text()
     shoot(page, tmp_path, "05-hub-reform.png")
-    hub.cli("user", "add", "wangmin", "--role", "operator", "--name", "王敏", "--password-stdin",
-            input=PASSWORD + "\n")
-    page.goto(hub.url + "/catalog/consistency")
-    page.fill("#username", "wangmin")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/catalog/consistency")
+    hub_account(hub, "wangmin", "operator", name="王敏")
+    browser_login(page, hub.url, "wangmin", "/catalog/consistency")
     assert page.locator("header .who").inner_text().startswith("王敏")
     shoot(page, tmp_path, "04-hub-consistency.png")
 
@@ -106,13 +101,8 @@ def test_a_clerk_searches_the_catalog_and_opens_a_matter(hub, node_server, brows
 @pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
 def test_an_operator_cancels_a_matter_on_the_hubs_pages(hub, browser_page, tmp_path):
     page = browser_page
-    hub.cli("user", "add", "wangmin", "--role", "operator", "--name", "王敏", "--password-stdin",
-            input=PASSWORD + "\n")
-    page.goto(hub.url + "/login?next=/catalog/SY01006")
-    page.fill("#username", "wangmin")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/catalog/SY01006")
+    hub_account(hub, "wangmin", "operator", name="王敏")
+    browser_login(page, hub.url, "wangmin", "/catalog/SY01006")
     page.click("text=取消此事项")
     page.wait_for_url("**/catalog/changes/new?op=cancel&code=SY01006")
     page.fill("#reason", "国务院决定取消该事项")

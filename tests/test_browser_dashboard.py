@@ -14,7 +14,7 @@ import pytest
 
 from hub import db as hub_db
 from hub.bench_stats import load, loaded
-from tests.staff import PASSWORD
+from tests.staff import browser_login, hub_account
 from tests.test_browser_catalog import CHROMIUM, browser_page, shoot  # noqa: F401 (fixture)
 
 pytestmark = [
@@ -23,14 +23,6 @@ pytestmark = [
                        reason="Chromium is not installed: `make install-test` installs it"),
 ]
 LAST_DAY = datetime.date.today() - datetime.timedelta(days=1)
-
-
-def log_in(page, hub, username: str) -> None:
-    page.goto(hub.url + "/login?next=/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard")
 
 
 def tile(page, label: str) -> str:
@@ -45,12 +37,10 @@ def test_the_dashboard_drills_down_and_keeps_a_district_admin_in_its_district(
         loaded(database)  # makes the load's marker table
         load(database, 20_000, LAST_DAY)
     database.close()
-    hub.cli("user", "add", "wangmin", "--role", "operator", "--name", "王敏", "--password-stdin",
-            input=PASSWORD + "\n")
-    hub.cli("user", "add", "heping", "--role", "district_admin", "--scope", "210102",
-            "--name", "和平区管理员", "--password-stdin", input=PASSWORD + "\n")
+    hub_account(hub, "wangmin", "operator", name="王敏")
+    hub_account(hub, "heping", "district_admin", scope="210102", name="和平区管理员")
     page = browser_page
-    log_in(page, hub, "wangmin")
+    browser_login(page, hub.url, "wangmin", "/dashboard")
     page.goto(hub.url + f"/dashboard?period=year&date={LAST_DAY.year}")
     api = page.request.get(hub.url + f"/api/stats?period=year&date={LAST_DAY.year}").json()
     assert tile(page, "收件") == f"{api['figures']['received']:,}"
@@ -67,7 +57,7 @@ def test_the_dashboard_drills_down_and_keeps_a_district_admin_in_its_district(
     shoot(page, tmp_path, "dashboard-02-district.png", full_page=True)
 
     page.click("header .who button")  # log out
-    log_in(page, hub, "heping")
+    browser_login(page, hub.url, "heping", "/dashboard")
     assert page.locator("h1").inner_text().startswith("和平区政务服务中心")
     names = page.locator("#children td:first-child").all_inner_texts()
     assert names and all(re.search("和平区|街道", name) for name in names)

@@ -59,22 +59,23 @@ class Center:
             return act(keys, self.code, number, action, actor, data or {})
 
 
-@pytest.fixture
-def street(hub, make_node):
-    node = make_node(STREET)
+def enrolled(hub, make_node, code: str) -> Center:
+    """A node of center ``code``, enrolled and holding the catalog."""
+    node = make_node(code)
     node.enroll(hub)
     center = Center(node)
     center.sync()
     return center
+
+
+@pytest.fixture
+def street(hub, make_node):
+    return enrolled(hub, make_node, STREET)
 
 
 @pytest.fixture
 def district(hub, make_node):
-    node = make_node(DISTRICT)
-    node.enroll(hub)
-    center = Center(node)
-    center.sync()
-    return center
+    return enrolled(hub, make_node, DISTRICT)
 
 
 def collect(street: Center, code: str = FOOD, **extra) -> dict:
@@ -272,3 +273,27 @@ def test_the_hub_shows_open_handoffs_and_alerts_per_handling_center(hub, street,
     district.sync()
     at_hub(hub, lambda: evaluate(five_hours_later + 60_000, default_settings()))
     assert heping.get("/api/handoffs").get_json()["alerts"] == []  # cleared once taken over
+
+
+def test_street_to_the_city_departments_and_back(hub, street, make_node):
+    # The city's departments work on the city center's own node (center 210100, run
+    # beside the hub): the same windows, roles and state machine as any center.
+    city = enrolled(hub, make_node, "210100")
+    number = collect(street, TALENT)["number"]
+    street.sync()
+    city.sync()
+    assert city.view(number)["state"] == "handed_off"
+    for action, actor, data in [("take_over", CLERK, {}), ("start_review", REVIEWER, {}),
+                                ("submit_for_approval", REVIEWER, {}),
+                                ("decide", APPROVER, {"outcome": "refused",
+                                                      "document_number": "沈人才〔2026〕3号",
+                                                      "reason": "不符合引进条件"})]:
+        city.act(number, action, actor, data)
+    city.sync()
+    street.sync()
+    back = street.view(number)
+    assert back["state"] == "completed" and back["outcome"] == "refused"
+    street.act(number, "deliver", CLERK, {"method": "mail", "waybill": "EA123456789CN"})
+    street.sync()
+    city.sync()
+    assert city.view(number)["state"] == "delivered"

@@ -6,40 +6,14 @@ import re
 
 from hub.app import create_app
 from hub.stats_api import OPENAPI
-from tests.node.test_openapi import TYPES
+from tests.openapi_check import Schemas
 from tests.staff import hub_staff
 
 DOC = json.loads(OPENAPI.read_text(encoding="utf-8"))
 
 
-def resolve(schema: dict) -> dict:
-    while "$ref" in schema:
-        node = DOC
-        for part in schema["$ref"].lstrip("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
-
-
-def check(schema: dict, value, where: str = "$") -> None:
-    """Raise AssertionError naming the first place ``value`` does not fit ``schema``."""
-    schema = resolve(schema)
-    if "enum" in schema:
-        assert value in schema["enum"], f"{where}: {value!r} not in {schema['enum']}"
-    if "type" in schema:
-        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        assert any(isinstance(value, TYPES[k]) and not (k in ("integer", "number")
-                                                        and isinstance(value, bool))
-                   for k in kinds), f"{where}: {value!r} is not {kinds}"
-    if isinstance(value, dict):
-        for key in schema.get("required", ()):
-            assert key in value, f"{where}: missing {key!r}"
-        for key, sub in schema.get("properties", {}).items():
-            if key in value:
-                check(sub, value[key], f"{where}.{key}")
-    if isinstance(value, list) and "items" in schema:
-        for i, item in enumerate(value):
-            check(schema["items"], item, f"{where}[{i}]")
+SCHEMAS = Schemas(DOC)
+resolve, check = SCHEMAS.resolve, SCHEMAS.check
 
 
 def test_every_api_route_is_documented_and_nothing_else(tmp_path):

@@ -13,13 +13,12 @@ import pytest
 
 from node.api import OPENAPI
 from node.app import create_app
+from tests.openapi_check import Schemas
 from tests.node.test_window import (API_INTAKE, Staff, app, at, new_case, seed,  # noqa: F401
                                     staff)
 
 DOC = json.loads(OPENAPI.read_text(encoding="utf-8"))
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
-TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
-         "number": (int, float), "integer": int}
 
 
 def routes(app) -> set[tuple[str, str]]:
@@ -64,38 +63,8 @@ def test_every_reference_resolves_and_every_operation_names_its_errors():
     assert problem["required"] == ["code", "status", "title", "detail"]
 
 
-def resolve(schema: dict) -> dict:
-    while "$ref" in schema:
-        node = DOC
-        for part in schema["$ref"].lstrip("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
-
-
-def check(schema: dict, value, where: str = "$") -> None:
-    """Raise AssertionError naming the first place ``value`` does not fit ``schema``."""
-    schema = resolve(schema)
-    for part in schema.get("allOf", ()):
-        check(part, value, where)
-    if "enum" in schema:
-        assert value in schema["enum"], f"{where}: {value!r} not in {schema['enum']}"
-    if "const" in schema:
-        assert value == schema["const"], f"{where}: {value!r} != {schema['const']!r}"
-    if "type" in schema:
-        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        fits = [k for k in kinds if isinstance(value, TYPES[k])
-                and not (k in ("integer", "number") and isinstance(value, bool))]
-        assert fits, f"{where}: {value!r} is not {kinds}"
-    if isinstance(value, dict):
-        for key in schema.get("required", ()):
-            assert key in value, f"{where}: missing {key!r}"
-        for key, sub in schema.get("properties", {}).items():
-            if key in value:
-                check(sub, value[key], f"{where}.{key}")
-    if isinstance(value, list) and "items" in schema:
-        for i, item in enumerate(value):
-            check(schema["items"], item, f"{where}[{i}]")
+SCHEMAS = Schemas(DOC)
+resolve, check = SCHEMAS.resolve, SCHEMAS.check
 
 
 def response_schema(path: str, method: str, status: int) -> dict:
