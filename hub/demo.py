@@ -72,6 +72,30 @@ def _window_case(node_dir: Path, center: str) -> dict:
     return case
 
 
+def _act(node_dir: Path, center: str, number: str, steps) -> dict:
+    """Actions on a case at one center's window (the store bound to that node)."""
+    from node import cases, store
+    store.bind(node_dir)
+    keys = store.load_keys(node_dir)
+    case = None
+    for action, role, data in steps:
+        case = cases.act(keys, center, number, action, cases.Actor("demo", role), data)
+    return case
+
+
+def _collected_case(node_dir: Path, center: str) -> dict:
+    """A street window collects a food business licence, which its district decides."""
+    from node import cases, store
+    from sync.catalog_history import load_matters
+    store.bind(node_dir)
+    matter = next(m for m in load_matters() if m.basic_code == "SY24901")
+    return cases.intake(store.load_keys(node_dir), center, cases.Actor("demo-clerk", "clerk"), {
+        "matter_code": matter.basic_code, "outcome": "accept", "consent": True,
+        "materials": [m.name for m in matter.materials],
+        "applicant": {"kind": "person", "name": "演示申请人", "id_code": "210102198503150013",
+                      "phone": "13800000000"}})
+
+
 def _show_sync(name: str, result: subprocess.CompletedProcess) -> dict:
     moved = _json(result)
     errors = "; ".join(moved["errors"]) or "none"
@@ -137,6 +161,25 @@ def demo(data_dir):
                    f"reviewed and approved: {case['state_label']}, {case['document_number']}")
         _show_sync(CENTERS[1], _hallsync("node", "sync", "--data-dir", nodes[CENTERS[1]],
                                          "--json"))
+        street, district = CENTERS
+        handed = _collected_case(nodes[street], street)
+        click.echo(f"3d. 异地代收代办: {street}'s window collects case {handed['number']} "
+                   f"({handed['matter']['name']}, decided by the district): {handed['state_label']}")
+        for code in (street, district):
+            _show_sync(code, _hallsync("node", "sync", "--data-dir", nodes[code], "--json"))
+        decided = _act(nodes[district], district, handed["number"], (
+            ("take_over", "reviewer", {}), ("start_review", "reviewer", {}),
+            ("submit_for_approval", "reviewer", {}),
+            ("decide", "approver", {"outcome": "approved", "document_number": "演示食经〔2026〕1号"})))
+        click.echo(f"     {district} takes it over and decides: {decided['state_label']}, "
+                   f"{decided['document_number']}; the result flows back:")
+        for code in (district, street):
+            _show_sync(code, _hallsync("node", "sync", "--data-dir", nodes[code], "--json"))
+        delivered = _act(nodes[street], street, handed["number"],
+                         (("deliver", "clerk", {"method": "window"}),))
+        click.echo(f"     {street} delivers it to the applicant: {delivered['state_label']} "
+                   f"({len(delivered['history'])} steps, signed by both centers)")
+        _show_sync(street, _hallsync("node", "sync", "--data-dir", nodes[street], "--json"))
         click.echo("4. The network goes down; the street center keeps working:")
         hub.terminate()
         hub.wait(10)
