@@ -76,3 +76,14 @@ def test_the_report_command_writes_csv(tmp_path, client, hub_db_url):
     assert result.exit_code == 0, result.output
     assert "和平区政务服务中心2026年政务服务年报" in result.output and "即办率" in result.output
     assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("中心编码,中心名称")
+
+
+def test_a_district_admin_reports_on_its_district_only(client):
+    app = client.application
+    heping = hub_staff(app, "heping", ["district_admin"], scope="210102").client
+    own = table(heping.get("/api/reports/year.csv?date=2026"))
+    assert own[0]["中心编码"] == "210102"  # its district by default
+    for url in ("/api/reports/year.csv?center=210103&date=2026",
+                "/reports/year?center=210103001&date=2026"):
+        assert heping.get(url).status_code == 403
+    assert app.test_client().get("/reports/year").status_code == 302  # to the login page
