@@ -15,6 +15,7 @@ from hub.demo import demo
 from node.cli import node
 from node import users_cli  # noqa: F401  (adds `node user`)
 from node import projects_cli  # noqa: F401  (adds `node projects`)
+from node import supervision_cli  # noqa: F401  (adds `node supervise`)
 from sync.cli_output import emit, json_option
 from sync.errors import HallsyncError
 

@@ -1,12 +1,13 @@
 """The hub's copy of cases: ``case.received`` and ``case.action`` events, replayed
 through the same state machine as the node's, so the hub refuses (quarantines)
 an action the node should never have taken. A handed-off case is routed and
-relayed by ``hub.handoffs`` as its actions are applied."""
+relayed by ``hub.handoffs`` as its actions are applied; a street's case reaches
+its district, when the district supervises, through ``hub.supervision``."""
 from __future__ import annotations
 
 import orjson
 
-from hub import handoffs, rollups
+from hub import handoffs, rollups, supervision
 from hub.apply import handles
 from hub.models import HubCase, HubCaseAction
 from sync import case_records, case_states
@@ -20,7 +21,8 @@ def receive(events: list[dict]) -> None:
         case = case_records.replay(received, [])
         rollups.add(rollups.contributions(event["origin"], received["matter"],
                                           case_states.RECEIVE, case, case.received_at,
-                                          received["applicant"]["kind"]))
+                                          received["applicant"]["kind"],
+                                          case_records.channel_of(received)))
         HubCase.create(number=received["number"], center=event["origin"],
                        matter_code=received["matter"]["basic_code"],
                        matter_version=received["matter"]["version"],
@@ -31,6 +33,7 @@ def receive(events: list[dict]) -> None:
                        department=received["matter"]["department"],
                        received_at=received["at"], received=orjson.dumps(received).decode())
         handoffs.remember(received["number"], 0, event)
+        supervision.relay(received["number"], event["origin"], event)
 
 
 @handles("case.action")
@@ -59,6 +62,7 @@ def act(events: list[dict]) -> None:
             due_date=_due_date(case, matter),
         ).where(HubCase.number == row.number).execute()
         handoffs.remember(row.number, record["n"], event)
+        supervision.relay(row.number, row.center, event)
         handoffs.after_action(row, event, case)
 
 

@@ -32,6 +32,7 @@ TILES = (("收件", "received", "count"), ("受理", "accepted", "count"),
          ("即办率", "immediate_rate", "rate"), ("按时办结率", "on_time_rate", "rate"),
          ("提前办结率", "early_rate", "rate"), ("平均办理工作日", "average_handling_days", "days"),
          ("补正率", "supplement_rate", "rate"), ("企业申请占比", "enterprise_share", "rate"),
+         ("网上申请占比", "online_share", "rate"),
          ("收件移交", "handed_off", "count"), ("接收移交", "taken_over", "count"))
 
 

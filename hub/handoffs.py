@@ -22,7 +22,8 @@ import orjson
 from peewee import fn
 
 from hub.apply import owner_of, transfer
-from hub.models import CaseEvent, CaseHandoff, CenterState, HubCase, NodeKey
+from hub.models import CaseEvent, CaseHandoff, CenterState, HubCase
+from hub.signed_events import signed_events, signing_keys
 from hub.stream import send
 from sync import case_records, case_states, relay
 from sync.calendar import load_calendar
@@ -65,19 +66,6 @@ def undeliverable(target: str, collecting: str) -> str:
     return ""
 
 
-def _signed_events(number: str) -> list[dict]:
-    """The case's events so far, as their origins signed them, in the case's order."""
-    return [orjson.loads(text) for (text,) in CaseEvent.select(CaseEvent.event)
-            .where(CaseEvent.number == number).order_by(CaseEvent.n).tuples()]
-
-
-def _keys(events: list[dict]) -> dict[str, str]:
-    """The public keys that sign ``events``: the hub vouches for them in its signed message."""
-    ids = {e["key_id"] for e in events}
-    return dict(NodeKey.select(NodeKey.key_id, NodeKey.public_key)
-                .where(NodeKey.key_id.in_(ids)).tuples())
-
-
 def _other_party(case: case_states.CaseState, origin: str, collecting: str,
                  action: str) -> str | None:
     """The center to relay an action to: the other end of the current handoff."""
@@ -102,7 +90,7 @@ def after_action(row: HubCase, event: dict, case: case_states.CaseState) -> None
     other = _other_party(case, origin, collecting, action)
     if other is not None:
         send(other, "case.relayed", {"number": number, "events": [relay.relayed(event)],
-                                     "keys": _keys([event])})
+                                     "keys": signing_keys([event])})
     holder = case_states.holder(case, collecting)
     if holder != owner_of(case_records.record_of(number)):
         transfer(case_records.record_of(number), holder, at)
@@ -120,9 +108,9 @@ def _route(number: str, collecting: str, handoff: case_states.Handoff, at: int) 
                                               "reason": problem})
         return
     transfer(case_records.record_of(number), handoff.target, at)
-    events = _signed_events(number)
+    events = signed_events([number])[number]
     send(handoff.target, "handoff.offer", {"number": number, "collecting": collecting,
-                                           "events": events, "keys": _keys(events)})
+                                           "events": events, "keys": signing_keys(events)})
 
 
 def _settle(number: str, action: str, origin: str, collecting: str, record: dict,

@@ -270,6 +270,7 @@ class RollupCounters(BaseModel):
     promised_days = IntegerField(default=0)  # 承诺时限 of the cases accepted, summed
     handed_off = IntegerField(default=0)  # 移交: collected here, handed to the deciding center
     taken_over = IntegerField(default=0)  # 接收移交: handed here by a collecting center
+    received_online = IntegerField(default=0)  # 网上申请 of the received
 
 
 class CaseRollup(RollupCounters):
@@ -381,3 +382,15 @@ class CaseHandoff(BaseModel):
 
 MODELS = MODELS + (CaseEvent, CaseHandoff)
 
+
+
+class Supervision(BaseModel):
+    """A district's subscription to its streets' case events (``hub.supervision``)."""
+
+    district = CharField(primary_key=True, max_length=16)
+    active = BooleanField(default=False)
+    changed_ms = BigIntegerField()
+    seq = BigIntegerField()  # the district's ``supervision.subscribe`` event that set it
+
+
+MODELS = MODELS + (Supervision,)

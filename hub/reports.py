@@ -40,6 +40,7 @@ HEADLINES = (
     ("不予受理率", "not_accepted_rate", "rate", ""),
     ("补正率（需补正的件 ÷ 收件）", "supplement_rate", "rate", ""),
     ("企业申请件占比", "enterprise_share", "rate", ""),
+    ("网上申请占比", "online_share", "rate", ""),
     ("收件后移交办理（异地代收）", "handed_off", "count", ""),
     ("接收其他中心移交", "taken_over", "count", ""),
 )

@@ -11,7 +11,8 @@ year of the city reads a few thousand rows.
 
 What the counters count (``FIELDS``):
 
-* ``received`` 收件, ``received_enterprise`` of them by an enterprise applicant;
+* ``received`` 收件, ``received_enterprise`` of them by an enterprise applicant,
+  ``received_online`` of them applied for online (网上申请, the receipt's ``channel``);
 * ``accepted`` 受理 (an immediate completion is accepted too), ``not_accepted``;
 * ``completed`` 办结 (``decide`` or ``complete_immediate``), ``completed_immediately``
   即办, ``approved`` 准予;
@@ -29,8 +30,7 @@ What the counters count (``FIELDS``):
   case counts there too, once) and ``taken_over`` at the handling center, so
   each side's handoffs show without counting the case twice.
 
-Not counted because no event carries them yet: the application channel (a
-case's intake records no online/window channel), evaluations (好差评),
+Not counted because no event carries them yet: evaluations (好差评),
 registered capital and project investment.
 """
 from __future__ import annotations
@@ -53,7 +53,7 @@ FIELDS = ("received", "accepted", "not_accepted", "completed", "completed_immedi
           "approved", "supplement_requests", "withdrawn", "handling_days",
           "received_enterprise", "supplemented", "completed_on_time", "completed_early",
           *(field for _first, _last, field in DAY_BUCKETS), "promised_days", "handed_off",
-          "taken_over")
+          "taken_over", "received_online")
 _COUNTED = {"accept": ("accepted",), "not_accept": ("not_accepted",),
             "request_supplement": ("supplement_requests",),
             "suspend_supplement": ("supplement_requests",), "withdraw": ("withdrawn",),
@@ -63,7 +63,7 @@ _SUPPLEMENT = ("request_supplement", "suspend_supplement")
 
 
 def contributions(center: str, matter: dict, action: str, after: case_states.CaseState,
-                  at, applicant_kind: str = "person") -> Counter:
+                  at, applicant_kind: str = "person", channel: str = "window") -> Counter:
     """What one action adds: {(center, day, matter, department, field): amount}."""
     key = (center, case_states.china_date(at).isoformat(), matter["basic_code"],
            matter["department"])
@@ -71,6 +71,7 @@ def contributions(center: str, matter: dict, action: str, after: case_states.Cas
     if action == case_states.RECEIVE:
         counts[key + ("received",)] += 1
         counts[key + ("received_enterprise",)] += applicant_kind == "enterprise"
+        counts[key + ("received_online",)] += channel == "online"
     for field in _COUNTED.get(action, ()):
         counts[key + (field,)] += 1
     if action in ("accept", "complete_immediate"):
@@ -167,7 +168,7 @@ def case_contributions(row: HubCase, actions: list[dict]) -> Counter:
     matter = received["matter"]
     case = case_records.replay(received, [])
     counts = contributions(row.center, matter, case_states.RECEIVE, case, case.received_at,
-                           received["applicant"]["kind"])
+                           received["applicant"]["kind"], case_records.channel_of(received))
     for action in actions:
         case = case_states.apply(case, action["action"], role=action["role"],
                                  at=case_records.parse_at(action["at"]), data=action["data"])

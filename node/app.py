@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import api, auth, catalog_pages, health, status, store, window
+from node import api, auth, catalog_pages, health, status, store, supervision, window
 from node.models import database
 from node.settings import NODE
 from sync.database import connect_per_request
@@ -33,4 +33,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(catalog_pages.bp)
     app.register_blueprint(window.bp)  # the window's pages; api.bp the same as JSON
     app.register_blueprint(api.bp)
+    app.register_blueprint(supervision.bp)  # a district's streets, read only
+    app.register_blueprint(supervision.api_bp)
     return app

@@ -102,6 +102,7 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
     if outcome == "complete_immediate":
         data.update(outcome=form.get("decision", "approved"),
                     document_number=form.get("document_number", ""))
+    channel = case_records.check_channel(form.get("channel") or "window")
     at = _now()
     with database.atomic():
         number = _next_number(center, at.date())
@@ -109,6 +110,7 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
         green = link is not None or (bool(form.get("green_channel")) and matter["green_channel"])
         received = {"number": number, "matter": case_records.snapshot(matter),
                     "applicant": applicant, "materials": materials, "green_channel": green,
+                    "channel": channel,
                     **({"key_project": link} if link else {}),
                     "at": case_records.iso(at), "role": actor.role, "user": actor.user}
         case = case_records.replay(received, [])

@@ -247,3 +247,33 @@ class KeyProjectCase(BaseModel):
 MODELS = (NodeState, OutboxEvent, KnownKey, InboxMessage, Notice, HubSetting, LocalRecord,
           CatalogMatter, RefusedMessage, User, LoginAttempt, Case, CaseAction, CaseMaterial,
           MaterialOnFile, KeyProjectList, KeyProject, KeyProjectCase)
+
+
+class SupervisedCase(BaseModel):
+    """A case of one of this district's streets, as the hub relayed it (督导; read only).
+
+    Never this center's own work: not in its queue, figures or outbox. The truth
+    is ``received`` and ``log`` (each checked against its origin's signature);
+    the other columns are their replay, kept in the same transaction.
+    """
+
+    number = CharField(primary_key=True, max_length=40)
+    street = CharField(max_length=16, index=True)  # the street that collected it
+    matter_code = CharField(max_length=10)
+    matter = TextField()  # the snapshot the case was received under
+    applicant_kind = CharField(max_length=12)
+    applicant_name = CharField(max_length=100)
+    green_channel = BooleanField(default=False)
+    state = CharField(max_length=24, index=True)
+    received_at = CharField(max_length=32)
+    accepted_at = CharField(max_length=32, null=True)
+    promised_date = CharField(max_length=10, null=True)  # as of the last action, as the hub's
+    decided_at = CharField(max_length=32, null=True)
+    outcome = CharField(max_length=12, null=True)
+    document_number = CharField(max_length=64, null=True)
+    holder = CharField(max_length=16)  # who may act on it now (the street, or where it is handed)
+    received = TextField()  # the case.received payload without the applicant's ID and phone
+    log = TextField(default="[]")  # the case.action payloads, n = 1, 2, …
+
+
+MODELS = MODELS + (SupervisedCase,)

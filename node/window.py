@@ -218,6 +218,8 @@ def _frame() -> dict:
         site = f"政务服务中心 {state.center}"
     user = current_user()
     return {"site_name": site, "user": user, "role_labels": ROLES,
+            "supervises": load_topology().by_code.get(state.center) is not None
+            and load_topology().by_code[state.center].level == "district",
             "my_roles": user_roles(user) if user else [],
             "dept": lambda code: department_name(code, _department_table()),
             "states": case_states.STATES, "actions_table": case_states.ACTIONS,

@@ -5,9 +5,10 @@ and at the hub that applies them.
 Two event types carry a case (record ``case:<number>``):
 
 * ``case.received``: ``{number, matter: {...snapshot...}, applicant: {...},
-  materials: [...], green_channel, key_project?, at, role, user}`` — the case as
-  received, with the catalog version of the matter it was accepted under and,
-  for a key project's step, the link (``sync.key_projects.link``);
+  materials: [...], green_channel, key_project?, channel?, at, role, user}`` — the
+  case as received, with the catalog version of the matter it was accepted under,
+  for a key project's step the link (``sync.key_projects.link``), and how it was
+  applied for (``CHANNELS``; absent: at the window);
 * ``case.action``: ``{number, n, action, role, user, at, data}`` — the n-th
   action of the state machine (``sync.case_states``), with its data exactly as
   applied (a cited precedent with what was found of it, the deemed-consent rule
@@ -23,6 +24,9 @@ from sync.identity_codes import check_credit_code, check_resident_id
 from sync.errors import ValidationError
 
 APPLICANT_KINDS = {"person": "自然人", "enterprise": "法人或其他组织"}
+# How the application came in: at a window, or online (网上申请, taken in by a
+# department system or the online hall through the node's API).
+CHANNELS = {"window": "窗口", "online": "网上申请"}
 # The matter fields a case keeps from the catalog version it was accepted under.
 MATTER_SNAPSHOT = ("basic_code", "name", "department", "handling_type", "legal_limit_days",
                    "promised_limit_days", "levels", "version", "green_channel", "type")
@@ -71,6 +75,17 @@ def check_applicant(raw) -> dict:
     return {"kind": kind, "name": name, "id_code": id_code, "phone": phone}
 
 
+def channel_of(received: dict) -> str:
+    """The receipt's channel (receipts written before it was recorded: the window)."""
+    return received.get("channel", "window")
+
+
+def check_channel(value) -> str:
+    if value not in CHANNELS:
+        _fail("channel", f"申请渠道应为 {' / '.join(CHANNELS)}，实际为 {value!r}")
+    return value
+
+
 def snapshot(matter: dict) -> dict:
     return {key: matter[key] for key in MATTER_SNAPSHOT}
 
@@ -97,6 +112,7 @@ def _received(payload: dict) -> str | None:
         check_applicant(payload["applicant"])
         if payload.get("key_project") is not None:
             key_projects.check_link(payload["key_project"])
+        check_channel(channel_of(payload))
     except (KeyError, ValidationError) as exc:
         return f"case.received: {exc}"
     return None if isinstance(payload.get("matter"), dict) else "payload.matter must be an object"

@@ -242,3 +242,25 @@ def test_the_cli_loads_and_lists_key_projects(node, tmp_path):
                        check=False)
     assert refused.returncode == 2
     assert "projects[0].steps[6].matter: 事项 SY13099 不在现行事项目录中" in refused.stderr
+
+
+def test_an_online_application_counts_in_the_online_share(hub, node):
+    k = keys(node)
+    with pytest.raises(ValidationError) as err:
+        intake(k, DISTRICT, CLERK, {"matter_code": MATTER, "applicant": ENTERPRISE,
+                                    "materials": everything(), "outcome": "accept",
+                                    "channel": "pigeon"})
+    assert err.value.field == "channel"
+    for channel in ("online", None):
+        intake(k, DISTRICT, CLERK, {"matter_code": MATTER, "applicant": ENTERPRISE,
+                                    "materials": everything(), "outcome": "accept",
+                                    **({"channel": channel} if channel else {})})
+    assert node.sync()["errors"] == []
+    import datetime
+    from hub.periods import Period
+    from hub.stats import report
+    database = hub_db.bind(hub.db_url)
+    today = datetime.date.today()
+    figures = report(DISTRICT, Period.current("day", today), today=today)["own"]
+    database.close()
+    assert (figures["received"], figures["received_online"], figures["online_share"]) == (2, 1, 0.5)
