@@ -297,3 +297,33 @@ def test_street_to_the_city_departments_and_back(hub, street, make_node):
     street.sync()
     city.sync()
     assert city.view(number)["state"] == "delivered"
+
+
+def test_each_party_offline_in_turn(hub, street, district):
+    """The street, the hub and the district each drop out once; the case still goes
+    there and back exactly once."""
+    number = collect(street)["number"]
+    # The district is offline: the street's handoff waits at the hub.
+    street.sync()
+    # The hub goes down while the district takes the case over and decides.
+    district.sync()
+    hub.stop()
+    for action, actor, data in [("take_over", REVIEWER, {}), ("start_review", REVIEWER, {}),
+                                ("submit_for_approval", REVIEWER, {}),
+                                ("decide", APPROVER, {"outcome": "approved",
+                                                      "document_number": "和食经〔2026〕99号"})]:
+        district.act(number, action, actor, data)
+    offline = district.dir.sync(check=False)
+    assert "HUB_UNAVAILABLE" in offline.stdout + offline.stderr
+    hub.start()
+    district.sync()
+    # The street was offline all this while; it catches up in one sync.
+    street.sync()
+    assert street.view(number)["state"] == "completed"
+    street.act(number, "deliver", CLERK, {"method": "window"})
+    street.sync()
+    district.sync()
+    assert timeline(street.view(number)) == timeline(district.view(number))
+    assert at_hub(hub, lambda: (HubCase.get(HubCase.number == number).state,
+                                HubMessage.select().where(HubMessage.type == "case.relayed")
+                                .count())) == ("delivered", 5)
