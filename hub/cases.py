@@ -23,6 +23,7 @@ def receive(events: list[dict]) -> None:
                                           case_states.RECEIVE, case, case.received_at,
                                           received["applicant"]["kind"],
                                           case_records.channel_of(received)))
+        rollups.add(rollups.claim_project(event["origin"], received))
         HubCase.create(number=received["number"], center=event["origin"],
                        matter_code=received["matter"]["basic_code"],
                        matter_version=received["matter"]["version"],
@@ -31,7 +32,8 @@ def receive(events: list[dict]) -> None:
                        applicant_id=received["applicant"]["id_code"],
                        green_channel=bool(received["green_channel"]), state=case.state,
                        department=received["matter"]["department"],
-                       received_at=received["at"], received=orjson.dumps(received).decode())
+                       received_at=received["at"], received=orjson.dumps(received).decode(),
+                       key_project=rollups.project_of(received))
         handoffs.remember(received["number"], 0, event)
         supervision.relay(received["number"], event["origin"], event)
 

@@ -33,7 +33,12 @@ TILES = (("收件", "received", "count"), ("受理", "accepted", "count"),
          ("提前办结率", "early_rate", "rate"), ("平均办理工作日", "average_handling_days", "days"),
          ("补正率", "supplement_rate", "rate"), ("企业申请占比", "enterprise_share", "rate"),
          ("网上申请占比", "online_share", "rate"),
-         ("收件移交", "handed_off", "count"), ("接收移交", "taken_over", "count"))
+         ("收件移交", "handed_off", "count"), ("接收移交", "taken_over", "count"),
+         ("满意率", "satisfaction_rate", "rate"), ("差评率", "bad_review_rate", "rate"),
+         ("企业设立登记", "enterprises_registered", "count"),
+         ("注册资本（万元）", "registered_capital", "count"),
+         ("亿元以上项目", "projects_over_100m", "count"),
+         ("项目总投资（万元）", "investment", "count"))
 
 
 def change(now, before, kind: str) -> str:

@@ -218,6 +218,8 @@ class HubCase(BaseModel):
     actions = IntegerField(default=0)
     department = CharField(max_length=32, default="")  # the matter's, for per-department figures
     due_date = CharField(max_length=10, null=True)  # 承诺办结日 as of the last action (hub.stats)
+    # "year/code" of the key project of over ¥100m the case is linked to (hub.rollups.projects)
+    key_project = CharField(max_length=40, null=True, index=True)
 
 
 # Open cases are a sliver of all cases: "pending and overdue now" (hub.stats.pending)
@@ -271,6 +273,13 @@ class RollupCounters(BaseModel):
     handed_off = IntegerField(default=0)  # 移交: collected here, handed to the deciding center
     taken_over = IntegerField(default=0)  # 接收移交: handed here by a collecting center
     received_online = IntegerField(default=0)  # 网上申请 of the received
+    evaluated = IntegerField(default=0)  # 好差评 given
+    satisfied = IntegerField(default=0)  # of them 非常满意, 满意 or 基本满意
+    bad_reviews = IntegerField(default=0)  # of them 不满意 or 非常不满意 (差评)
+    enterprises_registered = IntegerField(default=0)  # 企业设立登记 approved
+    registered_capital = BigIntegerField(default=0)  # their 注册资本, 万元
+    projects_over_100m = IntegerField(default=0)  # key projects ≥ 1 亿元, once each
+    investment = BigIntegerField(default=0)  # their 总投资, 万元
 
 
 class CaseRollup(RollupCounters):

@@ -3,8 +3,8 @@ a printable page in Chinese (``/reports/<period>``) and CSV (``/api/reports/<per
 
 Every figure is computed from the rollups by ``hub.stats.report``; the article's
 headline figures sit beside ours for comparison. What no event carries yet
-(channel, handoffs, evaluations, capital, investment) is listed as 尚无数据来源,
-never filled in.
+(``hub.stats.NOT_AVAILABLE``, empty now) is listed as 尚无数据来源, never filled in.
+Money is in 万元 as the events carry it (the article's 亿元 figures are converted).
 """
 from __future__ import annotations
 
@@ -43,6 +43,16 @@ HEADLINES = (
     ("网上申请占比", "online_share", "rate", ""),
     ("收件后移交办理（异地代收）", "handed_off", "count", ""),
     ("接收其他中心移交", "taken_over", "count", ""),
+    ("好差评件数", "evaluated", "count", ""),
+    ("主动评价率（评价数 ÷ 办结件）", "evaluation_rate", "rate", ""),
+    ("满意率（非常满意、满意、基本满意 ÷ 评价数）", "satisfaction_rate", "rate", ""),
+    ("差评率（不满意、非常不满意 ÷ 评价数）", "bad_review_rate", "rate", ""),
+    ("企业设立登记户数", "enterprises_registered", "count", "6,599 户（2002–2015 年累计）"),
+    ("注册资本（万元）", "registered_capital", "count",
+     "12,654,000 万元（126.54 亿元，2002–2015 年累计）"),
+    ("亿元以上建设项目数", "projects_over_100m", "count", "742 个（2002–2015 年累计）"),
+    ("亿元以上建设项目总投资（万元）", "investment", "count",
+     "41,410,000 万元（4,141 亿元，2002–2015 年累计）"),
 )
 DAY_LABELS = {"days_0": "当日", "days_1": "1 天", "days_2_3": "2–3 天", "days_4_5": "4–5 天",
               "days_6_10": "6–10 天", "days_over_10": "10 天以上"}

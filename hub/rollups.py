@@ -28,10 +28,15 @@ What the counters count (``FIELDS``):
   cases accepted, summed, for the average promised time;
 * ``handed_off`` at the collecting center (异地代收: every other figure of the
   case counts there too, once) and ``taken_over`` at the handling center, so
-  each side's handoffs show without counting the case twice.
-
-Not counted because no event carries them yet: evaluations (好差评),
-registered capital and project investment.
+  each side's handoffs show without counting the case twice;
+* ``evaluated`` 好差评 given (``evaluate``, on the day of the rating), ``satisfied``
+  of them 非常满意/满意/基本满意 and ``bad_reviews`` 差评 (不满意/非常不满意);
+* ``enterprises_registered``: approvals of 企业设立登记 and ``registered_capital``
+  their 注册资本 (万元), carried by the approving ``decide``;
+* ``projects_over_100m``: key projects of ``PROJECT_THRESHOLD_WAN`` or more and
+  their ``investment`` (万元), carried by the link in ``case.received``. A project
+  counts once, at its first linked case (earliest received, then lowest number)
+  — not per case — see ``claim_project``.
 """
 from __future__ import annotations
 
@@ -53,7 +58,9 @@ FIELDS = ("received", "accepted", "not_accepted", "completed", "completed_immedi
           "approved", "supplement_requests", "withdrawn", "handling_days",
           "received_enterprise", "supplemented", "completed_on_time", "completed_early",
           *(field for _first, _last, field in DAY_BUCKETS), "promised_days", "handed_off",
-          "taken_over", "received_online")
+          "taken_over", "received_online", "evaluated", "satisfied", "bad_reviews",
+          "enterprises_registered", "registered_capital", "projects_over_100m", "investment")
+PROJECT_THRESHOLD_WAN = 10_000  # 亿元以上建设项目: 1 亿元 = 10,000 万元
 _COUNTED = {"accept": ("accepted",), "not_accept": ("not_accepted",),
             "request_supplement": ("supplement_requests",),
             "suspend_supplement": ("supplement_requests",), "withdraw": ("withdrawn",),
@@ -80,6 +87,14 @@ def contributions(center: str, matter: dict, action: str, after: case_states.Cas
         counts[key + ("handed_off",)] += 1
     if action == "take_over":
         counts[(after.handoffs[-1].target,) + key[1:] + ("taken_over",)] += 1
+    if action == "evaluate":
+        level = after.evaluation.level
+        counts[key + ("evaluated",)] += 1
+        counts[key + ("satisfied",)] += level in case_states.SATISFIED
+        counts[key + ("bad_reviews",)] += level in case_states.BAD_REVIEWS
+    if action == "decide" and after.decision.registered_capital is not None:
+        counts[key + ("enterprises_registered",)] += 1
+        counts[key + ("registered_capital",)] += after.decision.registered_capital
     if action in _SUPPLEMENT and sum(s.action in _SUPPLEMENT for s in after.history) == 1:
         counts[key + ("supplemented",)] += 1
     if after.decision is not None and action in ("decide", "complete_immediate"):
@@ -93,6 +108,51 @@ def contributions(center: str, matter: dict, action: str, after: case_states.Cas
             due = case_states.deadline(after, calendar, matter["promised_limit_days"]).day
             counts[key + ("completed_on_time",)] += done <= due
             counts[key + ("completed_early",)] += calendar.workdays_between(done, due) >= 1
+    return counts
+
+
+def project_of(received: dict) -> str | None:
+    """"year/code" of the receipt's key project when it is of ¥100m or more, else None."""
+    link = received.get("key_project")
+    if not link or link.get("investment_wan", 0) < PROJECT_THRESHOLD_WAN:
+        return None
+    return f"{link['year']}/{link['code']}"
+
+
+def project_contributions(center: str, received: dict) -> Counter:
+    """A key project counted at the center and day its (first) linked case was received."""
+    at = case_records.parse_at(received["at"])
+    key = (center, case_states.china_date(at).isoformat(), received["matter"]["basic_code"],
+           received["matter"]["department"])
+    return Counter({key + ("projects_over_100m",): 1,
+                    key + ("investment",): received["key_project"]["investment_wan"]})
+
+
+def _first(candidates) -> tuple:
+    # (received at, number): a total order every hub agrees on, whatever the arrival order.
+    return min(candidates, key=lambda c: (case_records.parse_at(c[2]["at"]), c[2]["number"]))
+
+
+def claim_project(center: str, received: dict) -> Counter:
+    """What a newly received case changes in the project counts (call before storing it).
+
+    A project counts once, at its first linked case. Cases of one project reach the
+    hub from several centers in any order, so a case received earlier than the one
+    counted so far moves the count to itself (minus there, plus here); ``rebuild``
+    picks the same first case, so the two agree.
+    """
+    project = project_of(received)
+    if project is None:
+        return Counter()
+    known = [(row.number, row.center, orjson.loads(row.received)) for row in
+             HubCase.select().where(HubCase.key_project == project)]
+    if not known:
+        return project_contributions(center, received)
+    counted = _first(known)
+    if _first([counted, (received["number"], center, received)]) is counted:
+        return Counter()
+    counts = project_contributions(center, received)
+    counts.subtract(project_contributions(counted[1], counted[2]))  # negatives kept
     return counts
 
 
@@ -183,8 +243,15 @@ def rebuild() -> int:
     for a in HubCaseAction.select().order_by(HubCaseAction.number, HubCaseAction.n):
         logs.setdefault(a.number, []).append({"action": a.action, "role": a.role, "at": a.at,
                                               "data": orjson.loads(a.data)})
+    projects: dict[str, list[tuple]] = {}
     for row in HubCase.select():
         totals.update(case_contributions(row, logs.get(row.number, [])))
+        if row.key_project:
+            projects.setdefault(row.key_project, []).append(
+                (row.number, row.center, orjson.loads(row.received)))
+    for candidates in projects.values():
+        _number, center, received = _first(candidates)
+        totals.update(project_contributions(center, received))
     with database.atomic():
         for model, _columns, _key_of in GRAINS:
             model.delete().execute()

@@ -26,11 +26,8 @@ from sync.errors import Code, ValidationError
 from sync.topology import Topology, load_topology
 
 # Figures the article names that no event carries yet: shown as such, never invented.
-NOT_AVAILABLE = {
-    "satisfaction": "满意率、差评率（好差评）：尚无评价事件",
-    "enterprise_registration": "企业注册户数及注册资本：尚无注册资本数据",
-    "key_projects": "亿元以上建设项目数及总投资：尚无投资额数据",
-}
+# (Empty now: 好差评, registered capital and project investment travel with the case events.)
+NOT_AVAILABLE: dict[str, str] = {}
 _PAUSED = tuple(case_states.PAUSED)
 # Literal, not bound parameters: SQLite uses the partial index on open cases only
 # for the very same IN list (with parameters it scans millions of rows).
@@ -129,6 +126,10 @@ def derive(counts: dict[str, int]) -> dict:
                                        if completed else None)
     result["average_promised_days"] = (round(counts["promised_days"] / counts["accepted"], 2)
                                        if counts["accepted"] else None)
+    # 好差评 (domain.md §5): 满意率 counts 非常满意 + 满意 + 基本满意; 差评 = 不满意 + 非常不满意.
+    result["satisfaction_rate"] = _rate(counts["satisfied"], counts["evaluated"])
+    result["bad_review_rate"] = _rate(counts["bad_reviews"], counts["evaluated"])
+    result["evaluation_rate"] = _rate(counts["evaluated"], completed)  # 主动评价率 (of the period)
     result["days_distribution"] = {field: _rate(counts[field], completed)
                                    for _first, _last, field in DAY_BUCKETS}
     return result

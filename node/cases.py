@@ -182,6 +182,7 @@ def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
         row, case, _actions = load(number)
         handoffs.check_can_act(row, action, center)
         data = _as_applied(number, action, data or {}, deemed_consent)
+        case_states.check_new_action(case, action, data)
         record_action(keys, center, number, case, action, actor, data)
     return view(number)
 
@@ -263,6 +264,12 @@ def view(number: str) -> dict:
             "accepted_at": row.accepted_at, "promised_date": row.promised_date,
             "promised_provisional": row.promised_provisional, "outcome": row.outcome,
             "document_number": row.document_number,
+            "registered_capital": case.decision.registered_capital if case.decision else None,
+            "evaluation": None if case.evaluation is None else {
+                "level": case.evaluation.level,
+                "label": case_states.EVALUATION_LEVELS[case.evaluation.level],
+                "comment": case.evaluation.comment,
+                "at": case_records.iso(case.evaluation.evaluated_at)},
             "missing": list(case.missing),
             "materials": [{"name": m.name, "required": m.required, "provided": m.provided,
                            "reused_from": m.reused_from}

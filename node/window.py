@@ -39,9 +39,10 @@ FORM_FIELDS = {
     "submit_for_approval": (), "return_to_review": ("reason",), "suspend_supplement": ("missing",),
     "start_special": ("kind", "limit_days", "reason"), "end_special": ("result",),
     "open_joint": ("departments",), "joint_decide": ("department", "decision"),
-    "close_joint": (), "decide": ("outcome", "document_number", "precedent"),
+    "close_joint": (), "decide": ("outcome", "document_number", "registered_capital", "precedent"),
     "deliver": ("method", "waybill"), "withdraw": ("reason",),
     "hand_off": ("target", "consent", "waybill"), "take_over": (), "return_handoff": ("reason",),
+    "evaluate": ("level", "comment"),
 }
 
 
@@ -152,7 +153,7 @@ def action_data(action: str, form) -> dict:
                                                if line.strip()]
         elif name == "consent":
             value = form.get("consent") == "1"
-        elif name == "limit_days":
+        elif name in ("limit_days", "registered_capital"):
             text = form.get(name, "").strip()
             value = int(text) if text.isdigit() else text
         elif name == "departments":
@@ -217,7 +218,7 @@ def _frame() -> dict:
     except NotFound:
         site = f"政务服务中心 {state.center}"
     user = current_user()
-    return {"site_name": site, "user": user, "role_labels": ROLES,
+    return {"site_name": site, "user": user, "role_labels": ROLES, "this_center": state.center,
             "supervises": load_topology().by_code.get(state.center) is not None
             and load_topology().by_code[state.center].level == "district",
             "my_roles": user_roles(user) if user else [],
@@ -225,7 +226,9 @@ def _frame() -> dict:
             "states": case_states.STATES, "actions_table": case_states.ACTIONS,
             "outcomes": case_states.OUTCOMES, "methods": case_states.DELIVERY_METHODS,
             "pause_kinds": case_states.PAUSE_KINDS, "specials": case_states.SPECIAL_PROCEDURES,
-            "joint_decisions": case_states.JOINT_DECISIONS, "applicant_kinds": APPLICANT_KINDS}
+            "joint_decisions": case_states.JOINT_DECISIONS, "applicant_kinds": APPLICANT_KINDS,
+            "evaluation_levels": case_states.EVALUATION_LEVELS,
+            "capital_matters": case_states.REGISTERED_CAPITAL_MATTERS}
 
 
 @bp.errorhandler(NotFound)

@@ -61,6 +61,13 @@ def limit_days(value, path):
     return value
 
 
+def wan_yuan(value, path):
+    """An amount of money in 万元: a positive integer (signed data carries no floats)."""
+    if type(value) is not int or not 1 <= value <= 10 ** 9:    # bool is an int: refuse it too
+        fail(path, f"必须是 1 到 1000000000 之间的整数（万元），实际为 {value!r}")
+    return value
+
+
 def departments(value, path):
     if not isinstance(value, dict) or not value:
         fail(path, "必须列出至少一个部门及其会签期限")

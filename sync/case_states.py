@@ -18,6 +18,7 @@ function, so both always agree on where a case is. (docs: domain.md §2.3)
     in_review ─ open_joint ─► joint_review ─ joint_decide (the last one), close_joint ─► in_approval
     in_approval ─ decide ─► completed (办结) ─ deliver ─► delivered (送达)
                  (may cite a completed case of the same matter: 案例援引)
+    completed, delivered ─ evaluate ─► (unchanged)   (好差评: once per case)
     any open state but handed_off ─ withdraw ─► withdrawn (撤件)
     received, accepted ─ hand_off ─► handed_off ─ take_over, return_handoff ─► (back)
 
@@ -79,6 +80,17 @@ SPECIAL_PROCEDURES = {"extension": "延长审批", "hearing": "听证", "inspect
                       "appraisal": "鉴定", "expert_review": "专家评审", "site_survey": "现场勘查",
                       "publicity": "公示", "tender": "招标拍卖"}
 PAUSE_KINDS = {SUPPLEMENT: "补正", **SPECIAL_PROCEDURES}
+# 好差评 levels (domain.md §3.2), named: other systems number them in either order,
+# so map explicitly at each boundary (``EVALUATION_CODES``: GB/T 39046 A.8).
+EVALUATION_LEVELS = {"very_satisfied": "非常满意", "satisfied": "满意",
+                     "basically_satisfied": "基本满意", "dissatisfied": "不满意",
+                     "very_dissatisfied": "非常不满意"}
+EVALUATION_CODES = {level: code for code, level in enumerate(EVALUATION_LEVELS, 1)}
+SATISFIED = frozenset({"very_satisfied", "satisfied", "basically_satisfied"})  # 满意率 counts these
+BAD_REVIEWS = frozenset({"dissatisfied", "very_dissatisfied"})                 # 差评
+# Matters whose approval registers an enterprise: the decision carries its
+# registered capital (注册资本, 万元), counted by the hub (企业注册户数及注册资本).
+REGISTERED_CAPITAL_MATTERS = frozenset({"SY24001"})  # 企业设立登记
 
 
 class Action(NamedTuple):
@@ -117,6 +129,8 @@ ACTIONS = {
     "hand_off": _action("移交办理中心", "clerk", {RECEIVED, ACCEPTED}),
     "take_over": _action("接收移交", "clerk reviewer", {HANDED_OFF}),
     "return_handoff": _action("退回移交", "clerk reviewer center_admin", {HANDED_OFF}),
+    # Recorded at the window (evaluation pad) or online through the API; the state stays.
+    "evaluate": _action("好差评（申请人评价）", "clerk", {COMPLETED, DELIVERED}),
 }
 
 
@@ -153,6 +167,16 @@ class Decision:
     decided_at: datetime.datetime
     reason: str = ""
     precedent: Precedent | None = None
+    registered_capital: int | None = None  # 注册资本，万元 (REGISTERED_CAPITAL_MATTERS, approved)
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """The applicant's rating of the service (好差评), one per case ("一事一评")."""
+
+    level: str                         # an EVALUATION_LEVELS code
+    evaluated_at: datetime.datetime
+    comment: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,6 +237,7 @@ class CaseState:
     withdrawal_reason: str = ""
     joint: tuple[SubApproval, ...] = ()            # sorted by department
     handoffs: tuple[Handoff, ...] = ()             # the last one is the current one
+    evaluation: Evaluation | None = None
     # Who the case is, for rules that compare it with another case (案例援引).
     number: str = ""
     matter_code: str = ""
@@ -285,7 +310,7 @@ def available_actions(case: CaseState, role: str) -> list[str]:
     """The actions ``role`` may try on ``case`` now (data checks may still refuse them)."""
     return [name for name, action in ACTIONS.items()
             if role in action.roles and case.state in action.sources
-            and _fits_handling(name, case)]
+            and _fits_handling(name, case) and not (name == "evaluate" and case.evaluation)]
 
 
 def _fits_handling(action: str, case: CaseState) -> bool:
@@ -500,7 +525,8 @@ def _decide(case, at, data):
     if data["outcome"] == "approved" and objecting:
         raise _conflict(case, "decide", f"联合审批部门 {'、'.join(objecting)} 不同意，不能准予",
                         "a department of the joint approval objected")
-    decision = _decision(at, data)
+    decision = dataclasses.replace(_decision(at, data),
+                                   registered_capital=_registered_capital(case, data))
     if "precedent" in data:
         decision = dataclasses.replace(decision, precedent=_precedent(case, data["precedent"]))
     return {"state": COMPLETED, "decision": decision}
@@ -510,6 +536,45 @@ def _decision(at, data) -> Decision:
     if data["outcome"] == "refused" and not data.get("reason"):
         _fail("reason", "不予许可必须说明理由")
     return Decision(data["outcome"], data["document_number"], at, data.get("reason", ""))
+
+
+def _registered_capital(case, data) -> int | None:
+    capital, field = data.get("registered_capital"), "registered_capital"
+    if case.matter_code not in REGISTERED_CAPITAL_MATTERS:
+        if capital is not None:
+            _fail(field, f"只有企业设立登记（{'、'.join(sorted(REGISTERED_CAPITAL_MATTERS))}）"
+                         "的决定填写注册资本")
+        return None
+    if data["outcome"] != "approved":
+        if capital is not None:
+            _fail(field, "不予许可不填写注册资本")
+        return None
+    return capital  # None: required only of new decisions (``check_new_action``)
+
+
+def check_new_action(case: CaseState, action: str, data) -> None:
+    """Rules for an action taken now that a replayed one is not held to.
+
+    Decisions of 企业设立登记 recorded before the registered capital was carried
+    have none, and the hub replays them: so ``apply`` accepts a missing capital
+    and the node, deciding now, calls this first.
+
+    :raises ValidationError: an approving ``decide`` of a ``REGISTERED_CAPITAL_MATTERS``
+        matter without ``registered_capital``.
+    """
+    if (action == "decide" and case.matter_code in REGISTERED_CAPITAL_MATTERS
+            and isinstance(data, dict) and data.get("outcome") == "approved"
+            and data.get("registered_capital") in (None, "")):
+        _fail("registered_capital", "企业设立登记准予许可必须填写注册资本（万元）")
+
+
+def _evaluate(case, at, data):
+    if case.evaluation is not None:
+        raise _conflict(case, "evaluate", "本办件已评价，每件只评一次（一事一评）",
+                        "the case has already been evaluated")
+    if data["level"] in BAD_REVIEWS and not data.get("comment"):
+        _fail("comment", "差评（不满意、非常不满意）必须填写评价意见")
+    return {"evaluation": Evaluation(data["level"], at, data.get("comment", ""))}
 
 
 def _precedent(case, cited: dict) -> Precedent:
@@ -584,7 +649,8 @@ _RULES: dict[str, tuple[Callable, dict[str, tuple[Callable, bool]]]] = {
     "joint_decide": (_joint_decide, {"department": (inputs.department, True),
                                      "decision": (inputs.one_of(_STATED_DECISIONS), True)}),
     "close_joint": (_close_joint, {"deemed_consent": (inputs.boolean, True)}),
-    "decide": (_decide, {**_RESULT, "precedent": (inputs.precedent, False)}),
+    "decide": (_decide, {**_RESULT, "precedent": (inputs.precedent, False),
+                         "registered_capital": (inputs.wan_yuan, False)}),
     "deliver": (_deliver, {"method": (inputs.one_of(DELIVERY_METHODS), True),
                            "waybill": (_WAYBILL, False)}),
     "withdraw": (_withdraw, _REASON),
@@ -594,6 +660,8 @@ _RULES: dict[str, tuple[Callable, dict[str, tuple[Callable, bool]]]] = {
     "take_over": (lambda case, at, data: _settle_handoff(case, taken_at=at), {}),
     "return_handoff": (lambda case, at, data: _settle_handoff(
         case, returned_at=at, return_reason=data["reason"]), _REASON),
+    "evaluate": (_evaluate, {"level": (inputs.one_of(EVALUATION_LEVELS), True),
+                             "comment": (inputs.text, False)}),
 }
 
 
@@ -607,6 +675,8 @@ def _summary(action: str, data: dict) -> str:
         return "联合审批：" + "、".join(sorted(data["departments"]))
     if action == "joint_decide":
         return f"{data['department']}：{JOINT_DECISIONS[data['decision']]}"
+    if action == "evaluate":
+        return "评价：" + EVALUATION_LEVELS[data["level"]]
     if action == "hand_off":
         return f"移交 {data['target']} 办理" + (f"，原件邮寄 {data['waybill']}"
                                                 if data.get("waybill") else "")

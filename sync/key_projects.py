@@ -213,14 +213,16 @@ def link(project: KeyProject, n: int) -> dict:
     step = project.step(n)
     return {"year": project.year, "code": project.code, "name": project.name, "step": n,
             "matter": step.matter, "department": step.department,
-            "responsible": step.responsible}
+            "responsible": step.responsible, "investment_wan": project.investment_wan}
 
 
 def check_link(raw, path: str = "key_project") -> dict:
     """A link as recorded in ``case.received``; ``ValidationError`` naming the field."""
     raw = _keys(raw, path, ("year", "code", "step"),
-                ("name", "matter", "department", "responsible"))
+                ("name", "matter", "department", "responsible", "investment_wan"))
     _int(raw["year"], f"{path}.year", 2000, 2100)
+    if "investment_wan" in raw:  # links recorded before it was carried have none
+        _int(raw["investment_wan"], f"{path}.investment_wan", 1, 10 ** 9)
     _code(_PROJECT_CODE, PROJECT_CODE_HINT)(raw["code"], f"{path}.code")
     _int(raw["step"], f"{path}.step", 1, 999)
     return raw

@@ -264,3 +264,44 @@ def test_an_online_application_counts_in_the_online_share(hub, node):
     figures = report(DISTRICT, Period.current("day", today), today=today)["own"]
     database.close()
     assert (figures["received"], figures["received_online"], figures["online_share"]) == (2, 1, 0.5)
+
+
+def test_ratings_and_registered_capital_reach_the_hubs_figures(hub, node):
+    k = keys(node)
+    registration = "SY24001"  # 企业设立登记: its approval registers an enterprise
+    done = []
+    for applicant, capital in ((ENTERPRISE, 5000), (PERSON, None)):
+        number = intake(k, DISTRICT, CLERK, {"matter_code": registration, "applicant": applicant,
+                                             "materials": everything(registration),
+                                             "outcome": "accept"})["number"]
+        for action, actor, data in [("start_review", REVIEWER, {}),
+                                    ("submit_for_approval", REVIEWER, {})]:
+            act(k, DISTRICT, number, action, actor, data)
+        decision = {"outcome": "approved", "document_number": f"沈市监登〔2026〕{len(done) + 1}号",
+                    **({"registered_capital": capital} if capital else {})}
+        if capital is None:
+            with pytest.raises(ValidationError) as err:  # an approval registers with its capital
+                act(k, DISTRICT, number, "decide", APPROVER, decision)
+            assert err.value.field == "registered_capital"
+            decision["registered_capital"] = 300
+        act(k, DISTRICT, number, "decide", APPROVER, decision)
+        act(k, DISTRICT, number, "deliver", CLERK, {"method": "window"})
+        done.append(number)
+    act(k, DISTRICT, done[0], "evaluate", CLERK, {"level": "very_satisfied"})
+    with pytest.raises(ValidationError) as err:  # a 差评 says why
+        act(k, DISTRICT, done[1], "evaluate", CLERK, {"level": "dissatisfied"})
+    assert err.value.field == "comment"
+    act(k, DISTRICT, done[1], "evaluate", CLERK, {"level": "dissatisfied", "comment": "等候太久"})
+    with pytest.raises(ConflictError):  # one case, one rating
+        act(k, DISTRICT, done[1], "evaluate", CLERK, {"level": "satisfied"})
+    assert node.sync()["errors"] == []
+    import datetime
+    from hub.periods import Period
+    from hub.stats import report
+    database = hub_db.bind(hub.db_url)
+    today = datetime.date.today()
+    figures = report(DISTRICT, Period.current("day", today), today=today)["own"]
+    database.close()
+    assert (figures["enterprises_registered"], figures["registered_capital"]) == (2, 5300)
+    assert (figures["evaluated"], figures["satisfied"], figures["bad_reviews"]) == (2, 1, 1)
+    assert (figures["satisfaction_rate"], figures["bad_review_rate"]) == (0.5, 0.5)

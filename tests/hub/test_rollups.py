@@ -27,13 +27,19 @@ DATA = {"not_accept": {"reason": "材料不符合要求"},
         "return_to_review": {"reason": "补充审查"}, "withdraw": {"reason": "申请人撤回"},
         "decide": {"outcome": "approved", "document_number": "沈审〔2026〕1号"},
         "complete_immediate": {"outcome": "approved", "document_number": "即办1号"},
-        "deliver": {"method": "window"}}
+        "deliver": {"method": "window"}, "evaluate": {"level": "satisfied"}}
+# The data that depends on the case: 企业设立登记's capital, the rating chosen.
+CAPITAL = {"SY24001": {"registered_capital": 800}}
+LEVELS = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied",
+          "very_dissatisfied")
+# Key projects a case may be linked to: (code, investment in 万元); ZD-2 is under 1 亿元.
+PROJECTS = (None, ("ZD-1", 25_000), ("ZD-2", 5_000), ("ZD-3", 10_000))
 ROLE_FOR = {name: sorted(a.roles)[0] for name, a in case_states.ACTIONS.items() if a.roles}
 SEQ = itertools.count(1)  # the events' origin seq: only stored, never checked here
 # The actions lived here; joint approval, handoffs and the rest have their own tests.
 LIVED = {"accept", "complete_immediate", "not_accept", "request_supplement", "supplement_in",
          "start_review", "submit_for_approval", "return_to_review", "suspend_supplement",
-         "start_special", "end_special", "decide", "deliver", "withdraw"}
+         "start_special", "end_special", "decide", "deliver", "withdraw", "evaluate"}
 
 
 def stored(origin: str, kind: str, number: str, payload: dict) -> dict:
@@ -43,7 +49,24 @@ def stored(origin: str, kind: str, number: str, payload: dict) -> dict:
             "hash": "0" * 64, "key_id": "k", "sig": ""}
 
 
-def case_events(index, center, code, choices, start, kind="person", step_hours=7):
+def action_data(action, code, pick):
+    if action == "decide":
+        return {**DATA["decide"], **CAPITAL.get(code, {})}
+    if action == "evaluate":
+        level = LEVELS[pick % len(LEVELS)]
+        return {"level": level, **({"comment": "等候时间过长"} if pick % 2 else {})} \
+            if level in case_states.BAD_REVIEWS else {"level": level}
+    return DATA.get(action, {})
+
+
+def link(project):
+    code, investment = project
+    return {"year": 2026, "code": code, "name": f"项目{code}", "step": 1,
+            "investment_wan": investment}
+
+
+def case_events(index, center, code, choices, start, kind="person", step_hours=7,
+                project=None):
     """A random but valid life of one case, as the node would have sent it."""
     m = {**matter(code), "version": 1}
     number = case_number(center, start.date(), index + 1)
@@ -52,7 +75,7 @@ def case_events(index, center, code, choices, start, kind="person", step_hours=7
                 "applicant": {"kind": kind, "name": name, "id_code": id_code,
                               "phone": "13800000000"},
                 "materials": [], "green_channel": False, "at": case_records.iso(start),
-                "role": "clerk", "user": "u"}
+                "role": "clerk", "user": "u", **({"key_project": link(project)} if project else {})}
     case = case_records.replay(received, [])
     events = [stored(center, "case.received", number, received)]
     at = start
@@ -64,7 +87,7 @@ def case_events(index, center, code, choices, start, kind="person", step_hours=7
         action = options[pick % len(options)]
         at = at + datetime.timedelta(hours=step_hours * (pick % 5 + 1))
         record = {"number": number, "n": n, "action": action, "role": ROLE_FOR[action],
-                  "user": "u", "at": case_records.iso(at), "data": DATA.get(action, {})}
+                  "user": "u", "at": case_records.iso(at), "data": action_data(action, code, pick)}
         case = case_states.apply(case, action, role=record["role"], at=at, data=record["data"])
         events.append(stored(center, "case.action", number, record))
     return events
@@ -74,22 +97,31 @@ def case_events(index, center, code, choices, start, kind="person", step_hours=7
                                                                    HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(CENTERS), st.sampled_from(MATTERS),
                           st.lists(st.integers(0, 50), max_size=10), st.integers(0, 400),
-                          st.sampled_from(sorted(APPLICANTS)), st.sampled_from([7, 30, 90])),
+                          st.sampled_from(sorted(APPLICANTS)), st.sampled_from([7, 30, 90]),
+                          st.sampled_from(PROJECTS)),
                 min_size=1, max_size=12))
 def test_incremental_rollups_equal_the_rebuild(tmp_path_factory, cases):
     db = hub_db.bind(f"sqlite:///{tmp_path_factory.mktemp('rollups')}/hub.db")
     try:
         base = datetime.datetime(2025, 9, 28, 9, tzinfo=case_states.CHINA)
         with database.atomic():
-            for i, (center, code, choices, offset, kind, hours) in enumerate(cases):
+            for i, (center, code, choices, offset, kind, hours, project) in enumerate(cases):
                 for event in case_events(i, center, code, choices,
-                                         base + datetime.timedelta(days=offset), kind, hours):
+                                         base + datetime.timedelta(days=offset), kind, hours,
+                                         project):
                     (receive if "matter" in event["payload"] else act)([event])
         kept = rollups.snapshot()
         for model in ROLLUPS:  # every case received once, at every grain
             assert sum(r[0] for k, r in kept.items() if k[0] == model.__name__) == len(cases)
         assert sum(r[9] for k, r in kept.items() if k[0] == "CaseRollup") == sum(
-            kind == "enterprise" for *_, kind, _hours in cases)
+            kind == "enterprise" for *_, kind, _hours, _project in cases)
+        # A project of 1 亿元 or more counts once however many cases link to it.
+        counted = {p for *_, p in cases if p and p[1] >= rollups.PROJECT_THRESHOLD_WAN}
+        center_rows = [dict(zip(rollups.FIELDS, r)) for k, r in kept.items()
+                       if k[0] == "CenterRollupDay"]
+        assert sum(r["projects_over_100m"] for r in center_rows) == len(counted)
+        assert sum(r["investment"] for r in center_rows) == sum(p[1] for p in counted)
+        assert all(r["satisfied"] + r["bad_reviews"] == r["evaluated"] for r in center_rows)
         rollups.rebuild()
         assert rollups.snapshot() == kept
     finally:

@@ -145,7 +145,9 @@ def test_the_stats_api_answers_and_names_bad_parameters(tmp_path, hub_db_url):
     assert month["figures"]["received"] == 2 and month["filters"]["department"] == "industry"
     year = client.get("/api/stats?period=year&date=2026&matter=SY06006").get_json()
     assert year["figures"]["received"] == 0 and year["previous"]["label"] == "2025年"
-    assert "satisfaction" in year["not_available"] and "online_share" not in year["not_available"]
+    assert year["not_available"] == {}  # 好差评, capital and investment have sources now
+    assert {"satisfaction_rate", "bad_review_rate", "enterprises_registered",
+            "registered_capital", "projects_over_100m", "investment"} <= set(year["figures"])
     for query, status, code, field in [
         ("from=2026-13-01", 422, "VALIDATION_FAILED", "from"),
         ("start=2026-10-05&end=2026-10-01", 422, "VALIDATION_FAILED", "end"),

@@ -15,6 +15,7 @@ from sync.case_states import (
     SUSPENDED_SPECIAL, SUSPENDED_SUPPLEMENT, WITHDRAWN, apply, available_actions, china_date,
     close_joint, deadline, handling_workdays, intake_overdue, joint_decision, joint_pending,
     Precedent, new_case, open_joint, paused_workdays,
+    BAD_REVIEWS, EVALUATION_CODES, SATISFIED, check_new_action,
 )
 from sync.catalog_schema import HANDLING_TYPES
 from sync.errors import ConflictError, ValidationError
@@ -340,6 +341,88 @@ def test_a_case_that_does_not_know_its_matter_cites_nothing():
         walk(case_in(IN_APPROVAL), ("decide", "approver", {**APPROVE[2], "precedent": CITED}))
 
 
+# -- 好差评 and registered capital ------------------------------------------------
+
+def test_an_evaluation_is_recorded_once_and_leaves_the_state():
+    done = case_in(COMPLETED)
+    rated = apply(done, "evaluate", role="clerk", at=at(25), data={"level": "satisfied"})
+    assert rated.state == COMPLETED and rated.evaluation.level == "satisfied"
+    assert rated.history[-1].reason == "评价：满意" and "evaluate" not in available_actions(
+        rated, "clerk")
+    delivered = apply(rated, "deliver", role="clerk", at=at(25, 11), data={"method": "window"})
+    assert delivered.evaluation == rated.evaluation  # delivery keeps it
+    with pytest.raises(ConflictError, match="已评价"):
+        apply(delivered, "evaluate", role="clerk", at=at(25, 12), data={"level": "satisfied"})
+    later = walk(case_in(DELIVERED), ("evaluate", "clerk", {"level": "very_satisfied"}))
+    assert later.state == DELIVERED and later.evaluation.level == "very_satisfied"
+
+
+@pytest.mark.parametrize("state", [RECEIVED, IN_REVIEW, IN_APPROVAL, WITHDRAWN])
+def test_only_a_completed_or_delivered_case_is_evaluated(state):
+    with pytest.raises(ConflictError):
+        apply(case_in(state), "evaluate", role="clerk", at=at(25), data={"level": "satisfied"})
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({}, "level", "必填"),
+    ({"level": "good"}, "level", "未知的取值"),
+    ({"level": "dissatisfied"}, "comment", "差评"),
+    ({"level": "very_dissatisfied", "comment": "  "}, "comment", "非空"),
+    ({"level": "satisfied", "stars": 4}, "stars", "不需要此字段"),
+])
+def test_a_bad_evaluation_is_refused_naming_the_field(data, field, message):
+    with pytest.raises(ValidationError) as info:
+        apply(case_in(COMPLETED), "evaluate", role="clerk", at=at(25), data=data)
+    assert info.value.field == field and message in info.value.detail
+
+
+def test_evaluation_levels_map_to_the_national_codes():
+    assert EVALUATION_CODES == {"very_satisfied": 1, "satisfied": 2, "basically_satisfied": 3,
+                                "dissatisfied": 4, "very_dissatisfied": 5}
+    assert SATISFIED | BAD_REVIEWS == set(EVALUATION_CODES) and not SATISFIED & BAD_REVIEWS
+
+
+def registering(matter_code="SY24001"):
+    case = new_case("promised", role="clerk", at=at(22, 9), number=OWN, matter_code=matter_code)
+    return walk(case, ACCEPT, REVIEW, SUBMIT)
+
+
+def test_an_enterprise_registration_carries_its_registered_capital():
+    done = walk(registering(), ("decide", "approver", {**APPROVE[2], "registered_capital": 500}))
+    assert done.decision.registered_capital == 500
+
+
+def test_a_new_approval_of_a_registration_needs_its_capital_a_replayed_one_not():
+    # Decisions recorded before the capital was carried replay at the hub unchanged.
+    case = registering()
+    with pytest.raises(ValidationError) as info:
+        check_new_action(case, "decide", APPROVE[2])
+    assert info.value.field == "registered_capital" and "必须填写注册资本" in info.value.detail
+    check_new_action(case, "decide", {**APPROVE[2], "registered_capital": 1})
+    check_new_action(registering("SY04001"), "decide", APPROVE[2])
+    assert walk(case, APPROVE).decision.registered_capital is None
+
+
+@pytest.mark.parametrize("matter, data, message", [
+    ("SY24001", {**APPROVE[2], "registered_capital": 0}, "整数（万元）"),
+    ("SY24001", {**APPROVE[2], "registered_capital": 12.5}, "整数（万元）"),
+    ("SY24001", {**APPROVE[2], "registered_capital": "500"}, "整数（万元）"),
+    ("SY24001", {"outcome": "refused", "document_number": "X1", "reason": "名称不合规",
+                 "registered_capital": 500}, "不予许可不填写"),
+    ("SY04001", {**APPROVE[2], "registered_capital": 500}, "只有企业设立登记"),
+])
+def test_registered_capital_is_required_only_where_it_belongs(matter, data, message):
+    with pytest.raises(ValidationError) as info:
+        apply(registering(matter), "decide", role="approver", at=at(25), data=data)
+    assert info.value.field == "registered_capital" and message in info.value.detail
+
+
+def test_a_refused_registration_needs_no_capital():
+    done = walk(registering(), ("decide", "approver", {"outcome": "refused",
+                                                       "document_number": "X1", "reason": "名称不合规"}))
+    assert done.decision.registered_capital is None
+
+
 # -- property tests -------------------------------------------------------------
 
 def _text():
@@ -372,6 +455,12 @@ def valid_data(case, action, when):
                                      {"target": "210100", "consent": True,
                                       "waybill": "EA123456789CN"}]),
         "return_handoff": reason,
+        # 好差评: a good rating with or without a comment, a bad one (差评) always with one.
+        "evaluate": st.one_of(
+            st.fixed_dictionaries({"level": st.sampled_from(sorted(SATISFIED))},
+                                  optional={"comment": _text()}),
+            st.fixed_dictionaries({"level": st.sampled_from(sorted(BAD_REVIEWS)),
+                                   "comment": _text()})),
     }
     spec = by_action.get(action, {})
     return spec if isinstance(spec, st.SearchStrategy) else st.fixed_dictionaries(spec)
@@ -503,6 +592,7 @@ class CaseMachine(RuleBasedStateMachine):
         # results
         assert (case.decision is not None) == (case.state in (COMPLETED, DELIVERED))
         assert (case.delivery is not None) == (case.state == DELIVERED)
+        assert case.evaluation is None or case.state in (COMPLETED, DELIVERED)
         assert bool(case.withdrawal_reason) == (case.state == WITHDRAWN)
         if case.delivery is not None:
             assert (case.delivery.method == "mail") == bool(case.delivery.waybill)

@@ -105,9 +105,12 @@ def test_a_link_names_the_step_and_is_checked():
     recorded = link(project, 5)
     assert recorded == {"year": 2026, "code": "ZD2026-002", "name": project.name, "step": 5,
                         "matter": "SY04001", "department": "industry",
-                        "responsible": project.steps[4].responsible}
+                        "responsible": project.steps[4].responsible,
+                        "investment_wan": project.investment_wan}  # for the hub's figures
     assert check_link(recorded) is recorded
     for bad, field in (({"year": "2026", "code": "ZD2026-002", "step": 5}, "key_project.year"),
+                       ({**recorded, "investment_wan": 0}, "key_project.investment_wan"),
+                       ({**recorded, "investment_wan": "32000"}, "key_project.investment_wan"),
                        ({"year": 2026, "code": "ZD2026-002"}, "key_project.step"),
                        ({"year": 2026, "code": "zd", "step": 1}, "key_project.code")):
         with pytest.raises(ValidationError) as info:
