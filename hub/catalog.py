@@ -154,13 +154,14 @@ def _compare(before: dict[str, dict], after: dict[str, dict]) -> dict:
             "count_before": len(before), "count_after": len(after)}
 
 
-def consistency() -> dict:
-    """Per center and per level: the catalog version each runs, and how far behind."""
+def consistency(within: frozenset[str] | None = None) -> dict:
+    """Per center and per level: the catalog version each runs, and how far behind
+    (only the centers ``within``, a district admin's scope, when given)."""
     latest = current_version()
     states = {s.code: s for s in CenterState.select()}
     centers, levels = [], {}
     for center in load_topology().centers:
-        if center.level == "city":
+        if center.level == "city" or (within is not None and center.code not in within):
             continue  # the hub itself is the authority
         state = states.get(center.code)
         version = state.catalog_version if state and state.enrolled_at else None

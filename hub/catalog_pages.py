@@ -17,6 +17,7 @@ from flask import (Blueprint, current_app, jsonify, render_template, request,
                    send_from_directory, url_for)
 
 from hub import catalog
+from hub.staff import visible
 from node.auth import current_user, public, requires
 from hub.models import CatalogMatter, CatalogVersion
 from sync.catalog_changes import OPS as VERSION_OPS
@@ -183,7 +184,7 @@ def consistency():
     sort = request.args.get("sort", "behind")
     if sort not in SORTS:
         raise ValidationError(f"sort: 可选 {', '.join(SORTS)}，实际为 {sort!r}", field="sort")
-    data = catalog.consistency()
+    data = catalog.consistency(visible())
     levels = [(CENTER_LEVELS[lv], data["levels"][lv]) for lv in CENTER_LEVELS
               if lv in data["levels"]]
     return render_template("catalog/consistency.html", data=data, levels=levels,
@@ -217,4 +218,4 @@ def catalog_json():
 @requires()
 def consistency_json():
     """Per center and per level: the catalog version each runs, and how far behind."""
-    return jsonify(catalog.consistency())
+    return jsonify(catalog.consistency(visible()))

@@ -171,3 +171,12 @@ def test_only_operators_change_the_catalog(app, who):
         assert form.status_code == 403 and posted.status_code == 403
         assert "变更此事项" not in member.client.get("/catalog/SY04001").get_data(as_text=True)
     assert versions() == 1
+
+
+def test_a_district_admin_sees_its_own_centers_catalog_versions(app):
+    heping = staff(app, "heping").client.get("/api/catalog/consistency").get_json()
+    codes = {c["code"] for c in heping["centers"]}
+    assert DISTRICT in codes and STREET in codes and OTHER_STREET not in codes
+    assert sum(level["centers"] for level in heping["levels"].values()) == len(codes)
+    city = staff(app, "auditor").client.get("/api/catalog/consistency").get_json()
+    assert len(city["centers"]) == 208
