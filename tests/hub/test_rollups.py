@@ -54,8 +54,9 @@ def action_data(action, code, pick):
         return {**DATA["decide"], **CAPITAL.get(code, {})}
     if action == "evaluate":
         level = LEVELS[pick % len(LEVELS)]
-        return {"level": level, **({"comment": "等候时间过长"} if pick % 2 else {})} \
-            if level in case_states.BAD_REVIEWS else {"level": level}
+        # A 差评 always says why (the state machine refuses one without a comment).
+        return {"level": level, **({"comment": "等候时间过长"}
+                                   if level in case_states.BAD_REVIEWS or pick % 2 else {})}
     return DATA.get(action, {})
 
 
