@@ -129,7 +129,8 @@ def test_linking_at_intake_puts_the_case_in_the_green_channel_and_records_it(app
     assert shown["key_project"] == {"year": 2026, "code": "ZD2026-001",
                                     "name": "和平区某商业综合体项目（示例）", "step": 1,
                                     "matter": "SY11006", "department": "natres",
-                                    "responsible": "李某（自然资源局规划科）"}
+                                    "responsible": "李某（自然资源局规划科）",
+                                    "investment_wan": 86000}
     with database.connection_context():
         received = orjson.loads(OutboxEvent.get(OutboxEvent.type == "case.received").payload)
         link = KeyProjectCase.get(KeyProjectCase.number == number)
