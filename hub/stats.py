@@ -34,16 +34,6 @@ _PAUSED = tuple(case_states.PAUSED)
 _OPEN_LITERAL = SQL("(state IN ({}))".format(", ".join(f"'{s}'" for s in OPEN_STATES)))
 
 
-def subtree(code: str, topology: Topology) -> list[str]:
-    """The center and every center below it."""
-    found, todo = [], [code]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(c.code for c in topology.children(current))
-    return found
-
-
 @functools.cache
 def _shipped_matters() -> frozenset[str]:
     # The seed catalog's codes; matters added later are in the hub's CatalogMatter table.
@@ -182,7 +172,7 @@ def report(code: str, period: Period, *, department: str | None = None,
     check_filters(department, matter)
     today = today or datetime.date.today()
     filters = {"department": department, "matter": matter}
-    everyone = subtree(code, topology)
+    everyone = topology.subtree(code)
     # The city's subtree is every center: no IN list at all.
     scope = None if code == topology.hub.code else everyone
     before = period.previous()
@@ -197,7 +187,7 @@ def report(code: str, period: Period, *, department: str | None = None,
 
     children = []
     for child in topology.children(code):
-        codes = subtree(child.code, topology)
+        codes = topology.subtree(child.code)
         children.append({"code": child.code, "name": child.name, "level": child.level,
                          **block(codes)})
     whole = block(everyone)

@@ -21,7 +21,7 @@ from node.models import Case, CaseAction, CaseMaterial, CatalogMatter
 from sync import case_records, case_states, relay
 from sync.case_numbers import parse_case_number
 from sync.catalog_scope import acceptance, decides_here
-from sync.errors import AuthError, Code, ProtocolError, SequenceError
+from sync.errors import AuthError, Code, NotFound, ProtocolError, SequenceError
 from sync.topology import load_topology
 
 # What only the deciding center does; a collecting center never takes these.
@@ -159,10 +159,10 @@ def _relayed(message: dict, ctx: Context) -> str:
     from node.cases import refresh
     payload = message["payload"]
     number = payload["number"]
-    row = Case.get_or_none(Case.number == number)
-    if row is None:
-        raise ProtocolError(f"case {number} is not known here", code=Code.NOT_FOUND)
-    _row, case, _actions = _loaded(number)
+    try:
+        _row, case, _actions = _loaded(number)
+    except NotFound:
+        raise ProtocolError(f"case {number} is not known here", code=Code.NOT_FOUND) from None
     handler = case.handoffs[-1].target if case.handoffs else ctx.center
     added = _append(number, _verified(payload, {collecting_center(number), handler}))
     refresh(number)
