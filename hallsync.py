@@ -9,6 +9,7 @@ from hub.bench import bench
 from hub.bench_stats import stats as bench_stats
 from hub.cli import hub
 from hub import catalog_cli  # noqa: F401  (adds `hub catalog`)
+from hub import city_cli  # noqa: F401  (adds `hub city-node`)
 from hub import coverage_cli  # noqa: F401  (adds `hub coverage` and `hub alerts`)
 from hub import users_cli as hub_users_cli  # noqa: F401  (adds `hub user`)
 from hub.demo import demo

@@ -13,6 +13,8 @@ import node
 from node import auth, errors  # logins and the JSON problem pages, shared with the node
 from hub import alerts, coverage_api, reports, stats_api
 from hub import catalog_edit, catalog_pages, coverage_pages, dashboard, handoff_pages, pages
+from hub import case_pages
+from hub import city_node
 from hub.identity import load_or_create_key
 from hub.staff import HUB_STAFF
 from hub.settings import HUB
@@ -73,5 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(coverage_pages.bp)
     app.register_blueprint(handoff_pages.bp)
+    app.register_blueprint(case_pages.bp)  # one case's whole timeline
     app.register_blueprint(dashboard.bp)
+    city_node.mount(app)  # the city's departments under /city, when city_node_dir is set
     return app

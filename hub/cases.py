@@ -44,11 +44,7 @@ def act(events: list[dict]) -> None:
         record = event["payload"]
         handoffs.check_owner(record["number"], event["origin"])
         row = HubCase.get(HubCase.number == record["number"])
-        log = [{"n": a.n, "action": a.action, "role": a.role, "user": a.user, "at": a.at,
-                "data": orjson.loads(a.data)}
-               for a in HubCaseAction.select().where(HubCaseAction.number == row.number)
-               .order_by(HubCaseAction.n)]
-        case = case_records.replay(orjson.loads(row.received), log + [record])
+        case = case_records.replay(orjson.loads(row.received), log_of(row.number) + [record])
         matter = orjson.loads(row.matter)
         rollups.add(rollups.contributions(row.center, matter, record["action"], case,
                                           case.history[-1].at))
@@ -66,6 +62,19 @@ def act(events: list[dict]) -> None:
         handoffs.remember(row.number, record["n"], event)
         supervision.relay(row.number, row.center, event)
         handoffs.after_action(row, event, case)
+
+
+def log_of(number: str) -> list[dict]:
+    """The case's actions applied so far, as ``case_records.replay`` takes them."""
+    return [{"n": a.n, "action": a.action, "role": a.role, "user": a.user, "at": a.at,
+             "data": orjson.loads(a.data)}
+            for a in HubCaseAction.select().where(HubCaseAction.number == number)
+            .order_by(HubCaseAction.n)]
+
+
+def state_of(row: HubCase) -> case_states.CaseState:
+    """Where the hub's copy of the case stands now."""
+    return case_records.replay(orjson.loads(row.received), log_of(row.number))
 
 
 def _due_date(case: case_states.CaseState, matter: dict) -> str | None:

@@ -34,20 +34,28 @@ def hub():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8700, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="Worker processes (default: cores).")
-def run(data_dir, db_url, host, port, workers):
+@click.option("--city-node-dir", default=None, type=click.Path(file_okay=False),
+              help="The city center's enrolled node, served at /city/ (setting city_node_dir).")
+def run(data_dir, db_url, host, port, workers, city_node_dir):
     """Serve the hub (initialises its data directory on first run)."""
     from hub.app import create_app, load_settings
+    from hub.city_node import start_jobs
     from sync.serve import serve
     config = {"data_dir": data_dir, "host": host, "port": port}
     if db_url:
         config["database_url"] = db_url
     if workers:
         config["workers"] = workers
+    if city_node_dir:
+        config["city_node_dir"] = city_node_dir
     create_app(config)  # initialise keys and tables once, before the workers start
     settings = load_settings(config)
     click.echo(f"hub listening on http://{host}:{port}", err=True)
+    if settings["city_node_dir"]:
+        click.echo(f"the city's departments at http://{host}:{port}/city/", err=True)
+    # The city node's sync jobs start in every worker, after the fork; one of them runs them.
     serve(lambda: create_app(config), host=host, port=port, workers=settings["workers"],
-          threads=settings["threads"])
+          threads=settings["threads"], post_worker_init=start_jobs)
 
 
 @hub.command("enroll-token")

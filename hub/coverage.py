@@ -4,7 +4,9 @@ A heartbeat stores contact, versions, backlog and clock (``record_heartbeat``).
 ``conditions`` reads one center's state as a list of findings, each red or
 yellow with a reason in Chinese; ``center_status`` folds them into a colour,
 and ``coverage`` does it for every center, per level and as a tree.
-``hub.alerts`` opens and clears alerts from the same findings.
+``hub.alerts`` opens and clears alerts from the same findings. Each district
+that supervises its streets (督导, ``hub.supervision``) says so, with since
+when and how many streets.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from peewee import Case, fn
 
 from hub.catalog import current_version
 from hub.ingest import head_of
-from hub.models import CatalogVersion, CenterState, SecurityEvent
+from hub.models import CatalogVersion, CenterState, SecurityEvent, Supervision
 from hub.settings import HUB
 from sync.errors import Code
+from sync.supervision import streets_of
 from sync.topology import load_topology
 
 _INT_FIELDS = ("catalog_version", "backlog", "last_seq", "acked_seq", "clock_ms")
@@ -189,6 +192,16 @@ def assess(now_ms: int, settings: dict, root: str | None = None) -> list[tuple]:
             if center.level != "city" and (within is None or center.code in within)]
 
 
+def supervising() -> dict[str, dict]:
+    """The districts the hub relays their streets' case events to now (督导):
+    ``code → {since_ms, streets}``, since when it is on and how many streets it covers."""
+    topology = load_topology()
+    return {district: {"since_ms": since, "streets": len(streets_of(district, topology))}
+            for district, since in Supervision.select(Supervision.district,
+                                                      Supervision.changed_ms)
+            .where(Supervision.active).tuples()}
+
+
 def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
@@ -199,6 +212,7 @@ def coverage(now_ms: int, settings: dict | None = None, root: str | None = None)
     (a district admin's view), only that center and those below it."""
     settings = settings or default_settings()
     latest = current_version()
+    supervisors = supervising()
     centers, levels = [], {}
     for center, state, found, refusals in assess(now_ms, settings, root):
         colour = colour_of(found)
@@ -214,7 +228,8 @@ def coverage(now_ms: int, settings: dict | None = None, root: str | None = None)
             "app_version": state.app_version if enrolled else None,
             "clock_skew_ms": state.clock_skew_ms if enrolled else None,
             "last_error": state.last_error if enrolled else None,
-            "refusals_24h": refusals, "status": colour, "reasons": [c.reason for c in found]})
+            "refusals_24h": refusals, "status": colour, "reasons": [c.reason for c in found],
+            "supervision": supervisors.get(center.code)})
         level = levels.setdefault(center.level, {"centers": 0, "online": 0, "current": 0,
                                                  GREEN: 0, YELLOW: 0, RED: 0})
         level["centers"] += 1

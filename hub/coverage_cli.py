@@ -30,6 +30,11 @@ def coverage_command(data_dir, db_url, as_json):
         for level, figures in view["levels"].items():
             click.echo(_level_line(LEVEL_NAMES.get(level, level), figures))
         click.echo(_level_line("合计", view["totals"]))
+        supervisors = [c for c in view["centers"] if c["supervision"]]
+        if supervisors:
+            click.echo("督导中：" + "、".join(f"{c['name']}（{c['code']}，"
+                                             f"{c['supervision']['streets']} 个街道）"
+                                             for c in supervisors))
         # Before the rollout is done most centers are simply not enrolled: one line, not 180.
         absent = [c for c in view["centers"] if not c["enrolled"]]
         if absent:

@@ -1,4 +1,5 @@
-"""The coverage page: every center in a tree and a table, coverage per level, the open alerts.
+"""The coverage page: every center in a tree and a table, coverage per level, the open alerts,
+and the districts that supervise their streets (督导).
 
 The same figures as ``/api/coverage`` (``hub.coverage``) for a person: hub
 operators and auditors see the city, a district admin its district.
@@ -24,11 +25,11 @@ SHOWN = {"trouble": "红黄中心", "all": "全部中心"}
 ORDER = {"red": 0, "yellow": 1, "green": 2}
 
 
-def china_time(ms: int | None) -> str:
+def china_time(ms: int | None, fmt: str = "%m-%d %H:%M") -> str:
     """A moment in China time for the table (``—`` when never)."""
     if ms is None:
         return "—"
-    return datetime.datetime.fromtimestamp(ms / 1000, CHINA).strftime("%m-%d %H:%M")
+    return datetime.datetime.fromtimestamp(ms / 1000, CHINA).strftime(fmt)
 
 
 def lag(seconds: int | None) -> str:
@@ -42,7 +43,8 @@ def lag(seconds: int | None) -> str:
 @bp.get("/coverage")
 @requires()
 def coverage_page():
-    """Coverage per level, the tree, the red and yellow centers (or all) and the alerts."""
+    """Coverage per level, the supervising districts, the tree, the red and yellow centers
+    (or all) and the alerts."""
     shown = request.args.get("show", "trouble")
     if shown not in SHOWN:
         raise ValidationError(f"show: 可选 {', '.join(SHOWN)}，实际为 {shown!r}", field="show")
@@ -50,6 +52,8 @@ def coverage_page():
     centers = sorted(view["centers"], key=lambda c: (ORDER[c["status"]], not c["enrolled"],
                                                      c["code"]))
     never = sum(not c["enrolled"] for c in centers)
+    # From every center, before the filter below: a supervising district may well be green.
+    supervisors = sorted((c for c in centers if c["supervision"]), key=lambda c: c["code"])
     if shown == "trouble":
         # Before the rollout is done most centers are not enrolled: count them, list the rest.
         centers = [c for c in centers if c["status"] != "green" and c["enrolled"]]
@@ -58,4 +62,6 @@ def coverage_page():
     levels = [(LEVEL_NAMES.get(level, level), figures) for level, figures in view["levels"].items()]
     return render_template("coverage.html", view=view, centers=centers, levels=levels,
                            alerts=alerts, never=never, shown=shown, choices=SHOWN,
+                           supervisors=supervisors,
+                           supervising={c["code"]: c["supervision"] for c in supervisors},
                            colours=COLOURS, when=china_time, lag=lag)

@@ -7,6 +7,7 @@ from flask import Flask
 
 from hub.models import MODELS, Event, database
 from sync.database import connect_per_request, is_sqlite, open_database
+from sync.schema import upgrade
 
 
 def database_url(settings: dict) -> str:
@@ -15,13 +16,14 @@ def database_url(settings: dict) -> str:
 
 
 def bind(url: str):
-    """Point the models at ``url`` and make sure the tables exist."""
+    """Point the models at ``url`` and bring the tables up to them (a database made by an
+    older version is upgraded in place: ``sync.schema``)."""
     db = open_database(url)
     # WITHOUT ROWID halves the event table's write cost on SQLite; PostgreSQL has no such thing.
     Event._meta.without_rowid = is_sqlite(db)
     database.initialize(db)
     with db.connection_context():
-        db.create_tables(MODELS, safe=True)
+        upgrade(db, MODELS)
     return db
 
 

@@ -1,11 +1,13 @@
-"""``hallsync demo``: a hub and two enrolled nodes syncing on SQLite, printing what moved.
+"""``hallsync demo``: a hub and three enrolled nodes syncing on SQLite, printing what moved.
 
 Everything runs as real processes on loopback, exactly as operators would run
-them: ``hub run``, ``hub enroll-token``, ``node enroll``, ``node sync``. The
-centers' profiles written here are demo data and say so.
+them: ``hub run``, ``hub enroll-token``, ``node enroll``, ``node sync``, and
+``hub city-node enroll`` for the city center's node the hub serves at ``/city/``.
+The centers' profiles written here are demo data and say so.
 """
 from __future__ import annotations
 
+import datetime
 import shutil
 import socket
 import subprocess
@@ -31,9 +33,10 @@ def _json(result: subprocess.CompletedProcess) -> dict:
     return orjson.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _start_hub(hub_dir: Path, port: int) -> subprocess.Popen:
+def _start_hub(hub_dir: Path, port: int, city_dir: Path | None = None) -> subprocess.Popen:
+    city = ["--city-node-dir", str(city_dir)] if city_dir else []
     proc = subprocess.Popen([sys.executable, "-m", "hallsync", "hub", "run", "--data-dir",
-                             str(hub_dir), "--port", str(port), "--workers", "1"],
+                             str(hub_dir), "--port", str(port), "--workers", "1", *city],
                             stderr=subprocess.DEVNULL)
     for _ in range(400):
         try:
@@ -96,6 +99,19 @@ def _collected_case(node_dir: Path, center: str) -> dict:
                       "phone": "13800000000"}})
 
 
+def _opinion(node_dir: Path, center: str, number: str, data: dict) -> None:
+    """A consulted center signs its department's opinion (并联审批)."""
+    from node import parallel, store
+    store.bind(node_dir)
+    parallel.give_opinion(store.load_keys(node_dir), center, number, "demo", data)
+
+
+def _view(node_dir: Path, number: str) -> dict:
+    from node import cases, store
+    store.bind(node_dir)
+    return cases.view(number)
+
+
 def _show_sync(name: str, result: subprocess.CompletedProcess) -> dict:
     moved = _json(result)
     errors = "; ".join(moved["errors"]) or "none"
@@ -108,7 +124,7 @@ def _show_sync(name: str, result: subprocess.CompletedProcess) -> dict:
 @click.option("--data-dir", default="demo-data", show_default=True,
               type=click.Path(file_okay=False), help="Where the demo keeps its centers' data.")
 def demo(data_dir):
-    """Run a hub and two nodes on SQLite, and show what moves between them."""
+    """Run a hub and three nodes on SQLite, and show what moves between them."""
     root = Path(data_dir)
     shutil.rmtree(root, ignore_errors=True)
     hub_dir = root / "hub"
@@ -180,6 +196,7 @@ def demo(data_dir):
         click.echo(f"     {street} delivers it to the applicant: {delivered['state_label']} "
                    f"({len(delivered['history'])} steps, signed by both centers)")
         _show_sync(street, _hallsync("node", "sync", "--data-dir", nodes[street], "--json"))
+        hub = _parallel_approval(root, hub, hub_dir, port, nodes)
         click.echo("4. The network goes down; the street center keeps working:")
         hub.terminate()
         hub.wait(10)
@@ -189,7 +206,7 @@ def demo(data_dir):
                                          "--json"))
         status = _json(_hallsync("node", "status", "--data-dir", nodes[CENTERS[0]], "--json"))
         click.echo(f"  backlog waiting at the node: {status['backlog']} event(s)")
-        hub = _start_hub(hub_dir, port)
+        hub = _start_hub(hub_dir, port, root / "city")
         click.echo("5. The hub is back; the backlog drains:")
         _show_sync(CENTERS[0], _hallsync("node", "sync", "--data-dir", nodes[CENTERS[0]],
                                          "--json"))
@@ -203,3 +220,57 @@ def demo(data_dir):
     finally:
         hub.terminate()
         hub.wait(10)
+
+
+def _parallel_approval(root: Path, hub: subprocess.Popen, hub_dir: Path, port: int,
+                       nodes: dict) -> subprocess.Popen:
+    """市区两级并联审批: the district consults a city bureau, which asks for a material."""
+    street, district = CENTERS
+    city, city_dir, url = load_topology().hub.code, root / "city", f"http://127.0.0.1:{port}"
+    enrolled = _json(_hallsync("hub", "city-node", "enroll", "--data-dir", hub_dir,
+                               "--city-dir", city_dir, "--hub-url", url, "--json"))
+    hub.terminate()
+    hub.wait(10)
+    hub = _start_hub(hub_dir, port, city_dir)
+    click.echo(f"3e. 市区两级并联审批: the city center's node (key {enrolled['key_id']}) is "
+               f"enrolled and served by the hub at {url}/city/window/")
+
+    def sync(*codes):
+        for code in codes:
+            node_dir = city_dir if code == city else nodes[code]
+            _show_sync(code, _hallsync("node", "sync", "--data-dir", node_dir, "--json"))
+
+    number = _collected_case(nodes[street], street)["number"]
+    sync(street, district)
+    due = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    _act(nodes[district], district, number, (
+        ("take_over", "reviewer", {}), ("start_review", "reviewer", {}),
+        ("open_joint", "reviewer", {"departments": {"fire": due, "natres": due},
+                                    "centers": {"natres": city}})))
+    click.echo(f"     {district} takes case {number} over and opens a joint approval: its own "
+               f"fire brigade, and the city's natural-resources bureau at {city}")
+    sync(district, city)
+    _opinion(city_dir, city, number, {"department": "natres", "decision": "supplement",
+                                      "missing": ["建设项目规划设计方案"]})
+    sync(city, district)
+    paused = _view(nodes[district], number)
+    click.echo(f"     the city asks for a material: at {district} the case is "
+               f"{paused['state_label']}, missing {'、'.join(paused['missing'])}; "
+               "the fire brigade consents meanwhile, then the material comes in")
+    _act(nodes[district], district, number, (
+        ("joint_decide", "approver", {"department": "fire", "decision": "consent"}),
+        ("supplement_in", "clerk", {})))
+    sync(district, city)
+    _opinion(city_dir, city, number, {"department": "natres", "decision": "consent"})
+    sync(city, district)
+    decided = _act(nodes[district], district, number, (
+        ("decide", "approver", {"outcome": "approved", "document_number": "演示食经〔2026〕2号"}),))
+    sync(district, street)
+    delivered = _act(nodes[street], street, number, (("deliver", "clerk", {"method": "window"}),))
+    sync(street, district, city)
+    seen = [[step["action"] for step in _view(d, number)["history"]]
+            for d in (nodes[street], nodes[district], city_dir)]
+    click.echo(f"     both sides decided, {district} approved ({decided['document_number']}) and "
+               f"{street} delivered: {delivered['state_label']}; {len(seen[0])} steps, the same "
+               f"at all three centers: {seen[0] == seen[1] == seen[2]}")
+    return hub

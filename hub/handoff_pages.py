@@ -1,17 +1,19 @@
 """Open handoffs at the hub: a page and ``/api/handoffs``, per handling center.
 
 Hub operators and auditors see every handoff; a district admin those its
-district collects or handles. The alerts (not taken over in time, near or
+district collects or handles. Joint approvals waiting on a department at
+another center (并联审批) are listed too, with the handling and consulted center. The alerts (not taken over in time, near or
 past the promised day) are the same list ``/coverage`` shows.
 """
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from hub import handoffs
+from hub import handoffs, parallel
 from hub.alerts import open_alerts
 from hub.staff import visible
 from node.auth import requires
+from sync.topology import load_topology
 
 bp = Blueprint("handoff_pages", __name__)
 KINDS = ("handoff_unacked", "handoff_due")
@@ -27,9 +29,13 @@ def _view() -> dict:
                                                     "sent": 0, "taken": 0})
         counts[h["handoff"]] += 1
     alerts = [a for a in open_alerts() if a["kind"] in KINDS and a["center"] in within]
+    topology = load_topology()
+    consultations = [{**c, "center_name": topology.name_of(c["center"]),
+                      "holder_name": topology.name_of(c["holder"])}
+                     for c in parallel.open_consultations(within)]
     return {"handoffs": open_, "by_target": sorted(by_target.values(),
                                                     key=lambda c: -c["sent"] - c["taken"]),
-            "alerts": alerts}
+            "alerts": alerts, "consultations": consultations}
 
 
 @bp.get("/handoffs")

@@ -12,6 +12,9 @@ exactly once with the event that caused them:
 * any later action of either center reaches the other (``case.relayed``), and
   the owner follows ``case_states.holder``: back to the collecting center when
   the handling center returns the case or decides it.
+* ``open_joint`` consulting a department at another center (并联审批): that
+  center gets the case (``joint.request``) and every later action; its opinion
+  comes back through ``hub.parallel``.
 """
 from __future__ import annotations
 
@@ -79,6 +82,16 @@ def _other_party(case: case_states.CaseState, origin: str, collecting: str,
     return last.target if origin == collecting else collecting
 
 
+def _parties(case: case_states.CaseState, origin: str, collecting: str,
+             action: str) -> set[str]:
+    """Every other center that holds a copy of the case: the other end of the handoff,
+    and the centers its joint approval consults (``open_joint`` sends them the whole
+    case instead)."""
+    other = _other_party(case, origin, collecting, action)
+    consulted = set() if action == "open_joint" else consulted_centers(case)
+    return ({other} | consulted) - {None, origin}
+
+
 def after_action(row: HubCase, event: dict, case: case_states.CaseState) -> None:
     """Route, relay and move ownership after one applied case action."""
     record = event["payload"]
@@ -87,14 +100,35 @@ def after_action(row: HubCase, event: dict, case: case_states.CaseState) -> None
     if action == "hand_off":
         _route(number, collecting, case.handoffs[-1], at)
         return
-    other = _other_party(case, origin, collecting, action)
-    if other is not None:
-        send(other, "case.relayed", {"number": number, "events": [relay.relayed(event)],
+    for party in sorted(_parties(case, origin, collecting, action)):
+        send(party, "case.relayed", {"number": number, "events": [relay.relayed(event)],
                                      "keys": signing_keys([event])})
+    if action == "open_joint":
+        _consult(number, case, origin, collecting)
     holder = case_states.holder(case, collecting)
     if holder != owner_of(case_records.record_of(number)):
         transfer(case_records.record_of(number), holder, at)
     _settle(number, action, origin, collecting, record, at)
+
+
+def consulted_centers(case: case_states.CaseState) -> set[str]:
+    """The other centers the case's joint approval asks for an opinion (并联审批)."""
+    return {sub.center for sub in case.joint if sub.center}
+
+
+def _consult(number: str, case: case_states.CaseState, owner: str, collecting: str) -> None:
+    """Send each center a joint approval consults the case; tell the owner of one that
+    cannot get it (not enrolled, revoked)."""
+    events = signed_events([number])[number]
+    for center in sorted(consulted_centers(case)):
+        problem = undeliverable(center, collecting)
+        if problem:
+            send(owner, "notice", {"title": f"办件 {number} 的会签请求无法送达",
+                                   "body": f"{problem}。请改请其他部门会签，"
+                                           "或期限届满后按本中心规则结束联合审批。"})
+            continue
+        send(center, "joint.request", {"number": number, "owner": owner, "events": events,
+                                       "keys": signing_keys(events)})
 
 
 def _route(number: str, collecting: str, handoff: case_states.Handoff, at: int) -> None:
@@ -141,11 +175,7 @@ def pending(within: frozenset[str], now: int | None = None) -> list[dict]:
             .join(HubCase, on=(HubCase.number == CaseHandoff.number))
             .where(CaseHandoff.state.in_(["sent", "taken"]))
             .order_by(CaseHandoff.sent_ms).objects())
-    names = load_topology().by_code
-
-    def name(code: str) -> str:
-        return names[code].name if code in names else code
-
+    name = load_topology().name_of
     return [{"number": h.number, "matter": orjson.loads(h.matter)["name"],
              "collecting": h.collecting, "collecting_name": name(h.collecting),
              "target": h.target, "target_name": name(h.target), "handoff": h.state,

@@ -1,8 +1,9 @@
 """What every hub page shares: the frame's sections, who is logged in, the home page."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 
+from hub.city_node import PREFIX as CITY_PREFIX, mounted
 from node.auth import current_user, public
 from sync.topology import load_topology
 
@@ -25,9 +26,13 @@ SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
 def _frame() -> dict:
     user = current_user()
     roles = user.role_set if user else frozenset()
+    sections = [(url_for(endpoint), label, request.endpoint == endpoint)
+                for endpoint, label, allowed in SECTIONS if allowed is None or roles & allowed]
+    if mounted(current_app):
+        # The city's departments log in there with the city node's own staff logins.
+        sections.append((f"{request.script_root}{CITY_PREFIX}/window/", "市级部门办件", False))
     return {"site_name": load_topology().hub.name, "current_user": user,
-            "hub_sections": [(endpoint, label) for endpoint, label, allowed in SECTIONS
-                             if allowed is None or roles & allowed]}
+            "hub_sections": sections}
 
 
 @bp.get("/")

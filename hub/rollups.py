@@ -63,10 +63,11 @@ FIELDS = ("received", "accepted", "not_accepted", "completed", "completed_immedi
 PROJECT_THRESHOLD_WAN = 10_000  # 亿元以上建设项目: 1 亿元 = 10,000 万元
 _COUNTED = {"accept": ("accepted",), "not_accept": ("not_accepted",),
             "request_supplement": ("supplement_requests",),
-            "suspend_supplement": ("supplement_requests",), "withdraw": ("withdrawn",),
+            "suspend_supplement": ("supplement_requests",),
+            "joint_supplement": ("supplement_requests",), "withdraw": ("withdrawn",),
             "complete_immediate": ("accepted", "completed", "completed_immediately"),
             "decide": ("completed",)}
-_SUPPLEMENT = ("request_supplement", "suspend_supplement")
+_SUPPLEMENT = ("request_supplement", "suspend_supplement", "joint_supplement")
 
 
 def contributions(center: str, matter: dict, action: str, after: case_states.CaseState,
@@ -206,6 +207,8 @@ def add(counts: Counter) -> None:
         pk = [getattr(model, c) for c in model._meta.primary_key.field_names]
         for key, values in rows.items():
             fields = {f: v for f, v in zip(FIELDS, values) if v}
+            if not fields:
+                continue  # cancelled out: a project count moved between two cases of one row
             (model.insert(**dict(zip(columns, key)), **fields)
              .on_conflict(conflict_target=pk,
                           update={getattr(model, f): getattr(model, f) + v

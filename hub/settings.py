@@ -11,6 +11,9 @@ HUB = SHARED + LOGIN + [
     Setting("workers", os.cpu_count() or 2, "Worker processes of the hub's HTTP server.",
             positive),
     Setting("threads", 4, "Threads in each worker process.", positive),
+    Setting("city_node_dir", "", "The data directory of the city center's own node (enrolled as "
+            "the hub's code): the city's departments work on it at /city/ of the hub's site; "
+            "empty: not served."),
     Setting("enroll_token_ttl_s", 24 * 3600, "How long an enrollment token stays usable.",
             positive),
     Setting("max_concurrent_syncs", 32,

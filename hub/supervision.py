@@ -64,9 +64,11 @@ def subscribe(events: list[dict]) -> None:
             log_refusal(refused, center=origin, path=SUBSCRIBE)
             continue
         _lock(origin, shared=False)
-        was = Supervision.select(Supervision.active).where(
-            Supervision.district == origin).scalar()
-        at = now_ms()
+        was, since = Supervision.select(Supervision.active, Supervision.changed_ms).where(
+            Supervision.district == origin).tuples().first() or (None, None)
+        # changed_ms is when it last turned on or off (the coverage page's "since"): an
+        # event that repeats the current state keeps it.
+        at = now_ms() if on != was else since
         (Supervision.insert(district=origin, active=on, changed_ms=at, seq=event["seq"])
          .on_conflict(conflict_target=[Supervision.district],
                       update={Supervision.active: on, Supervision.changed_ms: at,

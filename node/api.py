@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from node import cases, precedents, projects, store
+from node import cases, parallel, precedents, projects, store
 from node.auth import current_user, public, requires
 from node.queue import figures, queue, search
 from node.window import (WRITERS, acting_role, deemed_consent, detail, keys, own_case, queue_role,
@@ -70,6 +70,16 @@ def post_action(number: str):
     role = acting_role(user, action if isinstance(action, str) else "", body.get("role") or None)
     cases.act(keys(), store.state().center, number, action, cases.Actor(user.username, role),
               body.get("data") or {}, deemed_consent=deemed_consent())
+    return jsonify(detail(number, user))
+
+
+@bp.post("/cases/<number>/opinions")
+@requires("reviewer", "approver")
+def post_opinion(number: str):
+    """并联审批: this center's opinion on its department's part of another center's case."""
+    number = own_case(number)
+    user = current_user()
+    parallel.give_opinion(keys(), store.state().center, number, user.username, _body())
     return jsonify(detail(number, user))
 
 

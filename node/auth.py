@@ -158,9 +158,10 @@ def _login_needed():
     expired = bool(g.get("session_expired"))
     if _is_api():
         detail = "the session timed out" if expired else "not logged in"
-        return problem_response(AuthError(f"{detail}: log in at /login",
+        return problem_response(AuthError(f"{detail}: log in at {url_for('auth.login')}",
                                           code=Code.NOT_AUTHENTICATED))
-    target = request.full_path if request.query_string else request.path
+    # The script root too: a node mounted in the hub (/city) must come back under it.
+    target = request.script_root + (request.full_path if request.query_string else request.path)
     return redirect(url_for("auth.login", next=target, expired=1 if expired else None))
 
 
@@ -183,10 +184,10 @@ def _csrf_failed(error: CSRFError):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this node: ``next`` must not send the user to another site."""
+    """Only a path on this site: ``next`` must not send the user to another site."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/"
+    return request.script_root + "/"
 
 
 def _login_form(message: str = "", status: int = 200):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from node import handoffs, outbox, precedents, projects, store
+from node import handoffs, outbox, parallel, precedents, projects, store
 from node.models import Case, CaseAction, CaseMaterial, CatalogMatter, MaterialOnFile, database
 from sync import case_records, case_states
 from sync.calendar import load_calendar
@@ -182,6 +182,8 @@ def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
         row, case, _actions = load(number)
         handoffs.check_can_act(row, action, center)
         data = _as_applied(number, action, data or {}, deemed_consent)
+        if action == "open_joint" and isinstance(data, dict):
+            parallel.check_consulted(data.get("centers"), center)
         case_states.check_new_action(case, action, data)
         record_action(keys, center, number, case, action, actor, data)
     return view(number)
@@ -277,6 +279,10 @@ def view(number: str) -> dict:
             "history": [{"action": s.action, "label": case_states.ACTIONS[s.action].label,
                          "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,
                          "user": (actions[i - 1]["user"] if i else
-                                  orjson.loads(row.received)["user"])}
-                        for i, s in enumerate(case.history)]}
+                                  orjson.loads(row.received)["user"]),
+                         # a user name is its center's: say whose when it is not ours
+                         "center": center, "center_name": load_topology().name_of(center)}
+                        for i, (s, center) in enumerate(zip(
+                            case.history, case_records.signers(orjson.loads(row.received),
+                                                               actions)))]}
 

@@ -27,7 +27,8 @@ from sync.topology import load_topology
 # What only the deciding center does; a collecting center never takes these.
 PROCESSING = frozenset({"start_review", "submit_for_approval", "return_to_review",
                         "suspend_supplement", "start_special", "end_special", "open_joint",
-                        "joint_decide", "close_joint", "decide", "complete_immediate"})
+                        "joint_decide", "joint_supplement", "close_joint", "decide",
+                        "complete_immediate"})
 
 
 def collecting_center(number: str) -> str:
@@ -60,10 +61,7 @@ def described(case: case_states.CaseState, row: Case) -> dict:
     topology = load_topology()
     here = collecting_center(row.number)
     decided_by = deciding_center(row, case, topology)
-
-    def name(code: str) -> str:
-        return topology.by_code[code].name if code in topology.by_code else code
-
+    name = topology.name_of
     return {"collecting": here, "collecting_name": name(here), "decided_by": decided_by,
             "decided_by_name": name(decided_by),
             "steps": [{"target": h.target, "target_name": name(h.target),
@@ -102,8 +100,13 @@ def _verified(payload: dict, origins: set[str]) -> list[dict]:
     return payload["events"]
 
 
+def append_relayed(payload: dict, origins: set[str]) -> int:
+    """Check the hub's relayed events of a case (each signed by one of ``origins``) and add
+    those this center does not have yet; returns how many were new."""
+    return _append(payload["number"], _verified(payload, origins))
+
+
 def _append(number: str, events: list[dict]) -> int:
-    """Add the relayed events this center does not have yet; returns how many were new."""
     have = CaseAction.select().where(CaseAction.number == number).count()
     added = 0
     for event in events:
@@ -147,8 +150,7 @@ def _offer(message: dict, ctx: Context) -> str:
     from node.cases import refresh  # cases imports this module
     payload = message["payload"]
     number = payload["number"]
-    events = _verified(payload, {collecting_center(number), ctx.center})
-    added = _append(number, events)
+    added = append_relayed(payload, {collecting_center(number), ctx.center})
     refresh(number)
     return f"handoff of {number} from {collecting_center(number)}: {added} new"
 
@@ -164,7 +166,7 @@ def _relayed(message: dict, ctx: Context) -> str:
     except NotFound:
         raise ProtocolError(f"case {number} is not known here", code=Code.NOT_FOUND) from None
     handler = case.handoffs[-1].target if case.handoffs else ctx.center
-    added = _append(number, _verified(payload, {collecting_center(number), handler}))
+    added = append_relayed(payload, {collecting_center(number), handler})
     refresh(number)
     return f"case {number}: {added} new action(s)"
 

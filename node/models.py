@@ -170,6 +170,9 @@ class Case(BaseModel):
     # that may act on it now; a handoff moves the second, as the hub's ownership does.
     collected_by = CharField(max_length=16, default="")
     owner = CharField(max_length=16, default="")
+    # 并联审批: a copy of another center's case, held here only to give an opinion on
+    # it; it is not this center's work, so its queues and figures leave it out.
+    consulted = BooleanField(default=False)
 
 
 class CaseAction(BaseModel):

@@ -88,7 +88,7 @@ def queue(role: str | None, today: datetime.date, *, yellow_within: int = 2) -> 
     """
     calendar = load_calendar()
     items = []
-    for row in Case.select().where(Case.state.not_in(case_states.TERMINAL)):
+    for row in Case.select().where(Case.state.not_in(case_states.TERMINAL) & ~Case.consulted):
         _row, case, _actions = load(row.number)
         actions = [a for a in actions_for(row, case, role) if a not in NOT_QUEUED]
         if role is not None and not actions:
@@ -140,16 +140,18 @@ def period(start: datetime.date, end: datetime.date,
     lo, hi = start.isoformat(), (end + datetime.timedelta(days=1)).isoformat()
 
     def numbers(*actions: str) -> list[str]:
-        return [n for (n,) in CaseAction.select(CaseAction.number).where(
-            CaseAction.action.in_(actions), CaseAction.at >= lo, CaseAction.at < hi).tuples()]
+        return [n for (n,) in CaseAction.select(CaseAction.number)
+                .join(Case, on=(Case.number == CaseAction.number)).where(
+                    CaseAction.action.in_(actions), CaseAction.at >= lo, CaseAction.at < hi,
+                    ~Case.consulted).tuples()]
 
     completed = numbers("decide", "complete_immediate")
     immediate = len(numbers("complete_immediate"))
     days = [case_states.handling_workdays(load(n)[1], calendar) or 0 for n in completed]
     accepted = len(numbers("accept", "complete_immediate"))
     return {"from": start.isoformat(), "to": end.isoformat(),
-            "received": Case.select().where(Case.received_at >= lo,
-                                             Case.received_at < hi).count(),
+            "received": Case.select().where(Case.received_at >= lo, Case.received_at < hi,
+                                             ~Case.consulted).count(),
             "accepted": accepted, "not_accepted": len(numbers("not_accept")),
             "completed": len(completed), "completed_immediately": immediate,
             "completion_rate": _rate(len(completed), accepted),

@@ -6,6 +6,7 @@ from pathlib import Path
 from node.models import MODELS, NodeState, database
 from sync.database import open_database
 from sync.errors import Code, HallsyncError
+from sync.schema import upgrade
 from sync.signing import KeyPair
 
 
@@ -18,14 +19,15 @@ def key_path(data_dir) -> Path:
 
 
 def bind(data_dir) -> None:
-    """Point the node's models at ``DIR/node.db`` and make sure its tables exist."""
+    """Point the node's models at ``DIR/node.db`` and bring its tables up to them
+    (a directory made by an older version is upgraded in place: ``sync.schema``)."""
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     db = open_database(f"sqlite:///{db_path(data_dir)}")
     if database.obj is not None and not database.is_closed():
         database.close()
     database.initialize(db)
     with db.connection_context():
-        db.create_tables(MODELS, safe=True)
+        upgrade(db, MODELS)
 
 
 def state() -> NodeState:

@@ -53,11 +53,6 @@ def _street(code: str) -> Center:
     return center
 
 
-def _name(code: str) -> str:
-    center = load_topology().by_code.get(code)
-    return center.name if center else code
-
-
 def _item(row: SupervisedCase, case: case_states.CaseState, today: datetime.date,
           yellow: int, calendar) -> dict:
     return {"number": row.number, "street": row.street, "matter_code": row.matter_code,
@@ -65,7 +60,7 @@ def _item(row: SupervisedCase, case: case_states.CaseState, today: datetime.date
             "applicant_kind": row.applicant_kind, "state": case.state,
             "state_label": case_states.STATES[case.state], "green_channel": row.green_channel,
             "received_at": row.received_at, "promised_date": row.promised_date,
-            "holder": row.holder, "holder_name": _name(row.holder),
+            "holder": row.holder, "holder_name": load_topology().name_of(row.holder),
             "handed_off": row.holder != row.street,
             **clock(row, case, today, yellow_within=yellow, calendar=calendar)}
 
@@ -101,7 +96,8 @@ def overview(today: datetime.date, yellow: int) -> dict:
     center = store.state().center
     totals = {key: sum(r[key] for r in rows.values())
               for key in ("cases", "open", "red", "yellow", "green_channel", "handed_off")}
-    return {"district": center, "name": _name(center), "as_of": today.isoformat(),
+    return {"district": center, "name": load_topology().name_of(center),
+            "as_of": today.isoformat(),
             "subscription": supervised.subscribed(), "totals": totals,
             "streets": list(rows.values())}
 
@@ -127,8 +123,10 @@ def case_view(number: str, today: datetime.date, yellow: int) -> dict:
             "handoffs": described(case, row),
             "history": [{"action": s.action, "label": case_states.ACTIONS[s.action].label,
                          "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,
-                         "user": user, "data": data}
-                        for s, (data, user) in zip(case.history, steps)]}
+                         "user": user, "data": data, "center": center,
+                         "center_name": load_topology().name_of(center)}
+                        for s, (data, user), center in zip(
+                            case.history, steps, case_records.signers(received, log))]}
 
 
 # -- pages ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import re
 import orjson
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, url_for)
 
-from node import cases, catalog, precedents, projects, store
+from node import cases, catalog, parallel, precedents, projects, store
 from node.auth import current_user, require_center, requires
 from node.models import Case, CatalogMatter, User
 from node.queue import actions_for, clock, figures, queue, search
@@ -39,6 +39,7 @@ FORM_FIELDS = {
     "submit_for_approval": (), "return_to_review": ("reason",), "suspend_supplement": ("missing",),
     "start_special": ("kind", "limit_days", "reason"), "end_special": ("result",),
     "open_joint": ("departments",), "joint_decide": ("department", "decision"),
+    "joint_supplement": ("department", "missing"),
     "close_joint": (), "decide": ("outcome", "document_number", "registered_capital", "precedent"),
     "deliver": ("method", "waybill"), "withdraw": ("reason",),
     "hand_off": ("target", "consent", "waybill"), "take_over": (), "return_handoff": ("reason",),
@@ -136,7 +137,12 @@ def detail(number: str, user: User) -> dict:
                 "kind": pause.kind, "label": case_states.PAUSE_KINDS[pause.kind],
                 "since": pause.start.isoformat(), "limit_days": pause.limit_days},
             "joint": [{"department": s.department, "deadline": s.deadline.isoformat(),
-                       "decision": s.decision, "reason": s.reason} for s in case.joint],
+                       "decision": s.decision, "reason": s.reason, "center": s.center,
+                       "center_name": load_topology().name_of(s.center) if s.center else "",
+                       "missing": list(s.missing)}
+                      for s in case.joint],
+            # 并联审批: departments of another center's case that give their opinion here.
+            "consulted_here": parallel.consulted_here(row, case, store.state().center),
             "available": [{"action": a, "label": case_states.ACTIONS[a].label, "role": r}
                           for a, r in mine.items()]}
 
@@ -148,16 +154,16 @@ def action_data(action: str, form) -> dict:
     data = {}
     for name in dict.fromkeys(FORM_FIELDS[action] + ("reason",)):
         if name == "missing":
-            value = form.getlist("missing") + [line.strip() for line in
-                                               form.get("missing_other", "").splitlines()
-                                               if line.strip()]
+            value = _missing(form)
         elif name == "consent":
             value = form.get("consent") == "1"
         elif name in ("limit_days", "registered_capital"):
             text = form.get(name, "").strip()
             value = int(text) if text.isdigit() else text
         elif name == "departments":
-            value = _departments(form.get(name, ""))
+            value, centers = _departments(form.get(name, ""))
+            if centers:
+                data["centers"] = centers
         elif name == "precedent":
             # A number typed in wins over a search result chosen with "援引".
             number = form.get("precedent_other", "").strip() or form.get("precedent_number", "")
@@ -170,15 +176,26 @@ def action_data(action: str, form) -> dict:
     return data
 
 
-def _departments(text: str) -> dict:
-    found = {}
+def _missing(form) -> list[str]:
+    """The materials ticked, and those typed one per line (一次性告知: all at once)."""
+    return form.getlist("missing") + [line.strip() for line in
+                                      form.get("missing_other", "").splitlines() if line.strip()]
+
+
+def _departments(text: str) -> tuple[dict, dict]:
+    """Each line "department deadline [center]": the deadlines, and the departments that
+    give their opinion at another center (并联审批, e.g. a city bureau at 210100)."""
+    found, centers = {}, {}
     for line in filter(None, (line.strip() for line in text.splitlines())):
         parts = line.split()
-        if len(parts) != 2:
-            raise ValidationError("departments: 每行填写“部门代码 会签期限”，如 market 2026-12-31",
+        if len(parts) not in (2, 3):
+            raise ValidationError("departments: 每行填写“部门代码 会签期限 [会签中心编码]”，"
+                                  "如 market 2026-12-31 或 natres 2026-12-31 210100",
                                   field="departments")
         found[parts[0]] = parts[1]
-    return found
+        if len(parts) == 3:
+            centers[parts[0]] = parts[2]
+    return found, centers
 
 
 def intake_form(form) -> dict:
@@ -248,8 +265,10 @@ def my_queue():
     """My queue: the cases my role can act on now, most urgent first."""
     role, acting = queue_role(current_user(), request.args.get("role"))
     items = queue(acting, today(), yellow_within=yellow_days())
+    consults = (parallel.consultations(store.state().center)
+                if role in ("reviewer", "approver") else [])
     return render_template("window/queue.html", role=role, read_only=acting is None,
-                           items=items, today=today(), yellow=yellow_days())
+                           items=items, consults=consults, today=today(), yellow=yellow_days())
 
 
 def _acceptable(q: str) -> list[dict]:
@@ -329,7 +348,7 @@ def _case_page(number: str, error=None, status: int = 200):
     deciding = any(a["action"] == "decide" for a in shown["available"])
     found = precedents.search(number, pq) if deciding and pq is not None else None
     return render_template("window/case.html", c=shown, names=names, error=error,
-                           fields={a: FORM_FIELDS[a] for a in FORM_FIELDS}, pq=pq or "",
+                           fields={**FORM_FIELDS, "opinion": ("decision", "missing")}, pq=pq or "",
                            found=found, chosen=request.form.get("precedent_number", "")), status
 
 
@@ -352,12 +371,33 @@ def act(number: str):
         cases.act(keys(), store.state().center, number, action, cases.Actor(user.username, role),
                   action_data(action, request.form), deemed_consent=deemed_consent())
     except (ValidationError, ConflictError) as exc:
-        # "missing[1]" or "departments.market" belong next to the form's "missing" or "departments".
-        field = re.split(r"[.\[]", getattr(exc, "field", None) or "")[0]
-        error = {"action": action, "field": field, "text": message(exc)}
-        return _case_page(number, error, exc.status)
+        return _refused_form(number, action, exc)
     flash(f"已办理：{case_states.ACTIONS[action].label}")
     return redirect(url_for(".case_page", number=number), 303)
+
+
+@bp.post("/cases/<number>/opinion")
+@requires("reviewer", "approver")
+def give_opinion(number: str):
+    """并联审批: this center's opinion on its department's part of another center's case."""
+    number = own_case(number)
+    form = request.form
+    data = {"department": form.get("department", ""), "decision": form.get("decision", ""),
+            "reason": form.get("reason", "").strip(), "missing": _missing(form)}
+    try:
+        parallel.give_opinion(keys(), store.state().center, number, current_user().username,
+                              data)
+    except (ValidationError, ConflictError) as exc:
+        return _refused_form(number, "opinion", exc)
+    flash("会签意见已签发，同步后由办理中心记录")
+    return redirect(url_for(".case_page", number=number), 303)
+
+
+def _refused_form(number: str, form: str, exc: ValidationError | ConflictError):
+    """The case page again, the error next to the refused form's field."""
+    # "missing[1]" or "departments.market" belong next to the form's "missing" or "departments".
+    field = re.split(r"[.\[]", getattr(exc, "field", None) or "")[0]
+    return _case_page(number, {"action": form, "field": field, "text": message(exc)}, exc.status)
 
 
 @bp.get("/cases/<number>/receipt")

@@ -101,6 +101,26 @@ def boolean(value, path):
 department = matching(r"[a-z][a-z0-9_]{1,31}", "部门代码应为小写字母开头的代码，如 market")
 
 
+def consulted_centers(value, path) -> dict:
+    """并联审批: department → the center where it gives its opinion (another level's)."""
+    if not isinstance(value, dict):
+        fail(path, "必须是对象：部门代码 → 会签中心编码")
+    return {department(dept, f"{path}.{dept}"): center_code(code, f"{path}.{dept}")
+            for dept, code in value.items()}
+
+
+def opinion(value, path) -> dict:
+    """The consulted center's signed opinion an owner records: which event of that center."""
+    if not isinstance(value, dict) or set(value) != {"center", "seq", "hash"}:
+        fail(path, "必须是对象：会签中心（center）、其事件序号（seq）和哈希（hash）")
+    if not isinstance(value["seq"], int) or isinstance(value["seq"], bool) or value["seq"] < 1:
+        fail(f"{path}.seq", "必须是正整数")
+    if not isinstance(value["hash"], str) or not re.fullmatch(r"[0-9a-f]{64}", value["hash"]):
+        fail(f"{path}.hash", "必须是 64 位十六进制哈希")
+    return {"center": center_code(value["center"], f"{path}.center"), "seq": value["seq"],
+            "hash": value["hash"]}
+
+
 # 案例援引: the decider names the cited case and why it applies; the node adds what it
 # found (the cited case's matter, state and result), so the state machine can check
 # the citation here and again in the hub's replay, where the cited case is not at hand.

@@ -95,15 +95,31 @@ def replay(received: dict, actions: list[dict]) -> case_states.CaseState:
 
     :raises ValidationError / ConflictError: exactly as the state machine would.
     """
+    *_before, case = replay_steps(received, actions)
+    return case
+
+
+def replay_steps(received: dict, actions: list[dict]) -> list[case_states.CaseState]:
+    """The state after the intake record, then after each action."""
     case = case_states.new_case(received["matter"]["handling_type"], role=received["role"],
                                 at=parse_at(received["at"]), number=received["number"],
                                 matter_code=received["matter"]["basic_code"])
+    states = [case]
     for n, action in enumerate(actions, 1):
         if action["n"] != n:
             _fail("n", f"操作序号应为 {n}，实际为 {action['n']}")
         case = case_states.apply(case, action["action"], role=action["role"],
                                  at=parse_at(action["at"]), data=action["data"])
-    return case
+        states.append(case)
+    return states
+
+
+def signers(received: dict, actions: list[dict]) -> list[str]:
+    """The center that wrote each step (the receipt, then each action): the one that
+    held the case just before it, as ownership allows no other."""
+    collecting = parse_case_number(received["number"]).center
+    return [collecting] + [case_states.holder(before, collecting)
+                           for before in replay_steps(received, actions)[:-1]]
 
 
 def _received(payload: dict) -> str | None:
@@ -124,7 +140,31 @@ def _action(payload: dict) -> str | None:
     return None
 
 
+# 并联审批: a consulted center's opinion on a department's part of another center's case,
+# on its own record (the case stays its owner's), which the owner records (``node.parallel``).
+OPINIONS = {"consent": "同意", "object": "不同意", "supplement": "需补正材料"}
+
+
+def opinion_record(number: str, department: str) -> str:
+    return f"opinion:{number}:{department}"
+
+
+def _opinion(payload: dict) -> str | None:
+    try:
+        parse_case_number(payload["number"])
+    except (KeyError, ValidationError) as exc:
+        return f"joint.opinion: {exc}"
+    if not isinstance(payload.get("department"), str) or payload.get("decision") not in OPINIONS:
+        return "payload.department must be a string and payload.decision one of " + \
+            ", ".join(OPINIONS)
+    if payload["decision"] == "supplement" and not payload.get("missing"):
+        return "payload.missing must list the materials of a supplement"
+    return None
+
+
 events.register("case.received", needs_record=True, check=_received,
                 help="A case received at a window: matter snapshot, applicant, materials.")
 events.register("case.action", needs_record=True, check=_action,
                 help="One action of a case's state machine, with who, when and why.")
+events.register("joint.opinion", needs_record=True, check=_opinion,
+                help="A consulted center's opinion in another center's joint approval (并联审批).")

@@ -16,6 +16,8 @@ function, so both always agree on where a case is. (docs: domain.md §2.3)
     in_review, in_approval ─ suspend_supplement ─► suspended_supplement ─ supplement_in ─► (back)
     in_review, in_approval ─ start_special ─► suspended_special ─ end_special ─► (back)
     in_review ─ open_joint ─► joint_review ─ joint_decide (the last one), close_joint ─► in_approval
+    joint_review ─ joint_supplement ─► suspended_supplement ─ supplement_in ─► joint_review
+                 (the other departments go on deciding meanwhile: joint_decide)
     in_approval ─ decide ─► completed (办结) ─ deliver ─► delivered (送达)
                  (may cite a completed case of the same matter: 案例援引)
     completed, delivered ─ evaluate ─► (unchanged)   (好差评: once per case)
@@ -27,6 +29,13 @@ matter: the collecting center hands off (with 收件即受理 after accepting, s
 clock already runs), the handling center takes it over (or returns it,
 misrouted) and goes on from where it was; the hub moves the case's ownership
 with each step (``hub.handoffs``).
+
+A joint approval may consult a department at another center (市区两级并联审批:
+a district handling the case asks a city department, ``open_joint``'s
+``centers``). That center never writes the case: it signs its own opinion
+(``joint.opinion``), the hub relays it, and the case's owner records it as
+``joint_decide`` or ``joint_supplement`` naming the opinion's event, which the
+state machine requires for such a department and refuses for any other.
 
 Clock rules (``deadline``, ``paused_workdays``): the clock starts at
 acceptance; supplement during review and special procedures pause it. A pause
@@ -121,7 +130,11 @@ ACTIONS = {
                              {IN_REVIEW, IN_APPROVAL}),
     "end_special": _action("特别程序结束", "reviewer approver", {SUSPENDED_SPECIAL}),
     "open_joint": _action("发起联合审批", "reviewer", {IN_REVIEW}),
-    "joint_decide": _action("部门会签意见", "reviewer approver", {JOINT_REVIEW}),
+    # While one department waits on a supplement, the others go on (并联).
+    "joint_decide": _action("部门会签意见", "reviewer approver",
+                            {JOINT_REVIEW, SUSPENDED_SUPPLEMENT}),
+    "joint_supplement": _action("会签部门要求补正（暂停计时）", "reviewer approver",
+                                {JOINT_REVIEW, SUSPENDED_SUPPLEMENT}),
     "close_joint": _action("结束联合审批", "reviewer center_admin", {JOINT_REVIEW}),
     "decide": _action("审批决定（办结）", "approver", {IN_APPROVAL}),
     "deliver": _action("送达", "clerk", {COMPLETED}),
@@ -210,6 +223,8 @@ class SubApproval:
     decision: str | None = None        # a JOINT_DECISIONS code once decided
     decided_at: datetime.datetime | None = None
     reason: str = ""
+    center: str = ""                   # where it gives its opinion; "" = the handling center
+    missing: tuple[str, ...] = ()      # materials it asked for and still waits on
 
 
 class Step(NamedTuple):
@@ -285,7 +300,7 @@ def apply(case: CaseState, action: str, *, role: str, at: datetime.datetime,
         _fail("action", f"未知的操作 {action!r}，可选：{', '.join(_RULES)}")
     _check_role(action, role)
     at = _check_at(at, case.history[-1].at)
-    if case.state not in ACTIONS[action].sources:
+    if case.state not in ACTIONS[action].sources or not _fits_pause(action, case):
         raise _conflict(case, action)
     if not _fits_handling(action, case):
         raise _conflict(case, action, "即办件当场办结，其他办件受理后审查",
@@ -309,8 +324,16 @@ def holder(case: CaseState, collecting: str) -> str:
 def available_actions(case: CaseState, role: str) -> list[str]:
     """The actions ``role`` may try on ``case`` now (data checks may still refuse them)."""
     return [name for name, action in ACTIONS.items()
-            if role in action.roles and case.state in action.sources
+            if role in action.roles and case.state in action.sources and _fits_pause(name, case)
             and _fits_handling(name, case) and not (name == "evaluate" and case.evaluation)]
+
+
+def _fits_pause(action: str, case: CaseState) -> bool:
+    # Department opinions go on during a supplement only when it paused the joint
+    # approval (a department asked for it), not a review's own supplement.
+    if action in ("joint_decide", "joint_supplement") and case.state == SUSPENDED_SUPPLEMENT:
+        return case.resumes_to == JOINT_REVIEW
+    return True
 
 
 def _fits_handling(action: str, case: CaseState) -> bool:
@@ -462,7 +485,8 @@ def _check_data(action: str, spec: dict, data) -> dict:
 def _supplement_in(case, at, data):
     if case.state == SUPPLEMENT_REQUESTED:
         return {"state": RECEIVED, "missing": ()}
-    return {**_resume(case, at), "missing": ()}
+    joint = tuple(dataclasses.replace(sub, missing=()) for sub in case.joint)
+    return {**_resume(case, at), "missing": (), "joint": joint}
 
 
 def _suspend(state: str) -> Callable:
@@ -481,27 +505,61 @@ def _resume(case, at, result: str = ""):
 
 def _open_joint(case, at, data):
     today = china_date(at)
-    for department, due in data["departments"].items():
+    departments, centers = data["departments"], data.get("centers", {})
+    for department, due in departments.items():
         if due < today:
             _fail(f"departments.{department}", f"会签期限 {due.isoformat()} 早于今天")
+    for department in centers:
+        if department not in departments:
+            _fail(f"centers.{department}", "会签中心只能为所列会签部门指定")
     return {"state": JOINT_REVIEW, "joint": tuple(
-        SubApproval(department, due) for department, due in sorted(data["departments"].items()))}
+        SubApproval(department, due, center=centers.get(department, ""))
+        for department, due in sorted(departments.items()))}
+
+
+def _consulted(case, action: str, data) -> SubApproval:
+    """The pending department an opinion is for, its origin checked (并联: signed there)."""
+    department = data["department"]
+    sub = next((sub for sub in case.joint if sub.department == department), None)
+    if sub is None or sub.decision is not None:
+        raise _conflict(case, action,
+                        f"部门 {department} {'已作出意见' if sub else '不在本次联合审批中'}",
+                        f"department {department} has already decided or is not consulted")
+    given_by = data["opinion"]["center"] if "opinion" in data else ""
+    if sub.center and given_by != sub.center:
+        _fail("opinion", f"部门 {department} 在 {sub.center} 会签，须记录该中心签发的意见")
+    if not sub.center and given_by:
+        _fail("opinion", f"部门 {department} 在本中心会签，不记录其他中心的意见")
+    return sub
 
 
 def _joint_decide(case, at, data):
-    department = data["department"]
     if data["decision"] == "object" and not data.get("reason"):
         _fail("reason", "不同意必须说明理由")
-    if department not in joint_pending(case):
-        decided = any(sub.department == department for sub in case.joint)
-        raise _conflict(case, "joint_decide",
-                        f"部门 {department} {'已作出意见' if decided else '不在本次联合审批中'}",
-                        f"department {department} has already decided or is not consulted")
+    sub = _consulted(case, "joint_decide", data)
+    if sub.missing:
+        raise _conflict(case, "joint_decide", f"部门 {sub.department} 要求的补正材料尚未收齐",
+                        f"department {sub.department} waits on its supplement")
     joint = tuple(dataclasses.replace(sub, decision=data["decision"], decided_at=at,
                                       reason=data.get("reason", ""))
-                  if sub.department == department else sub for sub in case.joint)
+                  if sub.department == data["department"] else sub for sub in case.joint)
+    if case.state == SUSPENDED_SUPPLEMENT:
+        return {"joint": joint}  # the pause goes on: another department waits on materials
     done = all(sub.decision is not None for sub in joint)
     return {"joint": joint, "state": IN_APPROVAL if done else JOINT_REVIEW}
+
+
+def _joint_supplement(case, at, data):
+    """One department asks for materials: the clock pauses, the others may still decide."""
+    sub = _consulted(case, "joint_supplement", data)
+    if sub.missing:
+        raise _conflict(case, "joint_supplement", f"部门 {sub.department} 已要求补正",
+                        f"department {sub.department} already waits on a supplement")
+    missing = data["missing"]
+    joint = tuple(dataclasses.replace(s, missing=missing) if s is sub else s for s in case.joint)
+    if case.state == SUSPENDED_SUPPLEMENT:
+        return {"joint": joint, "missing": tuple(dict.fromkeys(case.missing + missing))}
+    return {**_suspend(SUSPENDED_SUPPLEMENT)(case, at, data), "joint": joint}
 
 
 def _close_joint(case, at, data):
@@ -645,9 +703,14 @@ _RULES: dict[str, tuple[Callable, dict[str, tuple[Callable, bool]]]] = {
                                             "limit_days": (inputs.limit_days, True)}),
     "end_special": (lambda case, at, data: _resume(case, at, data["result"]),
                     {"result": (inputs.text, True)}),
-    "open_joint": (_open_joint, {"departments": (inputs.departments, True)}),
+    "open_joint": (_open_joint, {"departments": (inputs.departments, True),
+                                 "centers": (inputs.consulted_centers, False)}),
     "joint_decide": (_joint_decide, {"department": (inputs.department, True),
-                                     "decision": (inputs.one_of(_STATED_DECISIONS), True)}),
+                                     "decision": (inputs.one_of(_STATED_DECISIONS), True),
+                                     "opinion": (inputs.opinion, False)}),
+    "joint_supplement": (_joint_supplement, {"department": (inputs.department, True),
+                                             "missing": (inputs.materials, True),
+                                             "opinion": (inputs.opinion, False)}),
     "close_joint": (_close_joint, {"deemed_consent": (inputs.boolean, True)}),
     "decide": (_decide, {**_RESULT, "precedent": (inputs.precedent, False),
                          "registered_capital": (inputs.wan_yuan, False)}),
@@ -667,6 +730,8 @@ _RULES: dict[str, tuple[Callable, dict[str, tuple[Callable, bool]]]] = {
 
 def _summary(action: str, data: dict) -> str:
     """The history's "why" when the action's data has no reason of its own."""
+    if action == "joint_supplement":
+        return f"{data['department']} 要求补正：" + "、".join(data["missing"])
     if "missing" in data:
         return "需补正：" + "、".join(data["missing"])
     if action == "end_special":

@@ -4,6 +4,8 @@
 
     HallsyncError                  status 500, code INTERNAL
     ├── ConfigError                a setting or config file is wrong (names the field)
+    ├── SchemaError                a database cannot be brought up to the models (names
+    │                              the table and column; ``sync.schema``)
     ├── ProtocolError              400/401/409: the peer sent something we refuse
     │   ├── AuthError              401: unknown/revoked key, bad signature, skew, nonce;
     │   │                          NOT_AUTHENTICATED: no staff login (node pages, API)
@@ -104,6 +106,16 @@ class ConfigError(HallsyncError):
     def __init__(self, field: str, value, reason: str):
         super().__init__(f"{field}: {reason} (got {value!r})", field=field)
         self.field, self.value, self.reason = field, value, reason
+
+
+class SchemaError(HallsyncError):
+    """An existing database cannot be upgraded to the models; the message names the column."""
+
+    title = "Database schema cannot be upgraded"
+
+    def __init__(self, table: str, column: str, reason: str):
+        super().__init__(f"{table}.{column}: {reason}", table=table, column=column)
+        self.table, self.column, self.reason = table, column, reason
 
 
 class ProtocolError(HallsyncError):

@@ -93,7 +93,9 @@ def resolve(table: list[Setting], overrides: dict | None = None,
     by_name = {s.name: s for s in table}
     values = {s.name: s.default for s in table}
 
-    config_file = overrides.get("config_file") or environ.get("HALLSYNC_CONFIG_FILE") or ""
+    # An explicit override wins even when empty: the hub's city node must not read the hub's file.
+    config_file = (overrides["config_file"] if "config_file" in overrides
+                   else environ.get("HALLSYNC_CONFIG_FILE", ""))
     if config_file:
         try:
             with open(config_file, "rb") as fh:

@@ -58,6 +58,11 @@ class Topology:
         except (KeyError, TypeError):
             raise NotFound(f"unknown center {code!r}", code=Code.CENTER_UNKNOWN) from None
 
+    def name_of(self, code: str) -> str:
+        """The center's Chinese name, or the code itself when no center has it."""
+        center = self.by_code.get(code)
+        return center.name if center else code
+
     def at_level(self, level: str) -> list[Center]:
         """The centers of one level, in file order."""
         if level not in LEVELS:

@@ -188,8 +188,8 @@ def test_a_misrouted_handoff_is_returned_and_sent_again(hub, street, district):
 
 
 def test_a_handoff_to_a_center_that_cannot_take_it_comes_back(hub, street):
-    # 人才引进落户 is decided at the city level, and no city department works at the
-    # hub's pages yet: the hub cannot deliver it, and says so.
+    # 人才引进落户 is decided at the city level, and this hub has no city center node
+    # enrolled: the hub cannot deliver it, and says so.
     case = collect(street, TALENT)
     assert case["state"] == "handed_off" and case["handoffs"]["steps"][0]["target"] == "210100"
     street.sync()   # the hub returns it ...
@@ -267,7 +267,7 @@ def test_the_hub_shows_open_handoffs_and_alerts_per_handling_center(hub, street,
     assert "1 件移交超过 4 小时未接收" in heping.get("/handoffs").get_data(as_text=True)
     shenhe = hub_staff(app, "shenhe", ["district_admin"], scope=OTHER_DISTRICT).client
     assert shenhe.get("/api/handoffs").get_json() == {"handoffs": [], "by_target": [],
-                                                      "alerts": []}
+                                                      "alerts": [], "consultations": []}
     district.sync()
     district.act(number, "take_over", REVIEWER)
     district.sync()
@@ -276,8 +276,9 @@ def test_the_hub_shows_open_handoffs_and_alerts_per_handling_center(hub, street,
 
 
 def test_street_to_the_city_departments_and_back(hub, street, make_node):
-    # The city's departments work on the city center's own node (center 210100, run
-    # beside the hub): the same windows, roles and state machine as any center.
+    # The city's departments work on the city center's own node (center 210100, served
+    # by the hub at /city: tests/test_city_departments.py): the same windows, roles and
+    # state machine as any center.
     city = enrolled(hub, make_node, "210100")
     number = collect(street, TALENT)["number"]
     street.sync()

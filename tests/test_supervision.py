@@ -13,6 +13,7 @@ import datetime
 
 import orjson
 import pytest
+import requests
 
 from hub.models import HubCase, HubMessage, SecurityEvent, Supervision
 from node import outbox
@@ -29,9 +30,10 @@ from sync.events import sig_input
 from sync.signing import b64
 from sync.topology import load_topology
 from tests.catalog_changes import matter
+from tests.hub.test_openapi import DOC as HUB_DOC, check as check_hub, resolve as resolve_hub
 from tests.node.test_openapi import check, response_schema
 from tests.processes import hallsync, last_json
-from tests.staff import PASSWORD, Staff
+from tests.staff import PASSWORD, Staff, hub_account
 from tests.test_handoffs import (APPROVER, CLERK, DISTRICT, OTHER_DISTRICT, PERSON, REVIEWER,
                                  STREET, Center, at_hub, collect, timeline)
 
@@ -250,3 +252,53 @@ def test_unsubscribing_stops_the_relay_and_subscribing_again_catches_up(hub, str
     supervise(district, "on")
     district.sync()
     assert copy_of(district, number).state == "in_review"  # what it missed, sent again
+
+
+class HubPages:
+    """The running hub's pages over HTTP, as one of its staff (made with ``hub user add``)."""
+
+    def __init__(self, hub, username: str, role: str, scope: str | None = None):
+        hub_account(hub, username, role, scope=scope)
+        self.url, self.session = hub.url, requests.Session()
+        token = self.session.get(self.url + "/api/csrf", timeout=30).json()["csrf_token"]
+        answer = self.session.post(self.url + "/login", timeout=30, allow_redirects=False,
+                                   data={"username": username, "password": PASSWORD,
+                                         "csrf_token": token})
+        assert answer.status_code == 302, answer.text
+
+    def page(self, path: str) -> str:
+        answer = self.session.get(self.url + path, timeout=30)
+        assert answer.status_code == 200, path
+        return answer.text
+
+    def supervising(self) -> dict:
+        """``/api/coverage``'s districts that supervise, checked against the hub's OpenAPI."""
+        view = self.session.get(self.url + "/api/coverage", timeout=30).json()
+        check_hub(resolve_hub(HUB_DOC["paths"]["/api/coverage"]["get"]["responses"]["200"])
+                  ["content"]["application/json"]["schema"], view, "GET /api/coverage")
+        return {c["code"]: c["supervision"] for c in view["centers"] if c["supervision"]}
+
+
+def test_the_hubs_coverage_shows_which_districts_supervise(hub, street, district):
+    operator = HubPages(hub, "wangmin", "operator")
+    heping = HubPages(hub, "heping", "district_admin", scope=DISTRICT)
+    shenhe = HubPages(hub, "shenhe", "district_admin", scope=OTHER_DISTRICT)
+    assert operator.supervising() == {}
+    assert "没有区县在督导其街道" in operator.page("/coverage")
+
+    asked = now_ms()
+    supervise(district, "on")
+    district.sync()
+    shown = operator.supervising()
+    assert list(shown) == [DISTRICT] and shown[DISTRICT]["streets"] == len(STREETS)
+    assert asked <= shown[DISTRICT]["since_ms"] <= now_ms()
+    page = operator.page("/coverage?show=all")
+    assert "街道督导（1 个区县）" in page and "督导中" in page
+    assert heping.supervising() == shown and "督导中" in heping.page("/coverage")
+    assert shenhe.supervising() == {} and "督导中" not in shenhe.page("/coverage?show=all")
+
+    supervise(district, "off")
+    district.sync()
+    assert operator.supervising() == {} == heping.supervising()
+    page = operator.page("/coverage?show=all")
+    assert "没有区县在督导其街道" in page and "督导中" not in page

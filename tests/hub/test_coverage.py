@@ -14,13 +14,15 @@ import psycopg2
 import pytest
 from click.testing import CliRunner
 
-from hub import db as hub_db
+from hub import db as hub_db, supervision
 from hub.alerts import LOCK_KEY, evaluate, open_alerts
 from hub.app import create_app
 from hub.coverage import center_status, coverage, default_settings, record_heartbeat
 from hub.models import Alert, CatalogVersion, CenterState, SecurityEvent
 from sync import envelope as env
+from sync.topology import load_topology
 from tests.conftest import BACKENDS
+from tests.hub.test_openapi import DOC, check, resolve
 from tests.staff import hub_staff
 
 T0 = 1_750_000_000_000  # a fixed "now" in ms; every test counts from here
@@ -383,3 +385,65 @@ def test_the_coverage_page_shows_the_scope_of_the_login(hub_dir):
     assert "210103001" in theirs and "210102001" not in theirs and "210102002" not in theirs
     assert city.get("/coverage?show=everything").status_code == 422
     assert app.test_client().get("/coverage").status_code == 302  # to the login page
+
+
+# -- districts that supervise their streets (督导) ------------------------------------------
+
+def subscribe(district: str, on: bool, at_ms: int, monkeypatch, seq: int = 1) -> None:
+    """The district's ``supervision.subscribe`` event, applied as the hub applies it."""
+    monkeypatch.setattr(supervision, "now_ms", lambda: at_ms)
+    with hub_db.database.atomic():
+        supervision.subscribe([{"origin": district, "seq": seq, "payload": {"on": on}}])
+
+
+def supervising(root: str | None = None) -> dict:
+    return {c["code"]: c["supervision"] for c in coverage(T0, SETTINGS, root)["centers"]
+            if c["supervision"]}
+
+
+def test_a_supervising_district_shows_since_when_and_its_streets_to_its_scope(store,
+                                                                             monkeypatch):
+    streets = len(load_topology().children(DISTRICT))
+    assert supervising() == {}
+    subscribe(DISTRICT, True, T0 - 60 * MIN, monkeypatch)
+    subscribe(DISTRICT, True, T0 - 5 * MIN, monkeypatch, seq=2)  # a repeat changes nothing
+    assert supervising() == {DISTRICT: {"since_ms": T0 - 60 * MIN, "streets": streets}}
+    assert supervising(root=DISTRICT) == supervising()  # its own admin sees it
+    assert supervising(root="210103") == {}  # another district's admin does not
+    subscribe(DISTRICT, False, T0 - 2 * MIN, monkeypatch, seq=3)
+    assert supervising() == {}
+    subscribe(DISTRICT, True, T0 - MIN, monkeypatch, seq=4)
+    assert supervising() == {DISTRICT: {"since_ms": T0 - MIN, "streets": streets}}
+
+
+def test_the_coverage_page_and_api_show_the_supervising_districts_in_scope(hub_dir,
+                                                                          monkeypatch):
+    app, data_dir, url = hub_dir
+    since = datetime(2026, 1, 5, 1, 30, tzinfo=timezone.utc)  # 09:30 in China
+    with hub_db.database.connection_context():
+        subscribe(DISTRICT, True, int(since.timestamp() * 1000), monkeypatch)
+    city = hub_staff(app, "auditor", ["auditor"]).client
+    view = city.get("/api/coverage").get_json()
+    check(resolve(DOC["paths"]["/api/coverage"]["get"]["responses"]["200"])
+          ["content"]["application/json"]["schema"], view, "/api/coverage")
+    assert [(c["code"], c["supervision"]) for c in view["centers"] if c["supervision"]] == [
+        (DISTRICT, {"since_ms": int(since.timestamp() * 1000), "streets": 12})]
+    page = city.get("/coverage").get_data(as_text=True)
+    assert "街道督导（1 个区县）" in page and "2026-01-05 09:30" in page and "12 个" in page
+    assert page.count("督导中") == 2  # the list and the tree (not enrolled: not in the table)
+    assert city.get("/coverage?show=all").get_data(as_text=True).count("督导中") == 3
+    heping = hub_staff(app, "heping", ["district_admin"], scope=DISTRICT).client
+    assert "街道督导（1 个区县）" in heping.get("/coverage").get_data(as_text=True)
+    shenhe = hub_staff(app, "shenhe", ["district_admin"], scope="210103").client
+    theirs = shenhe.get("/coverage").get_data(as_text=True)
+    assert "没有区县在督导其街道" in theirs and "督导中" not in theirs
+    assert not any(c["supervision"] for c in shenhe.get("/api/coverage").get_json()["centers"])
+    from hallsync import cli
+    printed = CliRunner().invoke(cli, ["hub", "coverage", "--data-dir", str(data_dir),
+                                       "--db", url]).output
+    assert "督导中：和平区政务服务中心（210102，12 个街道）" in printed
+
+    with hub_db.database.connection_context():
+        subscribe(DISTRICT, False, env.now_ms(), monkeypatch, seq=2)
+    page = city.get("/coverage?show=all").get_data(as_text=True)
+    assert "没有区县在督导其街道" in page and "督导中" not in page

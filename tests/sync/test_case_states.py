@@ -300,6 +300,72 @@ def test_silent_department_deemed_to_consent_only_when_the_setting_says_so():
     assert walk(closed, APPROVE).state == COMPLETED
 
 
+# -- 市区两级并联审批: a department consulted at another center ------------------------
+
+CITY = "210100"
+OPINION = {"center": CITY, "seq": 7, "hash": "ab" * 32}
+
+
+def parallel_case():
+    """A district's case consulting its own fire department and the city's planning bureau."""
+    return apply(case_in(IN_REVIEW), "open_joint", role="reviewer", at=at(23), data={
+        "departments": {"fire": "2025-09-30", "planning": "2025-09-30"},
+        "centers": {"planning": CITY}})
+
+
+def test_a_department_at_another_center_decides_only_through_its_signed_opinion():
+    case = parallel_case()
+    assert [(s.department, s.center) for s in case.joint] == [("fire", ""), ("planning", CITY)]
+    with pytest.raises(ValidationError, match="须记录该中心签发的意见"):
+        joint_decision(case, "planning", "consent", role="reviewer", at=at(24))
+    with pytest.raises(ValidationError, match="不记录其他中心的意见"):
+        apply(case, "joint_decide", role="reviewer", at=at(24), data={
+            "department": "fire", "decision": "consent", "opinion": OPINION})
+    with pytest.raises(ValidationError, match="须记录该中心签发的意见"):
+        apply(case, "joint_decide", role="reviewer", at=at(24), data={
+            "department": "planning", "decision": "consent",
+            "opinion": {**OPINION, "center": "210102"}})
+    case = apply(case, "joint_decide", role="reviewer", at=at(24), data={
+        "department": "planning", "decision": "consent", "opinion": OPINION})
+    assert case.state == JOINT_REVIEW and joint_pending(case) == ("fire",)
+    assert joint_decision(case, "fire", "consent", role="approver", at=at(25)).state == IN_APPROVAL
+
+
+def test_one_side_asks_for_materials_the_other_decides_meanwhile_and_the_clock_pauses():
+    case = apply(parallel_case(), "joint_supplement", role="reviewer", at=at(24), data={
+        "department": "planning", "missing": ["规划设计方案"], "opinion": OPINION})
+    assert case.state == SUSPENDED_SUPPLEMENT and case.resumes_to == JOINT_REVIEW
+    assert case.missing == ("规划设计方案",) and case.open_pause is not None
+    with pytest.raises(ConflictError, match="补正材料尚未收齐"):
+        apply(case, "joint_decide", role="reviewer", at=at(24), data={
+            "department": "planning", "decision": "consent", "opinion": OPINION})
+    with pytest.raises(ConflictError, match="已要求补正"):
+        apply(case, "joint_supplement", role="reviewer", at=at(24), data={
+            "department": "planning", "missing": ["其他"], "opinion": OPINION})
+    case = joint_decision(case, "fire", "consent", role="approver", at=at(25))  # 并联: goes on
+    assert case.state == SUSPENDED_SUPPLEMENT and joint_pending(case) == ("planning",)
+    case = apply(case, "supplement_in", role="clerk", at=at(29))
+    assert case.state == JOINT_REVIEW and case.joint[1].missing == () and case.missing == ()
+    # 25, 26, 28 (a Sunday worked for National Day, 调休) and 29 Sep stood still.
+    assert paused_workdays(case, CAL, D(2025, 10, 10)) == 4
+    case = apply(case, "joint_decide", role="reviewer", at=at(30), data={
+        "department": "planning", "decision": "consent", "opinion": OPINION})
+    assert case.state == IN_APPROVAL and walk(case, APPROVE).state == COMPLETED
+
+
+def test_a_reviews_own_supplement_does_not_let_departments_decide():
+    case = case_in(SUSPENDED_SUPPLEMENT)
+    assert "joint_decide" not in available_actions(case, "reviewer")
+    with pytest.raises(ConflictError):
+        joint_decision(case, "fire", "consent", role="reviewer", at=at(24))
+
+
+def test_consulted_centers_name_listed_departments_only():
+    with pytest.raises(ValidationError, match="只能为所列会签部门指定"):
+        apply(case_in(IN_REVIEW), "open_joint", role="reviewer", at=at(23), data={
+            "departments": {"fire": "2025-09-30"}, "centers": {"planning": CITY}})
+
+
 # -- 案例援引 --------------------------------------------------------------------------
 
 OWN = "210102-20250922-00002"
@@ -445,8 +511,10 @@ def valid_data(case, action, when):
         "end_special": {"result": _text()},
         "open_joint": {"departments": st.dictionaries(st.sampled_from(["fire", "env", "police"]),
                                                       due, min_size=1)},
-        "joint_decide": {"department": st.sampled_from(joint_pending(case) or ("fire",)),
+        "joint_decide": {"department": st.sampled_from(_may_give_opinion(case) or ("fire",)),
                          "decision": st.sampled_from(["consent", "object"]), **reason},
+        "joint_supplement": {"department": st.sampled_from(_may_give_opinion(case) or ("fire",)),
+                             "missing": missing},
         "close_joint": {"deemed_consent": st.booleans()},
         "decide": result, "complete_immediate": result,
         "deliver": st.sampled_from([{"method": "window"}, {"method": "online"},
@@ -466,8 +534,15 @@ def valid_data(case, action, when):
     return spec if isinstance(spec, st.SearchStrategy) else st.fixed_dictionaries(spec)
 
 
+def _may_give_opinion(case) -> tuple[str, ...]:
+    """Departments that may decide or ask for materials now: pending, not waiting on any."""
+    return tuple(sub.department for sub in case.joint if sub.decision is None and not sub.missing)
+
+
 def expected_refusal(case, action, data, when) -> bool:
     """The data-dependent guards a valid-looking action may still hit."""
+    if action in ("joint_decide", "joint_supplement"):
+        return data["department"] not in _may_give_opinion(case)
     if action == "decide" and data["outcome"] == "approved":
         return any(sub.decision == "object" for sub in case.joint)
     if action == "close_joint":
@@ -576,7 +651,14 @@ class CaseMachine(RuleBasedStateMachine):
             assert {s.action for s in steps}.isdisjoint({"accept", "start_review"})
         # pauses: ordered, closed except a running last one exactly while suspended
         assert (case.open_pause is not None) == (case.state in PAUSED)
-        assert (case.resumes_to in (IN_REVIEW, IN_APPROVAL)) == (case.state in PAUSED)
+        assert (case.resumes_to in (IN_REVIEW, IN_APPROVAL, JOINT_REVIEW)) == (case.state in PAUSED)
+        # a joint approval is paused only by a department's supplement, which it then awaits
+        if case.resumes_to == JOINT_REVIEW:
+            assert case.state == SUSPENDED_SUPPLEMENT and any(sub.missing for sub in case.joint)
+        # ... and a department waits on materials only while the clock stands still for them
+        # (a case withdrawn meanwhile keeps what was asked, on record)
+        assert all(not sub.missing for sub in case.joint) or case.state in (SUSPENDED_SUPPLEMENT,
+                                                                            WITHDRAWN)
         for a, b in zip(case.pauses, case.pauses[1:]):
             assert a.end is not None and a.end <= b.start
         for p in case.pauses:
