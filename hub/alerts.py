@@ -1,4 +1,4 @@
-"""Coverage and handoff alerts: opened when a condition begins, cleared when it ends.
+"""Coverage, handoff and consultation alerts: opened when a condition begins, cleared when it ends.
 
 ``evaluate`` compares what ``hub.coverage`` finds now with the alerts that are
 open, so it is idempotent: running it twice at the same moment changes
@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from hub import handoffs
+from hub import handoffs, parallel
 from hub.coverage import assess, default_settings
 from hub.models import Alert, database
 from sync import envelope as env
@@ -28,7 +28,7 @@ log = logging.getLogger("hallsync.hub.alerts")
 
 KINDS = {"silent": "失联", "catalog_behind": "目录落后", "backlog_rising": "积压增长",
          "signature_failures": "签名校验失败", "handoff_unacked": "移交未接收",
-         "handoff_due": "移交办件临近或超期"}
+         "handoff_due": "移交办件临近或超期", "consult_due": "并联会签临近或超期"}
 # pg_try_advisory_xact_lock takes one bigint: "hallalrt" in ASCII, unlikely to collide.
 LOCK_KEY = 0x68616C6C616C7274
 
@@ -38,7 +38,8 @@ def current(now_ms: int, settings: dict) -> dict[tuple[str, str], str]:
     found = {(center.code, c.kind): c.reason
              for center, _state, conditions, _refusals in assess(now_ms, settings)
              for c in conditions if c.kind in KINDS}
-    return {**found, **handoffs.conditions(now_ms, settings)}
+    return {**found, **handoffs.conditions(now_ms, settings),
+            **parallel.conditions(now_ms, settings)}
 
 
 def evaluate(now_ms: int, settings: dict | None = None) -> dict:

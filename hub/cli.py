@@ -206,18 +206,24 @@ def stats(center, period, date_text, start, end, department, matter, data_dir, d
                     period_from(args, datetime.date.today()),
                     department=department, matter=matter)
     if not as_json:
-        f, p = result["figures"], result["previous"]["figures"]
-        click.echo(f"{result['name']} {result['from']} … {result['to']}: received "
-                   f"{f['received']} (before {p['received']}), completed {f['completed']}, "
-                   f"immediate rate {f['immediate_rate']}, average days "
-                   f"{f['average_handling_days']}, pending {result['now']['pending']}, "
-                   f"overdue {result['now']['overdue']}")
-        for child in result["children"]:
-            cf = child["figures"]
-            if cf["received"] or cf["completed"]:
-                click.echo(f"  {child['code']:<10} {child['name']}: received {cf['received']}, "
-                           f"completed {cf['completed']}")
+        _print_stats(result)
     emit(result, as_json, quiet=not as_json)
+
+
+def _print_stats(result: dict) -> None:
+    """Every figure of the report's headlines beside the previous period's, then the children."""
+    from hub.reports import HEADLINES, show
+    f, before = result["figures"], result["previous"]
+    click.echo(f"{result['name']} {result['from']} … {result['to']}"
+               f"（上期 {before['from']} … {before['to']}）")
+    for label, key, kind, _article in HEADLINES:
+        click.echo(f"  {label}：{show(f[key], kind)}（上期 {show(before['figures'][key], kind)}）")
+    click.echo(f"  当前在办 {result['now']['pending']} 件，其中超期 {result['now']['overdue']} 件")
+    for child in result["children"]:
+        cf = child["figures"]
+        if cf["received"] or cf["completed"]:
+            click.echo(f"  {child['code']:<10} {child['name']}：收件 {cf['received']}，"
+                       f"办结 {cf['completed']}")
 
 
 @hub.command()

@@ -16,7 +16,7 @@ from node.auth import requires
 from sync.topology import load_topology
 
 bp = Blueprint("handoff_pages", __name__)
-KINDS = ("handoff_unacked", "handoff_due")
+KINDS = ("handoff_unacked", "handoff_due", "consult_due")
 
 
 def _view() -> dict:

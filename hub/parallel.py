@@ -1,4 +1,5 @@
-"""Parallel approval across levels at the hub (市区两级并联审批): consulted opinions.
+"""Parallel approval across levels at the hub (市区两级并联审批): consulted opinions,
+the consultations still waiting, and their alerts.
 
 A center consulted in another center's joint approval (``hub.handoffs`` sent
 it the case) gives its opinion as its own signed event on its own record
@@ -9,6 +10,8 @@ passes it, signature intact, to the case's owner, which records it
 """
 from __future__ import annotations
 
+import datetime
+
 from hub.apply import handles, owner_of
 from hub.cases import state_of
 from hub.handoffs import consulted_centers
@@ -16,6 +19,8 @@ from hub.models import HubCase, HubCaseAction
 from hub.signed_events import signing_keys
 from hub.stream import send
 from sync import case_records, case_states, relay
+from sync.calendar import load_calendar
+from sync.topology import load_topology
 from sync.errors import Code, ProtocolError
 
 
@@ -55,3 +60,22 @@ def open_consultations(within: frozenset[str]) -> list[dict]:
                               "center": sub.center, "holder": holder,
                               "deadline": sub.deadline.isoformat(), "missing": list(sub.missing)})
     return sorted(found, key=lambda item: (item["deadline"], item["number"]))
+
+
+def conditions(now: int, settings: dict) -> dict[tuple[str, str], str]:
+    """Alerts per consulted center: opinions it owes near or past their deadline (the same
+    ``handoff_due_warning_days`` as handed cases; ``hub.alerts`` opens and clears them)."""
+    calendar = load_calendar()
+    today = datetime.datetime.fromtimestamp(now / 1000, case_states.CHINA).date()
+    late: dict[str, list[int]] = {}
+    for item in open_consultations(frozenset(load_topology().by_code)):
+        left = calendar.workdays_between(today, datetime.date.fromisoformat(item["deadline"]))
+        if left <= settings["handoff_due_warning_days"]:
+            counts = late.setdefault(item["center"], [0, 0])
+            counts[0 if left < 0 else 1] += 1
+    found = {}
+    for center, (overdue, near) in late.items():
+        parts = [f"{overdue} 项已过会签期限" if overdue else "",
+                 f"{near} 项临近会签期限" if near else ""]
+        found[(center, "consult_due")] = "并联审批意见" + "，".join(filter(None, parts))
+    return found

@@ -246,3 +246,19 @@ def test_the_hub_shows_the_whole_timeline_and_the_waiting_opinions(hub, street, 
     assert shenhe.get("/api/handoffs").get_json()["consultations"] == []
     operator = hub_staff(app).client
     assert operator.get("/api/cases/210102001-20200101-00001").status_code == 404
+
+    # The city owes its opinion: an alert for the city center once the deadline is near or past.
+    from hub.alerts import evaluate
+    from hub.coverage import default_settings
+    from sync.envelope import now_ms
+
+    def consult_alerts(at_ms):
+        at_hub(hub, lambda: evaluate(at_ms, default_settings()))
+        return [(a["center"], a["detail"]) for a in operator.get("/api/handoffs").get_json()
+                ["alerts"] if a["kind"] == "consult_due"]
+    assert consult_alerts(now_ms()) == []  # 20 days to go
+    past_due = now_ms() + 25 * 86_400_000
+    assert consult_alerts(past_due) == [(CITY, "并联审批意见1 项已过会签期限")]
+    # The city's alert, not the district's (whose handed case is overdue by then: handoff_due).
+    assert [a["kind"] for a in heping.get("/api/handoffs").get_json()["alerts"]] == ["handoff_due"]
+    assert "并联会签临近或超期" in operator.get("/handoffs").get_data(as_text=True)

@@ -177,3 +177,22 @@ def test_pending_reads_the_partial_index_of_open_cases():
     index = next(i for i in HubCase._meta.indexes if i._name == "hub_case_center_state_due_date")
     listed = ", ".join(f"'{state}'" for state in OPEN_STATES)
     assert index._where.rhs == OPEN_STATES and _OPEN_LITERAL.sql == f"(state IN ({listed}))"
+
+
+def test_the_stats_command_prints_every_headline_beside_the_previous_period(db, tmp_path,
+                                                                            hub_db_url):
+    from click.testing import CliRunner
+    from hallsync import cli
+    load({("210102001", datetime.date(2026, 9, 15), "SY04001"):
+          {"received": 4, "accepted": 4, "completed": 2, "completed_immediately": 1,
+           "handling_days": 2, "handed_off": 1}})
+    db.close()
+    result = CliRunner().invoke(cli, ["hub", "stats", "--center", "210102", "--period", "month",
+                                      "--date", "2026-10", "--data-dir", str(tmp_path / "hub-data"),
+                                      "--db", hub_db_url])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith("2026-10-01 … 2026-10-31（上期 2026-09-01 … 2026-09-30）")
+    assert "  收件数：0（上期 4）" in lines and "  办结率：—（上期 50.0%）" in lines
+    assert "  收件后移交办理（异地代收）：0（上期 1）" in lines
+    assert any(line.startswith("  当前在办") for line in lines)
