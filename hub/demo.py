@@ -180,7 +180,8 @@ def demo(data_dir):
         street, district = CENTERS
         handed = _collected_case(nodes[street], street)
         click.echo(f"3d. 异地代收代办: {street}'s window collects case {handed['number']} "
-                   f"({handed['matter']['name']}, decided by the district): {handed['state_label']}")
+                   f"({handed['matter']['name']}, decided by the district): "
+                   f"{handed['state_label']}")
         for code in (street, district):
             _show_sync(code, _hallsync("node", "sync", "--data-dir", nodes[code], "--json"))
         decided = _act(nodes[district], district, handed["number"], (

@@ -2,8 +2,9 @@
 
 Hub operators and auditors see every handoff; a district admin those its
 district collects or handles. Joint approvals waiting on a department at
-another center (并联审批) are listed too, with the handling and consulted center. The alerts (not taken over in time, near or
-past the promised day) are the same list ``/coverage`` shows.
+another center (并联审批) are listed too, with the handling and consulted center.
+The alerts (not taken over in time, near or past the promised day, opinions
+owed near or past their deadline) are the same list ``/coverage`` shows.
 """
 from __future__ import annotations
 

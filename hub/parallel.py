@@ -20,8 +20,8 @@ from hub.signed_events import signing_keys
 from hub.stream import send
 from sync import case_records, case_states, relay
 from sync.calendar import load_calendar
-from sync.topology import load_topology
 from sync.errors import Code, ProtocolError
+from sync.topology import load_topology
 
 
 @handles("joint.opinion")
@@ -43,14 +43,12 @@ def opinion(events: list[dict]) -> None:
 def open_consultations(within: frozenset[str]) -> list[dict]:
     """Joint approvals waiting on a department at another center, touching ``within``
     (the handling or the consulted center), soonest deadline first."""
-    numbers = (HubCaseAction.select(HubCaseAction.number).distinct()
-               .join(HubCase, on=(HubCase.number == HubCaseAction.number))
-               .where((HubCaseAction.action == "open_joint")
-                      & HubCase.state.in_([case_states.JOINT_REVIEW,
-                                           case_states.SUSPENDED_SUPPLEMENT])).tuples())
+    joint = HubCaseAction.select(HubCaseAction.number).where(HubCaseAction.action == "open_joint")
+    rows = HubCase.select().where(HubCase.number.in_(joint) & HubCase.state.in_(
+        [case_states.JOINT_REVIEW, case_states.SUSPENDED_SUPPLEMENT]))
     found = []
-    for (number,) in numbers:
-        row = HubCase.get(HubCase.number == number)
+    for row in rows:
+        number = row.number
         case, holder = state_of(row), owner_of(case_records.record_of(number))
         if not ({holder} | consulted_centers(case)) & within:
             continue

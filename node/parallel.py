@@ -19,7 +19,7 @@ import orjson
 
 from node import outbox
 from node.inbox import Context, applies
-from node.models import Case, CaseAction, OutboxEvent
+from node.models import Case, CaseAction, OutboxEvent, database
 from sync import case_states, relay
 from sync import case_inputs as inputs
 from sync.case_records import OPINIONS, opinion_record
@@ -55,12 +55,10 @@ def awaiting(number: str, department: str) -> bool:
     """Whether this center sent an opinion the owner has not recorded yet."""
     sent = (OutboxEvent.select().where(OutboxEvent.record == opinion_record(number, department))
             .count())
-    recorded = sum(1 for (data,) in CaseAction.select(CaseAction.data)
-                   .where((CaseAction.number == number)
-                          & CaseAction.action.in_(["joint_decide", "joint_supplement"])).tuples()
-                   if orjson.loads(data).get("department") == department
-                   and "opinion" in orjson.loads(data))
-    return sent > recorded
+    recorded = [orjson.loads(data) for (data,) in CaseAction.select(CaseAction.data)
+                .where((CaseAction.number == number)
+                       & CaseAction.action.in_(["joint_decide", "joint_supplement"])).tuples()]
+    return sent > sum(d.get("department") == department and "opinion" in d for d in recorded)
 
 
 def give_opinion(keys, center: str, number: str, user: str, data) -> dict:
@@ -69,8 +67,7 @@ def give_opinion(keys, center: str, number: str, user: str, data) -> dict:
     ``data``: department, decision (consent | object | supplement), reason (required
     for object), missing (the materials, for supplement).
     """
-    from node.cases import load  # cases imports handoffs, which this module mirrors
-    from node.models import database
+    from node.cases import load  # node.cases imports this module
     if not isinstance(data, dict):
         raise ValidationError("body: 必须是对象", field="body")
     with database.atomic():
@@ -162,7 +159,8 @@ def _opinion(message: dict, ctx: Context) -> str:
                       Actor(f"{str(opinion.get('user', ''))[:32]}（{name}）", "reviewer"), data)
     except (ConflictError, ValidationError) as exc:  # e.g. closed meanwhile: noted, not lost
         return f"opinion {origin}#{event['seq']} on {number} not recorded: {exc.detail}"
-    return f"opinion of {opinion['department']} at {origin} on {number}: {OPINIONS[opinion['decision']]}"
+    return (f"opinion of {opinion['department']} at {origin} on {number}: "
+            f"{OPINIONS[opinion['decision']]}")
 
 
 # -- what the consulted center's pages show -------------------------------------------
