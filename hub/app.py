@@ -6,24 +6,25 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from jinja2 import ChoiceLoader, FileSystemLoader
 
-from hub import catalog, db, handlers, health, stream, sync_api  # noqa: F401  (handlers: registry)
-import node
-from node import auth, errors  # logins and the JSON problem pages, shared with the node
-from hub import alerts, coverage_api, reports, stats_api
-from hub import catalog_edit, catalog_pages, coverage_pages, dashboard, handoff_pages, pages
-from hub import case_pages
-from hub import city_node
+from hub import db, handlers, health  # noqa: F401  (handlers: registers every event handler)
+from hub.catalog import authority
+from hub.coverage import alerts
 from hub.identity import load_or_create_key
-from hub.staff import HUB_STAFF
+from hub.ledger import stream
 from hub.settings import HUB
+from hub.staff import HUB_STAFF
+from hub.views import cases as case_pages
+from hub.views import catalog as catalog_pages
+from hub.views import catalog_edit
+from hub.views import coverage as coverage_pages
+from hub.views import coverage_api, dashboard
+from hub.views import handoffs as handoff_pages
+from hub.views import pages, reports, stats_api, sync_api
 from sync.errors import ConfigError
 from sync.settings import resolve
 from sync.signing import KeyPair
-
-
-NODE_WEB = Path(node.__file__).resolve().parent
+from web import auth, errors, frame, heartbeat
 
 
 @dataclass
@@ -49,15 +50,13 @@ def initialise(settings: dict) -> KeyPair:
     stream.use_keys(keys)  # handlers that route handoffs publish with it
     database = db.bind(db.database_url(settings))
     with database.connection_context():
-        catalog.seed_if_empty(keys)
+        authority.seed_if_empty(keys)
     return keys
 
 
 def create_app(config: dict | None = None) -> Flask:
-    # The hub shows the node's catalog pages and style with its own frame
-    # (templates/catalog/base.html): its templates first, then the node's.
-    app = Flask(__name__, static_folder=str(NODE_WEB / "static"))
-    app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(NODE_WEB / "templates")])
+    app = Flask(__name__, static_folder=frame.STATIC)
+    frame.init_app(app)  # the shared frame, login and catalog templates; the style sheet
     settings = load_settings(config)
     app.config.update(TESTING=bool((config or {}).get("TESTING")), HALLSYNC=settings)
     app.extensions["hallsync"] = HubState(settings, initialise(settings))
@@ -65,7 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app, HUB_STAFF)  # operators, district admins, auditors; views use auth.requires
     sync_api.init_app(app)
-    app.register_blueprint(health.bp)
+    heartbeat.init_app(app, health.CHECKS)
     alerts.init_app(app)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(stats_api.bp)
@@ -77,5 +76,4 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(handoff_pages.bp)
     app.register_blueprint(case_pages.bp)  # one case's whole timeline
     app.register_blueprint(dashboard.bp)
-    city_node.mount(app)  # the city's departments under /city, when city_node_dir is set
     return app

@@ -1,14 +1,9 @@
-"""``GET /__heartbeat__``: each part registers a check; 200 when all pass, else 503."""
+"""The hub's heartbeat checks: its database and its signing key."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
-
-from node.auth import public
-from node.health import report
+from flask import current_app
 
 from hub.models import database
-
-bp = Blueprint("health", __name__)
 
 
 def _database() -> bool:
@@ -22,9 +17,3 @@ def _signing_key() -> bool:
 
 
 CHECKS = {"database": _database, "signing_key": _signing_key}
-
-
-@bp.get("/__heartbeat__")
-@public  # load balancers and monitors ask without a login
-def heartbeat():
-    return report(CHECKS)

@@ -2,11 +2,11 @@
 proxy that ``hub.db.init_app`` (or a CLI command) points at the URL."""
 from __future__ import annotations
 
-from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
-                    IntegerField, Model, TextField, AutoField)
+from peewee import (AutoField, BigIntegerField, BooleanField, CharField, CompositeKey,
+                    DatabaseProxy, IntegerField, Model, TextField)
 
-from node.models import LoginAttempt, User  # the same login columns at the hub
 from sync.case_states import OPEN  # the open cases' states, for a partial index
+from web import logins  # the same login columns as a node's
 
 database = DatabaseProxy()
 
@@ -32,7 +32,7 @@ class CenterState(BaseModel):
     pull_cursor = BigIntegerField(default=0)
     last_error = TextField(default="")
     needs_recovery = BooleanField(default=False)
-    backlog_rising_since_ms = BigIntegerField(null=True)  # hub.coverage: growing since then
+    backlog_rising_since_ms = BigIntegerField(null=True)  # hub.coverage.centers: growing since then
 
 
 class NodeKey(BaseModel):
@@ -181,11 +181,11 @@ MODELS = MODELS + (CatalogVersion, CatalogMatter)
 
 
 class Alert(BaseModel):
-    """A coverage alert (``hub.alerts``): open while ``cleared_ms`` is null."""
+    """A coverage alert (``hub.coverage.alerts``): open while ``cleared_ms`` is null."""
 
     id = AutoField()
     center = CharField(max_length=16, index=True)
-    kind = CharField(max_length=24)  # one of hub.alerts.KINDS
+    kind = CharField(max_length=24)  # one of hub.coverage.alerts.KINDS
     began_ms = BigIntegerField(index=True)
     cleared_ms = BigIntegerField(null=True)
     detail = TextField(default="")
@@ -217,12 +217,12 @@ class HubCase(BaseModel):
     received = TextField()
     actions = IntegerField(default=0)
     department = CharField(max_length=32, default="")  # the matter's, for per-department figures
-    due_date = CharField(max_length=10, null=True)  # 承诺办结日 as of the last action (hub.stats)
-    # "year/code" of the key project of over ¥100m the case is linked to (hub.rollups.projects)
+    due_date = CharField(max_length=10, null=True)  # 承诺办结日 as of the last action (hub.stats.figures)
+    # "year/code" of the key project of over ¥100m the case is linked to (hub.stats.rollups.projects)
     key_project = CharField(max_length=40, null=True, index=True)
 
 
-# Open cases are a sliver of all cases: "pending and overdue now" (hub.stats.pending)
+# Open cases are a sliver of all cases: "pending and overdue now" (hub.stats.figures.pending)
 # reads this partial index only. SQLite matches it only to the same literal IN list.
 OPEN_STATES = tuple(sorted(OPEN))
 for _first in (None, HubCase.matter_code, HubCase.department):  # unfiltered, per matter, per dept
@@ -248,7 +248,7 @@ MODELS = MODELS + (HubCase, HubCaseAction)
 
 
 class RollupCounters(BaseModel):
-    """The counters every rollup table keeps (``hub.rollups.FIELDS`` says what each counts)."""
+    """The counters every rollup table keeps (``hub.stats.rollups.FIELDS`` says what each counts)."""
 
     received = IntegerField(default=0)
     accepted = IntegerField(default=0)
@@ -294,7 +294,7 @@ class CaseRollup(RollupCounters):
         primary_key = CompositeKey("center", "day", "matter_code")
 
 
-# The same counters at coarser grains, kept by the same ``hub.rollups.add``, so a
+# The same counters at coarser grains, kept by the same ``hub.stats.rollups.add``, so a
 # year of the whole city reads ~2,500 rows instead of millions (``hallsync bench stats``).
 class CaseRollupMonth(RollupCounters):
     """Per center, month (YYYY-MM) and matter: whole months filtered by department or matter."""
@@ -341,7 +341,7 @@ ROLLUPS = (CaseRollup, CaseRollupMonth, CenterRollupDay, CenterRollupMonth)
 MODELS = MODELS + ROLLUPS
 
 
-class StaffUser(User):
+class StaffUser(logins.User):
     """A login to the hub's pages; ``center`` is its scope (the hub: the whole city)."""
 
     class Meta:
@@ -349,7 +349,7 @@ class StaffUser(User):
         table_name = "staff_user"
 
 
-class StaffLoginAttempt(LoginAttempt):
+class StaffLoginAttempt(logins.LoginAttempt):
     """One login attempt at the hub (the same throttling as a node's)."""
 
     class Meta:
@@ -394,7 +394,7 @@ MODELS = MODELS + (CaseEvent, CaseHandoff)
 
 
 class Supervision(BaseModel):
-    """A district's subscription to its streets' case events (``hub.supervision``)."""
+    """A district's subscription to its streets' case events (``hub.cases.supervision``)."""
 
     district = CharField(primary_key=True, max_length=16)
     active = BooleanField(default=False)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 
 from hub.models import StaffLoginAttempt, StaffUser
-from node.auth import current_user
-from node.users import Directory
 from sync import roles as known_roles
 from sync.errors import Forbidden, ValidationError
 from sync.topology import load_topology
+from web.auth import current_user
+from web.staff import Directory
 
 CITY_WIDE = frozenset({"operator", "auditor"})
 
@@ -58,3 +58,10 @@ def require_scope(code: str) -> None:
     if code not in visible():
         raise Forbidden(f"center {code} is outside your scope {current_user().center}",
                         reason="scope")
+
+
+def scoped_center(args) -> str:
+    """``?center=`` if inside the login's scope (404 unknown, 403 outside), else the scope."""
+    center = args.get("center") or current_user().center
+    require_scope(center)
+    return center

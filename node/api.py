@@ -13,13 +13,13 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from node import cases, parallel, precedents, projects, store
-from node.auth import current_user, public, requires
+from node.case_log import Actor
 from node.queue import figures, queue, search
 from node.window import (WRITERS, acting_role, deemed_consent, detail, keys, own_case, queue_role,
-                         receipt_is_acceptance,
-                         today, year_arg, yellow_days)
+                         receipt_is_acceptance, today, year_arg, yellow_days)
 from sync.case_numbers import query_code
 from sync.errors import ValidationError
+from web.auth import current_user, public, requires
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 OPENAPI = Path(__file__).with_name("openapi.json")
@@ -45,7 +45,7 @@ def list_cases():
 def create_case():
     """Intake: the same fields as the intake form; 201 with the case and the applicant's query code."""
     user = current_user()
-    number = cases.intake(keys(), store.state().center, cases.Actor(user.username, "clerk"),
+    number = cases.intake(keys(), store.state().center, Actor(user.username, "clerk"),
                           _body(), receipt_is_acceptance=receipt_is_acceptance())["number"]
     secret = cases.query_secret(current_app.config["HALLSYNC"]["data_dir"])
     return (jsonify({**detail(number, user), "query_code": query_code(number, secret)}), 201,
@@ -68,7 +68,7 @@ def post_action(number: str):
     user = current_user()
     action = body.get("action")
     role = acting_role(user, action if isinstance(action, str) else "", body.get("role") or None)
-    cases.act(keys(), store.state().center, number, action, cases.Actor(user.username, role),
+    cases.act(keys(), store.state().center, number, action, Actor(user.username, role),
               body.get("data") or {}, deemed_consent=deemed_consent())
     return jsonify(detail(number, user))
 

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import api, auth, catalog_pages, health, status, store, supervision, window
+from node import api, catalog_pages, frame, health, status, store, supervision, window
 from node.models import database
 from node.settings import NODE
+from node.users import STAFF
 from sync.database import connect_per_request
-from node import errors
 from sync.errors import ConfigError
 from sync.settings import resolve
+from web import auth, errors
+from web import frame as shared_frame
+from web import heartbeat
 
 
 def load_settings(config: dict | None = None) -> dict:
@@ -20,16 +23,18 @@ def load_settings(config: dict | None = None) -> dict:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=shared_frame.STATIC)
     settings = load_settings(config)
     app.config.update(TESTING=bool((config or {}).get("TESTING")), HALLSYNC=settings)
     store.bind(settings["data_dir"])
     connect_per_request(app, database)
 
+    shared_frame.init_app(app)  # the frame, login and catalog templates; the style sheet
+    frame.init_app(app)  # the center's name and the node's sections in that frame
     errors.init_app(app)
-    auth.init_app(app)  # secret key, session, CSRF, /login; views use auth.requires
+    auth.init_app(app, STAFF)  # secret key, session, CSRF, /login; views use auth.requires
+    heartbeat.init_app(app, health.CHECKS)
     app.register_blueprint(status.bp)
-    app.register_blueprint(health.bp)
     app.register_blueprint(catalog_pages.bp)
     app.register_blueprint(window.bp)  # the window's pages; api.bp the same as JSON
     app.register_blueprint(api.bp)

@@ -1,42 +1,27 @@
 """Cases at a node: intake at the window, then each action of the state machine.
 
-Every change writes the case's rows and its event in one transaction, so
-the hub's copy of each case is complete. The state is never edited: it is the
-replay of the intake record and the action log through ``sync.case_states``,
-the same replay the hub runs.
+Every change writes the case's rows and its event in one transaction
+(``node.case_log``), so the hub's copy of each case is complete.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime
 import secrets
-from dataclasses import dataclass
 
 import orjson
 
-from node import handoffs, outbox, parallel, precedents, projects, store
-from node.models import Case, CaseAction, CaseMaterial, CatalogMatter, MaterialOnFile, database
+from node import case_log, handoffs, outbox, parallel, precedents, projects, store
+from node.case_log import Actor, load, record_action
+from node.models import Case, CaseMaterial, CatalogMatter, MaterialOnFile, database
 from sync import case_records, case_states
-from sync.calendar import load_calendar
-from sync.case_numbers import case_number, query_code
+from sync.case_numbers import case_number
 from sync.catalog_scope import acceptance
-from sync.errors import Code, NotFound, ValidationError
+from sync.errors import Code, ValidationError
 from sync.signing import KeyPair, write_atomic
 from sync.topology import load_topology
 
 INTAKE_OUTCOMES = ("accept", "not_accept", "request_supplement", "complete_immediate")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: the logged-in user's name and the role they act in."""
-
-    user: str
-    role: str
-
-
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(case_states.CHINA).replace(microsecond=0)
 
 
 def _matter(code: str) -> tuple[dict, str]:
@@ -103,7 +88,7 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
         data.update(outcome=form.get("decision", "approved"),
                     document_number=form.get("document_number", ""))
     channel = case_records.check_channel(form.get("channel") or "window")
-    at = _now()
+    at = case_log.now()
     with database.atomic():
         number = _next_number(center, at.date())
         # A key project's case goes through the green channel (重点项目绿色通道) by being one.
@@ -159,18 +144,6 @@ def _store_received(keys: KeyPair, center: str, received: dict, case) -> None:
                 received)
 
 
-def load(number: str) -> tuple[Case, case_states.CaseState, list[dict]]:
-    """The case's row, its state (replayed) and its action log."""
-    row = Case.get_or_none(Case.number == number)
-    if row is None:
-        raise NotFound(f"没有办件 {number}")
-    actions = [{"n": a.n, "action": a.action, "role": a.role, "user": a.user, "at": a.at,
-                "data": orjson.loads(a.data)}
-               for a in CaseAction.select().where(CaseAction.number == number)
-               .order_by(CaseAction.n)]
-    return row, case_records.replay(orjson.loads(row.received), actions), actions
-
-
 def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
         data: dict | None = None, *, deemed_consent: bool = False) -> dict:
     """One action of the state machine on a case of this center, with its event.
@@ -203,43 +176,6 @@ def _as_applied(number: str, action: str, data, deemed_consent: bool):
     if action == "decide" and data.get("precedent") not in (None, "", {}):
         return {**data, "precedent": precedents.resolve(number, data["precedent"])}
     return data
-
-
-def record_action(keys: KeyPair, center: str, number: str, case: case_states.CaseState,
-                  action: str, actor: Actor, data: dict,
-                  at: datetime.datetime | None = None) -> case_states.CaseState:
-    """Apply one action to the case, store it and write its event; returns the new state."""
-    at = at or _now()
-    after = case_states.apply(case, action, role=actor.role, at=at, data=data)
-    n = len(after.history) - 1  # history[0] is the receipt
-    record = {"number": number, "n": n, "action": action, "role": actor.role,
-              "user": actor.user, "at": case_records.iso(at), "data": data}
-    CaseAction.create(number=number, n=n, action=action, role=actor.role, user=actor.user,
-                      at=record["at"], data=orjson.dumps(data).decode())
-    _update_row(number, after)
-    outbox.emit(keys, center, "case.action", case_records.record_of(number), record)
-    return after
-
-
-def refresh(number: str) -> None:
-    """Bring the case's row up to its log (after actions relayed from the other center)."""
-    _row, case, _actions = load(number)
-    _update_row(number, case)
-
-
-def _update_row(number: str, case: case_states.CaseState) -> None:
-    row = Case.get(Case.number == number)
-    promised = case_states.deadline(case, load_calendar(),
-                                    orjson.loads(row.matter)["promised_limit_days"],
-                                    today=_now().date())
-    Case.update(state=case.state, owner=case_states.holder(case, row.collected_by),
-                accepted_at=case_records.iso(case.accepted_at) if case.accepted_at else None,
-                promised_date=promised.day.isoformat() if promised else None,
-                promised_provisional=bool(promised and promised.provisional),
-                decided_at=case_records.iso(case.decision.decided_at) if case.decision else None,
-                outcome=case.decision.outcome if case.decision else None,
-                document_number=case.decision.document_number if case.decision else None,
-                ).where(Case.number == number).execute()
 
 
 def query_secret(data_dir) -> bytes:

@@ -12,18 +12,17 @@ import functools
 from pathlib import Path
 
 import orjson
-from flask import (Blueprint, current_app, jsonify, render_template, request,
-                   send_from_directory, url_for)
+from flask import (Blueprint, current_app, jsonify, render_template, request, send_from_directory,
+                   url_for)
 
 from node import catalog
-from node.auth import public
-from node.models import CatalogMatter, NodeState
+from node.models import CatalogMatter
 from sync.catalog_history import load_departments
 from sync.catalog_schema import MATTER_TYPES, ONLINE_DEPTHS
 from sync.catalog_search import (LEVEL_SHORT, TEMPLATE_FILTERS, api_row, department_name,
                                  department_options, filters_from, search, stored_form)
-from sync.errors import NotFound, ValidationError
-from sync.topology import load_topology
+from sync.errors import ValidationError
+from web.auth import public
 
 # Rules are spelled in full rather than under url_prefix="/catalog": the JSON API
 # lives at /api/catalog beside /api/status, and one blueprint keeps one factory line.
@@ -39,13 +38,8 @@ def _departments() -> dict:
 
 
 @bp.context_processor
-def _frame() -> dict:
-    state = NodeState.get_or_none(NodeState.id == 1)
-    try:
-        site = load_topology().get(state.center).name if state else "政务服务中心（尚未接入）"
-    except NotFound:
-        site = f"政务服务中心 {state.center}"
-    return {"site_name": site, "dept": lambda code: department_name(code, _departments())}
+def _departments_filter() -> dict:
+    return {"dept": lambda code: department_name(code, _departments())}
 
 
 def _forms_dir() -> Path:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import orjson
 
-from node import outbox
+from node.case_log import Actor, load, record_action, refresh
 from node.inbox import Context, applies
 from node.models import Case, CaseAction, CaseMaterial, CatalogMatter
 from sync import case_records, case_states, relay
@@ -147,7 +147,6 @@ def _store_relayed_receipt(received: dict) -> None:
 @applies("handoff.offer")
 def _offer(message: dict, ctx: Context) -> str:
     """A case handed to this center: the collecting center's events, checked, then kept."""
-    from node.cases import refresh  # cases imports this module
     payload = message["payload"]
     number = payload["number"]
     added = append_relayed(payload, {collecting_center(number), ctx.center})
@@ -158,7 +157,6 @@ def _offer(message: dict, ctx: Context) -> str:
 @applies("case.relayed")
 def _relayed(message: dict, ctx: Context) -> str:
     """The other center's action on a case both hold a part of."""
-    from node.cases import refresh
     payload = message["payload"]
     number = payload["number"]
     try:
@@ -174,7 +172,6 @@ def _relayed(message: dict, ctx: Context) -> str:
 @applies("handoff.returned")
 def _returned(message: dict, ctx: Context) -> str:
     """The hub could not deliver our handoff: record it as returned, with the hub's reason."""
-    from node.cases import Actor, record_action
     payload = message["payload"]
     number = payload["number"]
     _row, case, _actions = _loaded(number)
@@ -187,5 +184,4 @@ def _returned(message: dict, ctx: Context) -> str:
 
 
 def _loaded(number: str):
-    from node.cases import load
     return load(number)

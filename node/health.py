@@ -1,14 +1,11 @@
-"""``GET /__heartbeat__`` of a node: database, signing key, and a recent successful sync."""
+"""A node's heartbeat checks: database, signing key, and a recent successful sync."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import current_app
 
 from node import store
-from node.auth import public
 from node.models import database
 from sync import envelope as env
-
-bp = Blueprint("health", __name__)
 
 
 def _database() -> bool:
@@ -29,20 +26,3 @@ def _recent_sync() -> bool:
 
 
 CHECKS = {"database": _database, "signing_key": _signing_key, "recent_sync": _recent_sync}
-
-
-def report(checks: dict):
-    """Run each registered check: 200 when all pass, else 503 with the map (hub and node)."""
-    results = {}
-    for name, check in checks.items():
-        try:
-            results[name] = bool(check())
-        except Exception:  # noqa: BLE001 — a failing check is the answer, not an error
-            results[name] = False
-    return jsonify(results), 200 if all(results.values()) else 503
-
-
-@bp.get("/__heartbeat__")
-@public
-def heartbeat():
-    return report(CHECKS)

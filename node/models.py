@@ -4,6 +4,8 @@ from __future__ import annotations
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
                     IntegerField, Model, TextField)
 
+from web import logins
+
 database = DatabaseProxy()
 
 
@@ -113,33 +115,16 @@ class RefusedMessage(BaseModel):
     at_ms = BigIntegerField()
 
 
-class User(BaseModel):
+class User(logins.User):
     """A member of the center's staff who logs in to the node's pages (never synced)."""
 
-    username = CharField(unique=True, max_length=32)
-    display_name = CharField(max_length=64, default="")
-    password_hash = CharField(max_length=256)  # werkzeug "method:params$salt$hash", never clear
-    roles = CharField(max_length=128)  # comma-separated keys of node.auth.ROLES
-    center = CharField(max_length=16)  # always the node's own center
-    disabled = BooleanField(default=False)
-    created_ms = BigIntegerField()
-    last_login_ms = BigIntegerField(null=True)
-
-    @property
-    def role_set(self) -> frozenset[str]:
-        return frozenset(r for r in self.roles.split(",") if r)
-
-
-class LoginAttempt(BaseModel):
-    """One login attempt; recent failures per username and address lock the pair out."""
-
-    username = CharField(max_length=64)
-    remote = CharField(max_length=64)
-    at_ms = BigIntegerField()
-    ok = BooleanField()
-
     class Meta:
-        indexes = ((("username", "remote", "at_ms"), False),)
+        database = database
+
+
+class LoginAttempt(logins.LoginAttempt):
+    class Meta:
+        database = database
 
 
 class Case(BaseModel):

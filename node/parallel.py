@@ -18,10 +18,13 @@ import datetime
 import orjson
 
 from node import outbox
+from node.case_log import Actor, load, record_action, refresh
+from node.handoffs import append_relayed, collecting_center
 from node.inbox import Context, applies
 from node.models import Case, CaseAction, OutboxEvent, database
-from sync import case_states, relay
+from node.queue import summary
 from sync import case_inputs as inputs
+from sync import case_states, relay
 from sync.case_records import OPINIONS, opinion_record
 from sync.errors import AuthError, Code, ConflictError, ValidationError
 from sync.topology import load_topology
@@ -67,7 +70,6 @@ def give_opinion(keys, center: str, number: str, user: str, data) -> dict:
     ``data``: department, decision (consent | object | supplement), reason (required
     for object), missing (the materials, for supplement).
     """
-    from node.cases import load  # node.cases imports this module
     if not isinstance(data, dict):
         raise ValidationError("body: 必须是对象", field="body")
     with database.atomic():
@@ -116,8 +118,6 @@ def _check_can_give(case, sub, number: str) -> None:
 @applies("joint.request")
 def _request(message: dict, ctx: Context) -> str:
     """A case whose joint approval consults a department here: its events, checked, kept."""
-    from node.cases import refresh
-    from node.handoffs import append_relayed, collecting_center
     payload = message["payload"]
     number = payload["number"]
     known = Case.get_or_none(Case.number == number) is not None  # e.g. handed here before
@@ -131,7 +131,6 @@ def _request(message: dict, ctx: Context) -> str:
 @applies(OPINION_EVENT)
 def _opinion(message: dict, ctx: Context) -> str:
     """A consulted center's signed opinion on a case this center holds: record it."""
-    from node.cases import Actor, load, record_action
     payload = message["payload"]
     event = payload["event"]
     problem = relay.fault(event, payload.get("keys", {}))
@@ -177,8 +176,6 @@ def consulted_here(row: Case, case: case_states.CaseState, center: str) -> list[
 
 def consultations(center: str) -> list[dict]:
     """Open cases of other centers waiting on an opinion of a department here (待会签)."""
-    from node.cases import load
-    from node.queue import summary
     found = []
     for row in Case.select().where((Case.owner != center)
                                    & Case.state.in_([case_states.JOINT_REVIEW,

@@ -1,9 +1,9 @@
 """The window's lists, without Flask: a role's queue by urgency, case search, the center's figures.
 
 Everything is computed from the case rows and their action logs: the state is
-the replay (``node.cases.load``), the clock is ``sync.case_states.deadline``
+the replay (``node.case_log.load``), the clock is ``sync.case_states.deadline``
 and the colour ``sync.deadlines.warning_level``, the very functions the hub uses.
-The figures count actions the way the hub's rollups do (``hub.rollups``), so a
+The figures count actions the way the hub's rollups do (``hub.stats.rollups``), so a
 center's page and the city's dashboard agree.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import orjson
 from peewee import fn
 
 from node import handoffs, store
-from node.cases import load
+from node.case_log import load
 from node.models import Case, CaseAction, CatalogMatter
 from sync import case_states
 from sync.calendar import WorkCalendar, load_calendar

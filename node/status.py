@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 
 from node import catalog, outbox, store
-from node.auth import requires
 from node.models import Notice
+from web.auth import requires
 
 bp = Blueprint("status", __name__)
 

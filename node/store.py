@@ -5,7 +5,7 @@ from pathlib import Path
 
 from node.models import MODELS, NodeState, database
 from sync.database import open_database
-from sync.errors import Code, HallsyncError
+from sync.errors import Code, Forbidden, HallsyncError
 from sync.schema import upgrade
 from sync.signing import KeyPair
 
@@ -41,3 +41,11 @@ def state() -> NodeState:
 
 def load_keys(data_dir) -> KeyPair:
     return KeyPair.load(key_path(data_dir))
+
+
+def require_center(code: str) -> None:
+    """Raise 403 FORBIDDEN unless ``code`` is the center this node serves."""
+    own = state().center
+    if code != own:
+        raise Forbidden(f"the record belongs to center {code}; this node serves {own}",
+                        reason="center")

@@ -18,7 +18,6 @@ from flask import Blueprint, jsonify, render_template
 from peewee import fn
 
 from node import store, supervised, window
-from node.auth import DENIED, requires
 from node.handoffs import described
 from node.models import SupervisedCase
 from node.queue import WARNING_ORDER, clock
@@ -28,6 +27,7 @@ from sync.case_numbers import case_number, parse_case_number
 from sync.errors import Forbidden, NotFound, ValidationError
 from sync.supervision import streets_of
 from sync.topology import Center, load_topology
+from web.auth import DENIED, requires
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 api_bp = Blueprint("supervision_api", __name__, url_prefix="/api/supervision")

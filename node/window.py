@@ -13,14 +13,15 @@ import functools
 import re
 
 import orjson
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, url_for)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from node import cases, catalog, parallel, precedents, projects, store
-from node.auth import current_user, require_center, requires
+from node.case_log import Actor, load
 from node.models import Case, CatalogMatter, User
 from node.queue import actions_for, clock, figures, queue, search
-from node.users import READ_ONLY_ROLES, ROLES
+from node.users import ROLES
 from sync import case_states
+from sync import roles as known_roles
 from sync.case_numbers import case_number, parse_case_number, query_code
 from sync.case_records import APPLICANT_KINDS, check_applicant
 from sync.catalog_history import load_departments
@@ -29,6 +30,7 @@ from sync.catalog_search import department_name
 from sync.catalog_search import search as search_matters
 from sync.errors import Code, ConflictError, Forbidden, NotFound, ValidationError
 from sync.topology import load_topology
+from web.auth import current_user, requires
 
 bp = Blueprint("window", __name__, url_prefix="/window")
 WRITERS = ("clerk", "reviewer", "approver", "center_admin")
@@ -81,7 +83,7 @@ def own_case(number: str) -> str:
     canonical = case_number(parts.center, parts.day, parts.seq)
     if parts.center != store.state().center and Case.get_or_none(
             Case.number == canonical, Case.collected_by == parts.center) is None:
-        require_center(parts.center)
+        store.require_center(parts.center)
     return canonical
 
 
@@ -97,7 +99,7 @@ def queue_role(user: User, wanted: str | None) -> tuple[str, str | None]:
     if wanted and wanted not in user.role_set:
         raise Forbidden(f"you do not hold the role {wanted}", reason="role")
     role = wanted or user_roles(user)[0]
-    return role, (None if role in READ_ONLY_ROLES else role)
+    return role, (None if role in known_roles.READ_ONLY else role)
 
 
 def acting_role(user: User, action: str, wanted: str | None = None) -> str:
@@ -114,7 +116,7 @@ def acting_role(user: User, action: str, wanted: str | None = None) -> str:
 
 def detail(number: str, user: User) -> dict:
     """The case as ``node.cases.view`` shows it, with its clock, joint approval and my actions."""
-    row, case, actions = cases.load(number)
+    row, case, actions = load(number)
     shown = cases.view(number)
     for step, action in zip(shown["history"][1:], actions):
         step["data"] = action["data"]
@@ -230,12 +232,8 @@ def _department_table() -> dict:
 @bp.context_processor
 def _frame() -> dict:
     state = store.state()
-    try:
-        site = load_topology().get(state.center).name
-    except NotFound:
-        site = f"政务服务中心 {state.center}"
     user = current_user()
-    return {"site_name": site, "user": user, "role_labels": ROLES, "this_center": state.center,
+    return {"user": user, "role_labels": ROLES, "this_center": state.center,
             "supervises": load_topology().by_code.get(state.center) is not None
             and load_topology().by_code[state.center].level == "district",
             "my_roles": user_roles(user) if user else [],
@@ -332,7 +330,7 @@ def intake():
         return _intake_page(form, 2)
     user = current_user()
     try:
-        case = cases.intake(keys(), store.state().center, cases.Actor(user.username, "clerk"),
+        case = cases.intake(keys(), store.state().center, Actor(user.username, "clerk"),
                             form, receipt_is_acceptance=receipt_is_acceptance())
     except ValidationError as exc:
         return _intake_page(form, 2, exc, 422)
@@ -368,7 +366,7 @@ def act(number: str):
     user = current_user()
     role = acting_role(user, action, request.form.get("role") or None)
     try:
-        cases.act(keys(), store.state().center, number, action, cases.Actor(user.username, role),
+        cases.act(keys(), store.state().center, number, action, Actor(user.username, role),
                   action_data(action, request.form), deemed_consent=deemed_consent())
     except (ValidationError, ConflictError) as exc:
         return _refused_form(number, action, exc)

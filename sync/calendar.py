@@ -1,7 +1,7 @@
 """China's working-day calendar, shared by hub and node.
 
 The table lives in ``config/calendar.toml`` (seeded from the ``chinesecalendar``
-package by ``python -m config.make_calendar``, then edited as the State Council
+package by ``python -m tools.make_calendar``, then edited as the State Council
 publishes each year). Years the table does not cover are computed as
 Monday-Friday, and any deadline that walks through such a year is *provisional*:
 it may move once the year's schedule is added, but it never fails.

@@ -28,7 +28,7 @@ A handoff (异地代收代办) moves the processing to the center that decides t
 matter: the collecting center hands off (with 收件即受理 after accepting, so the
 clock already runs), the handling center takes it over (or returns it,
 misrouted) and goes on from where it was; the hub moves the case's ownership
-with each step (``hub.handoffs``).
+with each step (``hub.cases.handoffs``).
 
 A joint approval may consult a department at another center (市区两级并联审批:
 a district handling the case asks a city department, ``open_joint``'s
@@ -50,10 +50,10 @@ import datetime
 from collections.abc import Callable
 from typing import NamedTuple
 
+from sync import case_inputs as inputs
 from sync.calendar import ONE_DAY, Deadline, Pause, WorkCalendar
 from sync.catalog_schema import HANDLING_TYPES
 from sync.deadlines import promised_date
-from sync import case_inputs as inputs
 from sync.errors import ConflictError, ValidationError
 
 # China has kept UTC+8 without daylight saving since 1991; a fixed offset

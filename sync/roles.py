@@ -1,6 +1,6 @@
 """Staff roles: a node's window roles and the hub's (domain.md §5 on who does what).
 
-Each server checks its own staff's roles (``node.auth.requires``); the names
+Each server checks its own staff's roles (``web.auth.requires``); the names
 are here so a view can only ask for a role that some server knows.
 """
 from __future__ import annotations

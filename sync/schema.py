@@ -34,7 +34,7 @@ from sync.errors import SchemaError
 
 log = logging.getLogger("hallsync.schema")
 
-# pg_advisory_xact_lock takes one bigint: "hallschm" in ASCII (hub.alerts has "hallalrt").
+# pg_advisory_xact_lock takes one bigint: "hallschm" in ASCII (hub.coverage.alerts has "hallalrt").
 LOCK_KEY = 0x68616C6C7363686D
 
 

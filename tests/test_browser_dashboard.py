@@ -12,8 +12,8 @@ import re
 
 import pytest
 
+from hallsync.bench.stats import load, loaded
 from hub import db as hub_db
-from hub.bench_stats import load, loaded
 from tests.staff import browser_login, hub_account
 from tests.test_browser_catalog import CHROMIUM, browser_page, shoot  # noqa: F401 (fixture)
 

@@ -6,8 +6,8 @@ import pytest
 
 from hub import db as hub_db
 from hub.models import Event, HubCase
-from node import store
-from node.cases import Actor, act, intake, query_secret, view
+from node import case_log, store
+from node.cases import act, intake, query_secret, view
 from sync.case_numbers import check_query_code
 from sync.errors import ConflictError, ValidationError
 from tests.catalog_changes import change, matter, write
@@ -16,8 +16,8 @@ from tests.processes import last_json
 DISTRICT = "210102"  # 和平区政务服务中心
 PERSON = {"kind": "person", "name": "张伟", "id_code": "210102198503150013",
           "phone": "13800000000"}
-CLERK, REVIEWER, APPROVER = (Actor("wang", "clerk"), Actor("li", "reviewer"),
-                             Actor("zhao", "approver"))
+CLERK, REVIEWER, APPROVER = (case_log.Actor("wang", "clerk"), case_log.Actor("li", "reviewer"),
+                             case_log.Actor("zhao", "approver"))
 MATTER = "SY04001"  # 电力设施保护区内施工作业审批: promised, city and district level
 ENTERPRISE = {"kind": "enterprise", "name": "沈阳某建设有限公司",
               "id_code": "91210100MA0Q123430", "phone": "02423456789"}
@@ -189,7 +189,7 @@ def test_citations_key_project_links_and_the_joint_rule_reach_the_hub(hub, node,
     day, calendar = datetime.date.today() - datetime.timedelta(days=7), load_calendar()
     while not calendar.is_workday(day):
         day -= datetime.timedelta(days=1)
-    monkeypatch.setattr(node_cases, "_now", lambda: datetime.datetime.combine(
+    monkeypatch.setattr(case_log, "now", lambda: datetime.datetime.combine(
         day, datetime.time(9), CHINA))
     joint = intake(k, DISTRICT, CLERK, base)["number"]
     act(k, DISTRICT, joint, "start_review", REVIEWER)
@@ -257,8 +257,9 @@ def test_an_online_application_counts_in_the_online_share(hub, node):
                                     **({"channel": channel} if channel else {})})
     assert node.sync()["errors"] == []
     import datetime
-    from hub.periods import Period
-    from hub.stats import report
+
+    from hub.stats.figures import report
+    from hub.stats.periods import Period
     database = hub_db.bind(hub.db_url)
     today = datetime.date.today()
     figures = report(DISTRICT, Period.current("day", today), today=today)["own"]
@@ -296,8 +297,9 @@ def test_ratings_and_registered_capital_reach_the_hubs_figures(hub, node):
         act(k, DISTRICT, done[1], "evaluate", CLERK, {"level": "satisfied"})
     assert node.sync()["errors"] == []
     import datetime
-    from hub.periods import Period
-    from hub.stats import report
+
+    from hub.stats.figures import report
+    from hub.stats.periods import Period
     database = hub_db.bind(hub.db_url)
     today = datetime.date.today()
     figures = report(DISTRICT, Period.current("day", today), today=today)["own"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from hub import catalog as hub_catalog
 from hub import db as hub_db
+from hub.catalog import authority as hub_catalog
 from hub.identity import load_or_create_key
+from hub.ledger.stream import message_signing_bytes
 from hub.models import HubMessage
-from hub.stream import message_signing_bytes
 from node import store
 from node.catalog import apply_version
 from node.models import CatalogMatter, NodeState, RefusedMessage

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from hallsync import cli
+from hallsync.cli import cli
 from hub.settings import HUB
 from node.settings import NODE
 from sync.errors import Code

@@ -9,8 +9,8 @@ from werkzeug.serving import make_server
 
 from hub import db as hub_db
 from hub.app import create_app as create_hub
-from hub.enrollment import make_token
 from hub.identity import load_or_create_key
+from hub.ledger.enrollment import make_token
 from hub.models import EnrollToken
 from hub.models import database as hub_database
 from node import store

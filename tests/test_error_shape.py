@@ -48,7 +48,7 @@ def test_hub_errors_share_one_shape(hub_client, request_, code):
 
 def test_node_errors_share_one_shape(tmp_path):
     client = create_node({"data_dir": str(tmp_path / "node"), "TESTING": True}).test_client()
-    # Logged-in error paths (FORBIDDEN, CSRF) are in tests/node/test_auth.py.
+    # Logged-in error paths (FORBIDDEN, CSRF) are in tests/web/test_auth.py.
     for path, code, status in (("/api/status", "NOT_AUTHENTICATED", 401),
                                ("/nothing", "NOT_FOUND", 404)):
         response = client.get(path)

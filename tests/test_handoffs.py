@@ -15,9 +15,11 @@ import pytest
 from hub import db as hub_db
 from hub.models import CaseHandoff, Event, HubCase, HubMessage, Ownership
 from node import outbox, store
-from node.cases import Actor, act, intake, view
+from node.case_log import Actor
+from node.cases import act, intake, view
 from node.inbox import Context
-from node.models import InboxMessage, database as node_database
+from node.models import InboxMessage
+from node.models import database as node_database
 from sync.errors import AuthError, ProtocolError
 from tests.catalog_changes import matter
 from tests.processes import last_json
@@ -151,9 +153,10 @@ def test_street_to_district_and_back(hub, street, district):
         center.sync()
     assert timeline(street.view(number)) == timeline(district.view(number))
     # The figures count the case once, at the street, and each side's handoff.
-    from hub.stats import report
-    from hub.periods import Period
     import datetime as dt
+
+    from hub.stats.figures import report
+    from hub.stats.periods import Period
     today = dt.date.today()
     street_figures, district_figures = at_hub(hub, lambda: [
         report(code, Period.current("month", today), today=today)["own"]
@@ -249,9 +252,9 @@ def test_the_hub_refuses_the_collecting_centers_writes_while_handed_off(hub, str
 def test_the_hub_shows_open_handoffs_and_alerts_per_handling_center(hub, street, district):
     number = collect(street)["number"]
     street.sync()
-    from hub.alerts import evaluate
     from hub.app import create_app
-    from hub.coverage import default_settings
+    from hub.coverage.alerts import evaluate
+    from hub.coverage.centers import default_settings
     from sync.envelope import now_ms
     from tests.staff import hub_staff
     app = create_app({"data_dir": str(hub.data_dir), "database_url": hub.db_url,
@@ -277,7 +280,7 @@ def test_the_hub_shows_open_handoffs_and_alerts_per_handling_center(hub, street,
 
 def test_street_to_the_city_departments_and_back(hub, street, make_node):
     # The city's departments work on the city center's own node (center 210100, served
-    # by the hub at /city: tests/test_city_departments.py): the same windows, roles and
+    # by the hub at /city: tests/hallsync/test_city_node.py): the same windows, roles and
     # state machine as any center.
     city = enrolled(hub, make_node, "210100")
     number = collect(street, TALENT)["number"]

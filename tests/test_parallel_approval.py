@@ -22,8 +22,8 @@ from node.inbox import Context
 from node.models import database as node_database
 from node.parallel import _opinion, give_opinion
 from sync.errors import AuthError, ConflictError, ProtocolError, ValidationError
-from tests.test_handoffs import (APPROVER, CLERK, DISTRICT, OTHER_DISTRICT, REVIEWER, STREET,
-                                 at_hub, collect, enrolled, street, district, timeline)  # noqa: F401
+from tests.test_handoffs import (APPROVER, CLERK, DISTRICT, OTHER_DISTRICT, REVIEWER,  # noqa: F401
+                                 STREET, at_hub, collect, district, enrolled, street, timeline)
 
 CITY = "210100"
 DUE = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
@@ -212,7 +212,7 @@ def test_the_city_gives_its_opinion_on_its_pages_and_through_the_api(hub, street
 
 def test_the_hub_shows_the_whole_timeline_and_the_waiting_opinions(hub, street, district, city):
     from hub.app import create_app
-    from tests.hub.test_openapi import DOC, SCHEMAS
+    from tests.hub.views.test_openapi import DOC, SCHEMAS
     from tests.staff import hub_staff
     number = in_joint_review(street, district)
     city.sync()
@@ -248,8 +248,8 @@ def test_the_hub_shows_the_whole_timeline_and_the_waiting_opinions(hub, street, 
     assert operator.get("/api/cases/210102001-20200101-00001").status_code == 404
 
     # The city owes its opinion: an alert for the city center once the deadline is near or past.
-    from hub.alerts import evaluate
-    from hub.coverage import default_settings
+    from hub.coverage.alerts import evaluate
+    from hub.coverage.centers import default_settings
     from sync.envelope import now_ms
 
     def consult_alerts(at_ms):

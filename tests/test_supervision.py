@@ -20,7 +20,8 @@ from node import outbox
 from node.app import create_app
 from node.cases import intake
 from node.inbox import Context
-from node.models import Case, InboxMessage, OutboxEvent, SupervisedCase, database as node_database
+from node.models import Case, InboxMessage, OutboxEvent, SupervisedCase
+from node.models import database as node_database
 from node.queue import queue
 from node.supervised import _supervised
 from node.users import add_user
@@ -30,7 +31,9 @@ from sync.events import sig_input
 from sync.signing import b64
 from sync.topology import load_topology
 from tests.catalog_changes import matter
-from tests.hub.test_openapi import DOC as HUB_DOC, check as check_hub, resolve as resolve_hub
+from tests.hub.views.test_openapi import DOC as HUB_DOC
+from tests.hub.views.test_openapi import check as check_hub
+from tests.hub.views.test_openapi import resolve as resolve_hub
 from tests.node.test_openapi import check, response_schema
 from tests.processes import hallsync, last_json
 from tests.staff import PASSWORD, Staff, hub_account

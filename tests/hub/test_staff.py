@@ -6,8 +6,8 @@ import re
 import orjson
 import pytest
 
-from hub import catalog
 from hub.app import create_app
+from hub.catalog import authority as catalog
 from hub.models import CatalogVersion, HubMessage
 from hub.models import database as hub_database
 from hub.staff import HUB_STAFF

@@ -10,9 +10,9 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from hub import catalog as hub_catalog
 from hub.app import create_app as create_hub
-from hub.enrollment import make_token
+from hub.catalog import authority as hub_catalog
+from hub.ledger.enrollment import make_token
 from hub.models import database as hub_database
 from node.app import create_app as create_node
 from node.app import load_settings

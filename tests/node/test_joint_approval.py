@@ -10,6 +10,7 @@ import pytest
 
 from node import cases, store
 from node.app import create_app
+from node.case_log import Actor
 from node.models import OutboxEvent, database
 from node.window import FORM_FIELDS
 from sync.calendar import load_calendar
@@ -38,7 +39,7 @@ def in_joint_review(app, at) -> tuple[str, datetime.date]:  # noqa: F811
     at(datetime.datetime.combine(day, datetime.time(9), CHINA))
     number = new_case(app)
     keys = store.load_keys(app.config["HALLSYNC"]["data_dir"])
-    reviewer = cases.Actor("reviewer", "reviewer")
+    reviewer = Actor("reviewer", "reviewer")
     with database.connection_context():
         for action, data in (("start_review", {}),
                              ("open_joint", {"departments": {"natres": day.isoformat(),

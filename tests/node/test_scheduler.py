@@ -8,7 +8,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from hub.app import create_app as create_hub
-from hub.enrollment import make_token
+from hub.ledger.enrollment import make_token
 from hub.models import database as hub_database
 from node.app import load_settings
 from node.enroll import enroll

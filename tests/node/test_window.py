@@ -14,9 +14,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from hub.app import create_app as create_hub
-from hub.enrollment import make_token
+from hub.ledger.enrollment import make_token
 from hub.models import database as hub_database
-from node import cases, store
+from node import case_log, cases, store
 from node.app import create_app, load_settings
 from node.enroll import enroll
 from node.models import Case, CaseAction, OutboxEvent, database
@@ -120,7 +120,7 @@ def staff(app):
 def at(monkeypatch):
     """Set the time cases are received and acted on (``at(None)``: the real clock again)."""
     moment = {"at": None}
-    monkeypatch.setattr(cases, "_now", lambda: moment["at"] or datetime.datetime.now(
+    monkeypatch.setattr(case_log, "now", lambda: moment["at"] or datetime.datetime.now(
         CHINA).replace(microsecond=0))
     return lambda when: moment.update(at=when)
 
@@ -132,7 +132,7 @@ def new_case(app, outcome: str = "accept", code: str = MATTER, applicant=ENTERPR
             "materials": everything(code) if materials is None else materials, **extra}
     data_dir = app.config["HALLSYNC"]["data_dir"]
     with database.connection_context():
-        return cases.intake(store.load_keys(data_dir), CENTER, cases.Actor("clerk", "clerk"),
+        return cases.intake(store.load_keys(data_dir), CENTER, case_log.Actor("clerk", "clerk"),
                             form)["number"]
 
 
@@ -140,7 +140,7 @@ def act(app, number: str, action: str, role: str, data: dict | None = None) -> d
     data_dir = app.config["HALLSYNC"]["data_dir"]
     with database.connection_context():
         return cases.act(store.load_keys(data_dir), CENTER, number, action,
-                         cases.Actor(role, role), data or {})
+                         case_log.Actor(role, role), data or {})
 
 
 def counts() -> tuple[int, int, int]:

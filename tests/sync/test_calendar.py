@@ -10,9 +10,9 @@ from chinese_calendar import constants
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config import make_calendar
 from sync.calendar import Deadline, WorkCalendar, load_calendar, parse_calendar
 from sync.errors import ConfigError
+from tools import make_calendar
 
 D = datetime.date
 PACKAGE_YEARS = range(min(constants.holidays).year, max(constants.holidays).year + 1)

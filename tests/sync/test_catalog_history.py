@@ -7,10 +7,10 @@ import re
 import pytest
 
 import config
-from config import make_reform
 from sync.catalog_history import (OPS, batches, check_final, load_departments, load_matters,
                                   load_reform, parse_reform, replay)
 from sync.errors import ValidationError
+from tools import make_reform
 
 
 @pytest.fixture(scope="module")

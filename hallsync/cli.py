@@ -1,0 +1,107 @@
+"""The ``hallsync`` command: every group of the hub, the node and the tools."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+# Importing a command module adds its commands to its group.
+from hallsync import city_commands  # noqa: F401  (`hub run`, `hub city-node`)
+from hallsync.bench.ingest import bench
+from hallsync.bench.stats import stats as bench_stats
+from hallsync.demo import demo
+from hub.commands import catalog, coverage, users  # noqa: F401  (`hub catalog|coverage|user`)
+from hub.commands.hub import hub
+from node import projects_cli, supervision_cli, users_cli  # noqa: F401  (`node …` groups)
+from node.cli import node
+from sync.cli_output import emit, json_option
+from sync.errors import HallsyncError
+
+
+@click.group()
+def cli():
+    """hallsync: signed, offline-first sync for a city's government service centers."""
+
+
+@cli.command()
+@click.option("--level", type=click.Choice(["city", "subcenter", "district", "street"]),
+              default=None, help="Only centers of this level.")
+@json_option
+def centers(level, as_json):
+    """List the city's centers (code, level, parent, name)."""
+    from sync.topology import load_topology
+    topology = load_topology()
+    chosen = topology.at_level(level) if level else list(topology.centers)
+    if not as_json:
+        for c in chosen:
+            click.echo(f"{c.code:<12} {c.level:<10} {c.parent or '-':<12} {c.name}")
+    emit({"count": len(chosen), "centers": [c.__dict__ for c in chosen]}, as_json,
+         quiet=not as_json)
+
+
+@cli.group()
+def audit():
+    """Verify a center's tamper-evident record."""
+
+
+@audit.command()
+@click.option("--data-dir", required=True, type=click.Path(file_okay=False))
+@click.option("--db", "db_url", default=None, help="The hub's database URL, if not in DIR.")
+@click.option("--center", default=None, help="At the hub: only this center.")
+@json_option
+def verify(data_dir, db_url, center, as_json):
+    """Check hash chains and signatures; exit 1 naming the first bad event.
+
+    DIR is a node's data directory (node.db) or the hub's (all centers, or --center).
+    """
+    from pathlib import Path
+    if (Path(data_dir) / "node.db").exists() and not db_url:
+        from node import store
+        from node.audit import verify_node
+        store.bind(data_dir)
+        by_center = verify_node()
+    else:
+        from hub.commands.hub import open_hub
+        from hub.ledger.audit import verify_hub
+        open_hub(data_dir, db_url)
+        by_center = verify_hub(center)
+    faults = {c: r["fault"] for c, r in by_center.items() if r["fault"] is not None}
+    first_bad = next((f"{c}#{f.seq}: {f.reason}" for c, f in faults.items()), None)
+    if not as_json:
+        for code, result in by_center.items():
+            fault = result["fault"]
+            click.echo(f"{code}: {result['events']} events, "
+                       + (f"BAD at seq {fault.seq}: {fault.reason}" if fault else "intact"))
+    emit({"intact": not faults, "centers": len(by_center),
+          "events": sum(r["events"] for r in by_center.values()), "first_bad": first_bad},
+         as_json, quiet=not as_json)
+    if faults:
+        click.echo(f"first bad event: {first_bad}", err=True)
+        raise SystemExit(1)
+
+
+bench.add_command(bench_stats)
+cli.add_command(bench)
+cli.add_command(demo)
+cli.add_command(hub)
+cli.add_command(node)
+
+
+def main() -> None:
+    """Console entry point: hallsync errors print as one line and exit 2."""
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except HallsyncError as exc:
+        click.echo(f"error: {exc.code.value}: {exc.detail}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The catalog authority: the one signed, versioned catalog of matters."""

@@ -1,0 +1,1 @@
+"""``hallsync hub …``: one module per command group."""

@@ -1,0 +1,143 @@
+"""Apply stored events: the handler registry, the ownership rule, and the quarantine.
+
+Receipt is not apply. Every authentic event is stored; applying it is a
+second step that may fail (a bug, a type from a newer node). A failed event
+is *quarantined*; later events of the same origin that touch the same record
+are *held* behind it (they may depend on it); all other events go on. Events
+that break the ownership rule are *refused*. ``replay`` retries quarantined
+and held events after a fix (with the handlers registered: ``hub.handlers`` imported).
+
+A handler takes a list of consecutive events of its type (so it can write
+them with one statement) and raises to fail; it runs in a savepoint, and
+on failure each event is retried alone so only the bad one is quarantined.
+"""
+from __future__ import annotations
+
+import traceback
+
+import orjson
+
+from hub.ledger.ownership import owners_of
+from hub.ledger.registry import HANDLERS
+from hub.models import Event, database
+from sync.database import insert_rows
+from sync.errors import Code
+
+APPLIED, QUARANTINED, HELD, REFUSED = "applied", "quarantined", "held", "refused"
+
+
+def _mark(event: dict, state: str, code: Code | None = None, detail: str = "") -> None:
+    event["state"] = state
+    event["error_code"] = code.value if code else ""
+    event["error_detail"] = detail
+
+
+def blocked_records(origin: str) -> set[str]:
+    """Records of ``origin`` that have a quarantined or held event (later ones wait)."""
+    query = (Event.select(Event.record).distinct()
+             .where((Event.origin == origin) & (Event.state != APPLIED)
+                    & (Event.state != REFUSED) & (Event.record != "")).tuples())
+    return {record for (record,) in query}
+
+
+def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
+    """Apply a batch of one origin's new events in seq order; sets each event's state.
+
+    One pass in order: consecutive events of one type form a run that its handler
+    writes together; a run is applied before any later event is judged, so a
+    failure in it holds the later events of the same record.
+    """
+    blocked = blocked_records(origin)
+    owners = owners_of({e["record"] for e in events if e["record"]})
+    claims = []
+    run: list[dict] = []
+    for event in events:
+        if run and event["type"] != run[0]["type"]:
+            _apply_run(run, blocked)
+            run = []
+        record = event["record"]
+        owner = owners.get(record) if record else None
+        if record and record in blocked:
+            _mark(event, HELD, Code.BLOCKED_BY_QUARANTINE, f"{record} has an unapplied event")
+        elif owner is not None and owner != origin:
+            _mark(event, REFUSED, Code.NOT_OWNER, f"{record} is owned by {owner}")
+        elif event["type"] not in HANDLERS:
+            _mark(event, QUARANTINED, Code.EVENT_TYPE_UNKNOWN,
+                  f"the hub has no handler for {event['type']!r}")
+            if record:
+                blocked.add(record)
+        else:
+            if record and owner is None:
+                owners[record] = origin
+                claims.append((record, origin, now_ms))
+            run.append(event)
+    if run:
+        _apply_run(run, blocked)
+    # A handler may already have moved a record it claimed in this batch (a handoff).
+    insert_rows(database.obj, "ownership", ("record", "owner", "since_ms"), claims,
+                suffix="ON CONFLICT (record) DO NOTHING")
+
+
+def _apply_run(run: list[dict], blocked: set[str]) -> None:
+    ready = []
+    for event in run:
+        if event["record"] and event["record"] in blocked:
+            _mark(event, HELD, Code.BLOCKED_BY_QUARANTINE,
+                  f"{event['record']} has an unapplied event")
+        else:
+            ready.append(event)
+    if not ready:
+        return
+    handler = HANDLERS[ready[0]["type"]]
+    try:
+        with database.atomic():
+            handler(ready)
+        for event in ready:
+            _mark(event, APPLIED)
+        return
+    except Exception:  # noqa: BLE001 — any failure of a handler quarantines, never loses
+        pass
+    for event in ready:  # isolate the bad one(s)
+        if event["record"] and event["record"] in blocked:
+            _mark(event, HELD, Code.BLOCKED_BY_QUARANTINE,
+                  f"{event['record']} has an unapplied event")
+            continue
+        try:
+            with database.atomic():
+                handler([event])
+            _mark(event, APPLIED)
+        except Exception as exc:  # noqa: BLE001
+            _mark(event, QUARANTINED, Code.APPLY_FAILED,
+                  "".join(traceback.format_exception_only(exc)).strip()[:2000])
+            if event["record"]:
+                blocked.add(event["record"])
+
+
+def stored_event(row: Event) -> dict:
+    """An event as it travels, rebuilt from the hub's row."""
+    return {"origin": row.origin, "seq": row.seq, "type": row.type, "record": row.record,
+            "created_at": row.created_at, "payload": orjson.loads(row.payload),
+            "prev_hash": row.prev_hash, "hash": row.hash, "key_id": row.key_id, "sig": row.sig}
+
+
+def replay(origin: str | None = None, now_ms: int = 0) -> dict[str, int]:
+    """Retry quarantined and held events in (origin, seq) order; returns counts by new state."""
+    query = Event.select().where((Event.state == QUARANTINED) | (Event.state == HELD))
+    if origin:
+        query = query.where(Event.origin == origin)
+    counts = {APPLIED: 0, QUARANTINED: 0, HELD: 0, REFUSED: 0}
+    by_origin: dict[str, list[dict]] = {}
+    for row in query.order_by(Event.origin, Event.seq):
+        by_origin.setdefault(row.origin, []).append(stored_event(row))
+    for events_origin, events in by_origin.items():
+        with database.atomic():
+            # Earlier unapplied events are exactly the ones being replayed, so start unblocked.
+            Event.update(state=APPLIED).where(Event.origin == events_origin,
+                                              Event.state.in_([QUARANTINED, HELD])).execute()
+            apply_events(events_origin, events, now_ms)
+            for event in events:
+                Event.update(state=event["state"], error_code=event["error_code"],
+                             error_detail=event["error_detail"]).where(
+                    Event.origin == events_origin, Event.seq == event["seq"]).execute()
+                counts[event["state"]] += 1
+    return counts

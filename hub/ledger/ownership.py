@@ -1,0 +1,33 @@
+"""Who owns each record: its first writer, until a handoff moves it (single writer)."""
+from __future__ import annotations
+
+from hub.models import Ownership, database
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def owners_of(records: set[str]) -> dict[str, str]:
+    """Owner of each record that has one. Plain SQL: peewee would build a node per value."""
+    owners: dict[str, str] = {}
+    db = database.obj
+    for chunk in _chunks(list(records)):
+        marks = ", ".join([db.param] * len(chunk))
+        cursor = db.execute_sql(f"SELECT record, owner FROM ownership WHERE record IN ({marks})",
+                                chunk)
+        owners.update(cursor.fetchall())
+    return owners
+
+
+def owner_of(record: str) -> str | None:
+    """The record's owner as of now, moves by handlers in this transaction included."""
+    return Ownership.select(Ownership.owner).where(Ownership.record == record).scalar()
+
+
+def transfer(record: str, owner: str, now_ms: int) -> None:
+    """Move a record to another owner (a handoff): from now on only its events change it."""
+    (Ownership.insert(record=record, owner=owner, since_ms=now_ms)
+     .on_conflict(conflict_target=[Ownership.record],
+                  update={Ownership.owner: owner, Ownership.since_ms: now_ms}).execute())

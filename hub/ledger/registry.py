@@ -1,0 +1,16 @@
+"""The hub's event handlers, by event type: each handler module registers its own with
+``@handles``, and ``hub/handlers.py`` imports them all, so this module imports none."""
+from __future__ import annotations
+
+from typing import Callable
+
+Handler = Callable[[list[dict]], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(event_type: str) -> Callable[[Handler], Handler]:
+    """Register the hub's handler of one event type."""
+    def register(fn: Handler) -> Handler:
+        HANDLERS[event_type] = fn
+        return fn
+    return register

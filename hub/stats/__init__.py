@@ -1,0 +1,1 @@
+"""Consolidated figures: rollups kept as events arrive, periods, figures and reports."""

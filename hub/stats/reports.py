@@ -1,0 +1,108 @@
+"""Monthly, quarterly and annual reports of a center (the city, a district, a street):
+the figures and their rows, for the printable page (``hub.views.reports``), its CSV and
+``hallsync hub report``.
+
+Every figure is computed from the rollups by ``hub.stats.figures.report``; the article's
+headline figures sit beside ours for comparison. What no event carries yet
+(``hub.stats.figures.NOT_AVAILABLE``, empty now) is listed as 尚无数据来源, never filled in.
+Money is in 万元 as the events carry it (the article's 亿元 figures are converted).
+"""
+from __future__ import annotations
+
+import datetime
+
+from hub.stats.figures import report
+from hub.stats.periods import Period
+from sync.errors import ValidationError
+from sync.topology import load_topology
+
+PERIODS = {"month": "月报", "quarter": "季报", "year": "年报"}
+LEVEL_NAMES = {"city": "全市", "subcenter": "市分中心", "district": "区县", "street": "街道（乡镇）"}
+# (label, figure key, kind, the article's figure or "")
+HEADLINES = (
+    ("收件数", "received", "count", ""),
+    ("受理件数", "accepted", "count", "4,742,000 件（2002–2015 年累计）"),
+    ("办结件数", "completed", "count", ""),
+    ("办结率", "completion_rate", "rate", "99.9%"),
+    ("即办件数", "completed_immediately", "count", ""),
+    ("即办率（即办件 ÷ 办结件）", "immediate_rate", "rate", "83%（改革前 18%）"),
+    ("平均承诺时限（工作日）", "average_promised_days", "days", "5 个工作日以内"),
+    ("平均实际办理时长（工作日，不含暂停）", "average_handling_days", "days", ""),
+    ("按时办结率（承诺件）", "on_time_rate", "rate", ""),
+    ("提前办结率（承诺件，提前 1 个工作日以上）", "early_rate", "rate", ""),
+    ("准予率", "approval_rate", "rate", ""),
+    ("不予受理率", "not_accepted_rate", "rate", ""),
+    ("补正率（需补正的件 ÷ 收件）", "supplement_rate", "rate", ""),
+    ("企业申请件占比", "enterprise_share", "rate", ""),
+    ("网上申请占比", "online_share", "rate", ""),
+    ("收件后移交办理（异地代收）", "handed_off", "count", ""),
+    ("接收其他中心移交", "taken_over", "count", ""),
+    ("好差评件数", "evaluated", "count", ""),
+    ("主动评价率（评价数 ÷ 办结件）", "evaluation_rate", "rate", ""),
+    ("满意率（非常满意、满意、基本满意 ÷ 评价数）", "satisfaction_rate", "rate", ""),
+    ("差评率（不满意、非常不满意 ÷ 评价数）", "bad_review_rate", "rate", ""),
+    ("企业设立登记户数", "enterprises_registered", "count", "6,599 户（2002–2015 年累计）"),
+    ("注册资本（万元）", "registered_capital", "count",
+     "12,654,000 万元（126.54 亿元，2002–2015 年累计）"),
+    ("亿元以上建设项目数", "projects_over_100m", "count", "742 个（2002–2015 年累计）"),
+    ("亿元以上建设项目总投资（万元）", "investment", "count",
+     "41,410,000 万元（4,141 亿元，2002–2015 年累计）"),
+)
+DAY_LABELS = {"days_0": "当日", "days_1": "1 天", "days_2_3": "2–3 天", "days_4_5": "4–5 天",
+              "days_6_10": "6–10 天", "days_over_10": "10 天以上"}
+CSV_COLUMNS = (("中心编码", "code"), ("中心名称", "name"), ("层级", "level"), ("范围", "scope"),
+               ("起始日", "from"), ("截止日", "to"),
+               *((label, key) for label, key, _kind, _article in HEADLINES),
+               *((f"办理时长分布：{label}", key) for key, label in DAY_LABELS.items()),
+               ("当前在办", "pending"), ("当前超期", "overdue"))
+
+
+def show(value, kind: str) -> str:
+    """A figure as the page prints it; — where there is nothing to divide by."""
+    if value is None:
+        return "—"
+    if kind == "rate":
+        return f"{value * 100:.1f}%"
+    if kind == "days":
+        return f"{value:.2f}"
+    return f"{value:,}"
+
+
+def build(period_kind: str, args, today: datetime.date | None = None) -> dict:
+    """The report of ``?center=`` (default the city) for ``?date=`` (default the last whole one)."""
+    today = today or datetime.date.today()
+    if period_kind not in PERIODS:
+        raise ValidationError(f"period: 报表周期应为 {' / '.join(PERIODS)}，实际为 {period_kind!r}",
+                              field="period")
+    date = args.get("date")
+    period = (Period.parse(period_kind, date) if date
+              else Period.current(period_kind, today).previous())
+    center = args.get("center") or load_topology().hub.code
+    result = report(center, period, today=today)
+    result["title"] = f"{result['name']}{period.label()}政务服务{PERIODS[period_kind]}"
+    result["level_name"] = LEVEL_NAMES[result["level"]]
+    return result
+
+
+def csv_rows(result: dict) -> list[list]:
+    """The report as a table: the center's totals, the previous period's, its own, each child's."""
+    def row(code, name, level, scope, start, end, figures, now):
+        # The distribution columns are counts (figures[days_…]), not shares: CSV readers sum them.
+        values = {"code": code, "name": name, "level": LEVEL_NAMES[level], "scope": scope,
+                  "from": start, "to": end, **figures,
+                  "pending": now["pending"] if now else "", "overdue": now["overdue"] if now else ""}
+        return ["" if values[key] is None else values[key] for _label, key in CSV_COLUMNS]
+
+    start, end = result["from"], result["to"]
+    previous = result["previous"]
+    rows = [[label for label, _key in CSV_COLUMNS],
+            row(result["code"], result["name"], result["level"], "本级及下级合计", start, end,
+                result["figures"], result["now"]),
+            row(result["code"], result["name"], result["level"], "上期（本级及下级合计）",
+                previous["from"], previous["to"], previous["figures"], None),
+            row(result["code"], result["name"], result["level"], "本级", start, end,
+                result["own"], None)]
+    for child in result["children"]:
+        rows.append(row(child["code"], child["name"], child["level"], "下级", start, end,
+                        child["figures"], child["now"]))
+    return rows

@@ -1,0 +1,273 @@
+"""Case figures kept incrementally, and rebuilt from the raw events to check them.
+
+Each case action contributes to the counters of one (center, China day,
+matter) row; ``contributions`` says which, from the case after the action.
+The case handlers add the contributions of each new action as it is applied;
+``rebuild`` recomputes every row from the stored case logs with the very same
+function, so the two can be compared (``hallsync hub rebuild-stats`` and a
+property test do). ``add`` writes each contribution at four grains (``GRAINS``):
+the (center, day, matter) row and its per-month and all-matters sums, so a
+year of the city reads a few thousand rows.
+
+What the counters count (``FIELDS``):
+
+* ``received`` 收件, ``received_enterprise`` of them by an enterprise applicant,
+  ``received_online`` of them applied for online (网上申请, the receipt's ``channel``);
+* ``accepted`` 受理 (an immediate completion is accepted too), ``not_accepted``;
+* ``completed`` 办结 (``decide`` or ``complete_immediate``), ``completed_immediately``
+  即办, ``approved`` 准予;
+* ``completed_on_time``: a promised (not immediate) case completed on or before
+  its promised day (承诺办结日, ``case_states.deadline``: paused days push it);
+  ``completed_early``: completed at least one working day before that day,
+  i.e. a working day still lay between the day of 办结 and the promised day;
+* ``handling_days``: working days from 受理 to 办结 without paused days, and
+  their distribution over ``DAY_BUCKETS`` (``days_0`` … ``days_over_10``);
+* ``supplement_requests`` (every 补正 request) and ``supplemented`` (cases asked
+  for the first time), ``withdrawn``;
+* ``promised_days``: the promised time limits (承诺时限, working days) of the
+  cases accepted, summed, for the average promised time;
+* ``handed_off`` at the collecting center (异地代收: every other figure of the
+  case counts there too, once) and ``taken_over`` at the handling center, so
+  each side's handoffs show without counting the case twice;
+* ``evaluated`` 好差评 given (``evaluate``, on the day of the rating), ``satisfied``
+  of them 非常满意/满意/基本满意 and ``bad_reviews`` 差评 (不满意/非常不满意);
+* ``enterprises_registered``: approvals of 企业设立登记 and ``registered_capital``
+  their 注册资本 (万元), carried by the approving ``decide``;
+* ``projects_over_100m``: key projects of ``PROJECT_THRESHOLD_WAN`` or more and
+  their ``investment`` (万元), carried by the link in ``case.received``. A project
+  counts once, at its first linked case (earliest received, then lowest number)
+  — not per case — see ``claim_project``.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import orjson
+from peewee import Model
+
+from hub.models import (CaseRollup, CaseRollupMonth, CenterRollupDay, CenterRollupMonth, HubCase,
+                        HubCaseAction, database)
+from sync import case_records, case_states
+from sync.calendar import load_calendar
+from sync.database import insert_rows
+
+# (first, last or None, field): working days to 办结, fixed buckets.
+DAY_BUCKETS = ((0, 0, "days_0"), (1, 1, "days_1"), (2, 3, "days_2_3"), (4, 5, "days_4_5"),
+               (6, 10, "days_6_10"), (11, None, "days_over_10"))
+FIELDS = ("received", "accepted", "not_accepted", "completed", "completed_immediately",
+          "approved", "supplement_requests", "withdrawn", "handling_days",
+          "received_enterprise", "supplemented", "completed_on_time", "completed_early",
+          *(field for _first, _last, field in DAY_BUCKETS), "promised_days", "handed_off",
+          "taken_over", "received_online", "evaluated", "satisfied", "bad_reviews",
+          "enterprises_registered", "registered_capital", "projects_over_100m", "investment")
+PROJECT_THRESHOLD_WAN = 10_000  # 亿元以上建设项目: 1 亿元 = 10,000 万元
+_COUNTED = {"accept": ("accepted",), "not_accept": ("not_accepted",),
+            "request_supplement": ("supplement_requests",),
+            "suspend_supplement": ("supplement_requests",),
+            "joint_supplement": ("supplement_requests",), "withdraw": ("withdrawn",),
+            "complete_immediate": ("accepted", "completed", "completed_immediately"),
+            "decide": ("completed",)}
+_SUPPLEMENT = ("request_supplement", "suspend_supplement", "joint_supplement")
+
+
+def contributions(center: str, matter: dict, action: str, after: case_states.CaseState,
+                  at, applicant_kind: str = "person", channel: str = "window") -> Counter:
+    """What one action adds: {(center, day, matter, department, field): amount}."""
+    key = (center, case_states.china_date(at).isoformat(), matter["basic_code"],
+           matter["department"])
+    counts = Counter()
+    if action == case_states.RECEIVE:
+        counts[key + ("received",)] += 1
+        counts[key + ("received_enterprise",)] += applicant_kind == "enterprise"
+        counts[key + ("received_online",)] += channel == "online"
+    for field in _COUNTED.get(action, ()):
+        counts[key + (field,)] += 1
+    if action in ("accept", "complete_immediate"):
+        counts[key + ("promised_days",)] += matter["promised_limit_days"]
+    if action == "hand_off":
+        counts[key + ("handed_off",)] += 1
+    if action == "take_over":
+        counts[(after.handoffs[-1].target,) + key[1:] + ("taken_over",)] += 1
+    if action == "evaluate":
+        level = after.evaluation.level
+        counts[key + ("evaluated",)] += 1
+        counts[key + ("satisfied",)] += level in case_states.SATISFIED
+        counts[key + ("bad_reviews",)] += level in case_states.BAD_REVIEWS
+    if action == "decide" and after.decision.registered_capital is not None:
+        counts[key + ("enterprises_registered",)] += 1
+        counts[key + ("registered_capital",)] += after.decision.registered_capital
+    if action in _SUPPLEMENT and sum(s.action in _SUPPLEMENT for s in after.history) == 1:
+        counts[key + ("supplemented",)] += 1
+    if after.decision is not None and action in ("decide", "complete_immediate"):
+        calendar = load_calendar()
+        days = case_states.handling_workdays(after, calendar) or 0
+        counts[key + ("approved",)] += after.decision.outcome == "approved"
+        counts[key + ("handling_days",)] += days
+        counts[key + (bucket(days),)] += 1
+        if action == "decide":
+            done = case_states.china_date(after.decision.decided_at)
+            due = case_states.deadline(after, calendar, matter["promised_limit_days"]).day
+            counts[key + ("completed_on_time",)] += done <= due
+            counts[key + ("completed_early",)] += calendar.workdays_between(done, due) >= 1
+    return counts
+
+
+def project_of(received: dict) -> str | None:
+    """"year/code" of the receipt's key project when it is of ¥100m or more, else None."""
+    link = received.get("key_project")
+    if not link or link.get("investment_wan", 0) < PROJECT_THRESHOLD_WAN:
+        return None
+    return f"{link['year']}/{link['code']}"
+
+
+def project_contributions(center: str, received: dict) -> Counter:
+    """A key project counted at the center and day its (first) linked case was received."""
+    at = case_records.parse_at(received["at"])
+    key = (center, case_states.china_date(at).isoformat(), received["matter"]["basic_code"],
+           received["matter"]["department"])
+    return Counter({key + ("projects_over_100m",): 1,
+                    key + ("investment",): received["key_project"]["investment_wan"]})
+
+
+def _first(candidates) -> tuple:
+    # (received at, number): a total order every hub agrees on, whatever the arrival order.
+    return min(candidates, key=lambda c: (case_records.parse_at(c[2]["at"]), c[2]["number"]))
+
+
+def claim_project(center: str, received: dict) -> Counter:
+    """What a newly received case changes in the project counts (call before storing it).
+
+    A project counts once, at its first linked case. Cases of one project reach the
+    hub from several centers in any order, so a case received earlier than the one
+    counted so far moves the count to itself (minus there, plus here); ``rebuild``
+    picks the same first case, so the two agree.
+    """
+    project = project_of(received)
+    if project is None:
+        return Counter()
+    known = [(row.number, row.center, orjson.loads(row.received)) for row in
+             HubCase.select().where(HubCase.key_project == project)]
+    if not known:
+        return project_contributions(center, received)
+    counted = _first(known)
+    if _first([counted, (received["number"], center, received)]) is counted:
+        return Counter()
+    counts = project_contributions(center, received)
+    counts.subtract(project_contributions(counted[1], counted[2]))  # negatives kept
+    return counts
+
+
+def bucket(days: int) -> str:
+    """The ``DAY_BUCKETS`` field of a number of working days to 办结."""
+    for _first, last, field in DAY_BUCKETS:
+        if last is None or days <= last:
+            return field
+    raise AssertionError("the last bucket is open-ended")
+
+
+# Each grain: the model and how a (center, day, matter, department) key maps to its key.
+GRAINS: tuple[tuple[type[Model], tuple[str, ...], object], ...] = (
+    (CaseRollup, ("center", "day", "matter_code", "department"), lambda k: k),
+    (CaseRollupMonth, ("center", "month", "matter_code", "department"),
+     lambda k: (k[0], k[1][:7], k[2], k[3])),
+    (CenterRollupDay, ("center", "day"), lambda k: (k[0], k[1])),
+    (CenterRollupMonth, ("center", "month"), lambda k: (k[0], k[1][:7])),
+)
+
+
+def grain_rows(counts: Counter) -> list[dict[tuple, list[int]]]:
+    """Contributions summed per row of each grain: [{grain key: [value per FIELDS]}]."""
+    index = {field: i for i, field in enumerate(FIELDS)}
+    detail: dict[tuple, list[int]] = {}
+    for (*key, field), amount in counts.items():
+        if amount:
+            detail.setdefault(tuple(key), [0] * len(FIELDS))[index[field]] += amount
+    return coarsen(detail)
+
+
+def coarsen(detail: dict[tuple, list[int]]) -> list[dict[tuple, list[int]]]:
+    """(center, day, matter, department) rows summed into the rows of every grain."""
+    result: list[dict[tuple, list[int]]] = [detail]
+    for _model, _columns, key_of in GRAINS[1:]:
+        rows: dict[tuple, list[int]] = {}
+        for key, values in detail.items():
+            row = rows.get(grain_key := key_of(key))
+            if row is None:
+                rows[grain_key] = list(values)
+            else:
+                for i, value in enumerate(values):
+                    row[i] += value
+        result.append(rows)
+    return result
+
+
+def add(counts: Counter) -> None:
+    """Add contributions to the rollup rows (one upsert per row touched, per grain)."""
+    for rows, (model, columns, _key_of) in zip(grain_rows(counts), GRAINS):
+        pk = [getattr(model, c) for c in model._meta.primary_key.field_names]
+        for key, values in rows.items():
+            fields = {f: v for f, v in zip(FIELDS, values) if v}
+            if not fields:
+                continue  # cancelled out: a project count moved between two cases of one row
+            (model.insert(**dict(zip(columns, key)), **fields)
+             .on_conflict(conflict_target=pk,
+                          update={getattr(model, f): getattr(model, f) + v
+                                  for f, v in fields.items()})
+             .execute())
+
+
+def insert(grains: list[dict[tuple, list[int]]]) -> None:
+    """Bulk-insert rows that are not in the tables yet (a rebuild, the bench's load)."""
+    db = database.obj
+    for rows, (model, columns, _key_of) in zip(grains, GRAINS):
+        batch = [(*key, *values) for key, values in rows.items()]
+        for offset in range(0, len(batch), 5000):
+            insert_rows(db, model._meta.table_name, columns + FIELDS, batch[offset:offset + 5000])
+
+
+def case_contributions(row: HubCase, actions: list[dict]) -> Counter:
+    """Every contribution of one case, from its stored receipt and action log."""
+    received = orjson.loads(row.received)
+    matter = received["matter"]
+    case = case_records.replay(received, [])
+    counts = contributions(row.center, matter, case_states.RECEIVE, case, case.received_at,
+                           received["applicant"]["kind"], case_records.channel_of(received))
+    for action in actions:
+        case = case_states.apply(case, action["action"], role=action["role"],
+                                 at=case_records.parse_at(action["at"]), data=action["data"])
+        counts += contributions(row.center, matter, action["action"], case, case.history[-1].at)
+    return counts
+
+
+def rebuild() -> int:
+    """Recompute every rollup row from the raw case logs; returns the (center, day, matter) rows."""
+    totals: Counter = Counter()
+    logs: dict[str, list[dict]] = {}
+    for a in HubCaseAction.select().order_by(HubCaseAction.number, HubCaseAction.n):
+        logs.setdefault(a.number, []).append({"action": a.action, "role": a.role, "at": a.at,
+                                              "data": orjson.loads(a.data)})
+    projects: dict[str, list[tuple]] = {}
+    for row in HubCase.select():
+        totals.update(case_contributions(row, logs.get(row.number, [])))
+        if row.key_project:
+            projects.setdefault(row.key_project, []).append(
+                (row.number, row.center, orjson.loads(row.received)))
+    for candidates in projects.values():
+        _number, center, received = _first(candidates)
+        totals.update(project_contributions(center, received))
+    with database.atomic():
+        for model, _columns, _key_of in GRAINS:
+            model.delete().execute()
+        insert(grain_rows(totals))
+    return CaseRollup.select().count()
+
+
+def snapshot() -> dict[tuple, tuple]:
+    """Every rollup row of every grain as plain tuples (to compare incremental with rebuilt)."""
+    found = {}
+    for model, columns, _key_of in GRAINS:
+        for row in model.select().tuples().iterator():
+            values = dict(zip([f.name for f in model._meta.sorted_fields], row))
+            found[(model.__name__, *(values[c] for c in columns))] = tuple(
+                values[f] for f in FIELDS)
+    return found

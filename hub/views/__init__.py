@@ -1,0 +1,1 @@
+"""The hub's pages and JSON API, one blueprint per module."""

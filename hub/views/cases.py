@@ -1,0 +1,87 @@
+"""One case as the hub holds it: the whole timeline, whoever wrote each step.
+
+``/cases/<number>`` and ``/api/cases/<number>`` show the hub's replay of the
+signed events of every center that held or was consulted on the case: the
+collecting center, the handling center of each handoff, and the centers a
+joint approval consulted (并联审批), each step with the center that signed it.
+Operators and auditors see any case; a district admin a case one of whose
+centers is in its district (else 403, as for any center outside its scope).
+"""
+from __future__ import annotations
+
+import orjson
+from flask import Blueprint, jsonify, render_template
+
+from hub.cases.copies import log_of, state_of
+from hub.cases.handoffs import consulted_centers
+from hub.ledger.ownership import owner_of
+from hub.ledger.signed_events import signed_events
+from hub.models import HubCase
+from hub.staff import visible
+from sync import case_records, case_states
+from sync.case_numbers import parse_case_number
+from sync.catalog_history import load_departments
+from sync.catalog_search import department_name
+from sync.errors import Forbidden, NotFound
+from sync.topology import load_topology
+from web.auth import current_user, requires
+
+bp = Blueprint("case_pages", __name__)
+
+
+def case_view(number: str) -> dict:
+    """The hub's copy of the case, for a logged-in hub user allowed to see it."""
+    parse_case_number(number, field="number")
+    row = HubCase.get_or_none(HubCase.number == number)
+    if row is None:
+        raise NotFound(f"市中心没有办件 {number}")
+    case = state_of(row)
+    parties = {row.center} | {h.target for h in case.handoffs} | consulted_centers(case)
+    if not parties & visible():
+        raise Forbidden(f"case {number} has no center in your scope {current_user().center}",
+                        reason="scope")
+    signers = [event["origin"] for event in signed_events([number])[number]]
+    steps = [{"action": case_states.RECEIVE, "user": orjson.loads(row.received)["user"]}] + \
+        log_of(number)
+    holder = owner_of(case_records.record_of(number))
+    departments, name = load_departments(), load_topology().name_of
+    return {
+        "number": number, "matter": orjson.loads(row.matter)["name"],
+        "matter_code": row.matter_code, "state": case.state,
+        "state_label": case_states.STATES[case.state],
+        "collecting": row.center, "collecting_name": name(row.center),
+        "holder": holder, "holder_name": name(holder) if holder else "",
+        "due_date": row.due_date, "outcome": row.outcome, "document_number": row.document_number,
+        "history": [{"action": s.action, "label": case_states.ACTIONS[s.action].label,
+                     "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,
+                     "user": step["user"],
+                     "center": signers[i] if i < len(signers) else None,
+                     "center_name": name(signers[i]) if i < len(signers) else ""}
+                    for i, (s, step) in enumerate(zip(case.history, steps))],
+        "handoffs": [{"target": h.target, "target_name": name(h.target),
+                      "sent_at": case_records.iso(h.sent_at), "waybill": h.waybill,
+                      "taken_at": case_records.iso(h.taken_at) if h.taken_at else None,
+                      "returned_at": case_records.iso(h.returned_at) if h.returned_at else None,
+                      "return_reason": h.return_reason} for h in case.handoffs],
+        "joint": [{"department": s.department,
+                   "department_name": department_name(s.department, departments),
+                   "deadline": s.deadline.isoformat(),
+                   "center": s.center, "center_name": name(s.center) if s.center else "",
+                   "decision": s.decision, "reason": s.reason, "missing": list(s.missing)}
+                  for s in case.joint],
+    }
+
+
+@bp.get("/cases/<number>")
+@requires()
+def case_page(number: str):
+    """A case's whole timeline, as the hub holds it."""
+    return render_template("case.html", c=case_view(number),
+                           joint_decisions=case_states.JOINT_DECISIONS)
+
+
+@bp.get("/api/cases/<number>")
+@requires()
+def case_json(number: str):
+    """The same as JSON."""
+    return jsonify(case_view(number))

@@ -1,0 +1,203 @@
+"""``/sync/v1/``: the endpoints nodes talk to. Every reply is a signed envelope.
+
+Each endpoint authenticates the envelope first (reads only), then does its
+work and consumes the nonce in one write transaction, so the CPU-heavy
+part (signature, decompression, parsing) never holds the write lock.
+"""
+from __future__ import annotations
+
+import random
+import threading
+
+from flask import Blueprint, Response, current_app, g, request
+
+from hub.coverage import centers
+from hub.identity import HUB_ID
+from hub.ledger import enrollment, ingest, stream
+from hub.ledger.security import (authenticate, check_size, consume_nonce, forget_old_nonces,
+                                 log_refusal)
+from hub.models import database
+from sync import envelope as env
+from sync.errors import Code, ConflictError, HallsyncError, HubBusy, ProtocolError, problem_body
+from web.auth import csrf, public
+
+bp = Blueprint("sync_api", __name__, url_prefix="/sync/v1")
+
+
+def _state():
+    return current_app.extensions["hallsync"]
+
+
+@bp.before_request
+def _admit():
+    """Shed load with 503 + Retry-After, jittered so nodes do not all return at once."""
+    if not _state().gate.acquire(blocking=False):
+        base = _state().settings["busy_retry_after_s"]
+        raise HubBusy("the hub is busy", retry_after=round(base * random.uniform(1, 2)))
+    g.admitted = True
+
+
+@bp.teardown_request
+def _release(_exc):
+    if g.pop("admitted", False):
+        _state().gate.release()
+
+
+@bp.after_request
+def _prune_nonces(response):
+    """Once a minute per worker, forget nonces too old to be accepted anyway."""
+    now = env.now_ms()
+    if now - _state().nonces_pruned_ms > 60_000:
+        _state().nonces_pruned_ms = now
+        forget_old_nonces(_state().settings, now)
+    return response
+
+
+def _read_body() -> bytes:
+    length = request.content_length or 0
+    if length > _state().settings["max_body_bytes"]:
+        raise ProtocolError(f"body of {length} bytes exceeds "
+                            f"{_state().settings['max_body_bytes']}",
+                            code=Code.BODY_TOO_LARGE, status=413)
+    body = request.get_data(cache=False)
+    check_size(body, _state().settings)
+    return body
+
+
+def _authenticated() -> tuple[env.Envelope, object]:
+    """Verify the request's envelope and unpack its body."""
+    raw = _read_body()
+    envelope = authenticate(request.headers, raw, method=request.method, path=request.path,
+                            settings=_state().settings, now_ms=env.now_ms())
+    g.envelope = envelope
+    return envelope, env.unpack(raw, _state().settings["max_inflated_bytes"])
+
+
+def sealed(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    """A reply signed by the hub, bound to the request it answers.
+
+    A request refused before its envelope verified is answered to the sender and
+    nonce it claims: the reply is still the hub's, and a node can tell it answers
+    its own request.
+    """
+    request_envelope = g.get("envelope")
+    if request_envelope is not None:
+        recipient, reply_to = request_envelope.sender, request_envelope.nonce
+    else:
+        recipient = request.headers.get("Hallsync-Sender", "")[:64] or "unknown"
+        reply_to = request.headers.get("Hallsync-Nonce", "")[:64]
+    envelope, data = env.seal(body, keys=_state().keys, sender=HUB_ID, recipient=recipient,
+                              method=request.method, path=request.path, reply_to=reply_to)
+    response = Response(data, status=status, headers=envelope.headers())
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+@bp.post("/enroll")
+@public  # authenticated by its signed envelope, not a login
+def enroll_node():
+    raw = _read_body()
+    envelope, reply = enrollment.enroll(request.headers, raw, path=request.path,
+                                        settings=_state().settings, hub_keys=_state().keys,
+                                        now_ms=env.now_ms())
+    g.envelope = envelope
+    return sealed(reply)
+
+
+@bp.post("/push")
+@public  # authenticated by its signed envelope, not a login
+def push():
+    envelope, body = _authenticated()
+    prepared = ingest.prepare(envelope.sender, body, settings=_state().settings,
+                              now_ms=env.now_ms())
+    with database.atomic():
+        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
+        reply = ingest.commit(prepared, now_ms=env.now_ms())
+        centers.touch(envelope.sender, env.now_ms())
+    return sealed(reply)
+
+
+@bp.post("/pull")
+@public  # authenticated by its signed envelope, not a login
+def pull():
+    envelope, body = _authenticated()
+    since = body.get("since", 0) if isinstance(body, dict) else None
+    if not isinstance(since, int) or since < 0:
+        raise ProtocolError("body.since must be a non-negative integer", code=Code.BODY_MALFORMED)
+    limit = min(body.get("limit") or _state().settings["pull_batch"],
+                _state().settings["pull_batch"])
+    with database.atomic():
+        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
+        reply = stream.pull(envelope.sender, since, int(limit))
+        centers.touch(envelope.sender, env.now_ms())
+    return sealed(reply)
+
+
+@bp.post("/heartbeat")
+@public  # authenticated by its signed envelope, not a login
+def heartbeat():
+    envelope, body = _authenticated()
+    if not isinstance(body, dict):
+        raise ProtocolError("heartbeat body must be an object", code=Code.BODY_MALFORMED)
+    with database.atomic():
+        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
+        reply = centers.record_heartbeat(envelope.sender, body, now_ms=env.now_ms())
+    return sealed(reply)
+
+
+@bp.post("/rotate")
+@public  # authenticated by its signed envelope, not a login
+def rotate_key():
+    envelope, body = _authenticated()
+    with database.atomic():
+        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
+        reply = enrollment.rotate(envelope.sender, envelope.key_id, body, now_ms=env.now_ms())
+    return sealed(reply)
+
+
+@bp.post("/events")
+@public  # authenticated by its signed envelope, not a login
+def own_events():
+    """A node fetches its own events back (recovery after a restore from backup)."""
+    envelope, body = _authenticated()
+    from_seq = body.get("from_seq") if isinstance(body, dict) else None
+    if not isinstance(from_seq, int) or from_seq < 1:
+        raise ProtocolError("body.from_seq must be a positive integer", code=Code.BODY_MALFORMED)
+    with database.atomic():
+        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
+        head_seq, head_hash = ingest.head_of(envelope.sender)
+        events = ingest.events_of(envelope.sender, from_seq, _state().settings["pull_batch"])
+    return sealed({"events": events, "head_seq": head_seq, "head_hash": head_hash})
+
+
+@bp.errorhandler(HallsyncError)
+def _refused(error: HallsyncError):
+    """Refusals are logged in the security log and answered with a signed problem."""
+    if isinstance(error, (ProtocolError, ConflictError)):
+        envelope = g.get("envelope")
+        log_refusal(error, center=envelope.sender if envelope else
+                    request.headers.get("Hallsync-Sender", ""),
+                    key_id=request.headers.get("Hallsync-Key-Id", ""), path=request.path,
+                    remote=request.remote_addr or "")
+        if error.code == Code.NODE_DIVERGED and envelope is not None:
+            centers.mark_needs_recovery(envelope.sender)
+    headers = {"Retry-After": str(int(error.retry_after))} if isinstance(error, HubBusy) else {}
+    body = problem_body(error)
+    if isinstance(error, HubBusy):
+        body["retry_after"] = error.retry_after
+    return sealed(body, error.status, headers)
+
+
+@bp.errorhandler(Exception)
+def _failed(error: Exception):
+    """A bug still gets a signed problem, so the node can tell it from a forgery."""
+    current_app.logger.exception("sync request failed")
+    return sealed(problem_body(HallsyncError(f"{type(error).__name__}: {error}")), 500)
+
+
+def init_app(app) -> None:
+    app.extensions["hallsync"].gate = threading.BoundedSemaphore(
+        app.config["HALLSYNC"]["max_concurrent_syncs"])
+    csrf.exempt(bp)  # a signed envelope, bound to its nonce, is what stops forged requests
+    app.register_blueprint(bp)

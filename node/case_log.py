@@ -1,0 +1,82 @@
+"""A case's log at a node: its row, the intake record and the actions, replayed.
+
+The state is never edited: it is the replay of the intake record and the action log
+through the shared state machine, the same replay the hub runs. ``record_action``
+writes an action, the case's row and its event in the caller's transaction. Intake,
+handoffs and joint approval (``node.cases``, ``node.handoffs``, ``node.parallel``)
+all write through here.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import orjson
+
+from node import outbox
+from node.models import Case, CaseAction
+from sync import case_records, case_states
+from sync.calendar import load_calendar
+from sync.errors import NotFound
+from sync.signing import KeyPair
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the logged-in user's name and the role they act in."""
+
+    user: str
+    role: str
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(case_states.CHINA).replace(microsecond=0)
+
+
+def load(number: str) -> tuple[Case, case_states.CaseState, list[dict]]:
+    """The case's row, its state (replayed) and its action log."""
+    row = Case.get_or_none(Case.number == number)
+    if row is None:
+        raise NotFound(f"没有办件 {number}")
+    actions = [{"n": a.n, "action": a.action, "role": a.role, "user": a.user, "at": a.at,
+                "data": orjson.loads(a.data)}
+               for a in CaseAction.select().where(CaseAction.number == number)
+               .order_by(CaseAction.n)]
+    return row, case_records.replay(orjson.loads(row.received), actions), actions
+
+
+def record_action(keys: KeyPair, center: str, number: str, case: case_states.CaseState,
+                  action: str, actor: Actor, data: dict,
+                  at: datetime.datetime | None = None) -> case_states.CaseState:
+    """Apply one action to the case, store it and write its event; returns the new state."""
+    at = at or now()
+    after = case_states.apply(case, action, role=actor.role, at=at, data=data)
+    n = len(after.history) - 1  # history[0] is the receipt
+    record = {"number": number, "n": n, "action": action, "role": actor.role,
+              "user": actor.user, "at": case_records.iso(at), "data": data}
+    CaseAction.create(number=number, n=n, action=action, role=actor.role, user=actor.user,
+                      at=record["at"], data=orjson.dumps(data).decode())
+    _update_row(number, after)
+    outbox.emit(keys, center, "case.action", case_records.record_of(number), record)
+    return after
+
+
+def refresh(number: str) -> None:
+    """Bring the case's row up to its log (after actions relayed from the other center)."""
+    _row, case, _actions = load(number)
+    _update_row(number, case)
+
+
+def _update_row(number: str, case: case_states.CaseState) -> None:
+    row = Case.get(Case.number == number)
+    promised = case_states.deadline(case, load_calendar(),
+                                    orjson.loads(row.matter)["promised_limit_days"],
+                                    today=now().date())
+    Case.update(state=case.state, owner=case_states.holder(case, row.collected_by),
+                accepted_at=case_records.iso(case.accepted_at) if case.accepted_at else None,
+                promised_date=promised.day.isoformat() if promised else None,
+                promised_provisional=bool(promised and promised.provisional),
+                decided_at=case_records.iso(case.decision.decided_at) if case.decision else None,
+                outcome=case.decision.outcome if case.decision else None,
+                document_number=case.decision.document_number if case.decision else None,
+                ).where(Case.number == number).execute()

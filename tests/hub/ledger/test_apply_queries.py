@@ -1,0 +1,52 @@
+"""What applying a push of real case events costs the hub, in SQL statements.
+
+The events are a node's own (window intake, review, approval, decision, delivery),
+read from its outbox and pushed through the hub's ingest (``ingest.receive_push``),
+the path ``POST /sync/v1/push`` takes after the envelope is checked.
+"""
+from __future__ import annotations
+
+from hub.app import create_app as create_hub
+from hub.ledger import ingest
+from hub.models import database as hub_database
+from node import outbox
+from node.models import database as node_database
+from sync import envelope as env
+from tests.node.test_window import (CENTER, IMMEDIATE, act, app,  # noqa: F401  (fixtures)
+                                    everything, new_case, seed)
+from tests.queries import counted
+
+PROMISED = (("start_review", "reviewer", {}),
+            ("submit_for_approval", "reviewer", {"reason": "材料齐全，符合条件"}),
+            ("decide", "approver", {"outcome": "approved", "reason": "符合条件",
+                                    "document_number": "沈电保字1号"}),
+            ("deliver", "clerk", {"method": "window"}))
+# Today's statements to apply a push of the events of 1, then of 4, cases of each kind
+# (immediate, promised).
+PINNED = {1: 103, 4: 375}  # about 13 a case event: the scale issue brings it to a bound
+
+
+def make_cases(app, each: int) -> None:  # noqa: F811
+    for _ in range(each):
+        new_case(app, "complete_immediate", code=IMMEDIATE, materials=everything(IMMEDIATE),
+                 document_number="沈市监变字1号")
+        number = new_case(app)
+        for action, role, data in PROMISED:
+            act(app, number, action, role, data)
+
+
+def test_applying_case_events_costs_what_it_cost(app, tmp_path):  # noqa: F811
+    hub = create_hub({"data_dir": str(tmp_path / "hub")})
+    settings = hub.config["HALLSYNC"]
+    found, pushed = {}, 0
+    for each in sorted(PINNED):
+        make_cases(app, each)
+        with node_database.connection_context():
+            events = outbox.read(pushed, CENTER)
+        with hub_database.connection_context(), counted(hub_database) as statements:
+            reply = ingest.receive_push(CENTER, {"events": events}, settings=settings,
+                                        now_ms=env.now_ms())
+        assert reply["problems"] == [] and reply["acked_seq"] == events[-1]["seq"]
+        pushed = reply["acked_seq"]
+        found[each] = len(statements)
+    assert found == PINNED

@@ -1,0 +1,90 @@
+"""Reports per level, on SQLite and PostgreSQL: the page speaks Chinese and shows figures
+from the data, the CSV's children and own row add up to the center, and nothing is made up."""
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+
+import pytest
+from click.testing import CliRunner
+
+from hallsync.bench.stats import load, loaded
+from hub.models import database
+from tests.staff import hub_staff
+
+LAST_DAY = datetime.date(2026, 10, 30)
+
+
+@pytest.fixture
+def client(tmp_path, hub_db_url):
+    from hub.app import create_app
+    app = create_app({"data_dir": str(tmp_path / "hub-data"), "database_url": hub_db_url,
+                      "TESTING": True})
+    with database.connection_context():
+        loaded(database.obj)
+        load(database.obj, 1500, LAST_DAY)
+    return hub_staff(app, "auditor", ["auditor"]).client
+
+
+def table(response) -> list[dict]:
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def test_the_csv_adds_up_and_the_page_shows_the_same_figures(client):
+    rows = table(client.get("/api/reports/year.csv?center=210102&date=2026"))
+    total, previous, own, *children = rows
+    assert [r["范围"] for r in (total, previous, own)] == ["本级及下级合计", "上期（本级及下级合计）",
+                                                         "本级"]
+    assert children and all(r["中心编码"].startswith("210102") for r in children)
+    for column in ("收件数", "受理件数", "办结件数", "即办件数", "办理时长分布：当日"):
+        assert int(total[column]) == int(own[column]) + sum(int(r[column]) for r in children)
+    page = client.get("/reports/year?center=210102&date=2026")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "和平区政务服务中心2026年政务服务年报" in html
+    assert f"{int(total['受理件数']):,}" in html and "尚无数据来源" not in html
+    assert "满意率" in html and "6,599 户" in html and "742 个" in html  # their figures, not a gap
+    assert "满意率" in html  # listed as without a source, not given a number
+
+
+def test_city_quarter_and_street_month(client):
+    city = table(client.get("/api/reports/quarter.csv?date=2026-Q3"))
+    assert city[0]["层级"] == "全市" and city[0]["起始日"] == "2026-07-01"
+    received = int(city[0]["收件数"])
+    assert received == int(city[2]["收件数"]) + sum(int(r["收件数"]) for r in city[3:])
+    assert received > 0
+    street = client.get("/reports/month?center=210102001&date=2026-09")
+    assert street.status_code == 200 and "2026年9月政务服务月报" in street.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url, field", [("/api/reports/week.csv", "period"),
+                                        ("/reports/month?date=2026-13", "date"),
+                                        ("/api/reports/quarter.csv?date=2026-10", "date")])
+def test_bad_report_parameters_are_named(client, url, field):
+    answer = client.get(url)
+    assert answer.status_code == 422 and answer.get_json()["field"] == field
+
+
+def test_the_report_command_writes_csv(tmp_path, client, hub_db_url):
+    from hallsync.cli import cli
+    out = tmp_path / "report.csv"
+    result = CliRunner().invoke(cli, ["hub", "report", "--period", "year", "--date", "2026",
+                                      "--center", "210102", "--csv", str(out),
+                                      "--data-dir", str(tmp_path / "hub-data"),
+                                      "--db", hub_db_url])
+    assert result.exit_code == 0, result.output
+    assert "和平区政务服务中心2026年政务服务年报" in result.output and "即办率" in result.output
+    assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("中心编码,中心名称")
+
+
+def test_a_district_admin_reports_on_its_district_only(client):
+    app = client.application
+    heping = hub_staff(app, "heping", ["district_admin"], scope="210102").client
+    own = table(heping.get("/api/reports/year.csv?date=2026"))
+    assert own[0]["中心编码"] == "210102"  # its district by default
+    for url in ("/api/reports/year.csv?center=210103&date=2026",
+                "/reports/year?center=210103001&date=2026"):
+        assert heping.get(url).status_code == 403
+    assert app.test_client().get("/reports/year").status_code == 302  # to the login page

@@ -1,0 +1,21 @@
+"""The window's queue page reads the cases it lists in a fixed number of statements."""
+from __future__ import annotations
+
+from node.models import database
+from tests.node.test_window import app, new_case, seed, staff  # noqa: F401  (fixtures)
+from tests.queries import counted
+
+# Today's statements for the reviewer's queue page, with 3 and with 9 cases waiting.
+PINNED = {3: 16, 9: 34}  # 3 a listed case
+
+
+def test_the_queue_page_costs_what_it_cost(app, staff):  # noqa: F811
+    reviewer = staff("reviewer")
+    found = {}
+    for waiting in sorted(PINNED):
+        while len(reviewer.get("/api/queue").get_json()["cases"]) < waiting:
+            new_case(app)
+        with counted(database) as statements:
+            assert reviewer.get("/window/").status_code == 200
+        found[waiting] = len(statements)
+    assert found == PINNED

@@ -1,0 +1,1 @@
+"""Generators of the data in ``config/``: run by hand, their output reviewed and committed."""
