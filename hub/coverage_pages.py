@@ -15,7 +15,7 @@ from hub.coverage import LEVEL_NAMES, coverage
 from hub.staff import visible
 from node.auth import current_user, requires
 from sync import envelope as env
-from sync.case_states import CHINA
+from sync.case_clock import CHINA
 from sync.errors import ValidationError
 
 bp = Blueprint("coverage_pages", __name__)

@@ -6,7 +6,7 @@ from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, Data
                     IntegerField, Model, TextField, AutoField)
 
 from node.models import LoginAttempt, User  # the same login columns at the hub
-from sync.case_states import OPEN  # the open cases' states, for a partial index
+from sync.case_labels import OPEN  # the open cases' states, for a partial index
 
 database = DatabaseProxy()
 
@@ -382,7 +382,7 @@ class CaseHandoff(BaseModel):
     sent_ms = BigIntegerField()
     taken_ms = BigIntegerField(null=True)
     settled_ms = BigIntegerField(null=True)  # returned, undeliverable or decided
-    state = CharField(max_length=16)  # sent | taken | returned | undeliverable | decided
+    state = CharField(max_length=16)  # a HANDOFF_* state (sync.case_handoffs)
     reason = TextField(default="")
 
     class Meta:

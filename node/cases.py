@@ -2,7 +2,7 @@
 
 Every change writes the case's rows and its event in one transaction, so
 the hub's copy of each case is complete. The state is never edited: it is the
-replay of the intake record and the action log through ``sync.case_states``,
+replay of the intake record and the action log through ``sync.case_machine``,
 the same replay the hub runs.
 """
 from __future__ import annotations
@@ -16,7 +16,8 @@ import orjson
 
 from node import handoffs, outbox, parallel, precedents, projects, store
 from node.models import Case, CaseAction, CaseMaterial, CatalogMatter, MaterialOnFile, database
-from sync import case_records, case_states
+from sync import (case_clock, case_labels, case_machine, case_records, case_results,
+                  case_state)
 from sync.calendar import load_calendar
 from sync.case_numbers import case_number, query_code
 from sync.catalog_scope import acceptance
@@ -36,7 +37,7 @@ class Actor:
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(case_states.CHINA).replace(microsecond=0)
+    return datetime.datetime.now(case_clock.CHINA).replace(microsecond=0)
 
 
 def _matter(code: str) -> tuple[dict, str]:
@@ -159,7 +160,7 @@ def _store_received(keys: KeyPair, center: str, received: dict, case) -> None:
                 received)
 
 
-def load(number: str) -> tuple[Case, case_states.CaseState, list[dict]]:
+def load(number: str) -> tuple[Case, case_state.CaseState, list[dict]]:
     """The case's row, its state (replayed) and its action log."""
     row = Case.get_or_none(Case.number == number)
     if row is None:
@@ -184,7 +185,7 @@ def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
         data = _as_applied(number, action, data or {}, deemed_consent)
         if action == "open_joint" and isinstance(data, dict):
             parallel.check_consulted(data.get("centers"), center)
-        case_states.check_new_action(case, action, data)
+        case_results.check_new_action(case, action, data)
         record_action(keys, center, number, case, action, actor, data)
     return view(number)
 
@@ -205,12 +206,12 @@ def _as_applied(number: str, action: str, data, deemed_consent: bool):
     return data
 
 
-def record_action(keys: KeyPair, center: str, number: str, case: case_states.CaseState,
+def record_action(keys: KeyPair, center: str, number: str, case: case_state.CaseState,
                   action: str, actor: Actor, data: dict,
-                  at: datetime.datetime | None = None) -> case_states.CaseState:
+                  at: datetime.datetime | None = None) -> case_state.CaseState:
     """Apply one action to the case, store it and write its event; returns the new state."""
     at = at or _now()
-    after = case_states.apply(case, action, role=actor.role, at=at, data=data)
+    after = case_machine.apply(case, action, role=actor.role, at=at, data=data)
     n = len(after.history) - 1  # history[0] is the receipt
     record = {"number": number, "n": n, "action": action, "role": actor.role,
               "user": actor.user, "at": case_records.iso(at), "data": data}
@@ -227,12 +228,12 @@ def refresh(number: str) -> None:
     _update_row(number, case)
 
 
-def _update_row(number: str, case: case_states.CaseState) -> None:
+def _update_row(number: str, case: case_state.CaseState) -> None:
     row = Case.get(Case.number == number)
-    promised = case_states.deadline(case, load_calendar(),
-                                    orjson.loads(row.matter)["promised_limit_days"],
-                                    today=_now().date())
-    Case.update(state=case.state, owner=case_states.holder(case, row.collected_by),
+    promised = case_clock.deadline(case, load_calendar(),
+                                   orjson.loads(row.matter)["promised_limit_days"],
+                                   today=_now().date())
+    Case.update(state=case.state, owner=case_machine.holder(case, row.collected_by),
                 accepted_at=case_records.iso(case.accepted_at) if case.accepted_at else None,
                 promised_date=promised.day.isoformat() if promised else None,
                 promised_provisional=bool(promised and promised.provisional),
@@ -253,7 +254,7 @@ def query_secret(data_dir) -> bytes:
 def view(number: str) -> dict:
     """The case as pages and the API show it."""
     row, case, actions = load(number)
-    return {"number": number, "state": case.state, "state_label": case_states.STATES[case.state],
+    return {"number": number, "state": case.state, "state_label": case_labels.STATES[case.state],
             "matter": orjson.loads(row.matter),
             "applicant": {"kind": row.applicant_kind, "name": row.applicant_name,
                           "id_code": row.applicant_id, "phone": row.applicant_phone},
@@ -269,14 +270,14 @@ def view(number: str) -> dict:
             "registered_capital": case.decision.registered_capital if case.decision else None,
             "evaluation": None if case.evaluation is None else {
                 "level": case.evaluation.level,
-                "label": case_states.EVALUATION_LEVELS[case.evaluation.level],
+                "label": case_labels.EVALUATION_LEVELS[case.evaluation.level],
                 "comment": case.evaluation.comment,
                 "at": case_records.iso(case.evaluation.evaluated_at)},
             "missing": list(case.missing),
             "materials": [{"name": m.name, "required": m.required, "provided": m.provided,
                            "reused_from": m.reused_from}
                           for m in CaseMaterial.select().where(CaseMaterial.number == number)],
-            "history": [{"action": s.action, "label": case_states.ACTIONS[s.action].label,
+            "history": [{"action": s.action, "label": case_machine.ACTIONS[s.action].label,
                          "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,
                          "user": (actions[i - 1]["user"] if i else
                                   orjson.loads(row.received)["user"]),
