@@ -5,7 +5,7 @@ from __future__ import annotations
 from peewee import (AutoField, BigIntegerField, BooleanField, CharField, CompositeKey,
                     DatabaseProxy, IntegerField, Model, TextField)
 
-from sync.case_states import OPEN  # the open cases' states, for a partial index
+from sync.case_labels import OPEN  # the open cases' states, for a partial index
 from web import logins  # the same login columns as a node's
 
 database = DatabaseProxy()
@@ -382,7 +382,7 @@ class CaseHandoff(BaseModel):
     sent_ms = BigIntegerField()
     taken_ms = BigIntegerField(null=True)
     settled_ms = BigIntegerField(null=True)  # returned, undeliverable or decided
-    state = CharField(max_length=16)  # sent | taken | returned | undeliverable | decided
+    state = CharField(max_length=16)  # a HANDOFF_* state (sync.case_handoffs)
     reason = TextField(default="")
 
     class Meta:

@@ -15,7 +15,7 @@ import orjson
 
 from node import outbox
 from node.models import Case, CaseAction
-from sync import case_records, case_states
+from sync import case_clock, case_machine, case_records, case_state
 from sync.calendar import load_calendar
 from sync.errors import NotFound
 from sync.signing import KeyPair
@@ -30,10 +30,10 @@ class Actor:
 
 
 def now() -> datetime.datetime:
-    return datetime.datetime.now(case_states.CHINA).replace(microsecond=0)
+    return datetime.datetime.now(case_clock.CHINA).replace(microsecond=0)
 
 
-def load(number: str) -> tuple[Case, case_states.CaseState, list[dict]]:
+def load(number: str) -> tuple[Case, case_state.CaseState, list[dict]]:
     """The case's row, its state (replayed) and its action log."""
     row = Case.get_or_none(Case.number == number)
     if row is None:
@@ -45,12 +45,12 @@ def load(number: str) -> tuple[Case, case_states.CaseState, list[dict]]:
     return row, case_records.replay(orjson.loads(row.received), actions), actions
 
 
-def record_action(keys: KeyPair, center: str, number: str, case: case_states.CaseState,
+def record_action(keys: KeyPair, center: str, number: str, case: case_state.CaseState,
                   action: str, actor: Actor, data: dict,
-                  at: datetime.datetime | None = None) -> case_states.CaseState:
+                  at: datetime.datetime | None = None) -> case_state.CaseState:
     """Apply one action to the case, store it and write its event; returns the new state."""
     at = at or now()
-    after = case_states.apply(case, action, role=actor.role, at=at, data=data)
+    after = case_machine.apply(case, action, role=actor.role, at=at, data=data)
     n = len(after.history) - 1  # history[0] is the receipt
     record = {"number": number, "n": n, "action": action, "role": actor.role,
               "user": actor.user, "at": case_records.iso(at), "data": data}
@@ -67,12 +67,12 @@ def refresh(number: str) -> None:
     _update_row(number, case)
 
 
-def _update_row(number: str, case: case_states.CaseState) -> None:
+def _update_row(number: str, case: case_state.CaseState) -> None:
     row = Case.get(Case.number == number)
-    promised = case_states.deadline(case, load_calendar(),
+    promised = case_clock.deadline(case, load_calendar(),
                                     orjson.loads(row.matter)["promised_limit_days"],
                                     today=now().date())
-    Case.update(state=case.state, owner=case_states.holder(case, row.collected_by),
+    Case.update(state=case.state, owner=case_machine.holder(case, row.collected_by),
                 accepted_at=case_records.iso(case.accepted_at) if case.accepted_at else None,
                 promised_date=promised.day.isoformat() if promised else None,
                 promised_provisional=bool(promised and promised.provisional),

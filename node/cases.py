@@ -14,7 +14,7 @@ import orjson
 from node import case_log, handoffs, outbox, parallel, precedents, projects, store
 from node.case_log import Actor, load, record_action
 from node.models import Case, CaseMaterial, CatalogMatter, MaterialOnFile, database
-from sync import case_records, case_states
+from sync import case_labels, case_machine, case_records, case_results
 from sync.case_numbers import case_number
 from sync.catalog_scope import acceptance
 from sync.errors import Code, ValidationError
@@ -157,7 +157,7 @@ def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
         data = _as_applied(number, action, data or {}, deemed_consent)
         if action == "open_joint" and isinstance(data, dict):
             parallel.check_consulted(data.get("centers"), center)
-        case_states.check_new_action(case, action, data)
+        case_results.check_new_action(case, action, data)
         record_action(keys, center, number, case, action, actor, data)
     return view(number)
 
@@ -189,7 +189,7 @@ def query_secret(data_dir) -> bytes:
 def view(number: str) -> dict:
     """The case as pages and the API show it."""
     row, case, actions = load(number)
-    return {"number": number, "state": case.state, "state_label": case_states.STATES[case.state],
+    return {"number": number, "state": case.state, "state_label": case_labels.STATES[case.state],
             "matter": orjson.loads(row.matter),
             "applicant": {"kind": row.applicant_kind, "name": row.applicant_name,
                           "id_code": row.applicant_id, "phone": row.applicant_phone},
@@ -205,14 +205,14 @@ def view(number: str) -> dict:
             "registered_capital": case.decision.registered_capital if case.decision else None,
             "evaluation": None if case.evaluation is None else {
                 "level": case.evaluation.level,
-                "label": case_states.EVALUATION_LEVELS[case.evaluation.level],
+                "label": case_labels.EVALUATION_LEVELS[case.evaluation.level],
                 "comment": case.evaluation.comment,
                 "at": case_records.iso(case.evaluation.evaluated_at)},
             "missing": list(case.missing),
             "materials": [{"name": m.name, "required": m.required, "provided": m.provided,
                            "reused_from": m.reused_from}
                           for m in CaseMaterial.select().where(CaseMaterial.number == number)],
-            "history": [{"action": s.action, "label": case_states.ACTIONS[s.action].label,
+            "history": [{"action": s.action, "label": case_machine.ACTIONS[s.action].label,
                          "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,
                          "user": (actions[i - 1]["user"] if i else
                                   orjson.loads(row.received)["user"]),

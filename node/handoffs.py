@@ -6,7 +6,7 @@ the clock runs from this first acceptance). The hub moves the case's
 ownership to the handling center and sends it the case with the collecting
 center's signed events (``handoff.offer``); from then on every action of
 either side reaches the other (``case.relayed``), each checked end to end with
-its origin's signature. ``Case.owner`` follows ``case_states.holder`` exactly
+its origin's signature. ``Case.owner`` follows ``case_machine.holder`` exactly
 as the hub's ownership does, so a center never acts on a case the other holds.
 A handoff the hub cannot deliver (a revoked or never enrolled target) comes
 back (``handoff.returned``) and is recorded here as returned.
@@ -18,7 +18,7 @@ import orjson
 from node.case_log import Actor, load, record_action, refresh
 from node.inbox import Context, applies
 from node.models import Case, CaseAction, CaseMaterial, CatalogMatter
-from sync import case_records, case_states, relay
+from sync import case_labels, case_records, case_state, relay
 from sync.case_numbers import parse_case_number
 from sync.catalog_scope import acceptance, decides_here
 from sync.errors import AuthError, Code, NotFound, ProtocolError, SequenceError
@@ -56,7 +56,7 @@ def check_can_act(row: Case, action: str, center: str) -> None:
                             code=Code.NOT_OWNER)
 
 
-def described(case: case_states.CaseState, row: Case) -> dict:
+def described(case: case_state.CaseState, row: Case) -> dict:
     """Where the case is collected and decided, and each handoff, for pages and the API."""
     topology = load_topology()
     here = collecting_center(row.number)
@@ -71,7 +71,7 @@ def described(case: case_states.CaseState, row: Case) -> dict:
                        "return_reason": h.return_reason} for h in case.handoffs]}
 
 
-def deciding_center(row: Case, case: case_states.CaseState, topology) -> str:
+def deciding_center(row: Case, case: case_state.CaseState, topology) -> str:
     """The center that decides the case: the collecting one, or where it is (to be) handed."""
     here = collecting_center(row.number)
     if decides_here(orjson.loads(row.matter), here, topology):
@@ -136,7 +136,7 @@ def _store_relayed_receipt(received: dict) -> None:
                 matter=orjson.dumps(received["matter"]).decode(),
                 applicant_kind=applicant["kind"], applicant_name=applicant["name"],
                 applicant_id=applicant["id_code"], applicant_phone=applicant["phone"],
-                green_channel=received["green_channel"], state=case_states.RECEIVED,
+                green_channel=received["green_channel"], state=case_labels.RECEIVED,
                 received_at=received["at"], received=orjson.dumps(received).decode(),
                 collected_by=collecting_center(number), owner=collecting_center(number))
     for m in received["materials"]:
@@ -176,7 +176,7 @@ def _returned(message: dict, ctx: Context) -> str:
     number = payload["number"]
     _row, case, _actions = _loaded(number)
     last = case.handoffs[-1] if case.handoffs else None
-    if case.state != case_states.HANDED_OFF or last is None or last.target != payload["target"]:
+    if case.state != case_labels.HANDED_OFF or last is None or last.target != payload["target"]:
         return f"handoff of {number} already settled"
     record_action(ctx.keys, ctx.center, number, case, "return_handoff",
                   Actor("市政务服务中心（自动）", "center_admin"), {"reason": payload["reason"]})

@@ -23,8 +23,9 @@ from node.handoffs import append_relayed, collecting_center
 from node.inbox import Context, applies
 from node.models import Case, CaseAction, OutboxEvent, database
 from node.queue import summary
+from sync import case_clock
 from sync import case_inputs as inputs
-from sync import case_states, relay
+from sync import case_labels, case_state, relay
 from sync.case_records import OPINIONS, opinion_record
 from sync.errors import AuthError, Code, ConflictError, ValidationError
 from sync.topology import load_topology
@@ -49,7 +50,7 @@ def check_consulted(centers: dict, here: str) -> None:
                                   field=field)
 
 
-def asked_here(case: case_states.CaseState, center: str) -> list[case_states.SubApproval]:
+def asked_here(case: case_state.CaseState, center: str) -> list[case_state.SubApproval]:
     """The departments of the case's joint approval that give their opinion at ``center``."""
     return [sub for sub in case.joint if sub.center == center]
 
@@ -87,7 +88,7 @@ def give_opinion(keys, center: str, number: str, user: str, data) -> dict:
         reason = data.get("reason") or ""
         opinion = {"number": number, "department": department, "decision": decision,
                    "reason": inputs.text(reason, "reason") if reason else "",
-                   "user": user, "at": datetime.datetime.now(case_states.CHINA)
+                   "user": user, "at": datetime.datetime.now(case_clock.CHINA)
                    .replace(microsecond=0).isoformat()}
         if decision == "object" and not reason:
             raise ValidationError("reason: 不同意必须说明理由", field="reason")
@@ -100,7 +101,7 @@ def give_opinion(keys, center: str, number: str, user: str, data) -> dict:
 def _check_can_give(case, sub, number: str) -> None:
     if sub.decision is not None:
         raise ConflictError(f"部门 {sub.department} 的会签意见已记录（"
-                            f"{case_states.JOINT_DECISIONS[sub.decision]}）",
+                            f"{case_labels.JOINT_DECISIONS[sub.decision]}）",
                             state=case.state, action="opinion")
     if sub.missing:
         raise ConflictError(f"部门 {sub.department} 要求的补正材料尚未收齐，收齐后再表态",
@@ -108,8 +109,8 @@ def _check_can_give(case, sub, number: str) -> None:
     if awaiting(number, sub.department):
         raise ConflictError(f"部门 {sub.department} 的意见已发出，等待办理中心记录",
                             state=case.state, action="opinion")
-    if case.state not in (case_states.JOINT_REVIEW, case_states.SUSPENDED_SUPPLEMENT):
-        raise ConflictError(f"办件已不在联合审批中（{case_states.STATES[case.state]}）",
+    if case.state not in (case_labels.JOINT_REVIEW, case_labels.SUSPENDED_SUPPLEMENT):
+        raise ConflictError(f"办件已不在联合审批中（{case_labels.STATES[case.state]}）",
                             state=case.state, action="opinion")
 
 
@@ -164,7 +165,7 @@ def _opinion(message: dict, ctx: Context) -> str:
 
 # -- what the consulted center's pages show -------------------------------------------
 
-def consulted_here(row: Case, case: case_states.CaseState, center: str) -> list[dict]:
+def consulted_here(row: Case, case: case_state.CaseState, center: str) -> list[dict]:
     """The departments of another center's case that give their opinion at ``center``."""
     if row.owner == center:
         return []
@@ -178,8 +179,8 @@ def consultations(center: str) -> list[dict]:
     """Open cases of other centers waiting on an opinion of a department here (待会签)."""
     found = []
     for row in Case.select().where((Case.owner != center)
-                                   & Case.state.in_([case_states.JOINT_REVIEW,
-                                                     case_states.SUSPENDED_SUPPLEMENT])):
+                                   & Case.state.in_([case_labels.JOINT_REVIEW,
+                                                     case_labels.SUSPENDED_SUPPLEMENT])):
         _row, case, _actions = load(row.number)
         for sub in consulted_here(row, case, center):
             if sub["decision"] is None:

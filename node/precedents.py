@@ -3,7 +3,7 @@
 A decision may cite one precedent: a case of this center, of the same matter,
 already 办结 or 送达. ``search`` finds the candidates by any text their record
 holds; ``resolve`` turns the decider's ``{number, note}`` into the citation the
-state machine checks (``sync.case_states``) and the event records, with what
+state machine checks (``sync.case_results``) and the event records, with what
 was found of the cited case, so the hub's replay can check it too.
 """
 from __future__ import annotations
@@ -12,11 +12,11 @@ import orjson
 from peewee import fn
 
 from node.models import Case, CaseAction
-from sync import case_inputs, case_states
+from sync import case_inputs, case_labels
 from sync.case_numbers import parse_case_number
 from sync.errors import NotFound, ValidationError
 
-DECIDED = (case_states.COMPLETED, case_states.DELIVERED)
+DECIDED = (case_labels.COMPLETED, case_labels.DELIVERED)
 MAX_QUERY = 100
 MAX_RESULTS = 50
 
@@ -76,9 +76,9 @@ def search(number: str, q: str = "") -> dict:
         decided = next((a["data"] for a in reversed(logged)
                         if a["action"] in ("decide", "complete_immediate")), {})
         found.append({"number": r.number, "applicant_name": r.applicant_name,
-                      "state": r.state, "state_label": case_states.STATES[r.state],
+                      "state": r.state, "state_label": case_labels.STATES[r.state],
                       "outcome": r.outcome,
-                      "outcome_label": case_states.OUTCOMES.get(r.outcome, ""),
+                      "outcome_label": case_labels.OUTCOMES.get(r.outcome, ""),
                       "document_number": r.document_number, "decided_at": r.decided_at,
                       "reason": decided.get("reason", "")})
     return {"number": number, "matter_code": row.matter_code,

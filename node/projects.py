@@ -16,7 +16,7 @@ import orjson
 
 from node import catalog
 from node.models import Case, CatalogMatter, KeyProject, KeyProjectCase, KeyProjectList, database
-from sync import case_states, codec, key_projects
+from sync import case_clock, case_labels, codec, key_projects
 from sync.calendar import load_calendar
 from sync.case_numbers import parse_case_number
 from sync.catalog_history import load_departments
@@ -57,7 +57,7 @@ def load(data, *, user: str) -> dict:
             KeyProject.create(year=p.year, code=p.code, name=p.name,
                               data=codec.canonical(key_projects.to_dict(p)).decode())
         (KeyProjectList.insert(year=parsed.year, title=parsed.title, loaded_by=user,
-                               loaded_at=datetime.datetime.now(case_states.CHINA)
+                               loaded_at=datetime.datetime.now(case_clock.CHINA)
                                .isoformat(timespec="seconds"))
          .on_conflict_replace().execute())
     return {"year": parsed.year, "title": parsed.title, "projects": len(parsed.projects),
@@ -141,7 +141,7 @@ def _cases(year: int, code: str, center: str) -> dict[int, list[dict]]:
             continue
         by_step.setdefault(row.step, []).append({
             "number": row.number, "state": row.state,
-            "state_label": case_states.STATES[row.state], "outcome": row.outcome,
+            "state_label": case_labels.STATES[row.state], "outcome": row.outcome,
             "promised_date": row.promised_date, "received_at": row.received_at})
     return by_step
 

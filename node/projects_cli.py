@@ -42,7 +42,7 @@ def list_(year, data_dir, as_json):
     from node import projects as key_projects
     from node import store
     from node.app import load_settings
-    from sync.case_states import CHINA
+    from sync.case_clock import CHINA
     store.bind(data_dir)
     today = datetime.datetime.now(CHINA).date()
     shown = key_projects.project_list(

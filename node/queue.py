@@ -1,7 +1,7 @@
 """The window's lists, without Flask: a role's queue by urgency, case search, the center's figures.
 
 Everything is computed from the case rows and their action logs: the state is
-the replay (``node.case_log.load``), the clock is ``sync.case_states.deadline``
+the replay (``node.case_log.load``), the clock is ``sync.case_clock.deadline``
 and the colour ``sync.deadlines.warning_level``, the very functions the hub uses.
 The figures count actions the way the hub's rollups do (``hub.stats.rollups``), so a
 center's page and the city's dashboard agree.
@@ -16,7 +16,7 @@ from peewee import fn
 from node import handoffs, store
 from node.case_log import load
 from node.models import Case, CaseAction, CatalogMatter
-from sync import case_states
+from sync import case_clock, case_labels, case_machine, case_state
 from sync.calendar import WorkCalendar, load_calendar
 from sync.deadlines import remaining_workdays, warning_level
 from sync.errors import ValidationError
@@ -35,22 +35,22 @@ MAX_QUERY = 100
 MAX_RESULTS = 200
 
 
-def clock(row: Case, case: case_states.CaseState, today: datetime.date, *,
+def clock(row: Case, case: case_state.CaseState, today: datetime.date, *,
           yellow_within: int = 2, calendar: WorkCalendar | None = None) -> dict:
     """The deadline that runs now, working days left and the warning colour, as of ``today``."""
     calendar = calendar or load_calendar()
     kind, due = None, None
-    if case.state == case_states.COMPLETED and case.decision is not None:
+    if case.state == case_labels.COMPLETED and case.decision is not None:
         kind = "delivery"
-        due = calendar.add_workdays(case_states.china_date(case.decision.decided_at),
+        due = calendar.add_workdays(case_clock.china_date(case.decision.decided_at),
                                     DELIVERY_LIMIT_DAYS)
-    elif case.state in case_states.OPEN and case.accepted_at is not None:
+    elif case.state in case_labels.OPEN and case.accepted_at is not None:
         kind = "promised"
-        due = case_states.deadline(case, calendar,
+        due = case_clock.deadline(case, calendar,
                                    orjson.loads(row.matter)["promised_limit_days"], today=today)
-    elif case.state == case_states.RECEIVED:
+    elif case.state == case_labels.RECEIVED:
         kind = "intake"
-        due = calendar.add_workdays(case_states.china_date(case.history[-1].at),
+        due = calendar.add_workdays(case_clock.china_date(case.history[-1].at),
                                     INTAKE_LIMIT_DAYS)
     if due is None:
         return {"clock": None, "clock_label": "", "deadline": None, "provisional": False,
@@ -63,12 +63,12 @@ def clock(row: Case, case: case_states.CaseState, today: datetime.date, *,
             "paused": case.open_pause is not None}
 
 
-def actions_for(row: Case, case: case_states.CaseState, role: str | None) -> list[str]:
+def actions_for(row: Case, case: case_state.CaseState, role: str | None) -> list[str]:
     """The actions ``role`` may take on the case now at this center, withdrawal included."""
     if not role:
         return []
     return handoffs.actions_here(row, orjson.loads(row.matter),
-                                 case_states.available_actions(case, role), store.state().center)
+                                 case_machine.available_actions(case, role), store.state().center)
 
 
 def summary(row: Case) -> dict:
@@ -76,7 +76,7 @@ def summary(row: Case) -> dict:
     return {"number": row.number, "matter_code": row.matter_code,
             "matter_name": orjson.loads(row.matter)["name"], "applicant_name": row.applicant_name,
             "applicant_kind": row.applicant_kind, "state": row.state,
-            "state_label": case_states.STATES[row.state], "green_channel": row.green_channel,
+            "state_label": case_labels.STATES[row.state], "green_channel": row.green_channel,
             "received_at": row.received_at, "promised_date": row.promised_date}
 
 
@@ -88,14 +88,14 @@ def queue(role: str | None, today: datetime.date, *, yellow_within: int = 2) -> 
     """
     calendar = load_calendar()
     items = []
-    for row in Case.select().where(Case.state.not_in(case_states.TERMINAL) & ~Case.consulted):
+    for row in Case.select().where(Case.state.not_in(case_labels.TERMINAL) & ~Case.consulted):
         _row, case, _actions = load(row.number)
         actions = [a for a in actions_for(row, case, role) if a not in NOT_QUEUED]
         if role is not None and not actions:
             continue
         items.append({**summary(row), "state": case.state,
-                      "state_label": case_states.STATES[case.state],
-                      "actions": [{"action": a, "label": case_states.ACTIONS[a].label}
+                      "state_label": case_labels.STATES[case.state],
+                      "actions": [{"action": a, "label": case_machine.ACTIONS[a].label}
                                   for a in actions],
                       **clock(row, case, today, yellow_within=yellow_within, calendar=calendar)})
     items.sort(key=lambda i: (not i["green_channel"], WARNING_ORDER[i["warning"]],
@@ -108,7 +108,7 @@ def search(q: str = "", state: str = "") -> dict:
     q = (q or "").strip()
     if len(q) > MAX_QUERY:
         raise ValidationError(f"q: 查询内容不能超过 {MAX_QUERY} 个字符", field="q")
-    if state and state not in case_states.STATES:
+    if state and state not in case_labels.STATES:
         raise ValidationError(f"state: 未知的办件状态 {state!r}", field="state")
     query = Case.select()
     if state:
@@ -147,7 +147,7 @@ def period(start: datetime.date, end: datetime.date,
 
     completed = numbers("decide", "complete_immediate")
     immediate = len(numbers("complete_immediate"))
-    days = [case_states.handling_workdays(load(n)[1], calendar) or 0 for n in completed]
+    days = [case_clock.handling_workdays(load(n)[1], calendar) or 0 for n in completed]
     accepted = len(numbers("accept", "complete_immediate"))
     return {"from": start.isoformat(), "to": end.isoformat(),
             "received": Case.select().where(Case.received_at >= lo, Case.received_at < hi,

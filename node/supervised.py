@@ -22,7 +22,7 @@ import orjson
 from node import outbox
 from node.inbox import Context, applies
 from node.models import OutboxEvent, SupervisedCase, database
-from sync import case_records, case_states, supervision
+from sync import case_clock, case_machine, case_records, case_state, supervision
 from sync.calendar import load_calendar
 from sync.case_numbers import parse_case_number
 from sync.errors import AuthError, Code, Forbidden, NotFound, SequenceError
@@ -115,8 +115,8 @@ def _store(number: str, street: str, received: dict, log: list[dict]) -> None:
     case = case_records.replay(received, log)
     matter = received["matter"]
     # The promised day as of the last action, as the hub keeps it (hub.cases.copies._due_date).
-    due = case_states.deadline(case, load_calendar(), matter["promised_limit_days"],
-                               today=case_states.china_date(case.history[-1].at))
+    due = case_clock.deadline(case, load_calendar(), matter["promised_limit_days"],
+                               today=case_clock.china_date(case.history[-1].at))
     columns = {
         "street": street, "matter_code": matter["basic_code"],
         "matter": orjson.dumps(matter).decode(), "applicant_kind": received["applicant"]["kind"],
@@ -128,7 +128,7 @@ def _store(number: str, street: str, received: dict, log: list[dict]) -> None:
         "decided_at": case_records.iso(case.decision.decided_at) if case.decision else None,
         "outcome": case.decision.outcome if case.decision else None,
         "document_number": case.decision.document_number if case.decision else None,
-        "holder": case_states.holder(case, street), "received": orjson.dumps(received).decode(),
+        "holder": case_machine.holder(case, street), "received": orjson.dumps(received).decode(),
         "log": orjson.dumps(log).decode()}
     (SupervisedCase.insert(number=number, **columns)
      .on_conflict(conflict_target=[SupervisedCase.number], update=columns).execute())
@@ -148,13 +148,13 @@ def _supervised(message: dict, ctx: Context) -> str:
     return f"supervised {len(payload['cases'])} case(s): {added} new event(s)"
 
 
-def replayed(row: SupervisedCase) -> tuple[case_states.CaseState, list[dict]]:
+def replayed(row: SupervisedCase) -> tuple[case_state.CaseState, list[dict]]:
     """The copy's state (its receipt and log replayed) and its action log."""
     log = orjson.loads(row.log)
     return case_records.replay(orjson.loads(row.received), log), log
 
 
-def load(number: str) -> tuple[SupervisedCase, case_states.CaseState, list[dict]]:
+def load(number: str) -> tuple[SupervisedCase, case_state.CaseState, list[dict]]:
     """The copy's row, its state and its action log."""
     row = SupervisedCase.get_or_none(SupervisedCase.number == number)
     if row is None:

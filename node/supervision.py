@@ -21,7 +21,7 @@ from node import store, supervised, window
 from node.handoffs import described
 from node.models import SupervisedCase
 from node.queue import WARNING_ORDER, clock
-from sync import case_records, case_states
+from sync import case_labels, case_machine, case_records, case_state
 from sync.calendar import load_calendar
 from sync.case_numbers import case_number, parse_case_number
 from sync.errors import Forbidden, NotFound, ValidationError
@@ -53,12 +53,12 @@ def _street(code: str) -> Center:
     return center
 
 
-def _item(row: SupervisedCase, case: case_states.CaseState, today: datetime.date,
+def _item(row: SupervisedCase, case: case_state.CaseState, today: datetime.date,
           yellow: int, calendar) -> dict:
     return {"number": row.number, "street": row.street, "matter_code": row.matter_code,
             "matter_name": orjson.loads(row.matter)["name"], "applicant_name": row.applicant_name,
             "applicant_kind": row.applicant_kind, "state": case.state,
-            "state_label": case_states.STATES[case.state], "green_channel": row.green_channel,
+            "state_label": case_labels.STATES[case.state], "green_channel": row.green_channel,
             "received_at": row.received_at, "promised_date": row.promised_date,
             "holder": row.holder, "holder_name": load_topology().name_of(row.holder),
             "handed_off": row.holder != row.street,
@@ -70,7 +70,7 @@ def open_cases(streets: list[str], today: datetime.date, yellow: int) -> list[di
     calendar = load_calendar()
     items = []
     for row in SupervisedCase.select().where(SupervisedCase.street.in_(streets),
-                                             SupervisedCase.state.not_in(case_states.TERMINAL)):
+                                             SupervisedCase.state.not_in(case_labels.TERMINAL)):
         case, _log = supervised.replayed(row)
         items.append(_item(row, case, today, yellow, calendar))
     items.sort(key=lambda i: (not i["green_channel"], WARNING_ORDER[i["warning"]],
@@ -121,7 +121,7 @@ def case_view(number: str, today: datetime.date, yellow: int) -> dict:
             "accepted_at": row.accepted_at, "decided_at": row.decided_at,
             "outcome": row.outcome, "document_number": row.document_number,
             "handoffs": described(case, row),
-            "history": [{"action": s.action, "label": case_states.ACTIONS[s.action].label,
+            "history": [{"action": s.action, "label": case_machine.ACTIONS[s.action].label,
                          "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,
                          "user": user, "data": data, "center": center,
                          "center_name": load_topology().name_of(center)}

@@ -20,7 +20,7 @@ from node.case_log import Actor, load
 from node.models import Case, CatalogMatter, User
 from node.queue import actions_for, clock, figures, queue, search
 from node.users import ROLES
-from sync import case_states
+from sync import case_clock, case_labels, case_machine, case_results
 from sync import roles as known_roles
 from sync.case_numbers import case_number, parse_case_number, query_code
 from sync.case_records import APPLICANT_KINDS, check_applicant
@@ -53,7 +53,7 @@ FORM_FIELDS = {
 
 def today() -> datetime.date:
     """Today in China: the day deadlines and figures are counted to."""
-    return datetime.datetime.now(case_states.CHINA).date()
+    return datetime.datetime.now(case_clock.CHINA).date()
 
 
 def yellow_days() -> int:
@@ -106,7 +106,7 @@ def acting_role(user: User, action: str, wanted: str | None = None) -> str:
     """The role the user acts in: the one asked for, else their first role allowed the action."""
     if action not in FORM_FIELDS:
         raise ValidationError(f"action: 未知的操作 {action!r}", field="action")
-    allowed = [r for r in user_roles(user) if r in case_states.ACTIONS[action].roles]
+    allowed = [r for r in user_roles(user) if r in case_machine.ACTIONS[action].roles]
     if wanted:
         allowed = [wanted] if wanted in allowed else []
     if not allowed:
@@ -136,7 +136,7 @@ def detail(number: str, user: User) -> dict:
             "joint_deemed_consent": (closed[-1] if closed else deemed_consent())
             if case.joint else None,
             "pause": None if pause is None else {
-                "kind": pause.kind, "label": case_states.PAUSE_KINDS[pause.kind],
+                "kind": pause.kind, "label": case_labels.PAUSE_KINDS[pause.kind],
                 "since": pause.start.isoformat(), "limit_days": pause.limit_days},
             "joint": [{"department": s.department, "deadline": s.deadline.isoformat(),
                        "decision": s.decision, "reason": s.reason, "center": s.center,
@@ -145,7 +145,7 @@ def detail(number: str, user: User) -> dict:
                       for s in case.joint],
             # 并联审批: departments of another center's case that give their opinion here.
             "consulted_here": parallel.consulted_here(row, case, store.state().center),
-            "available": [{"action": a, "label": case_states.ACTIONS[a].label, "role": r}
+            "available": [{"action": a, "label": case_machine.ACTIONS[a].label, "role": r}
                           for a, r in mine.items()]}
 
 
@@ -238,12 +238,12 @@ def _frame() -> dict:
             and load_topology().by_code[state.center].level == "district",
             "my_roles": user_roles(user) if user else [],
             "dept": lambda code: department_name(code, _department_table()),
-            "states": case_states.STATES, "actions_table": case_states.ACTIONS,
-            "outcomes": case_states.OUTCOMES, "methods": case_states.DELIVERY_METHODS,
-            "pause_kinds": case_states.PAUSE_KINDS, "specials": case_states.SPECIAL_PROCEDURES,
-            "joint_decisions": case_states.JOINT_DECISIONS, "applicant_kinds": APPLICANT_KINDS,
-            "evaluation_levels": case_states.EVALUATION_LEVELS,
-            "capital_matters": case_states.REGISTERED_CAPITAL_MATTERS}
+            "states": case_labels.STATES, "actions_table": case_machine.ACTIONS,
+            "outcomes": case_labels.OUTCOMES, "methods": case_labels.DELIVERY_METHODS,
+            "pause_kinds": case_labels.PAUSE_KINDS, "specials": case_labels.SPECIAL_PROCEDURES,
+            "joint_decisions": case_labels.JOINT_DECISIONS, "applicant_kinds": APPLICANT_KINDS,
+            "evaluation_levels": case_labels.EVALUATION_LEVELS,
+            "capital_matters": case_results.REGISTERED_CAPITAL_MATTERS}
 
 
 @bp.errorhandler(NotFound)
@@ -370,7 +370,7 @@ def act(number: str):
                   action_data(action, request.form), deemed_consent=deemed_consent())
     except (ValidationError, ConflictError) as exc:
         return _refused_form(number, action, exc)
-    flash(f"已办理：{case_states.ACTIONS[action].label}")
+    flash(f"已办理：{case_machine.ACTIONS[action].label}")
     return redirect(url_for(".case_page", number=number), 303)
 
 

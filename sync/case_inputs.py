@@ -1,7 +1,7 @@
 """Checkers of the data a case action carries: each takes (value, path), returns the
 value to keep, and raises ``ValidationError`` naming the path, in Chinese.
 
-Split from ``sync.case_states`` so the state machine reads as states and rules.
+Split from the state machine (``sync.case_machine``) so it reads as states and rules.
 """
 from __future__ import annotations
 
@@ -99,6 +99,7 @@ def boolean(value, path):
 
 
 department = matching(r"[a-z][a-z0-9_]{1,31}", "部门代码应为小写字母开头的代码，如 market")
+waybill = matching(r"[0-9A-Z-]{6,40}", "运单号应为 6-40 位字母或数字", upper=True)
 
 
 def consulted_centers(value, path) -> dict:

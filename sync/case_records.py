@@ -10,7 +10,7 @@ Two event types carry a case (record ``case:<number>``):
   for a key project's step the link (``sync.key_projects.link``), and how it was
   applied for (``CHANNELS``; absent: at the window);
 * ``case.action``: ``{number, n, action, role, user, at, data}`` — the n-th
-  action of the state machine (``sync.case_states``), with its data exactly as
+  action of the state machine (``sync.case_machine``), with its data exactly as
   applied (a cited precedent with what was found of it, the deemed-consent rule
   in force), so replaying the log reproduces the state.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 
-from sync import case_states, events, key_projects
+from sync import case_clock, case_machine, case_state, events, key_projects
 from sync.case_numbers import parse_case_number
 from sync.identity_codes import check_credit_code, check_resident_id
 from sync.errors import ValidationError
@@ -42,7 +42,7 @@ def record_of(number: str) -> str:
 
 def iso(at: datetime.datetime) -> str:
     """Actions carry China local time with its offset: what the applicant was told."""
-    return at.astimezone(case_states.CHINA).isoformat(timespec="seconds")
+    return at.astimezone(case_clock.CHINA).isoformat(timespec="seconds")
 
 
 def parse_at(text: str, field: str = "at") -> datetime.datetime:
@@ -90,7 +90,7 @@ def snapshot(matter: dict) -> dict:
     return {key: matter[key] for key in MATTER_SNAPSHOT}
 
 
-def replay(received: dict, actions: list[dict]) -> case_states.CaseState:
+def replay(received: dict, actions: list[dict]) -> case_state.CaseState:
     """The state after the intake record and its actions, in order.
 
     :raises ValidationError / ConflictError: exactly as the state machine would.
@@ -99,17 +99,17 @@ def replay(received: dict, actions: list[dict]) -> case_states.CaseState:
     return case
 
 
-def replay_steps(received: dict, actions: list[dict]) -> list[case_states.CaseState]:
+def replay_steps(received: dict, actions: list[dict]) -> list[case_state.CaseState]:
     """The state after the intake record, then after each action."""
-    case = case_states.new_case(received["matter"]["handling_type"], role=received["role"],
-                                at=parse_at(received["at"]), number=received["number"],
-                                matter_code=received["matter"]["basic_code"])
+    case = case_machine.new_case(received["matter"]["handling_type"], role=received["role"],
+                                 at=parse_at(received["at"]), number=received["number"],
+                                 matter_code=received["matter"]["basic_code"])
     states = [case]
     for n, action in enumerate(actions, 1):
         if action["n"] != n:
             _fail("n", f"操作序号应为 {n}，实际为 {action['n']}")
-        case = case_states.apply(case, action["action"], role=action["role"],
-                                 at=parse_at(action["at"]), data=action["data"])
+        case = case_machine.apply(case, action["action"], role=action["role"],
+                                  at=parse_at(action["at"]), data=action["data"])
         states.append(case)
     return states
 
@@ -118,7 +118,7 @@ def signers(received: dict, actions: list[dict]) -> list[str]:
     """The center that wrote each step (the receipt, then each action): the one that
     held the case just before it, as ownership allows no other."""
     collecting = parse_case_number(received["number"]).center
-    return [collecting] + [case_states.holder(before, collecting)
+    return [collecting] + [case_machine.holder(before, collecting)
                            for before in replay_steps(received, actions)[:-1]]
 
 
@@ -135,7 +135,7 @@ def _received(payload: dict) -> str | None:
 
 
 def _action(payload: dict) -> str | None:
-    if not isinstance(payload.get("n"), int) or payload.get("action") not in case_states.ACTIONS:
+    if not isinstance(payload.get("n"), int) or payload.get("action") not in case_machine.ACTIONS:
         return "payload.n must be an integer and payload.action a known action"
     return None
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 
 from sync import case_inputs as inputs
-from sync import case_states
+from sync import case_labels
 from sync.calendar import WorkCalendar
 from sync.deadlines import GREEN, YELLOW, remaining_workdays, warning_level
 from sync.errors import ValidationError
@@ -31,7 +31,7 @@ STEP_STATES = {"not_started": "未开始", "in_progress": "办理中", "done": "
 # The queue's colours (sync.deadlines), plus "done" once every step is.
 STATUS_LABELS = {"done": "已全部办结", GREEN: "按计划推进", YELLOW: "临近期限或滞后于计划",
                  "red": "已超过总时限"}
-DONE = frozenset({case_states.COMPLETED, case_states.DELIVERED})
+DONE = frozenset({case_labels.COMPLETED, case_labels.DELIVERED})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,7 +234,7 @@ def step_state(cases: Sequence[dict]) -> str:
     """A step is done once a linked case is 办结 and approved; in progress while one is open."""
     if any(c["state"] in DONE and c.get("outcome") == "approved" for c in cases):
         return "done"
-    if any(c["state"] in case_states.OPEN for c in cases):
+    if any(c["state"] in case_labels.OPEN for c in cases):
         return "in_progress"
     return "not_started"
 

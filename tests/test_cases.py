@@ -170,7 +170,7 @@ def test_citations_key_project_links_and_the_joint_rule_reach_the_hub(hub, node,
     from node import projects
     from sync import case_records
     from sync.calendar import load_calendar
-    from sync.case_states import CHINA
+    from sync.case_clock import CHINA
     k = keys(node)
     with open(config.path("key_projects.example.toml"), "rb") as fh:
         projects.load(tomllib.load(fh), user="test")

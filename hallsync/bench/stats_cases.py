@@ -22,7 +22,7 @@ from itertools import accumulate
 import orjson
 
 from hub.stats import rollups
-from sync import case_records, case_states
+from sync import case_clock, case_machine, case_records
 from sync.calendar import WorkCalendar, load_calendar
 from sync.case_numbers import case_number
 from sync.catalog_history import load_matters
@@ -65,7 +65,7 @@ class Life:
 
 def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
     return datetime.datetime(day.year, day.month, day.day, hour, minute,
-                             tzinfo=case_states.CHINA)
+                             tzinfo=case_clock.CHINA)
 
 
 def _plan(handling: str, pattern: str, k: int, day: datetime.date,
@@ -112,17 +112,17 @@ class Lives:
             k: int) -> Life:
         matter = {"basic_code": "M", "department": "D", "handling_type": handling,
                   "promised_limit_days": promised}
-        case = case_states.new_case(handling, role="clerk", at=_at(day, 9, 30))
-        counts = rollups.contributions("C", matter, case_states.RECEIVE, case, case.received_at)
+        case = case_machine.new_case(handling, role="clerk", at=_at(day, 9, 30))
+        counts = rollups.contributions("C", matter, case_machine.RECEIVE, case, case.received_at)
         actions = []
         for action, at, data in _plan(handling, pattern, k, day, self.nth):
             if at.date() > self.last_day:
                 break  # still open on the last day loaded
-            case = case_states.apply(case, action, role=ROLE[action], at=at, data=data)
+            case = case_machine.apply(case, action, role=ROLE[action], at=at, data=data)
             counts += rollups.contributions("C", matter, action, case, at)
             actions.append((action, case_records.iso(at), data))
-        due = case_states.deadline(case, self.calendar, promised,
-                                   today=case_states.china_date(case.history[-1].at))
+        due = case_clock.deadline(case, self.calendar, promised,
+                                   today=case_clock.china_date(case.history[-1].at))
         return Life(tuple(actions),
                     tuple((key[1], self.index[key[4]], amount)
                           for key, amount in counts.items() if amount),

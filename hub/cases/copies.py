@@ -11,7 +11,7 @@ from hub.cases import handoffs, supervision
 from hub.ledger.registry import handles
 from hub.models import HubCase, HubCaseAction
 from hub.stats import rollups
-from sync import case_records, case_states
+from sync import case_clock, case_machine, case_records, case_state
 from sync.calendar import load_calendar
 
 
@@ -21,7 +21,7 @@ def receive(events: list[dict]) -> None:
         received = event["payload"]
         case = case_records.replay(received, [])
         rollups.add(rollups.contributions(event["origin"], received["matter"],
-                                          case_states.RECEIVE, case, case.received_at,
+                                          case_machine.RECEIVE, case, case.received_at,
                                           received["applicant"]["kind"],
                                           case_records.channel_of(received)))
         rollups.add(rollups.claim_project(event["origin"], received))
@@ -73,13 +73,13 @@ def log_of(number: str) -> list[dict]:
             .order_by(HubCaseAction.n)]
 
 
-def state_of(row: HubCase) -> case_states.CaseState:
+def state_of(row: HubCase) -> case_state.CaseState:
     """Where the hub's copy of the case stands now."""
     return case_records.replay(orjson.loads(row.received), log_of(row.number))
 
 
-def _due_date(case: case_states.CaseState, matter: dict) -> str | None:
+def _due_date(case: case_state.CaseState, matter: dict) -> str | None:
     """The promised day as of this action (a running pause counts through today)."""
-    due = case_states.deadline(case, load_calendar(), matter["promised_limit_days"],
-                               today=case_states.china_date(case.history[-1].at))
+    due = case_clock.deadline(case, load_calendar(), matter["promised_limit_days"],
+                               today=case_clock.china_date(case.history[-1].at))
     return due.day.isoformat() if due else None

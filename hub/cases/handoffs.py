@@ -10,7 +10,7 @@ exactly once with the event that caused them:
   is not enrolled or was revoked cannot take it, so the case goes back
   (``handoff.returned``) and stays the collecting center's.
 * any later action of either center reaches the other (``case.relayed``), and
-  the owner follows ``case_states.holder``: back to the collecting center when
+  the owner follows ``case_machine.holder``: back to the collecting center when
   the handling center returns the case or decides it.
 * ``open_joint`` consulting a department at another center (并联审批): that
   center gets the case (``joint.request``) and every later action; its opinion
@@ -27,14 +27,16 @@ from hub.ledger.ownership import owner_of, transfer
 from hub.ledger.signed_events import signed_events, signing_keys
 from hub.ledger.stream import send
 from hub.models import CaseEvent, CaseHandoff, CenterState, HubCase
-from sync import case_records, case_states, relay
+from sync import case_clock, case_machine, case_records, case_state, relay
 from sync.calendar import load_calendar
+from sync.case_handoffs import (HANDOFF_DECIDED, HANDOFF_RETURNED, HANDOFF_SENT, HANDOFF_TAKEN,
+                                HANDOFF_UNDELIVERABLE)
 from sync.envelope import now_ms
 from sync.errors import Code, ProtocolError
 from sync.topology import load_topology
 
 # The step a handling center's action settles a handoff at.
-SETTLED_BY = {"take_over": "taken", "return_handoff": "returned"}
+SETTLED_BY = {"take_over": HANDOFF_TAKEN, "return_handoff": HANDOFF_RETURNED}
 
 
 def remember(number: str, n: int, event: dict) -> None:
@@ -68,7 +70,7 @@ def undeliverable(target: str, collecting: str) -> str:
     return ""
 
 
-def _other_party(case: case_states.CaseState, origin: str, collecting: str,
+def _other_party(case: case_state.CaseState, origin: str, collecting: str,
                  action: str) -> str | None:
     """The center to relay an action to: the other end of the current handoff."""
     last = case.handoffs[-1] if case.handoffs else None
@@ -81,7 +83,7 @@ def _other_party(case: case_states.CaseState, origin: str, collecting: str,
     return last.target if origin == collecting else collecting
 
 
-def _parties(case: case_states.CaseState, origin: str, collecting: str,
+def _parties(case: case_state.CaseState, origin: str, collecting: str,
              action: str) -> set[str]:
     """Every other center that holds a copy of the case: the other end of the handoff,
     and the centers its joint approval consults (``open_joint`` sends them the whole
@@ -91,7 +93,7 @@ def _parties(case: case_states.CaseState, origin: str, collecting: str,
     return ({other} | consulted) - {None, origin}
 
 
-def after_action(row: HubCase, event: dict, case: case_states.CaseState) -> None:
+def after_action(row: HubCase, event: dict, case: case_state.CaseState) -> None:
     """Route, relay and move ownership after one applied case action."""
     record = event["payload"]
     number, action, origin, collecting = row.number, record["action"], event["origin"], row.center
@@ -104,18 +106,18 @@ def after_action(row: HubCase, event: dict, case: case_states.CaseState) -> None
                                      "keys": signing_keys([event])})
     if action == "open_joint":
         _consult(number, case, origin, collecting)
-    holder = case_states.holder(case, collecting)
+    holder = case_machine.holder(case, collecting)
     if holder != owner_of(case_records.record_of(number)):
         transfer(case_records.record_of(number), holder, at)
     _settle(number, action, origin, collecting, record, at)
 
 
-def consulted_centers(case: case_states.CaseState) -> set[str]:
+def consulted_centers(case: case_state.CaseState) -> set[str]:
     """The other centers the case's joint approval asks for an opinion (并联审批)."""
     return {sub.center for sub in case.joint if sub.center}
 
 
-def _consult(number: str, case: case_states.CaseState, owner: str, collecting: str) -> None:
+def _consult(number: str, case: case_state.CaseState, owner: str, collecting: str) -> None:
     """Send each center a joint approval consults the case; tell the owner of one that
     cannot get it (not enrolled, revoked)."""
     events = signed_events([number])[number]
@@ -130,11 +132,11 @@ def _consult(number: str, case: case_states.CaseState, owner: str, collecting: s
                                        "keys": signing_keys(events)})
 
 
-def _route(number: str, collecting: str, handoff: case_states.Handoff, at: int) -> None:
+def _route(number: str, collecting: str, handoff: case_state.Handoff, at: int) -> None:
     k = CaseHandoff.select().where(CaseHandoff.number == number).count() + 1
     problem = undeliverable(handoff.target, collecting)
     CaseHandoff.create(number=number, k=k, collecting=collecting, target=handoff.target,
-                       sent_ms=at, state="undeliverable" if problem else "sent",
+                       sent_ms=at, state=HANDOFF_UNDELIVERABLE if problem else HANDOFF_SENT,
                        settled_ms=at if problem else None, reason=problem)
     if problem:
         send(collecting, "handoff.returned", {"number": number, "target": handoff.target,
@@ -151,15 +153,16 @@ def _settle(number: str, action: str, origin: str, collecting: str, record: dict
     """Keep the current handoff's row up to date for the hub's pages and alerts."""
     current = (CaseHandoff.select().where(CaseHandoff.number == number)
                .order_by(CaseHandoff.k.desc()).first())
-    if current is None or current.state not in ("sent", "taken") or origin != current.target:
+    if (current is None or current.state not in (HANDOFF_SENT, HANDOFF_TAKEN)
+            or origin != current.target):
         return
     if action == "take_over":
-        current.state, current.taken_ms = "taken", at
+        current.state, current.taken_ms = HANDOFF_TAKEN, at
     elif action == "return_handoff":
-        current.state, current.settled_ms = "returned", at
+        current.state, current.settled_ms = HANDOFF_RETURNED, at
         current.reason = record["data"].get("reason", "")
     elif action in ("decide", "complete_immediate", "withdraw"):
-        current.state, current.settled_ms = "decided", at
+        current.state, current.settled_ms = HANDOFF_DECIDED, at
     else:
         return
     current.save()
@@ -172,7 +175,7 @@ def pending(within: frozenset[str], now: int | None = None) -> list[dict]:
     rows = (CaseHandoff.select(CaseHandoff, HubCase.due_date, HubCase.state.alias("case_state"),
                                HubCase.matter)
             .join(HubCase, on=(HubCase.number == CaseHandoff.number))
-            .where(CaseHandoff.state.in_(["sent", "taken"]))
+            .where(CaseHandoff.state.in_([HANDOFF_SENT, HANDOFF_TAKEN]))
             .order_by(CaseHandoff.sent_ms).objects())
     name = load_topology().name_of
     return [{"number": h.number, "matter": orjson.loads(h.matter)["name"],
@@ -187,7 +190,7 @@ def pending(within: frozenset[str], now: int | None = None) -> list[dict]:
 def _china(ms: int | None) -> str | None:
     if ms is None:
         return None
-    return datetime.datetime.fromtimestamp(ms / 1000, case_states.CHINA).isoformat(
+    return datetime.datetime.fromtimestamp(ms / 1000, case_clock.CHINA).isoformat(
         timespec="seconds")
 
 
@@ -197,17 +200,18 @@ def conditions(now: int, settings: dict) -> dict[tuple[str, str], str]:
     found: dict[tuple[str, str], str] = {}
     late_ms = now - settings["handoff_ack_alert_s"] * 1000
     unacked = dict(CaseHandoff.select(CaseHandoff.target, fn.COUNT(CaseHandoff.number))
-                   .where((CaseHandoff.state == "sent") & (CaseHandoff.sent_ms < late_ms))
+                   .where((CaseHandoff.state == HANDOFF_SENT) & (CaseHandoff.sent_ms < late_ms))
                    .group_by(CaseHandoff.target).tuples())
     hours = settings["handoff_ack_alert_s"] // 3600
     for target, count in unacked.items():
         found[(target, "handoff_unacked")] = f"{count} 件移交超过 {hours} 小时未接收"
     calendar, today = load_calendar(), datetime.datetime.fromtimestamp(
-        now / 1000, case_states.CHINA).date()
+        now / 1000, case_clock.CHINA).date()
     overdue, near = {}, {}
     open_cases = (CaseHandoff.select(CaseHandoff.target, HubCase.due_date)
                   .join(HubCase, on=(HubCase.number == CaseHandoff.number))
-                  .where(CaseHandoff.state.in_(["sent", "taken"]) & HubCase.due_date.is_null(False))
+                  .where(CaseHandoff.state.in_([HANDOFF_SENT, HANDOFF_TAKEN])
+                         & HubCase.due_date.is_null(False))
                   .tuples())
     for target, due in open_cases:
         left = calendar.workdays_between(today, datetime.date.fromisoformat(due))

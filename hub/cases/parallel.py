@@ -19,7 +19,7 @@ from hub.ledger.registry import handles
 from hub.ledger.signed_events import signing_keys
 from hub.ledger.stream import send
 from hub.models import HubCase, HubCaseAction
-from sync import case_records, case_states, relay
+from sync import case_clock, case_labels, case_records, relay
 from sync.calendar import load_calendar
 from sync.errors import Code, ProtocolError
 from sync.topology import load_topology
@@ -46,7 +46,7 @@ def open_consultations(within: frozenset[str]) -> list[dict]:
     (the handling or the consulted center), soonest deadline first."""
     joint = HubCaseAction.select(HubCaseAction.number).where(HubCaseAction.action == "open_joint")
     rows = HubCase.select().where(HubCase.number.in_(joint) & HubCase.state.in_(
-        [case_states.JOINT_REVIEW, case_states.SUSPENDED_SUPPLEMENT]))
+        [case_labels.JOINT_REVIEW, case_labels.SUSPENDED_SUPPLEMENT]))
     found = []
     for row in rows:
         number = row.number
@@ -65,7 +65,7 @@ def conditions(now: int, settings: dict) -> dict[tuple[str, str], str]:
     """Alerts per consulted center: opinions it owes near or past their deadline (the same
     ``handoff_due_warning_days`` as handed cases; ``hub.coverage.alerts`` opens and clears them)."""
     calendar = load_calendar()
-    today = datetime.datetime.fromtimestamp(now / 1000, case_states.CHINA).date()
+    today = datetime.datetime.fromtimestamp(now / 1000, case_clock.CHINA).date()
     late: dict[str, list[int]] = {}
     for item in open_consultations(frozenset(load_topology().by_code)):
         left = calendar.workdays_between(today, datetime.date.fromisoformat(item["deadline"]))

@@ -13,7 +13,7 @@ from peewee import fn
 from hub.ledger.stream import EVERYONE, publish
 from hub.models import CatalogMatter, CatalogVersion, CenterState, HubCase, database
 from sync import codec
-from sync.case_states import COMPLETED, TERMINAL
+from sync.case_labels import COMPLETED, TERMINAL
 from sync.catalog_changes import Delta, apply_delta, delta_of, plan, sign_version, version_body
 from sync.catalog_history import load_departments, load_matters
 from sync.catalog_schema import matter_to_dict

@@ -20,7 +20,7 @@ from hub.models import (OPEN_STATES, CaseRollup, CaseRollupMonth, CatalogMatter,
                         CenterRollupMonth, HubCase)
 from hub.stats.periods import Period
 from hub.stats.rollups import DAY_BUCKETS, FIELDS
-from sync import case_states
+from sync import case_labels
 from sync.catalog_history import load_departments, load_matters
 from sync.errors import Code, ValidationError
 from sync.topology import Topology, load_topology
@@ -28,7 +28,7 @@ from sync.topology import Topology, load_topology
 # Figures the article names that no event carries yet: shown as such, never invented.
 # (Empty now: 好差评, registered capital and project investment travel with the case events.)
 NOT_AVAILABLE: dict[str, str] = {}
-_PAUSED = tuple(case_states.PAUSED)
+_PAUSED = tuple(case_labels.PAUSED)
 # Literal, not bound parameters: SQLite uses the partial index on open cases only
 # for the very same IN list (with parameters it scans millions of rows).
 _OPEN_LITERAL = SQL("(state IN ({}))".format(", ".join(f"'{s}'" for s in OPEN_STATES)))

@@ -17,7 +17,7 @@ What the counters count (``FIELDS``):
 * ``completed`` 办结 (``decide`` or ``complete_immediate``), ``completed_immediately``
   即办, ``approved`` 准予;
 * ``completed_on_time``: a promised (not immediate) case completed on or before
-  its promised day (承诺办结日, ``case_states.deadline``: paused days push it);
+  its promised day (承诺办结日, ``case_clock.deadline``: paused days push it);
   ``completed_early``: completed at least one working day before that day,
   i.e. a working day still lay between the day of 办结 and the promised day;
 * ``handling_days``: working days from 受理 to 办结 without paused days, and
@@ -47,7 +47,7 @@ from peewee import Model
 
 from hub.models import (CaseRollup, CaseRollupMonth, CenterRollupDay, CenterRollupMonth, HubCase,
                         HubCaseAction, database)
-from sync import case_records, case_states
+from sync import case_clock, case_labels, case_machine, case_records, case_state
 from sync.calendar import load_calendar
 from sync.database import insert_rows
 
@@ -70,13 +70,13 @@ _COUNTED = {"accept": ("accepted",), "not_accept": ("not_accepted",),
 _SUPPLEMENT = ("request_supplement", "suspend_supplement", "joint_supplement")
 
 
-def contributions(center: str, matter: dict, action: str, after: case_states.CaseState,
+def contributions(center: str, matter: dict, action: str, after: case_state.CaseState,
                   at, applicant_kind: str = "person", channel: str = "window") -> Counter:
     """What one action adds: {(center, day, matter, department, field): amount}."""
-    key = (center, case_states.china_date(at).isoformat(), matter["basic_code"],
+    key = (center, case_clock.china_date(at).isoformat(), matter["basic_code"],
            matter["department"])
     counts = Counter()
-    if action == case_states.RECEIVE:
+    if action == case_machine.RECEIVE:
         counts[key + ("received",)] += 1
         counts[key + ("received_enterprise",)] += applicant_kind == "enterprise"
         counts[key + ("received_online",)] += channel == "online"
@@ -91,8 +91,8 @@ def contributions(center: str, matter: dict, action: str, after: case_states.Cas
     if action == "evaluate":
         level = after.evaluation.level
         counts[key + ("evaluated",)] += 1
-        counts[key + ("satisfied",)] += level in case_states.SATISFIED
-        counts[key + ("bad_reviews",)] += level in case_states.BAD_REVIEWS
+        counts[key + ("satisfied",)] += level in case_labels.SATISFIED
+        counts[key + ("bad_reviews",)] += level in case_labels.BAD_REVIEWS
     if action == "decide" and after.decision.registered_capital is not None:
         counts[key + ("enterprises_registered",)] += 1
         counts[key + ("registered_capital",)] += after.decision.registered_capital
@@ -100,13 +100,13 @@ def contributions(center: str, matter: dict, action: str, after: case_states.Cas
         counts[key + ("supplemented",)] += 1
     if after.decision is not None and action in ("decide", "complete_immediate"):
         calendar = load_calendar()
-        days = case_states.handling_workdays(after, calendar) or 0
+        days = case_clock.handling_workdays(after, calendar) or 0
         counts[key + ("approved",)] += after.decision.outcome == "approved"
         counts[key + ("handling_days",)] += days
         counts[key + (bucket(days),)] += 1
         if action == "decide":
-            done = case_states.china_date(after.decision.decided_at)
-            due = case_states.deadline(after, calendar, matter["promised_limit_days"]).day
+            done = case_clock.china_date(after.decision.decided_at)
+            due = case_clock.deadline(after, calendar, matter["promised_limit_days"]).day
             counts[key + ("completed_on_time",)] += done <= due
             counts[key + ("completed_early",)] += calendar.workdays_between(done, due) >= 1
     return counts
@@ -123,7 +123,7 @@ def project_of(received: dict) -> str | None:
 def project_contributions(center: str, received: dict) -> Counter:
     """A key project counted at the center and day its (first) linked case was received."""
     at = case_records.parse_at(received["at"])
-    key = (center, case_states.china_date(at).isoformat(), received["matter"]["basic_code"],
+    key = (center, case_clock.china_date(at).isoformat(), received["matter"]["basic_code"],
            received["matter"]["department"])
     return Counter({key + ("projects_over_100m",): 1,
                     key + ("investment",): received["key_project"]["investment_wan"]})
@@ -230,10 +230,10 @@ def case_contributions(row: HubCase, actions: list[dict]) -> Counter:
     received = orjson.loads(row.received)
     matter = received["matter"]
     case = case_records.replay(received, [])
-    counts = contributions(row.center, matter, case_states.RECEIVE, case, case.received_at,
+    counts = contributions(row.center, matter, case_machine.RECEIVE, case, case.received_at,
                            received["applicant"]["kind"], case_records.channel_of(received))
     for action in actions:
-        case = case_states.apply(case, action["action"], role=action["role"],
+        case = case_machine.apply(case, action["action"], role=action["role"],
                                  at=case_records.parse_at(action["at"]), data=action["data"])
         counts += contributions(row.center, matter, action["action"], case, case.history[-1].at)
     return counts

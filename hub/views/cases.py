@@ -18,7 +18,7 @@ from hub.ledger.ownership import owner_of
 from hub.ledger.signed_events import signed_events
 from hub.models import HubCase
 from hub.staff import visible
-from sync import case_records, case_states
+from sync import case_labels, case_machine, case_records
 from sync.case_numbers import parse_case_number
 from sync.catalog_history import load_departments
 from sync.catalog_search import department_name
@@ -41,18 +41,18 @@ def case_view(number: str) -> dict:
         raise Forbidden(f"case {number} has no center in your scope {current_user().center}",
                         reason="scope")
     signers = [event["origin"] for event in signed_events([number])[number]]
-    steps = [{"action": case_states.RECEIVE, "user": orjson.loads(row.received)["user"]}] + \
+    steps = [{"action": case_machine.RECEIVE, "user": orjson.loads(row.received)["user"]}] + \
         log_of(number)
     holder = owner_of(case_records.record_of(number))
     departments, name = load_departments(), load_topology().name_of
     return {
         "number": number, "matter": orjson.loads(row.matter)["name"],
         "matter_code": row.matter_code, "state": case.state,
-        "state_label": case_states.STATES[case.state],
+        "state_label": case_labels.STATES[case.state],
         "collecting": row.center, "collecting_name": name(row.center),
         "holder": holder, "holder_name": name(holder) if holder else "",
         "due_date": row.due_date, "outcome": row.outcome, "document_number": row.document_number,
-        "history": [{"action": s.action, "label": case_states.ACTIONS[s.action].label,
+        "history": [{"action": s.action, "label": case_machine.ACTIONS[s.action].label,
                      "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,
                      "user": step["user"],
                      "center": signers[i] if i < len(signers) else None,
@@ -77,7 +77,7 @@ def case_view(number: str) -> dict:
 def case_page(number: str):
     """A case's whole timeline, as the hub holds it."""
     return render_template("case.html", c=case_view(number),
-                           joint_decisions=case_states.JOINT_DECISIONS)
+                           joint_decisions=case_labels.JOINT_DECISIONS)
 
 
 @bp.get("/api/cases/<number>")

@@ -14,7 +14,7 @@ from hub.coverage.alerts import open_alerts
 from hub.coverage.centers import LEVEL_NAMES, coverage
 from hub.staff import visible
 from sync import envelope as env
-from sync.case_states import CHINA
+from sync.case_clock import CHINA
 from sync.errors import ValidationError
 from web.auth import current_user, requires
 

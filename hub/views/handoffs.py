@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, render_template
 from hub.cases import handoffs, parallel
 from hub.coverage.alerts import open_alerts
 from hub.staff import visible
+from sync.case_handoffs import HANDOFF_SENT, HANDOFF_TAKEN
 from sync.topology import load_topology
 from web.auth import requires
 
@@ -27,15 +28,16 @@ def _view() -> dict:
     for h in open_:
         counts = by_target.setdefault(h["target"], {"target": h["target"],
                                                     "name": h["target_name"],
-                                                    "sent": 0, "taken": 0})
+                                                    HANDOFF_SENT: 0, HANDOFF_TAKEN: 0})
         counts[h["handoff"]] += 1
     alerts = [a for a in open_alerts() if a["kind"] in KINDS and a["center"] in within]
     topology = load_topology()
     consultations = [{**c, "center_name": topology.name_of(c["center"]),
                       "holder_name": topology.name_of(c["holder"])}
                      for c in parallel.open_consultations(within)]
-    return {"handoffs": open_, "by_target": sorted(by_target.values(),
-                                                    key=lambda c: -c["sent"] - c["taken"]),
+    return {"handoffs": open_,
+            "by_target": sorted(by_target.values(),
+                                key=lambda c: -c[HANDOFF_SENT] - c[HANDOFF_TAKEN]),
             "alerts": alerts, "consultations": consultations}
 
 
@@ -43,7 +45,7 @@ def _view() -> dict:
 @requires()
 def handoff_page():
     """Open handoffs, per handling center, with the handoff alerts."""
-    return render_template("handoffs.html", **_view())
+    return render_template("handoffs.html", **_view(), HANDOFF_SENT=HANDOFF_SENT)
 
 
 @bp.get("/api/handoffs")

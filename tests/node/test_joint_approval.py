@@ -14,7 +14,7 @@ from node.case_log import Actor
 from node.models import OutboxEvent, database
 from node.window import FORM_FIELDS
 from sync.calendar import load_calendar
-from sync.case_states import CHINA
+from sync.case_clock import CHINA
 from tests.node.test_window import CENTER, Staff, at, counts, new_case, seed  # noqa: F401
 
 

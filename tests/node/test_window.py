@@ -26,7 +26,8 @@ from node.window import FORM_FIELDS
 from sync import envelope as env
 from sync.calendar import load_calendar
 from sync.case_numbers import query_code
-from sync.case_states import ACTIONS, CHINA, RECEIVE
+from sync.case_clock import CHINA
+from sync.case_machine import ACTIONS, RECEIVE
 from sync.deadlines import warning_level
 from tests.catalog_changes import matter
 

@@ -173,7 +173,7 @@ def test_pending_reads_the_partial_index_of_open_cases():
     """SQLite uses a partial index only for the very same literal IN list in the query."""
     from hub.models import OPEN_STATES, HubCase
     from hub.stats.figures import _OPEN_LITERAL
-    from sync.case_states import OPEN
+    from sync.case_labels import OPEN
     assert set(OPEN_STATES) == OPEN
     index = next(i for i in HubCase._meta.indexes if i._name == "hub_case_center_state_due_date")
     listed = ", ".join(f"'{state}'" for state in OPEN_STATES)

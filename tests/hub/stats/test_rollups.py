@@ -12,7 +12,7 @@ from hub import db as hub_db
 from hub.cases.copies import act, receive
 from hub.models import ROLLUPS, HubCase, database
 from hub.stats import rollups
-from sync import case_records, case_states
+from sync import case_clock, case_labels, case_machine, case_records
 from sync.case_numbers import case_number
 from tests.catalog_changes import matter
 
@@ -35,7 +35,7 @@ LEVELS = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied",
           "very_dissatisfied")
 # Key projects a case may be linked to: (code, investment in 万元); ZD-2 is under 1 亿元.
 PROJECTS = (None, ("ZD-1", 25_000), ("ZD-2", 5_000), ("ZD-3", 10_000))
-ROLE_FOR = {name: sorted(a.roles)[0] for name, a in case_states.ACTIONS.items() if a.roles}
+ROLE_FOR = {name: sorted(a.roles)[0] for name, a in case_machine.ACTIONS.items() if a.roles}
 SEQ = itertools.count(1)  # the events' origin seq: only stored, never checked here
 # The actions lived here; joint approval, handoffs and the rest have their own tests.
 LIVED = {"accept", "complete_immediate", "not_accept", "request_supplement", "supplement_in",
@@ -57,7 +57,7 @@ def action_data(action, code, pick):
         level = LEVELS[pick % len(LEVELS)]
         # A 差评 always says why (the state machine refuses one without a comment).
         return {"level": level, **({"comment": "等候时间过长"}
-                                   if level in case_states.BAD_REVIEWS or pick % 2 else {})}
+                                   if level in case_labels.BAD_REVIEWS or pick % 2 else {})}
     return DATA.get(action, {})
 
 
@@ -82,15 +82,15 @@ def case_events(index, center, code, choices, start, kind="person", step_hours=7
     events = [stored(center, "case.received", number, received)]
     at = start
     for n, pick in enumerate(choices, 1):
-        options = [a for a in case_states.ACTIONS
-                   if a in LIVED and a in case_states.available_actions(case, ROLE_FOR[a])]
+        options = [a for a in case_machine.ACTIONS
+                   if a in LIVED and a in case_machine.available_actions(case, ROLE_FOR[a])]
         if not options:
             break
         action = options[pick % len(options)]
         at = at + datetime.timedelta(hours=step_hours * (pick % 5 + 1))
         record = {"number": number, "n": n, "action": action, "role": ROLE_FOR[action],
                   "user": "u", "at": case_records.iso(at), "data": action_data(action, code, pick)}
-        case = case_states.apply(case, action, role=record["role"], at=at, data=record["data"])
+        case = case_machine.apply(case, action, role=record["role"], at=at, data=record["data"])
         events.append(stored(center, "case.action", number, record))
     return events
 
@@ -105,7 +105,7 @@ def case_events(index, center, code, choices, start, kind="person", step_hours=7
 def test_incremental_rollups_equal_the_rebuild(tmp_path_factory, cases):
     db = hub_db.bind(f"sqlite:///{tmp_path_factory.mktemp('rollups')}/hub.db")
     try:
-        base = datetime.datetime(2025, 9, 28, 9, tzinfo=case_states.CHINA)
+        base = datetime.datetime(2025, 9, 28, 9, tzinfo=case_clock.CHINA)
         with database.atomic():
             for i, (center, code, choices, offset, kind, hours, project) in enumerate(cases):
                 for event in case_events(i, center, code, choices,
@@ -132,7 +132,7 @@ def test_incremental_rollups_equal_the_rebuild(tmp_path_factory, cases):
 
 def test_one_case_counts_where_and_when_it_happened(tmp_path):
     db = hub_db.bind(f"sqlite:///{tmp_path}/hub.db")
-    start = datetime.datetime(2026, 9, 28, 9, tzinfo=case_states.CHINA)  # a Monday
+    start = datetime.datetime(2026, 9, 28, 9, tzinfo=case_clock.CHINA)  # a Monday
     # accept 16:00, start_review 23:00, submit 06:00 next day, decide 28 h later (09-30)
     events = case_events(0, "210102", "SY04001", [0, 0, 0, 3], start)
     assert [e["payload"].get("action") for e in events[1:]] == [
@@ -167,11 +167,11 @@ def test_days_to_completion_fall_in_fixed_buckets(days, field):
 def test_late_and_just_in_time_completions(tmp_path):
     """Due on the promised day is on time but not early; a day later is late."""
     db = hub_db.bind(f"sqlite:///{tmp_path}/hub.db")
-    start = datetime.datetime(2026, 11, 2, 9, tzinfo=case_states.CHINA)  # a Monday
+    start = datetime.datetime(2026, 11, 2, 9, tzinfo=case_clock.CHINA)  # a Monday
     # SY04001 promises 3 working days: accepted 11-02, due 11-05.
     for i, day in enumerate((4, 5, 6)):  # decided early, on the due day, late
         events = case_events(i, "210102", "SY04001", [0, 0, 0, 3], start, step_hours=1)
-        decided = datetime.datetime(2026, 11, day, 10, tzinfo=case_states.CHINA)
+        decided = datetime.datetime(2026, 11, day, 10, tzinfo=case_clock.CHINA)
         events[-1]["payload"]["at"] = case_records.iso(decided)
         with database.atomic():
             receive([events[0]])
