@@ -21,5 +21,7 @@ install-test: $(BIN)/python
 demo: install
 	$(BIN)/hallsync demo
 
+# Two workers: every test has its own ports, files and PostgreSQL database; a file's tests
+# stay on one worker so its module fixtures are made once.
 test: install-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
