@@ -162,9 +162,32 @@ def _opinion(payload: dict) -> str | None:
     return None
 
 
-events.register("case.received", needs_record=True, check=_received,
+def creator_of(record: str) -> str | None:
+    """The only center that may create ``record`` (None: any): a case number carries the
+    center that received it, so no other center can claim its case first."""
+    if not record.startswith("case:"):
+        return None
+    try:
+        return parse_case_number(record.removeprefix("case:"), field="record").center
+    except ValidationError:
+        return ""  # a malformed case number: nobody may create it
+
+
+def _named_case(payload: dict) -> str | None:
+    number = payload.get("number")
+    return record_of(number) if isinstance(number, str) else None
+
+
+def _named_opinion(payload: dict) -> str | None:
+    number, department = payload.get("number"), payload.get("department")
+    if isinstance(number, str) and isinstance(department, str):
+        return opinion_record(number, department)
+    return None
+
+
+events.register("case.received", needs_record=True, check=_received, record_of=_named_case,
                 help="A case received at a window: matter snapshot, applicant, materials.")
-events.register("case.action", needs_record=True, check=_action,
+events.register("case.action", needs_record=True, check=_action, record_of=_named_case,
                 help="One action of a case's state machine, with who, when and why.")
-events.register("joint.opinion", needs_record=True, check=_opinion,
+events.register("joint.opinion", needs_record=True, check=_opinion, record_of=_named_opinion,
                 help="A consulted center's opinion in another center's joint approval (并联审批).")

@@ -36,16 +36,31 @@ class EventType:
     needs_record: bool
     check: Callable[[dict], str | None]  # returns a reason when the payload is wrong
     help: str
+    # The record an event's payload names, which must be the event's own ``record``
+    # (None: the payload names none); a receiver checks it before trusting the record.
+    record_of: Callable[[dict], str | None] | None = None
 
 
 TYPES: dict[str, EventType] = {}
 
 
 def register(name: str, *, needs_record: bool, help: str,
-             check: Callable[[dict], str | None] = lambda payload: None) -> EventType:
+             check: Callable[[dict], str | None] = lambda payload: None,
+             record_of: Callable[[dict], str | None] | None = None) -> EventType:
     """Add an event type to the vocabulary (each feature registers its own)."""
-    TYPES[name] = EventType(name, needs_record, check, help)
+    TYPES[name] = EventType(name, needs_record, check, help, record_of)
     return TYPES[name]
+
+
+def record_mismatch(event: dict) -> str | None:
+    """Why ``event``'s record is not the one its payload names, or None."""
+    kind = TYPES.get(event.get("type"))
+    if kind is None or kind.record_of is None or not isinstance(event.get("payload"), dict):
+        return None
+    named = kind.record_of(event["payload"])
+    if named is None or named == event.get("record"):
+        return None
+    return f"is {event.get('record')!r} but its payload names {named!r}"
 
 
 def _record_put(payload: dict) -> str | None:

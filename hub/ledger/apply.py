@@ -20,6 +20,7 @@ import orjson
 from hub.ledger.ownership import owners_of
 from hub.ledger.registry import HANDLERS
 from hub.models import Event, database
+from sync.case_records import creator_of
 from sync.database import insert_rows
 from sync.errors import Code
 
@@ -61,6 +62,9 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
             _mark(event, HELD, Code.BLOCKED_BY_QUARANTINE, f"{record} has an unapplied event")
         elif owner is not None and owner != origin:
             _mark(event, REFUSED, Code.NOT_OWNER, f"{record} is owned by {owner}")
+        elif owner is None and record and creator_of(record) not in (None, origin):
+            _mark(event, REFUSED, Code.NOT_OWNER,
+                  f"{record} can only be created by {creator_of(record) or 'no center'}")
         elif event["type"] not in HANDLERS:
             _mark(event, QUARANTINED, Code.EVENT_TYPE_UNKNOWN,
                   f"the hub has no handler for {event['type']!r}")

@@ -16,7 +16,7 @@ from hub.ledger import apply
 from hub.models import Event, OriginHead, database
 from sync.database import insert_rows, is_postgresql
 from sync.errors import Code, ProtocolError, SequenceError
-from sync.events import GENESIS, hash_input
+from sync.events import GENESIS, hash_input, record_mismatch
 from sync.faults import crash_point
 
 EVENT_COLUMNS = ("origin", "seq", "type", "record", "created_at", "payload", "prev_hash", "hash",
@@ -58,6 +58,9 @@ def _check_shape(sender: str, events) -> None:
             raise _malformed(index, "seq", "must be an integer")
         if type(event.get("payload")) is not dict:
             raise _malformed(index, "payload", "must be an object")
+        mismatch = record_mismatch(event)
+        if mismatch:
+            raise _malformed(index, "record", mismatch)
         if event["origin"] != sender:
             raise ProtocolError(f"events[{index}] has origin {event['origin']!r}; "
                                 f"{sender} may only push its own events",
