@@ -66,7 +66,12 @@ class SeenNonce(BaseModel):
 
 
 class SecurityEvent(BaseModel):
-    """Every refusal: who, when, which code, and why."""
+    """Every refusal: who, when, which code, and why.
+
+    ``center`` is set only when the message proved it came from that center (its envelope
+    authenticated): a claim of a name alone counts toward no center. Unauthenticated
+    refusals are kept one row per address, code and minute, ``repeats`` counting them.
+    """
 
     id = AutoField()
     at_ms = BigIntegerField(index=True)
@@ -76,6 +81,7 @@ class SecurityEvent(BaseModel):
     detail = TextField(default="")
     path = CharField(max_length=64, default="")
     remote = CharField(max_length=64, default="")
+    repeats = IntegerField(default=1)
 
 
 class Event(BaseModel):

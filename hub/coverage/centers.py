@@ -168,11 +168,11 @@ def expected_catalog(now_ms: int, grace_s: int) -> int:
 
 
 def _counts_by_center(since_ms: int, codes=None) -> dict[str, int]:
-    query = SecurityEvent.select(SecurityEvent.center, fn.COUNT(SecurityEvent.id)).where(
+    query = SecurityEvent.select(SecurityEvent.center, fn.SUM(SecurityEvent.repeats)).where(
         SecurityEvent.at_ms >= since_ms)
     if codes is not None:
         query = query.where(SecurityEvent.code.in_([c.value for c in codes]))
-    return dict(query.group_by(SecurityEvent.center).tuples())
+    return {center: int(n) for center, n in query.group_by(SecurityEvent.center).tuples()}
 
 
 def assess(now_ms: int, settings: dict, root: str | None = None) -> list[tuple]:

@@ -114,9 +114,9 @@ def _chain(events: list[dict], prev_hash: str, first_seq: int, now_ms: int) -> l
 def _log_refused(origin: str, problems: list[dict], now_ms: int) -> None:
     """Writes refused by the ownership rule go to the security log, like refused messages."""
     rows = [(now_ms, origin, "", p["code"], f"event {p['seq']}: {p['detail']}", "/sync/v1/push",
-             "") for p in problems if p["state"] == apply.REFUSED]
+             "", 1) for p in problems if p["state"] == apply.REFUSED]
     insert_rows(database.obj, "security_event",
-                ("at_ms", "center", "key_id", "code", "detail", "path", "remote"), rows)
+                ("at_ms", "center", "key_id", "code", "detail", "path", "remote", "repeats"), rows)
 
 
 @dataclass

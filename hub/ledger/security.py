@@ -9,6 +9,8 @@ from sync import envelope as env
 from sync.errors import AuthError, Code, HallsyncError, ProtocolError
 from sync.signing import PublicKey
 
+UNAUTHENTICATED_BUCKET_MS = 60_000
+
 
 def check_size(body: bytes, settings: dict) -> None:
     if len(body) > settings["max_body_bytes"]:
@@ -57,7 +59,25 @@ def forget_old_nonces(settings: dict, now_ms: int) -> int:
 
 def log_refusal(error: HallsyncError, *, center: str = "", key_id: str = "", path: str = "",
                 remote: str = "", now_ms: int | None = None) -> None:
-    """Write one security-log row for a refused message."""
+    """Write one security-log row for a refused message of ``center`` (it authenticated)."""
     SecurityEvent.create(at_ms=now_ms or env.now_ms(), center=center[:64], key_id=key_id[:64],
                          code=error.code.value, detail=error.detail[:2000], path=path[:64],
                          remote=remote[:64])
+
+
+def log_unauthenticated(error: HallsyncError, *, claimed: str, key_id: str = "",
+                        path: str = "", remote: str = "", now_ms: int | None = None) -> None:
+    """Log a refusal of a message that did not prove its sender: against no center (anyone
+    can write a center's name), and one row per address, code and minute, so a flood
+    cannot grow the log faster than that."""
+    now_ms = now_ms or env.now_ms()
+    minute = now_ms - now_ms % UNAUTHENTICATED_BUCKET_MS
+    remote, code = remote[:64], error.code.value
+    repeated = (SecurityEvent.update(repeats=SecurityEvent.repeats + 1)
+                .where((SecurityEvent.center == "") & (SecurityEvent.remote == remote)
+                       & (SecurityEvent.code == code) & (SecurityEvent.at_ms >= minute))
+                .execute())
+    if not repeated:
+        SecurityEvent.create(at_ms=now_ms, center="", key_id=key_id[:64], code=code,
+                             detail=f"claimed sender {claimed[:32]!r}: {error.detail}"[:2000],
+                             path=path[:64], remote=remote)

@@ -13,8 +13,9 @@ def hub_status() -> dict:
     enrolled = CenterState.select().where(CenterState.revoked_at.is_null()).count()
     revoked = CenterState.select().where(CenterState.revoked_at.is_null(False)).count()
     by_state = dict(Event.select(Event.state, fn.COUNT(Event.seq)).group_by(Event.state).tuples())
-    refusals = dict(SecurityEvent.select(SecurityEvent.code, fn.COUNT(SecurityEvent.id))
-                    .group_by(SecurityEvent.code).tuples())
+    refusals = {code: int(n) for code, n in  # PostgreSQL sums to numeric
+                SecurityEvent.select(SecurityEvent.code, fn.SUM(SecurityEvent.repeats))
+                .group_by(SecurityEvent.code).tuples()}
     return {"centers_enrolled": enrolled, "centers_revoked": revoked,
             "keys": NodeKey.select().count(),
             "events_held": sum(by_state.values()), "events_by_state": by_state,

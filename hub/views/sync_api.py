@@ -15,7 +15,7 @@ from hub.coverage import centers
 from hub.identity import HUB_ID
 from hub.ledger import enrollment, ingest, stream
 from hub.ledger.security import (authenticate, check_size, consume_nonce, forget_old_nonces,
-                                 log_refusal)
+                                 log_refusal, log_unauthenticated)
 from hub.models import database
 from sync import envelope as env
 from sync.errors import Code, ConflictError, HallsyncError, HubBusy, ProtocolError, problem_body
@@ -175,11 +175,14 @@ def own_events():
 def _refused(error: HallsyncError):
     """Refusals are logged in the security log and answered with a signed problem."""
     if isinstance(error, (ProtocolError, ConflictError)):
-        envelope = g.get("envelope")
-        log_refusal(error, center=envelope.sender if envelope else
-                    request.headers.get("Hallsync-Sender", ""),
-                    key_id=request.headers.get("Hallsync-Key-Id", ""), path=request.path,
-                    remote=request.remote_addr or "")
+        envelope = g.get("envelope")  # set once the envelope authenticated
+        where = {"key_id": request.headers.get("Hallsync-Key-Id", ""), "path": request.path,
+                 "remote": request.remote_addr or ""}
+        if envelope is not None:
+            log_refusal(error, center=envelope.sender, **where)
+        else:
+            log_unauthenticated(error, claimed=request.headers.get("Hallsync-Sender", ""),
+                                **where)
         if error.code == Code.NODE_DIVERGED and envelope is not None:
             centers.mark_needs_recovery(envelope.sender)
     headers = {"Retry-After": str(int(error.retry_after))} if isinstance(error, HubBusy) else {}

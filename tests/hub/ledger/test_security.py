@@ -14,6 +14,7 @@ from node.enroll import enroll
 from sync import envelope as env
 from sync.events import GENESIS
 from sync.signing import KeyPair
+from tests.processes import last_json
 from tests.protocol import make_events, post, problem
 
 A, B = "210102001", "210102002"
@@ -165,3 +166,21 @@ def test_old_nonces_are_forgotten_but_still_refused_by_time(enrolled):
     SeenNonce.create(key_id=keys[A].key_id, nonce="b" * 32, seen_ms=env.now_ms())
     assert forget_old_nonces({"clock_skew_s": 300}, env.now_ms()) == 1
     assert [n.nonce for n in SeenNonce.select()] == ["b" * 32]
+
+
+def test_a_junk_signature_in_a_centers_name_counts_toward_no_center(enrolled):
+    """Anyone can write a center's name on a message: until it authenticates, a refusal
+    is not that center's, and a flood from one address stays one row a minute."""
+    hub, keys = enrolled
+    junk = lambda h, d: ({**h, "Hallsync-Signature": "A" * 86}, d)  # noqa: E731
+    flood = 30
+    for _ in range(flood):
+        response = post(hub.url, "push", {"events": []}, keys=keys[A], sender=A, spoil=junk)
+        assert problem(response)["code"] == "SIGNATURE_INVALID"
+    rows = list(SecurityEvent.select().where(SecurityEvent.code == "SIGNATURE_INVALID"))
+    assert {row.center for row in rows} == {""}
+    assert len(rows) <= 2 and sum(row.repeats for row in rows) == flood  # a minute may turn
+    assert "claimed sender '210102001'" in rows[0].detail
+    center = next(c for c in last_json(hub.cli("coverage", "--json"))["centers"]
+                  if c["code"] == A)
+    assert center["refusals_24h"] == 0 and not any("签名" in r for r in center["reasons"])
