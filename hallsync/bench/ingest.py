@@ -63,10 +63,10 @@ def _check_all_applied(db_url: str, expected: int, types) -> None:
                                    f"not applied: {unapplied or 'none'}")
 
 
-def _timed_push(pool, node_dirs: list[str], expected: int, what: str) -> float:
-    _progress(f"pushing {expected:,} {what} from {len(node_dirs)} nodes")
+def _timed_push(pool, node_dirs: list[str], batch: int, expected: int, what: str) -> float:
+    _progress(f"pushing {expected:,} {what} from {len(node_dirs)} nodes, {batch:,} a request")
     start = time.perf_counter()
-    pushed = sum(pool.map(fleet.push_all, node_dirs))
+    pushed = sum(pool.map(fleet.push_all, [(d, batch) for d in node_dirs]))
     elapsed = time.perf_counter() - start
     if pushed != expected:
         raise click.ClickException(f"the hub acknowledged {pushed} {what}, not {expected}")
@@ -87,13 +87,13 @@ def run_hub(root: Path, db_url: str | None, centers: list[str], n_events: int,
             made = pool.map(fleet.prepare_cases, [
                 (d, n, seed + i) for i, (d, n) in enumerate(
                     zip(node_dirs, _shares(n_events, len(centers))))])
-            seconds = _timed_push(pool, node_dirs, n_events, "case events")
+            seconds = _timed_push(pool, node_dirs, batch, n_events, "case events")
             _check_all_applied(hub_url, n_events, CASE_EVENT_TYPES)
             record_seconds = None
             if n_records:
                 pool.map(fleet.write_records, [(d, n, batch) for d, n in
                                                zip(node_dirs, _shares(n_records, len(centers)))])
-                record_seconds = _timed_push(pool, node_dirs, n_records, "record events")
+                record_seconds = _timed_push(pool, node_dirs, batch, n_records, "record events")
                 _check_all_applied(hub_url, n_events + n_records,
                                    (*CASE_EVENT_TYPES, "record.put"))
     return {"seconds": seconds, "record_seconds": record_seconds,
@@ -136,8 +136,9 @@ def bench():
               help="Case events pushed (the real mix); as many synthetic records follow.")
 @click.option("--nodes", "n_nodes", default=4, show_default=True,
               help="Centers: a district and its first K-1 streets, one process each.")
-@click.option("--batch", default=5000, show_default=True,
-              help="Rows per raw-insert transaction and per synthetic write.")
+@click.option("--batch", default=1000, show_default=True,
+              help="Events per push (the nodes' push_batch) and rows per raw-insert "
+                   "transaction.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the case mix.")
 @click.option("--pg-url", default=DEFAULT_PG, show_default=True,
               help="PostgreSQL server for the second run (a scratch database, dropped "
@@ -173,7 +174,8 @@ def ingest(n_events, n_nodes, batch, seed, pg_url, work_dir, as_json):
               "raw_sqlite_rows_per_s": round(raw_rate), "ratio": round(rate / raw_rate, 4),
               "pg_events_per_s": round(n_events / pg_seconds) if pg_seconds else None,
               "events": n_events, "cases": sum(lives.values()), "nodes": n_nodes,
-              "centers": centers, "push": PUSH_PATH, "seconds": round(on_sqlite["seconds"], 3),
+              "centers": centers, "push": PUSH_PATH, "batch": batch,
+              "seconds": round(on_sqlite["seconds"], 3),
               "mix": {**lives, "evaluated": mix["evaluated"]}}
     _print_lines(result)
     if as_json:
@@ -184,7 +186,7 @@ def _print_lines(r: dict) -> None:
     raw = r["raw_sqlite_rows_per_s"]
     mix = ", ".join(f"{k} {v:,}" for k, v in r["mix"].items())
     click.echo(f"case mix ({r['cases']:,} cases: {mix}), {r['events']:,} events from "
-               f"{r['nodes']} nodes, {r['push']}")
+               f"{r['nodes']} nodes, {r['push']}, {r['batch']:,} events a push")
     click.echo(f"  events_per_s         {r['events_per_s']:>10,}  ({r['ratio']:.2%} of raw SQLite)")
     click.echo(f"  record_events_per_s  {r['record_events_per_s']:>10,}  "
                f"({r['record_events_per_s'] / raw:.2%} of raw SQLite; synthetic record.put)")
