@@ -93,7 +93,8 @@ def scratch_pg_database(server_url: str) -> Iterator[str | None]:
         import psycopg2
         admin = psycopg2.connect(server_url, connect_timeout=3)
     except Exception as exc:  # noqa: BLE001 — any failure to connect means "not here"
-        click.echo(f"PostgreSQL skipped: {server_url} unreachable ({exc})".strip(), err=True)
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        click.echo(f"PostgreSQL skipped: {server_url} unreachable ({reason})", err=True)
         yield None
         return
     admin.autocommit = True

@@ -191,7 +191,10 @@ def _print_lines(r: dict) -> None:
     click.echo(f"  record_events_per_s  {r['record_events_per_s']:>10,}  "
                f"({r['record_events_per_s'] / raw:.2%} of raw SQLite; synthetic record.put)")
     pg = r["pg_events_per_s"]
-    click.echo(f"  pg_events_per_s      {pg:>10,}  ({pg / raw:.2%} of raw SQLite; the case mix "
-               "into a hub on PostgreSQL)" if pg else "  pg_events_per_s      skipped")
+    if pg:
+        click.echo(f"  pg_events_per_s      {pg:>10,}  ({pg / raw:.2%} of raw SQLite; the case "
+                   "mix into a hub on PostgreSQL)")
+    else:
+        click.echo("  pg_events_per_s         skipped  (no --pg-url, or unreachable: see stderr)")
     click.echo(f"  raw_sqlite_rows_per_s{raw:>11,}  (bare executemany of the hub's case-event "
                "rows, same disk, same run)")
