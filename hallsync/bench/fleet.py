@@ -153,12 +153,21 @@ def write_records(args) -> int:
     return written
 
 
-def push_all(args) -> int:
+def push_all(args) -> tuple[int, float]:
     """Push until the backlog is empty (``Node.push``, over HTTP, ``push_batch`` events a
-    request); events acknowledged."""
+    request): (events acknowledged, seconds of the slowest request)."""
     data_dir, push_batch = args
     node = _node(data_dir, push_batch)
+    call, slowest = node.client.call, [0.0]
+
+    def timed_call(*args, **kwargs):  # a node gives up on a request after http_timeout_s
+        start = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            slowest[0] = max(slowest[0], time.perf_counter() - start)
+    node.client.call = timed_call
     try:
-        return node.push().pushed
+        return node.push().pushed, slowest[0]
     finally:
         node.close()

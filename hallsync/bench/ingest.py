@@ -63,14 +63,17 @@ def _check_all_applied(db_url: str, expected: int, types) -> None:
                                    f"not applied: {unapplied or 'none'}")
 
 
-def _timed_push(pool, node_dirs: list[str], batch: int, expected: int, what: str) -> float:
+def _timed_push(pool, node_dirs: list[str], batch: int, expected: int,
+                what: str) -> tuple[float, float]:
+    """(seconds until every backlog is zero, seconds of the slowest push request)."""
     _progress(f"pushing {expected:,} {what} from {len(node_dirs)} nodes, {batch:,} a request")
     start = time.perf_counter()
-    pushed = sum(pool.map(fleet.push_all, [(d, batch) for d in node_dirs]))
+    results = pool.map(fleet.push_all, [(d, batch) for d in node_dirs])
     elapsed = time.perf_counter() - start
+    pushed = sum(n for n, _slowest in results)
     if pushed != expected:
         raise click.ClickException(f"the hub acknowledged {pushed} {what}, not {expected}")
-    return elapsed
+    return elapsed, max(slowest for _n, slowest in results)
 
 
 def run_hub(root: Path, db_url: str | None, centers: list[str], n_events: int,
@@ -87,16 +90,17 @@ def run_hub(root: Path, db_url: str | None, centers: list[str], n_events: int,
             made = pool.map(fleet.prepare_cases, [
                 (d, n, seed + i) for i, (d, n) in enumerate(
                     zip(node_dirs, _shares(n_events, len(centers))))])
-            seconds = _timed_push(pool, node_dirs, batch, n_events, "case events")
+            seconds, slowest = _timed_push(pool, node_dirs, batch, n_events, "case events")
             _check_all_applied(hub_url, n_events, CASE_EVENT_TYPES)
             record_seconds = None
             if n_records:
                 pool.map(fleet.write_records, [(d, n, batch) for d, n in
                                                zip(node_dirs, _shares(n_records, len(centers)))])
-                record_seconds = _timed_push(pool, node_dirs, batch, n_records, "record events")
+                record_seconds, _ = _timed_push(pool, node_dirs, batch, n_records,
+                                                "record events")
                 _check_all_applied(hub_url, n_events + n_records,
                                    (*CASE_EVENT_TYPES, "record.put"))
-    return {"seconds": seconds, "record_seconds": record_seconds,
+    return {"seconds": seconds, "slowest_push_s": slowest, "record_seconds": record_seconds,
             "mix": sum((Counter(m) for m in made), Counter()), "hub_url": hub_url}
 
 
@@ -176,6 +180,7 @@ def ingest(n_events, n_nodes, batch, seed, pg_url, work_dir, as_json):
               "events": n_events, "cases": sum(lives.values()), "nodes": n_nodes,
               "centers": centers, "push": PUSH_PATH, "batch": batch,
               "seconds": round(on_sqlite["seconds"], 3),
+              "slowest_push_s": round(on_sqlite["slowest_push_s"], 3),
               "mix": {**lives, "evaluated": mix["evaluated"]}}
     _print_lines(result)
     if as_json:
@@ -198,3 +203,5 @@ def _print_lines(r: dict) -> None:
         click.echo("  pg_events_per_s         skipped  (no --pg-url, or unreachable: see stderr)")
     click.echo(f"  raw_sqlite_rows_per_s{raw:>11,}  (bare executemany of the hub's case-event "
                "rows, same disk, same run)")
+    click.echo(f"  slowest push request {r['slowest_push_s']:>9.1f} s  (of the case mix on SQLite; "
+               "a node gives up after http_timeout_s, 30 s by default)")
