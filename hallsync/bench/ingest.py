@@ -175,7 +175,7 @@ def ingest(n_events, n_nodes, batch, seed, pg_url, work_dir, as_json):
     lives = {life: mix[life] for life in ("immediate", "promised", "supplement", "suspended",
                                           "handoff")}
     result = {"events_per_s": round(rate), "record_events_per_s": round(record_rate),
-              "raw_sqlite_rows_per_s": round(raw_rate), "ratio": round(rate / raw_rate, 4),
+              "raw_sqlite_rows_per_s": round(raw_rate), "ratio": round(rate / raw_rate, 6),
               "pg_events_per_s": round(n_events / pg_seconds) if pg_seconds else None,
               "events": n_events, "cases": sum(lives.values()), "nodes": n_nodes,
               "centers": centers, "push": PUSH_PATH, "batch": batch,
