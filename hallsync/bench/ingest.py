@@ -1,62 +1,117 @@
-"""``hallsync bench ingest``: push N events from K node processes through real HTTP,
-signatures and idempotent apply into a hub on SQLite, and, in the same run and
-on the same disk, insert the same rows with raw ``sqlite3.executemany``.
+"""``hallsync bench ingest``: what the hub really does with what the centers send.
 
-The events are written to the nodes' outboxes first (that is the nodes' own
-work, done when their clerks act); the timed part is push → verified → stored
-→ applied → acknowledged, until every node's backlog is zero.
+A district's node and some of its streets' nodes, enrolled against a running
+``hallsync hub run``, first make the real case mix at their windows
+(``hallsync.bench.case_mix``: intake and actions through ``node.cases``, each
+event signed and chained by its node). Then, timed, each node process pushes its
+backlog with ``Node.push`` over HTTP: verified → stored → applied (cases,
+handoffs, rollups) → acknowledged, until every backlog is zero. The same nodes
+then push as many synthetic ``record.put`` events, and the hub's stored case
+events are inserted again with bare ``sqlite3.executemany`` on the same disk:
+the raw limit every figure is printed beside. With PostgreSQL reachable, the
+case mix is made and pushed again into a hub on a scratch database.
 """
 from __future__ import annotations
 
 import multiprocessing
 import shutil
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import click
 
+from hallsync.bench import fleet
 from sync.cli_output import emit, json_option
 
-BENCH_KIND = "bench"  # records of this kind are the benchmark's load, not real data
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+PUSH_PATH = "Node.push over HTTP to hallsync hub run"
+CASE_EVENT_TYPES = ("case.received", "case.action")
 
 
-def _write_outbox(args) -> int:
-    """In a node process: write ``count`` record.put events to its outbox."""
-    data_dir, count, batch = args
-    from node import outbox, store
-    store.bind(data_dir)
-    state = store.state()
-    keys = store.load_keys(data_dir)
-    written = 0
-    while written < count:
-        size = min(batch, count - written)
-        outbox.emit_many(keys, state.center, [
-            ("record.put", f"{BENCH_KIND}:{state.center}:{(written + i) % 5000}",
-             {"data": {"window": (written + i) % 12, "matter": "企业设立登记",
-                       "clerk": "窗口工作人员", "n": written + i}})
-            for i in range(size)])
-        written += size
-    return written
+def _progress(message: str) -> None:
+    click.echo(f"[bench ingest] {message}", err=True)
 
 
-def _push_all(data_dir: str) -> int:
-    """In a node process: push until the backlog is empty; returns events acknowledged."""
-    from node.app import load_settings
-    from node.syncer import Node
-    node = Node(data_dir, load_settings({"data_dir": data_dir}))
-    moved = node.push()
-    node.close()
-    return moved.pushed
+def _shares(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-def _raw_sqlite_rate(path: Path, rows: list[tuple], batch: int) -> float:
-    """Rows per second inserting ``rows`` into the hub's event table with bare executemany."""
+def _hub_events(db_url: str) -> Counter:
+    """The hub's events by (type, state)."""
+    from hub import db as hub_db
+    from hub.models import Event
+    from peewee import fn
+    db = hub_db.bind(db_url)
+    try:
+        with db.connection_context():
+            return Counter({(kind, state): n for kind, state, n in Event.select(
+                Event.type, Event.state, fn.COUNT(Event.origin)).group_by(
+                Event.type, Event.state).tuples()})
+    finally:
+        db.close()
+
+
+def _check_all_applied(db_url: str, expected: int, types) -> None:
+    held = _hub_events(db_url)
+    of_types = sum(n for (kind, _state), n in held.items() if kind in types)
+    unapplied = {key: n for key, n in held.items() if key[1] != "applied"}
+    if of_types != expected or unapplied:
+        raise click.ClickException(f"the hub holds {of_types} of the {expected} events pushed; "
+                                   f"not applied: {unapplied or 'none'}")
+
+
+def _timed_push(pool, node_dirs: list[str], batch: int, expected: int,
+                what: str) -> tuple[float, float]:
+    """(seconds until every backlog is zero, seconds of the slowest push request)."""
+    _progress(f"pushing {expected:,} {what} from {len(node_dirs)} nodes, {batch:,} a request")
+    start = time.perf_counter()
+    results = pool.map(fleet.push_all, [(d, batch) for d in node_dirs])
+    elapsed = time.perf_counter() - start
+    pushed = sum(n for n, _slowest in results)
+    if pushed != expected:
+        raise click.ClickException(f"the hub acknowledged {pushed} {what}, not {expected}")
+    return elapsed, max(slowest for _n, slowest in results)
+
+
+def run_hub(root: Path, db_url: str | None, centers: list[str], n_events: int,
+            n_records: int, batch: int, seed: int) -> dict:
+    """Enroll the centers against a hub on ``db_url``, make the mix, push it (timed), then
+    the synthetic records (timed). Seconds, the mix's counts, and where the hub's data is."""
+    root.mkdir(parents=True)
+    hub_url = db_url or f"sqlite:///{root / 'hub' / 'hub.db'}"
+    with fleet.BenchHub(root / "hub", db_url) as hub:
+        _progress(f"enrolling {', '.join(centers)} against {hub_url.split('?')[0]}")
+        node_dirs = hub.enroll(centers, root)
+        with multiprocessing.get_context("spawn").Pool(len(centers)) as pool:
+            _progress(f"making the case mix ({n_events:,} events) at the nodes' windows")
+            made = pool.map(fleet.prepare_cases, [
+                (d, n, seed + i) for i, (d, n) in enumerate(
+                    zip(node_dirs, _shares(n_events, len(centers))))])
+            seconds, slowest = _timed_push(pool, node_dirs, batch, n_events, "case events")
+            _check_all_applied(hub_url, n_events, CASE_EVENT_TYPES)
+            record_seconds = None
+            if n_records:
+                pool.map(fleet.write_records, [(d, n, batch) for d, n in
+                                               zip(node_dirs, _shares(n_records, len(centers)))])
+                record_seconds, _ = _timed_push(pool, node_dirs, batch, n_records,
+                                                "record events")
+                _check_all_applied(hub_url, n_events + n_records,
+                                   (*CASE_EVENT_TYPES, "record.put"))
+    return {"seconds": seconds, "slowest_push_s": slowest, "record_seconds": record_seconds,
+            "mix": sum((Counter(m) for m in made), Counter()), "hub_url": hub_url}
+
+
+def raw_sqlite_rate(hub_db: Path, path: Path, batch: int) -> float:
+    """Rows per second inserting the hub's case events again with bare executemany."""
     from hub.models import Event
     from sync.database import open_database
+    source = sqlite3.connect(hub_db)
+    rows = source.execute("SELECT * FROM event WHERE type IN (?, ?)",
+                          CASE_EVENT_TYPES).fetchall()
+    source.close()
     db = open_database(f"sqlite:///{path}")
     db.bind([Event])
     db.create_tables([Event])
@@ -75,76 +130,78 @@ def _raw_sqlite_rate(path: Path, rows: list[tuple], batch: int) -> float:
     return len(rows) / elapsed
 
 
-def _hub_rows(db_path: Path) -> list[tuple]:
-    conn = sqlite3.connect(db_path)
-    rows = conn.execute("SELECT * FROM event").fetchall()
-    conn.close()
-    return rows
-
-
 @click.group()
 def bench():
     """Benchmarks: numbers, with the raw limit measured in the same run."""
 
 
 @bench.command()
-@click.option("--events", "n_events", default=200_000, show_default=True)
-@click.option("--nodes", "n_nodes", default=4, show_default=True)
-@click.option("--batch", default=5000, show_default=True, help="Events per push.")
-@click.option("--keep", is_flag=True, help="Keep the working directory.")
+@click.option("--events", "n_events", default=6_000, show_default=True,
+              help="Case events pushed (the real mix); as many synthetic records follow.")
+@click.option("--nodes", "n_nodes", default=4, show_default=True,
+              help="Centers: a district and its first K-1 streets, one process each.")
+@click.option("--batch", default=1000, show_default=True,
+              help="Events per push (the nodes' push_batch) and rows per raw-insert "
+                   "transaction.")
+@click.option("--seed", default=1, show_default=True, help="Seed of the case mix.")
+@click.option("--pg-url", default=DEFAULT_PG, show_default=True,
+              help="PostgreSQL server for the second run (a scratch database, dropped "
+                   "after); empty to skip.")
+@click.option("--work-dir", default=None, type=click.Path(file_okay=False),
+              help="Keep the hubs' and nodes' data here (default: a temporary directory).")
 @json_option
-def ingest(n_events, n_nodes, batch, keep, as_json):
-    """Push N events from K node processes into a hub on SQLite; compare with raw inserts."""
-    import socket
-
-    import requests
-
-    from sync.topology import load_topology
-    workdir = Path(tempfile.mkdtemp(prefix="hallsync-bench-"))
-    hub_dir = workdir / "hub"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    hub = subprocess.Popen([sys.executable, "-m", "hallsync", "hub", "run", "--data-dir",
-                            str(hub_dir), "--port", str(port)], stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+def ingest(n_events, n_nodes, batch, seed, pg_url, work_dir, as_json):
+    """Push the real case mix from K node processes into a hub; compare with raw inserts."""
+    if n_events < 10 * n_nodes:
+        raise click.BadParameter("at least 10 events per node", param_hint="--events")
+    centers = fleet.bench_centers(n_nodes)
+    workdir = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="hallsync-bench-"))
     try:
-        for _ in range(300):
-            try:
-                requests.get(url + "/__heartbeat__", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        centers = [c.code for c in load_topology().at_level("street")[:n_nodes]]
-        node_dirs = []
-        for center in centers:
-            token = subprocess.run([sys.executable, "-m", "hallsync", "hub", "enroll-token",
-                                    center, "--data-dir", str(hub_dir)], check=True,
-                                   capture_output=True, text=True).stdout.strip().splitlines()[-1]
-            node_dir = workdir / f"node-{center}"
-            subprocess.run([sys.executable, "-m", "hallsync", "node", "enroll", "--hub", url,
-                            "--token", token, "--data-dir", str(node_dir)], check=True,
-                           capture_output=True)
-            node_dirs.append(str(node_dir))
-        per_node = n_events // n_nodes
-        spawn = multiprocessing.get_context("spawn")
-        with spawn.Pool(n_nodes) as pool:
-            pool.map(_write_outbox, [(d, per_node, batch) for d in node_dirs])
-            start = time.perf_counter()
-            pushed = pool.map(_push_all, node_dirs)
-            elapsed = time.perf_counter() - start
-        rows = _hub_rows(hub_dir / "hub.db")
-        raw_rate = _raw_sqlite_rate(workdir / "raw.db", rows, batch)
+        on_sqlite = run_hub(workdir / "sqlite", None, centers, n_events, n_events, batch, seed)
+        raw_rate = raw_sqlite_rate(workdir / "sqlite" / "hub" / "hub.db",
+                                   workdir / "raw.db", batch)
+        pg_seconds = None
+        if pg_url:
+            with fleet.scratch_pg_database(pg_url) as scratch:
+                if scratch:
+                    pg_seconds = run_hub(workdir / "postgresql", scratch, centers, n_events, 0,
+                                         batch, seed)["seconds"]
     finally:
-        hub.terminate()
-        hub.wait(10)
-        if not keep:
+        if not work_dir:
             shutil.rmtree(workdir, ignore_errors=True)
-    total = sum(pushed)
-    if total != per_node * n_nodes or len(rows) != total:
-        raise click.ClickException(f"pushed {total}, hub holds {len(rows)}: expected "
-                                   f"{per_node * n_nodes}")
-    rate = total / elapsed
-    emit({"events": total, "nodes": n_nodes, "batch": batch, "seconds": round(elapsed, 3),
-          "events_per_s": round(rate), "raw_sqlite_rows_per_s": round(raw_rate),
-          "ratio": round(rate / raw_rate, 3)}, as_json)
+    rate = n_events / on_sqlite["seconds"]
+    record_rate = n_events / on_sqlite["record_seconds"]
+    mix = on_sqlite["mix"]
+    lives = {life: mix[life] for life in ("immediate", "promised", "supplement", "suspended",
+                                          "handoff")}
+    result = {"events_per_s": round(rate), "record_events_per_s": round(record_rate),
+              "raw_sqlite_rows_per_s": round(raw_rate), "ratio": round(rate / raw_rate, 6),
+              "pg_events_per_s": round(n_events / pg_seconds) if pg_seconds else None,
+              "events": n_events, "cases": sum(lives.values()), "nodes": n_nodes,
+              "centers": centers, "push": PUSH_PATH, "batch": batch,
+              "seconds": round(on_sqlite["seconds"], 3),
+              "slowest_push_s": round(on_sqlite["slowest_push_s"], 3),
+              "mix": {**lives, "evaluated": mix["evaluated"]}}
+    _print_lines(result)
+    if as_json:
+        emit(result, True)
+
+
+def _print_lines(r: dict) -> None:
+    raw = r["raw_sqlite_rows_per_s"]
+    mix = ", ".join(f"{k} {v:,}" for k, v in r["mix"].items())
+    click.echo(f"case mix ({r['cases']:,} cases: {mix}), {r['events']:,} events from "
+               f"{r['nodes']} nodes, {r['push']}, {r['batch']:,} events a push")
+    click.echo(f"  events_per_s         {r['events_per_s']:>10,}  ({r['ratio']:.2%} of raw SQLite)")
+    click.echo(f"  record_events_per_s  {r['record_events_per_s']:>10,}  "
+               f"({r['record_events_per_s'] / raw:.2%} of raw SQLite; synthetic record.put)")
+    pg = r["pg_events_per_s"]
+    if pg:
+        click.echo(f"  pg_events_per_s      {pg:>10,}  ({pg / raw:.2%} of raw SQLite; the case "
+                   "mix into a hub on PostgreSQL)")
+    else:
+        click.echo("  pg_events_per_s         skipped  (no --pg-url, or unreachable: see stderr)")
+    click.echo(f"  raw_sqlite_rows_per_s{raw:>11,}  (bare executemany of the hub's case-event "
+               "rows, same disk, same run)")
+    click.echo(f"  slowest push request {r['slowest_push_s']:>9.1f} s  (of the case mix on SQLite; "
+               "a node gives up after http_timeout_s, 30 s by default)")
