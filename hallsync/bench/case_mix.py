@@ -22,7 +22,7 @@ import orjson
 from node import cases, outbox, store
 from node.case_log import Actor
 from node.models import CatalogMatter, database
-from sync.case_states import REGISTERED_CAPITAL_MATTERS
+from sync.case_results import REGISTERED_CAPITAL_MATTERS
 from sync.catalog_scope import acceptance
 from sync.topology import load_topology
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from hallsync.bench import fleet
+from hallsync.bench import city
 from sync.cli_output import emit, json_option
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -68,7 +68,7 @@ def _timed_push(pool, node_dirs: list[str], batch: int, expected: int,
     """(seconds until every backlog is zero, seconds of the slowest push request)."""
     _progress(f"pushing {expected:,} {what} from {len(node_dirs)} nodes, {batch:,} a request")
     start = time.perf_counter()
-    results = pool.map(fleet.push_all, [(d, batch) for d in node_dirs])
+    results = pool.map(city.push_all, [(d, batch) for d in node_dirs])
     elapsed = time.perf_counter() - start
     pushed = sum(n for n, _slowest in results)
     if pushed != expected:
@@ -82,19 +82,19 @@ def run_hub(root: Path, db_url: str | None, centers: list[str], n_events: int,
     the synthetic records (timed). Seconds, the mix's counts, and where the hub's data is."""
     root.mkdir(parents=True)
     hub_url = db_url or f"sqlite:///{root / 'hub' / 'hub.db'}"
-    with fleet.BenchHub(root / "hub", db_url) as hub:
+    with city.BenchHub(root / "hub", db_url) as hub:
         _progress(f"enrolling {', '.join(centers)} against {hub_url.split('?')[0]}")
         node_dirs = hub.enroll(centers, root)
         with multiprocessing.get_context("spawn").Pool(len(centers)) as pool:
             _progress(f"making the case mix ({n_events:,} events) at the nodes' windows")
-            made = pool.map(fleet.prepare_cases, [
+            made = pool.map(city.prepare_cases, [
                 (d, n, seed + i) for i, (d, n) in enumerate(
                     zip(node_dirs, _shares(n_events, len(centers))))])
             seconds, slowest = _timed_push(pool, node_dirs, batch, n_events, "case events")
             _check_all_applied(hub_url, n_events, CASE_EVENT_TYPES)
             record_seconds = None
             if n_records:
-                pool.map(fleet.write_records, [(d, n, batch) for d, n in
+                pool.map(city.write_records, [(d, n, batch) for d, n in
                                                zip(node_dirs, _shares(n_records, len(centers)))])
                 record_seconds, _ = _timed_push(pool, node_dirs, batch, n_records,
                                                 "record events")
@@ -154,7 +154,7 @@ def ingest(n_events, n_nodes, batch, seed, pg_url, work_dir, as_json):
     """Push the real case mix from K node processes into a hub; compare with raw inserts."""
     if n_events < 10 * n_nodes:
         raise click.BadParameter("at least 10 events per node", param_hint="--events")
-    centers = fleet.bench_centers(n_nodes)
+    centers = city.bench_centers(n_nodes)
     workdir = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="hallsync-bench-"))
     try:
         on_sqlite = run_hub(workdir / "sqlite", None, centers, n_events, n_events, batch, seed)
@@ -162,7 +162,7 @@ def ingest(n_events, n_nodes, batch, seed, pg_url, work_dir, as_json):
                                    workdir / "raw.db", batch)
         pg_seconds = None
         if pg_url:
-            with fleet.scratch_pg_database(pg_url) as scratch:
+            with city.scratch_pg_database(pg_url) as scratch:
                 if scratch:
                     pg_seconds = run_hub(workdir / "postgresql", scratch, centers, n_events, 0,
                                          batch, seed)["seconds"]
