@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, url_for
 
 from node import store
 from node.app import create_app
@@ -400,3 +400,42 @@ def test_user_cli_needs_an_enrolled_node(tmp_path):
     result = run_hallsync("node", "user", "add", "erin", "--role", "clerk", "--password-stdin",
                           "--data-dir", tmp_path / "node", stdin=PASSWORD + "\n")
     assert result.returncode == 2 and "NOT_ENROLLED" in result.stderr
+
+
+# -- the security headers, on every response of both sites ---------------------------------
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                               "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+SAMPLE_ARGUMENTS = {"filename": "hallsync.css", "period": "month", "path": "x.pdf"}
+
+
+def every_get_path(app) -> list[str]:
+    """One path for each GET route of ``app``, its arguments filled with samples."""
+    paths = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "GET" in rule.methods:
+                values = {name: SAMPLE_ARGUMENTS.get(name, "1") for name in rule.arguments}
+                paths.append(url_for(rule.endpoint, **values))
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_every_response_carries_the_security_headers(site, logged_in):
+    """Pages, JSON, problems, redirects, CSV, static files: each GET route, and a few refusals."""
+    visitor, username = site
+    if logged_in:
+        assert visitor.login(username).status_code == 302
+    responses = {path: visitor.client.get(path)
+                 for path in every_get_path(visitor.client.application)}
+    responses["missing page"] = visitor.client.get("/no/such/page")
+    responses["wrong method"] = visitor.client.put("/login")
+    responses["unsigned sync"] = visitor.client.post("/sync/v1/pull", data=b"{")
+    responses["login form post"] = visitor.login(username)
+    assert {200, 302, 404, 405} <= {r.status_code for r in responses.values()}
+    for name, response in responses.items():
+        response.close()  # a static file's answer holds the file open
+        for header, value in SECURITY_HEADERS.items():
+            assert response.headers.get(header) == value, (name, response.status_code, header)
