@@ -223,6 +223,6 @@ def test_heartbeat_and_events_refuse_wrong_types_and_huge_numbers(enrolled, endp
     response = post(hub.url, endpoint, {} if raw else body, keys=keys[A], sender=A, **raw)
     assert response.status_code == 400 and problem(response)["field"] == field
     refused(response, "BODY_MALFORMED")
-    fine = post(hub.url, "heartbeat", {"backlog": 2**31 - 1, "last_seq": 0, "clock_ms": 0}, keys=keys[A],
-                sender=A)
+    fine = post(hub.url, "heartbeat", {"backlog": 2**31 - 1, "last_seq": 0, "clock_ms": 0},
+                keys=keys[A], sender=A)
     assert fine.status_code == 200
