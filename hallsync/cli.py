@@ -85,14 +85,20 @@ def _audited_site(data_dir: str, db_url: str | None) -> str:
     empty one there and report it intact, so a DIR holding neither is an error."""
     from pathlib import Path
 
+    from hub.db import holds_a_hub
     from hub.settings import HUB
     from sync.settings import resolve
     if (Path(data_dir) / "node.db").exists() and not db_url:
         return "node"
-    if (Path(data_dir) / "hub.db").exists() or db_url or resolve(HUB)["database_url"]:
+    if (Path(data_dir) / "hub.db").exists() and not db_url:
         return "hub"
-    raise ConfigError("data_dir", data_dir, "holds neither a node (node.db) nor a hub "
-                                            "(hub.db); for a hub on PostgreSQL pass --db URL")
+    url = db_url or resolve(HUB)["database_url"]
+    if not url:
+        raise ConfigError("data_dir", data_dir, "holds neither a node (node.db) nor a hub "
+                                                "(hub.db); for a hub on PostgreSQL pass --db URL")
+    if not holds_a_hub(url):  # a mistyped URL, or an empty database: tables would be made
+        raise ConfigError("database_url", url, "holds no hub (no event table)")
+    return "hub"
 
 
 bench.add_command(bench_stats)

@@ -62,6 +62,10 @@ def test_audit_verify_of_a_directory_holding_no_site_is_an_error(tmp_path):
     for data_dir in (tmp_path / "typo", empty):
         line = last_error_line(hallsync("audit", "verify", "--data-dir", data_dir, check=False))
         assert line.startswith("error: CONFIG_INVALID: data_dir: holds neither a node"), line
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"  # a mistyped --db
+    line = last_error_line(hallsync("audit", "verify", "--data-dir", empty, "--db", elsewhere,
+                                    check=False))
+    assert line.startswith("error: CONFIG_INVALID: database_url: holds no hub"), line
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["empty"]  # nothing made
 
 
