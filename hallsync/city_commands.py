@@ -26,7 +26,7 @@ def run(data_dir, db_url, host, port, workers, city_node_dir):
     config = {"data_dir": data_dir, "host": host, "port": port}
     if db_url:
         config["database_url"] = db_url
-    if workers:
+    if workers is not None:  # 0 is refused by the setting's check, not taken for "default"
         config["workers"] = workers
     if city_node_dir:
         config["city_node_dir"] = city_node_dir

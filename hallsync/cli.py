@@ -15,7 +15,8 @@ from hub.commands.hub import hub
 from node import projects_cli, supervision_cli, users_cli  # noqa: F401  (`node …` groups)
 from node.cli import node
 from sync.cli_output import emit, json_option
-from sync.errors import HallsyncError
+from sync.database_errors import FAILURES, database_unusable
+from sync.errors import ConfigError, HallsyncError, ValidationError
 
 
 @click.group()
@@ -54,8 +55,7 @@ def verify(data_dir, db_url, center, as_json):
 
     DIR is a node's data directory (node.db) or the hub's (all centers, or --center).
     """
-    from pathlib import Path
-    if (Path(data_dir) / "node.db").exists() and not db_url:
+    if _audited_site(data_dir, db_url) == "node":
         from node import store
         from node.audit import verify_node
         store.bind(data_dir)
@@ -80,6 +80,27 @@ def verify(data_dir, db_url, center, as_json):
         raise SystemExit(1)
 
 
+def _audited_site(data_dir: str, db_url: str | None) -> str:
+    """``node`` or ``hub``: what DIR holds. Opening a mistyped DIR as a hub would make an
+    empty one there and report it intact, so a DIR holding neither is an error."""
+    from pathlib import Path
+
+    from hub.db import holds_a_hub
+    from hub.settings import HUB
+    from sync.settings import resolve
+    if (Path(data_dir) / "node.db").exists() and not db_url:
+        return "node"
+    if (Path(data_dir) / "hub.db").exists() and not db_url:
+        return "hub"
+    url = db_url or resolve(HUB)["database_url"]
+    if not url:
+        raise ConfigError("data_dir", data_dir, "holds neither a node (node.db) nor a hub "
+                                                "(hub.db); for a hub on PostgreSQL pass --db URL")
+    if not holds_a_hub(url):  # a mistyped URL, or an empty database: tables would be made
+        raise ConfigError("database_url", url, "holds no hub (no event table)")
+    return "hub"
+
+
 bench.add_command(bench_stats)
 cli.add_command(bench)
 cli.add_command(demo)
@@ -88,19 +109,37 @@ cli.add_command(node)
 
 
 def main() -> None:
-    """Console entry point: hallsync errors print as one line and exit 2."""
+    """Console entry point: every error ends with one line ``error: CODE: detail``, exit 2.
+
+    The one place where foreign errors become ours: click's usage errors, and a database
+    that cannot be reached or read (``sync.database_errors``).
+    """
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:
         sys.exit(130)
+    except click.UsageError as exc:
+        if exc.ctx is not None:  # the usage line and the --help hint, as click prints them
+            click.echo(f"{exc.ctx.get_usage()}\nTry '{exc.ctx.command_path} --help' for help.",
+                       err=True)
+        _fail(ValidationError(exc.format_message()))
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
     except HallsyncError as exc:
-        click.echo(f"error: {exc.code.value}: {exc.detail}", err=True)
-        sys.exit(2)
+        _fail(exc)
+    except FAILURES as exc:
+        error = database_unusable(exc)
+        if error is None:
+            raise  # about our query, not the database: a bug, with its traceback
+        _fail(error)
+
+
+def _fail(error: HallsyncError) -> None:
+    click.echo(f"error: {error.code.value}: {error.detail}", err=True)
+    sys.exit(2)
 
 
 if __name__ == "__main__":

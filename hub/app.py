@@ -24,7 +24,7 @@ from hub.views import pages, reports, stats_api, sync_api
 from sync.errors import ConfigError
 from sync.settings import resolve
 from sync.signing import KeyPair
-from web import auth, errors, frame, heartbeat
+from web import auth, errors, frame, heartbeat, security_headers
 
 
 @dataclass
@@ -57,6 +57,7 @@ def initialise(settings: dict) -> KeyPair:
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder=frame.STATIC)
     frame.init_app(app)  # the shared frame, login and catalog templates; the style sheet
+    security_headers.init_app(app)  # CSP, nosniff, referrer policy on every response
     settings = load_settings(config)
     app.config.update(TESTING=bool((config or {}).get("TESTING")), HALLSYNC=settings)
     app.extensions["hallsync"] = HubState(settings, initialise(settings))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 from flask import Flask
 
@@ -13,6 +14,19 @@ from sync.schema import upgrade
 def database_url(settings: dict) -> str:
     """The configured URL, or ``hub.db`` in the data directory."""
     return settings["database_url"] or f"sqlite:///{Path(settings['data_dir']) / 'hub.db'}"
+
+
+def holds_a_hub(url: str) -> bool:
+    """Whether the database at ``url`` has the hub's tables; creates nothing (SQLite would
+    make a missing file on connecting, so it is looked for first)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite" and not Path(parsed.path[1:]).is_file():
+        return False
+    db = open_database(url)
+    try:
+        return db.table_exists(Event._meta.table_name)
+    finally:
+        db.close()
 
 
 def bind(url: str):

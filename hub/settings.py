@@ -1,13 +1,13 @@
 """The hub's settings (shared ones are in ``sync.settings``)."""
 import os
 
-from sync.settings import LOGIN, SHARED, Setting, non_negative, positive
+from sync.settings import LOGIN, SHARED, Setting, non_negative, port_number, positive
 
 HUB = SHARED + LOGIN + [
     Setting("data_dir", "", "The hub's data directory: its key, and its SQLite file by default."),
     Setting("database_url", "", "sqlite:///… (default: hub.db in data_dir) or postgresql://…"),
     Setting("host", "127.0.0.1", "Address the hub listens on."),
-    Setting("port", 8700, "Port the hub listens on.", non_negative),
+    Setting("port", 8700, "Port the hub listens on.", port_number),
     Setting("workers", os.cpu_count() or 2, "Worker processes of the hub's HTTP server.",
             positive),
     Setting("threads", 4, "Threads in each worker process.", positive),

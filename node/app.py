@@ -12,7 +12,7 @@ from sync.errors import ConfigError
 from sync.settings import resolve
 from web import auth, errors
 from web import frame as shared_frame
-from web import heartbeat
+from web import heartbeat, security_headers
 
 
 def load_settings(config: dict | None = None) -> dict:
@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     connect_per_request(app, database)
 
     shared_frame.init_app(app)  # the frame, login and catalog templates; the style sheet
+    security_headers.init_app(app)  # CSP, nosniff, referrer policy on every response
     frame.init_app(app)  # the center's name and the node's sections in that frame
     errors.init_app(app)
     auth.init_app(app, STAFF)  # secret key, session, CSRF, /login; views use auth.requires

@@ -1,11 +1,11 @@
 """The node's settings (shared ones are in ``sync.settings``)."""
-from sync.settings import LOGIN, SHARED, Setting, non_negative, positive
+from sync.settings import LOGIN, SHARED, Setting, non_negative, port_number, positive
 
 
 NODE = SHARED + LOGIN + [
     Setting("data_dir", "", "The node's data directory: node.db, node.key."),
     Setting("host", "127.0.0.1", "Address the node's pages listen on."),
-    Setting("port", 8800, "Port the node's pages listen on.", non_negative),
+    Setting("port", 8800, "Port the node's pages listen on.", port_number),
     Setting("push_interval_s", 15.0, "Seconds between scheduled pushes.", positive),
     Setting("pull_interval_s", 30.0, "Seconds between scheduled pulls.", positive),
     Setting("heartbeat_interval_s", 60.0, "Seconds between heartbeats.", positive),

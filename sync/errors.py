@@ -6,6 +6,8 @@
     ├── ConfigError                a setting or config file is wrong (names the field)
     ├── SchemaError                a database cannot be brought up to the models (names
     │                              the table and column; ``sync.schema``)
+    ├── DatabaseUnusable           503: the database cannot be reached, opened or read
+    │                              (``sync.database_errors``, at the command line's edge)
     ├── ProtocolError              400/401/409: the peer sent something we refuse
     │   ├── AuthError              401: unknown/revoked key, bad signature, skew, nonce;
     │   │                          NOT_AUTHENTICATED: no staff login (node pages, API)
@@ -35,6 +37,9 @@ class Code(str, enum.Enum):
 
     INTERNAL = "INTERNAL"
     CONFIG_INVALID = "CONFIG_INVALID"
+    # the database itself
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    DATABASE_DAMAGED = "DATABASE_DAMAGED"
     # envelope and authentication
     ENVELOPE_MALFORMED = "ENVELOPE_MALFORMED"
     BODY_TOO_LARGE = "BODY_TOO_LARGE"
@@ -116,6 +121,15 @@ class SchemaError(HallsyncError):
     def __init__(self, table: str, column: str, reason: str):
         super().__init__(f"{table}.{column}: {reason}", table=table, column=column)
         self.table, self.column, self.reason = table, column, reason
+
+
+class DatabaseUnusable(HallsyncError):
+    """The database cannot be reached or opened (``DATABASE_UNAVAILABLE``), or its file is
+    not a database or is damaged (``DATABASE_DAMAGED``)."""
+
+    status = 503
+    code = Code.DATABASE_UNAVAILABLE
+    title = "Database unusable"
 
 
 class ProtocolError(HallsyncError):
@@ -236,4 +250,5 @@ _CLASS_BY_CODE: dict[Code, type[HallsyncError]] = {
     Code.ENVELOPE_MALFORMED: ProtocolError, Code.BODY_MALFORMED: ProtocolError,
     Code.BODY_TOO_LARGE: ProtocolError, Code.ORIGIN_MISMATCH: ProtocolError,
     Code.EVENT_MALFORMED: ProtocolError, Code.REPLY_INVALID: ProtocolError,
+    Code.DATABASE_UNAVAILABLE: DatabaseUnusable, Code.DATABASE_DAMAGED: DatabaseUnusable,
 }

@@ -54,6 +54,11 @@ def non_negative(value) -> str | None:
     return None if value >= 0 else "must be >= 0"
 
 
+def port_number(value) -> str | None:
+    # Checked here, not by the socket: its OverflowError would be a traceback at start.
+    return None if 0 <= value <= 65535 else "must be a TCP port, 0 to 65535"
+
+
 SHARED = [
     Setting("config_file", "", "A TOML file with more settings (read after the defaults)."),
     Setting("clock_skew_s", 300, "Largest allowed difference between a message's time and ours.",

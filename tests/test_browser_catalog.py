@@ -49,8 +49,13 @@ def browser_page():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         # 1366×768 is the screen of the centers' window PCs.
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        # A style, script or frame the Content-Security-Policy blocks shows only here.
+        refused = []
+        page.on("console", lambda message: refused.append(message.text)
+                if "Content Security Policy" in message.text else None)
         yield page
         browser.close()
+        assert not refused, refused
 
 
 def shoot(page, tmp_path: Path, name: str, full_page: bool = False) -> Path:

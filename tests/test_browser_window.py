@@ -122,6 +122,10 @@ def test_a_case_from_intake_to_delivery(hub, window_node, browser_page, tmp_path
     page.wait_for_url(f"**/window/cases/{number}/receipt")
     assert re.fullmatch(r"[2-9A-HJ-NP-Z]{8}", page.locator("#query-code").inner_text())
     assert "受理回执" in page.locator("h1").inner_text()
+    # The print button, wired by static/print.js (the CSP forbids an inline onclick).
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.click("[data-print]")
+    assert page.evaluate("window.printed") == 1
     shoot(page, tmp_path, "window-05-receipt.png", full_page=True)
     log_out(page)
 

@@ -32,6 +32,7 @@ from sync.errors import AuthError, Code, ConfigError, Forbidden, ValidationError
 from sync.signing import write_atomic
 from web.errors import problem_response
 from web.logins import User
+from web.next_path import same_site_path
 from web.staff import Directory
 
 bp = Blueprint("auth", __name__)
@@ -175,10 +176,8 @@ def _csrf_failed(error: CSRFError):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: ``next`` must not send the user to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return request.script_root + "/"
+    """Only a path on this site (``next_path``), else the site's root."""
+    return same_site_path(target) or request.script_root + "/"
 
 
 def _login_form(message: str = "", status: int = 200):

@@ -19,11 +19,14 @@ from hub.catalog.authority import current_version
 from hub.ledger.ingest import head_of
 from hub.models import CatalogVersion, CenterState, SecurityEvent, Supervision
 from hub.settings import HUB
+from sync.body_fields import MAX_INT32, MAX_INT64, integer
 from sync.errors import Code
 from sync.supervision import streets_of
 from sync.topology import load_topology
 
-_INT_FIELDS = ("catalog_version", "backlog", "last_seq", "acked_seq", "clock_ms")
+# Each heartbeat number, and the most its column holds (CenterState).
+_INT_FIELDS = {"catalog_version": MAX_INT32, "backlog": MAX_INT32, "last_seq": MAX_INT64,
+               "acked_seq": MAX_INT64, "clock_ms": MAX_INT64}
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 LEVEL_NAMES = {"subcenter": "分中心", "district": "区县", "street": "街道"}
@@ -40,9 +43,8 @@ CLOCK_SKEW_WARN_MS = 60_000
 
 def record_heartbeat(center: str, body: dict, *, now_ms: int) -> dict:
     """Store a heartbeat; the reply tells the node the hub's head and whether to recover."""
-    values = {name: body.get(name) for name in _INT_FIELDS}
-    values = {k: v if isinstance(v, int) and not isinstance(v, bool) else 0
-              for k, v in values.items()}
+    values = {name: integer(body, name, maximum=most, default=0)
+              for name, most in _INT_FIELDS.items()}
     head_seq, head_hash = head_of(center)
     # A node that has fewer events than the hub holds of it was restored from a backup.
     restored = values["last_seq"] < head_seq

@@ -54,6 +54,8 @@ def send(recipient: str, type_: str, payload: dict) -> int:
 
 def pull(center: str, since: int, limit: int) -> dict:
     """Messages for ``center`` after ``since``; records the cursor the node reported."""
+    if limit < 1:  # SQL reads a negative LIMIT as none: the whole stream in one reply
+        raise ValueError(f"limit must be at least 1, got {limit}")
     CenterState.update(pull_cursor=since).where(CenterState.code == center).execute()
     rows = list(HubMessage.select().where((HubMessage.id > since) & (
         HubMessage.recipient.in_([center, EVERYONE]))).order_by(HubMessage.id).limit(limit + 1))

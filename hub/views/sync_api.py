@@ -18,6 +18,7 @@ from hub.ledger.security import (authenticate, check_size, consume_nonce, forget
                                  log_refusal, log_unauthenticated)
 from hub.models import database
 from sync import envelope as env
+from sync.body_fields import an_object, integer
 from sync.errors import Code, ConflictError, HallsyncError, HubBusy, ProtocolError, problem_body
 from web.auth import csrf, public
 
@@ -122,14 +123,13 @@ def push():
 @public  # authenticated by its signed envelope, not a login
 def pull():
     envelope, body = _authenticated()
-    since = body.get("since", 0) if isinstance(body, dict) else None
-    if not isinstance(since, int) or since < 0:
-        raise ProtocolError("body.since must be a non-negative integer", code=Code.BODY_MALFORMED)
-    limit = min(body.get("limit") or _state().settings["pull_batch"],
-                _state().settings["pull_batch"])
+    body = an_object(body, "pull")
+    since = integer(body, "since", default=0)
+    batch = _state().settings["pull_batch"]
+    limit = integer(body, "limit", minimum=1, maximum=batch, default=batch)
     with database.atomic():
         consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
-        reply = stream.pull(envelope.sender, since, int(limit))
+        reply = stream.pull(envelope.sender, since, limit)
         centers.touch(envelope.sender, env.now_ms())
     return sealed(reply)
 
@@ -138,8 +138,7 @@ def pull():
 @public  # authenticated by its signed envelope, not a login
 def heartbeat():
     envelope, body = _authenticated()
-    if not isinstance(body, dict):
-        raise ProtocolError("heartbeat body must be an object", code=Code.BODY_MALFORMED)
+    body = an_object(body, "heartbeat")
     with database.atomic():
         consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
         reply = centers.record_heartbeat(envelope.sender, body, now_ms=env.now_ms())
@@ -161,9 +160,7 @@ def rotate_key():
 def own_events():
     """A node fetches its own events back (recovery after a restore from backup)."""
     envelope, body = _authenticated()
-    from_seq = body.get("from_seq") if isinstance(body, dict) else None
-    if not isinstance(from_seq, int) or from_seq < 1:
-        raise ProtocolError("body.from_seq must be a positive integer", code=Code.BODY_MALFORMED)
+    from_seq = integer(an_object(body, "events"), "from_seq", minimum=1)
     with database.atomic():
         consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
         head_seq, head_hash = ingest.head_of(envelope.sender)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, url_for
 
 from node import store
 from node.app import create_app
@@ -166,8 +166,53 @@ def test_failed_login_says_why_in_chinese(staff, username, password, status, mes
     assert staff.client.get("/api/status").status_code == 401
 
 
-def test_a_safe_next_only(staff):
-    assert staff.login("clerk", next="//evil.example/x").headers["Location"] == "/"
+# What browsers turn into another host: tabs, newlines and CRs dropped anywhere, leading
+# spaces and control characters stripped, backslashes read as slashes; and plain schemes.
+ELSEWHERE = ["//evil.example/x", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
+             "/\n/evil.example", "/\r/evil.example", "/\r\nSet-Cookie: a=b", " //evil.example",
+             "\t//evil.example", "\x01//evil.example", "/\x00/evil.example", "/\x1f/evil.example",
+             "/\u3000/evil.example", "/\u200b/evil.example", "/%09/evil.example",
+             "/%2F/evil.example", "/%5Cevil.example", "/%0a/evil.example",
+             "https://evil.example/", "javascript:alert(1)", "evil.example", "", "/x\ty"]
+
+
+@pytest.fixture(scope="module")
+def hub_app(tmp_path_factory):
+    """A hub on SQLite with one operator: its login is the same code, checked the same way."""
+    from hub.app import create_app as create_hub
+    from hub.models import database as hub_database
+    from hub.staff import HUB_STAFF
+    data_dir = tmp_path_factory.mktemp("hub")
+    hub = create_hub({"data_dir": str(data_dir), "TESTING": True,
+                      "database_url": f"sqlite:///{data_dir}/hub.db"})
+    with hub_database.connection_context():
+        HUB_STAFF.add_user("operator", PASSWORD, ["operator"], now_ms=1)
+    return hub
+
+
+@pytest.fixture(params=["node", "hub"])
+def site(request, staff, hub_app):
+    """(a visitor at that site, a username there)."""
+    if request.param == "node":
+        return staff, "clerk"
+    return Staff(hub_app.test_client()), "operator"
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_next_never_leaves_the_site(site, target):
+    visitor, username = site
+    page = visitor.client.get("/login", query_string={"next": target})
+    assert page.status_code == 200 and "evil.example" not in page.get_data(as_text=True)
+    response = visitor.login(username, next=target)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    again = visitor.client.get("/login", query_string={"next": target})  # already logged in
+    assert again.status_code == 302 and again.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/api/status", "/?x%3D1", "/catalog/?q=%E5%8A%9E%20a#top"])
+def test_next_keeps_a_path_on_the_site(site, target):
+    visitor, username = site
+    assert visitor.login(username, next=target).headers["Location"] == target
 
 
 def test_lockout_after_failures_per_username_and_address_then_unlock(staff, clock):
@@ -355,3 +400,42 @@ def test_user_cli_needs_an_enrolled_node(tmp_path):
     result = run_hallsync("node", "user", "add", "erin", "--role", "clerk", "--password-stdin",
                           "--data-dir", tmp_path / "node", stdin=PASSWORD + "\n")
     assert result.returncode == 2 and "NOT_ENROLLED" in result.stderr
+
+
+# -- the security headers, on every response of both sites ---------------------------------
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                               "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+SAMPLE_ARGUMENTS = {"filename": "hallsync.css", "period": "month", "path": "x.pdf"}
+
+
+def every_get_path(app) -> list[str]:
+    """One path for each GET route of ``app``, its arguments filled with samples."""
+    paths = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "GET" in rule.methods:
+                values = {name: SAMPLE_ARGUMENTS.get(name, "1") for name in rule.arguments}
+                paths.append(url_for(rule.endpoint, **values))
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_every_response_carries_the_security_headers(site, logged_in):
+    """Pages, JSON, problems, redirects, CSV, static files: each GET route, and a few refusals."""
+    visitor, username = site
+    if logged_in:
+        assert visitor.login(username).status_code == 302
+    responses = {path: visitor.client.get(path)
+                 for path in every_get_path(visitor.client.application)}
+    responses["missing page"] = visitor.client.get("/no/such/page")
+    responses["wrong method"] = visitor.client.put("/login")
+    responses["unsigned sync"] = visitor.client.post("/sync/v1/pull", data=b"{")
+    responses["login form post"] = visitor.login(username)
+    assert {200, 302, 404, 405} <= {r.status_code for r in responses.values()}
+    for name, response in responses.items():
+        response.close()  # a static file's answer holds the file open
+        for header, value in SECURITY_HEADERS.items():
+            assert response.headers.get(header) == value, (name, response.status_code, header)

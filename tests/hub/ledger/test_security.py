@@ -7,6 +7,7 @@ import zlib
 import pytest
 
 from hub import db as hub_db
+from hub.ledger import stream
 from hub.models import Event, NodeKey, OriginHead, SecurityEvent
 from node import store
 from node.app import load_settings
@@ -184,3 +185,63 @@ def test_a_junk_signature_in_a_centers_name_counts_toward_no_center(enrolled):
     center = next(c for c in last_json(hub.cli("coverage", "--json"))["centers"]
                   if c["code"] == A)
     assert center["refusals_24h"] == 0 and not any("签名" in r for r in center["reasons"])
+
+
+def sealed_json(text: str) -> bytes:
+    """A body as a node would seal it, but with JSON numbers no encoder here would write."""
+    return zlib.compress(text.encode())
+
+
+BAD_PULLS = [  # (body or raw JSON, the field named)
+    ({"since": 0, "limit": -1}, "limit"),  # SQL reads LIMIT -1 as no limit: the whole stream
+    ({"since": 0, "limit": 0}, "limit"),
+    ({"since": 0, "limit": 100_000}, "limit"),  # past pull_batch
+    ({"since": 0, "limit": "5"}, "limit"),
+    ({"since": 0, "limit": True}, "limit"),
+    ({"since": 0, "limit": [1]}, "limit"),
+    ({"since": -1}, "since"),
+    ({"since": "0"}, "since"),
+    ({"since": 2**63}, "since"),  # parses, then overflows SQLite and bigint
+    ('{"since": 18446744073709551616}', "since"),  # a float once parsed
+    ('{"since": 0, "limit": 2.5}', "limit"),
+]
+
+
+def test_a_pull_with_a_bad_since_or_limit_is_refused(enrolled):
+    hub, keys = enrolled
+    for n in range(2):  # (signed with any key: only the hub's pull is under test)
+        stream.publish(keys[A], A, "notice", {"title": f"通知{n}", "body": ""})
+    whole = env.unpack(post(hub.url, "pull", {"since": 0}, keys=keys[A], sender=A).content,
+                       1 << 20)
+    assert len(whole["messages"]) >= 3  # the catalog's first version, and the two notices
+    one = env.unpack(post(hub.url, "pull", {"since": 0, "limit": 1}, keys=keys[A],
+                          sender=A).content, 1 << 20)
+    assert len(one["messages"]) == 1 and one["more"] is True
+    for body, field in BAD_PULLS:
+        raw = {"raw_body": sealed_json(body)} if isinstance(body, str) else {}
+        response = post(hub.url, "pull", {} if raw else body, keys=keys[A], sender=A, **raw)
+        assert response.status_code == 400, (body, response.status_code)
+        assert problem(response)["field"] == field
+        refused(response, "BODY_MALFORMED")
+
+
+@pytest.mark.parametrize("endpoint, body, field", [
+    ("heartbeat", {"last_seq": 2**63}, "last_seq"),
+    ("heartbeat", {"backlog": 2**31}, "backlog"),  # an int4 column on PostgreSQL
+    ("heartbeat", {"last_seq": "12"}, "last_seq"),
+    ("heartbeat", {"clock_ms": -5}, "clock_ms"),
+    ("heartbeat", {"catalog_version": False}, "catalog_version"),
+    ("heartbeat", '{"acked_seq": 1e30}', "acked_seq"),
+    ("events", {"from_seq": 2**63}, "from_seq"),
+    ("events", {"from_seq": 0}, "from_seq"),
+])
+def test_heartbeat_and_events_refuse_wrong_types_and_huge_numbers(enrolled, endpoint, body,
+                                                                   field):
+    hub, keys = enrolled
+    raw = {"raw_body": sealed_json(body)} if isinstance(body, str) else {}
+    response = post(hub.url, endpoint, {} if raw else body, keys=keys[A], sender=A, **raw)
+    assert response.status_code == 400 and problem(response)["field"] == field
+    refused(response, "BODY_MALFORMED")
+    fine = post(hub.url, "heartbeat", {"backlog": 2**31 - 1, "last_seq": 0, "clock_ms": 0},
+                keys=keys[A], sender=A)
+    assert fine.status_code == 200
