@@ -10,6 +10,7 @@ so a second run of the same file imports nothing.
 """
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,8 +23,9 @@ from node.import_check import Catalog, Checked, check_case
 from node.import_files import fail, read_cases
 from node.models import Case, CaseAction, CaseMaterial, CatalogMatter, MaterialOnFile, database
 from sync import case_clock, case_machine, case_records
-from sync.calendar import load_calendar
+from sync.calendar import WorkCalendar, load_calendar
 from sync.database import insert_rows
+from sync.events import utc_now_iso
 from sync.signing import KeyPair
 from sync.topology import load_topology
 
@@ -85,17 +87,21 @@ def write(keys: KeyPair, center: str, cases: list[Checked]) -> int:
         # Checked again inside the transaction: a window may have written meanwhile.
         if _numbers_at_node([c.received["number"] for c in cases]):
             raise fail(cases[0].line, "number", "导入期间本中心又录入了同号办件，请重新运行")
+        calendar, today = load_calendar(), now().date()  # once, not once a case
+        made_at = utc_now_iso()  # the events are made now, in one import
         for i in range(0, len(cases), CHUNK):
             chunk = cases[i:i + CHUNK]
-            _insert_rows(center, chunk)
-            written += len(outbox.emit_many(keys, center, _events(chunk)))
+            _insert_rows(center, chunk, calendar, today)
+            written += len(outbox.emit_many(keys, center, _events(chunk, made_at)))
         _remember_materials(cases)
     return written
 
 
-def _insert_rows(center: str, cases: list[Checked]) -> None:
+def _insert_rows(center: str, cases: list[Checked], calendar: WorkCalendar,
+                 today: datetime.date) -> None:
     db = database.obj
-    insert_rows(db, _table(Case), CASE_COLUMNS, [_case_row(center, c) for c in cases])
+    insert_rows(db, _table(Case), CASE_COLUMNS,
+                [_case_row(center, c, calendar, today) for c in cases])
     insert_rows(db, _table(CaseAction),
                 ("number", "n", "action", "role", "user", "at", "data"),
                 [(a["number"], a["n"], a["action"], a["role"], a["user"], a["at"],
@@ -110,12 +116,12 @@ def _table(model) -> str:
     return f'"{model._meta.table_name}"'  # quoted: "case" is an SQL keyword
 
 
-def _case_row(center: str, checked: Checked) -> tuple:
+def _case_row(center: str, checked: Checked, calendar: WorkCalendar,
+              today: datetime.date) -> tuple:
     """The case's row as ``node.case_log`` keeps it after its last action."""
     received, case = checked.received, checked.case
     applicant, matter = received["applicant"], received["matter"]
-    promised = case_clock.deadline(case, load_calendar(), matter["promised_limit_days"],
-                                   today=now().date())
+    promised = case_clock.deadline(case, calendar, matter["promised_limit_days"], today=today)
     decision = case.decision
     return (received["number"], matter["basic_code"], orjson.dumps(matter).decode(),
             applicant["kind"], applicant["name"], applicant["id_code"], applicant["phone"],
@@ -127,12 +133,12 @@ def _case_row(center: str, checked: Checked) -> tuple:
             orjson.dumps(received).decode(), center, case_machine.holder(case, center), False)
 
 
-def _events(cases: list[Checked]) -> list[tuple]:
+def _events(cases: list[Checked], made_at: str) -> list[tuple]:
     changes = []
     for checked in cases:
         record = case_records.record_of(checked.received["number"])
-        changes.append(("case.received", record, checked.received))
-        changes.extend(("case.action", record, action) for action in checked.actions)
+        changes.append(("case.received", record, checked.received, made_at))
+        changes.extend(("case.action", record, action, made_at) for action in checked.actions)
     return changes
 
 

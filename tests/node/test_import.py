@@ -173,3 +173,19 @@ def test_the_hub_holds_imported_cases_in_the_same_states(hub, make_node):
     lines = [orjson.loads(line) for line in EXAMPLE.read_text().splitlines()]
     assert copies == {line["number"]: (STATES[line["number"]], len(line["steps"]), CENTER)
                       for line in lines}
+
+
+def test_a_csv_step_error_names_its_row_and_a_repeated_number_its_line(node_dir, tmp_path):
+    rows = EXAMPLE_CSV.read_text().splitlines()
+    rows[5] = rows[5].replace("submit_for_approval,reviewer", "submit_for_approval,clerk")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(rows) + "\n")
+    result = run_import(node_dir, bad, check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: VALIDATION_FAILED: line 6: steps[2].role: ")
+    twice = tmp_path / "twice.jsonl"
+    first = EXAMPLE.read_text().splitlines()[0]
+    twice.write_text(f"{first}\n{first}\n")
+    result = run_import(node_dir, twice, check=False)
+    assert result.stderr.startswith("error: VALIDATION_FAILED: line 2: number: "), result.stderr
+    assert result.returncode == 2
