@@ -20,6 +20,9 @@ from sync.topology import Topology
 # Actions that need more than the case's own log: another center (handoffs, a joint
 # approval's consulted centers) or another case (a precedent). Import them live.
 NOT_IMPORTED = {"hand_off": "移交", "take_over": "接收移交", "return_handoff": "退回移交"}
+CASE_FIELDS = frozenset({"number", "matter_code", "applicant", "channel", "materials",
+                         "received_at", "received_by", "green_channel", "steps"})
+STEP_FIELDS = frozenset({"action", "role", "user", "at", "data"})
 RECEIVING_ROLE = "clerk"
 DEFAULT_RECEIVER = "import"
 
@@ -44,8 +47,10 @@ class Catalog:
     today: datetime.date                   # China local date
 
 
-def check_case(line: int, raw: dict, catalog: Catalog) -> Checked:
-    """The case of one line, or a ``ValidationError`` naming ``line N: field``."""
+def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) -> Checked:
+    """The case of one line (its steps on ``step_lines``: a CSV's rows), or a
+    ``ValidationError`` naming ``line N: field``."""
+    _known_fields(line, "", raw, CASE_FIELDS)
     received_at = _received_at(line, raw, catalog.today)
     number = _number(line, raw.get("number"), catalog.center, received_at)
     matter = _matter(line, raw.get("matter_code"), catalog)
@@ -63,7 +68,6 @@ def check_case(line: int, raw: dict, catalog: Catalog) -> Checked:
     steps = raw.get("steps") or []
     if not isinstance(steps, list):
         raise fail(line, "steps", "应为办理步骤的列表")
-    step_lines = raw.get("step_lines") or [line] * len(steps)  # CSV: each step has its row
     actions = []
     for i, step in enumerate(steps):
         record, case = _step(step_lines[i], f"steps[{i}]", step, number, len(actions) + 1, case)
@@ -136,6 +140,7 @@ def _step(line: int, where: str, step, number: str, n: int, case: case_state.Cas
     """The step's ``case.action`` payload and the case after it."""
     if not isinstance(step, dict):
         raise fail(line, where, "每个办理步骤应为 {action, role, user, at, data}")
+    _known_fields(line, f"{where}.", step, STEP_FIELDS)
     action, data = step.get("action"), step.get("data") or {}
     if action in NOT_IMPORTED:
         raise fail(line, f"{where}.action", f"不导入「{NOT_IMPORTED[action]}」：跨中心的办件请在线办理")
@@ -159,6 +164,13 @@ def _step(line: int, where: str, step, number: str, n: int, case: case_state.Cas
     record = {"number": number, "n": n, "action": action, "role": step["role"], "user": user,
               "at": case_records.iso(at), "data": data}
     return record, after
+
+
+def _known_fields(line: int, prefix: str, raw: dict, known: frozenset[str]) -> None:
+    # A misspelt field would otherwise be dropped without a word.
+    for key in raw:
+        if key not in known:
+            raise fail(line, f"{prefix}{key}", "未知字段，可用：" + ", ".join(sorted(known)))
 
 
 def _text(line: int, value, field: str) -> str:

@@ -36,8 +36,8 @@ def fail(line: int, field: str, reason: str, **extra) -> ValidationError:
     return ValidationError(f"{where}: {reason}", field=field or None, line=line, **extra)
 
 
-def read_cases(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line, raw case) for each case of the file, in file order."""
+def read_cases(path: Path) -> Iterator[tuple[int, dict, list[int]]]:
+    """(line, raw case, line of each step) for each case of the file, in file order."""
     text = path.read_bytes().decode("utf-8-sig")
     if path.suffix.lower() == ".csv":
         yield from _csv_cases(text)
@@ -45,7 +45,7 @@ def read_cases(path: Path) -> Iterator[tuple[int, dict]]:
         yield from _json_lines(text)
 
 
-def _json_lines(text: str) -> Iterator[tuple[int, dict]]:
+def _json_lines(text: str) -> Iterator[tuple[int, dict, list[int]]]:
     for line, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
@@ -55,53 +55,52 @@ def _json_lines(text: str) -> Iterator[tuple[int, dict]]:
             raise fail(line, "", f"不是有效的 JSON：{exc}") from None
         if not isinstance(case, dict):
             raise fail(line, "", "每行应为一个办件（JSON 对象）")
-        yield line, case
+        steps = case.get("steps")
+        yield line, case, [line] * (len(steps) if isinstance(steps, list) else 0)
 
 
-def _csv_cases(text: str) -> Iterator[tuple[int, dict]]:
+def _csv_cases(text: str) -> Iterator[tuple[int, dict, list[int]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise fail(1, missing[0], "CSV 表头缺少列：" + ", ".join(missing))
-    case, start = None, 0
+    case, start, step_lines = None, 0, []
     for row in reader:
         line = reader.line_num
-        number = (row["number"] or "").strip()
-        if not number:
+        row = {name: (value or "").strip() for name, value in row.items() if name}
+        if not row["number"]:
             raise fail(line, "number", "每行都须填写办件编号")
-        if case is None or number != case["number"]:
+        if case is None or row["number"] != case["number"]:
             if case is not None:
-                yield start, case
-            case, start = _case_of(row, line), line
-        elif any((row[c] or "").strip() for c in CASE_COLUMNS[1:]):
-            raise fail(line, "matter_code", "办件信息只写在该办件的第一行，后续行只写办理步骤")
-        if (row["action"] or "").strip():
+                yield start, case, step_lines
+            case, start, step_lines = _case_of(row, line), line, []
+        else:
+            repeated = [c for c in CASE_COLUMNS[1:] if row[c]]
+            if repeated:
+                raise fail(line, repeated[0], "办件信息只写在该办件的第一行，后续行只写办理步骤")
+        if row["action"]:
             case["steps"].append(_step_of(row, line))
-            case["step_lines"].append(line)
+            step_lines.append(line)
     if case is not None:
-        yield start, case
+        yield start, case, step_lines
 
 
 def _case_of(row: dict, line: int) -> dict:
-    materials = [m.strip() for m in (row["materials"] or "").split(MATERIAL_SEPARATOR)]
-    green = (row["green_channel"] or "").strip().lower()
+    materials = [m.strip() for m in row["materials"].split(MATERIAL_SEPARATOR)]
+    green = row["green_channel"].lower()
     if green not in ("", "true", "false", "1", "0"):
         raise fail(line, "green_channel", "应为 true / false")
-    return {"number": row["number"].strip(), "matter_code": row["matter_code"].strip(),
+    return {"number": row["number"], "matter_code": row["matter_code"],
             "applicant": {"kind": row["applicant_kind"], "name": row["applicant_name"],
                           "id_code": row["applicant_id_code"], "phone": row["applicant_phone"]},
-            "channel": row["channel"].strip() or "window",
-            "materials": [m for m in materials if m],
-            "received_at": row["received_at"].strip(),
-            "received_by": row["received_by"].strip(),
-            "green_channel": green in ("true", "1"), "steps": [], "step_lines": []}
+            "channel": row["channel"] or "window", "materials": [m for m in materials if m],
+            "received_at": row["received_at"], "received_by": row["received_by"],
+            "green_channel": green in ("true", "1"), "steps": []}
 
 
 def _step_of(row: dict, line: int) -> dict:
-    text = (row["data"] or "").strip()
     try:
-        data = orjson.loads(text) if text else {}
+        data = orjson.loads(row["data"]) if row["data"] else {}
     except orjson.JSONDecodeError:
         raise fail(line, "data", "应为 JSON 对象，如 {\"reason\": \"…\"}") from None
-    return {"action": row["action"].strip(), "role": row["role"].strip(),
-            "user": row["user"].strip(), "at": row["at"].strip(), "data": data}
+    return {name: row[name] for name in STEP_COLUMNS[:-1]} | {"data": data}

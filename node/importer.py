@@ -52,11 +52,11 @@ def import_file(path: Path, keys: KeyPair) -> dict:
             "events_per_s": round(events / seconds, 1) if seconds else 0.0}
 
 
-def check_all(lines: Iterable[tuple[int, dict]], catalog: Catalog) -> list[Checked]:
+def check_all(lines: Iterable[tuple[int, dict, list[int]]], catalog: Catalog) -> list[Checked]:
     """Every case of the file checked; the first bad line raises and nothing is kept."""
     checked, first_line = [], {}
-    for line, raw in lines:
-        case = check_case(line, raw, catalog)
+    for line, raw, step_lines in lines:
+        case = check_case(line, raw, step_lines, catalog)
         number = case.received["number"]
         if number in first_line:
             raise fail(line, "number", f"办件编号 {number} 在第 {first_line[number]} 行已出现")

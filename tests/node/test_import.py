@@ -134,7 +134,8 @@ def _bad(line: dict) -> dict:
             "applicant": {**line, "applicant": {**line["applicant"],
                                                 "id_code": "91210100MA0Q123431"}},
             "other_center": {**line, "number": "210103-20261102-00002"},
-            "role": {**line, "steps": [steps[0], {**steps[1], "role": "clerk"}]}}
+            "role": {**line, "steps": [steps[0], {**steps[1], "role": "clerk"}]},
+            "misspelt": {**line, "steps": [steps[0], {**steps[1], "usr": "li"}]}}
 
 
 @pytest.mark.parametrize("kind, code, field", [
@@ -144,6 +145,7 @@ def _bad(line: dict) -> dict:
     ("applicant", "VALIDATION_FAILED", "applicant.id_code"),
     ("other_center", "VALIDATION_FAILED", "number"),
     ("role", "VALIDATION_FAILED", "steps[1].role"),
+    ("misspelt", "VALIDATION_FAILED", "steps[1].usr"),
 ])
 def test_a_bad_line_is_named_and_nothing_is_written(node_dir, tmp_path, kind, code, field):
     lines = EXAMPLE.read_text().splitlines()
