@@ -12,7 +12,7 @@ from hallsync.bench.stats import stats as bench_stats
 from hallsync.demo import demo
 from hub.commands import catalog, coverage, users  # noqa: F401  (`hub catalog|coverage|user`)
 from hub.commands.hub import hub
-from node import projects_cli, supervision_cli, users_cli  # noqa: F401  (`node …` groups)
+from node import import_cli, projects_cli, supervision_cli, users_cli  # noqa: F401  (`node …`)
 from node.cli import node
 from sync.cli_output import emit, json_option
 from sync.database_errors import FAILURES, database_unusable

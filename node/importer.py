@@ -1,0 +1,156 @@
+"""Historical import at a node: a center's past cases from an old system (docs/import.md).
+
+All or nothing: every line is checked in memory first (``node.import_check``);
+only then is anything written, in one transaction, in chunks of rows each with
+one bulk insert per table and its events signed in memory and stored through the
+outbox's bulk path (``outbox.emit_many``). The events are the ``case.received`` and
+``case.action`` a window writes, so ``hallsync node sync`` pushes them and the hub
+replays them like any other work. A case number already at this node is skipped,
+so a second run of the same file imports nothing.
+"""
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import orjson
+
+from node import outbox, store
+from node.case_log import now
+from node.import_check import Catalog, Checked, check_case
+from node.import_files import fail, read_cases
+from node.models import Case, CaseAction, CaseMaterial, CatalogMatter, MaterialOnFile, database
+from sync import case_clock, case_machine, case_records
+from sync.calendar import WorkCalendar, load_calendar
+from sync.database import insert_rows
+from sync.events import utc_now_iso
+from sync.signing import KeyPair
+from sync.topology import load_topology
+
+CHUNK = 2000  # cases per bulk insert: bounded statements, still few round trips
+CASE_COLUMNS = ("number", "matter_code", "matter", "applicant_kind", "applicant_name",
+                "applicant_id", "applicant_phone", "green_channel", "state", "received_at",
+                "accepted_at", "promised_date", "promised_provisional", "decided_at", "outcome",
+                "document_number", "received", "collected_by", "owner", "consulted")
+
+
+def import_file(path: Path, keys: KeyPair) -> dict:
+    """Check and import ``path``; the counts and the rate."""
+    started = time.perf_counter()
+    center = store.state().center
+    checked = check_all(read_cases(path), _catalog(center))
+    already = _numbers_at_node([c.received["number"] for c in checked])
+    new = [c for c in checked if c.received["number"] not in already]
+    events = write(keys, center, new)
+    seconds = time.perf_counter() - started
+    return {"file": str(path), "center": center, "cases_in_file": len(checked),
+            "cases_imported": len(new), "cases_skipped": len(checked) - len(new),
+            "events_written": events, "seconds": round(seconds, 3),
+            "cases_per_s": round(len(new) / seconds, 1) if seconds else 0.0,
+            "events_per_s": round(events / seconds, 1) if seconds else 0.0}
+
+
+def check_all(lines: Iterable[tuple[int, dict, list[int]]], catalog: Catalog) -> list[Checked]:
+    """Every case of the file checked; the first bad line raises and nothing is kept."""
+    checked, first_line = [], {}
+    for line, raw, step_lines in lines:
+        case = check_case(line, raw, step_lines, catalog)
+        number = case.received["number"]
+        if number in first_line:
+            raise fail(line, "number", f"办件编号 {number} 在第 {first_line[number]} 行已出现")
+        first_line[number] = line
+        checked.append(case)
+    return checked
+
+
+def _catalog(center: str) -> Catalog:
+    matters = {code: (orjson.loads(data), status) for code, data, status in
+               CatalogMatter.select(CatalogMatter.code, CatalogMatter.data,
+                                    CatalogMatter.status).tuples()}
+    return Catalog(center, matters, load_topology(), now().date())
+
+
+def _numbers_at_node(numbers: list[str]) -> set[str]:
+    found = set()
+    for i in range(0, len(numbers), 500):  # below SQLite's bound-parameter limit
+        found.update(Case.select(Case.number).where(Case.number.in_(numbers[i:i + 500]))
+                     .tuples().iterator())
+    return {number for (number,) in found}
+
+
+def write(keys: KeyPair, center: str, cases: list[Checked]) -> int:
+    """Store the cases, their logs and events in one transaction; returns events written."""
+    written = 0
+    with database.atomic():
+        # Checked again inside the transaction: a window may have written meanwhile.
+        if _numbers_at_node([c.received["number"] for c in cases]):
+            raise fail(cases[0].line, "number", "导入期间本中心又录入了同号办件，请重新运行")
+        calendar, today = load_calendar(), now().date()  # once, not once a case
+        made_at = utc_now_iso()  # the events are made now, in one import
+        for i in range(0, len(cases), CHUNK):
+            chunk = cases[i:i + CHUNK]
+            _insert_rows(center, chunk, calendar, today)
+            written += len(outbox.emit_many(keys, center, _events(chunk, made_at)))
+        _remember_materials(cases)
+    return written
+
+
+def _insert_rows(center: str, cases: list[Checked], calendar: WorkCalendar,
+                 today: datetime.date) -> None:
+    db = database.obj
+    insert_rows(db, _table(Case), CASE_COLUMNS,
+                [_case_row(center, c, calendar, today) for c in cases])
+    insert_rows(db, _table(CaseAction),
+                ("number", "n", "action", "role", "user", "at", "data"),
+                [(a["number"], a["n"], a["action"], a["role"], a["user"], a["at"],
+                  orjson.dumps(a["data"]).decode()) for c in cases for a in c.actions])
+    insert_rows(db, _table(CaseMaterial),
+                ("number", "name", "required", "provided", "reused_from"),
+                [(c.received["number"], m["name"], m["required"], m["provided"], "")
+                 for c in cases for m in c.received["materials"]])
+
+
+def _table(model) -> str:
+    return f'"{model._meta.table_name}"'  # quoted: "case" is an SQL keyword
+
+
+def _case_row(center: str, checked: Checked, calendar: WorkCalendar,
+              today: datetime.date) -> tuple:
+    """The case's row as ``node.case_log`` keeps it after its last action."""
+    received, case = checked.received, checked.case
+    applicant, matter = received["applicant"], received["matter"]
+    promised = case_clock.deadline(case, calendar, matter["promised_limit_days"], today=today)
+    decision = case.decision
+    return (received["number"], matter["basic_code"], orjson.dumps(matter).decode(),
+            applicant["kind"], applicant["name"], applicant["id_code"], applicant["phone"],
+            received["green_channel"], case.state, received["at"],
+            case_records.iso(case.accepted_at) if case.accepted_at else None,
+            promised.day.isoformat() if promised else None, bool(promised and promised.provisional),
+            case_records.iso(decision.decided_at) if decision else None,
+            decision.outcome if decision else None, decision.document_number if decision else None,
+            orjson.dumps(received).decode(), center, case_machine.holder(case, center), False)
+
+
+def _events(cases: list[Checked], made_at: str) -> list[tuple]:
+    changes = []
+    for checked in cases:
+        record = case_records.record_of(checked.received["number"])
+        changes.append(("case.received", record, checked.received, made_at))
+        changes.extend(("case.action", record, action, made_at) for action in checked.actions)
+    return changes
+
+
+def _remember_materials(cases: list[Checked]) -> None:
+    """Materials handed in go on file for their applicant, as at the window (newest case
+    wins; what the window holds already stays: it is newer than any history)."""
+    rows, seen = [], set()
+    for checked in sorted(cases, key=lambda c: c.received["at"], reverse=True):
+        applicant_id = checked.received["applicant"]["id_code"]
+        for m in checked.received["materials"]:
+            if m["provided"] and (applicant_id, m["name"]) not in seen:
+                seen.add((applicant_id, m["name"]))
+                rows.append((applicant_id, m["name"], checked.received["number"]))
+    insert_rows(database.obj, _table(MaterialOnFile),
+                ("applicant_id", "name", "number"), rows, suffix="ON CONFLICT DO NOTHING")
