@@ -1,1 +1,2 @@
-"""``hallsync bench …``: benchmarks of the real work, beside the raw limits measured in the same run."""
+"""``hallsync bench …``: benchmarks of the real work, beside the raw limits measured in the
+same run."""

@@ -136,11 +136,11 @@ def bench():
 
 
 @bench.command()
-@click.option("--events", "n_events", default=6_000, show_default=True,
+@click.option("--events", "n_events", default=6_000, show_default=True, type=click.IntRange(1),
               help="Case events pushed (the real mix); as many synthetic records follow.")
-@click.option("--nodes", "n_nodes", default=4, show_default=True,
+@click.option("--nodes", "n_nodes", default=4, show_default=True, type=click.IntRange(1),
               help="Centers: a district and its first K-1 streets, one process each.")
-@click.option("--batch", default=1000, show_default=True,
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(1),
               help="Events per push (the nodes' push_batch) and rows per raw-insert "
                    "transaction.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the case mix.")

@@ -185,13 +185,15 @@ def measure(client, url: str, requests: int) -> dict:
 
 
 @click.command("stats")
-@click.option("--cases", "n", default=4_742_000, show_default=True, help="Cases to load.")
+@click.option("--cases", "n", default=4_742_000, show_default=True, type=click.IntRange(1),
+              help="Cases to load.")
 @click.option("--db", "db_url", default=None,
               help="A PostgreSQL server URL (the bench uses its database hallsync_bench); "
                    "default SQLite in --data-dir.")
 @click.option("--data-dir", default="/tmp/hallsync-bench-stats", show_default=True,
               type=click.Path(file_okay=False), help="Hub data directory (and SQLite file).")
-@click.option("--requests", default=50, show_default=True, help="Timed requests per target.")
+@click.option("--requests", default=50, show_default=True, type=click.IntRange(1),
+              help="Timed requests per target.")
 @click.option("--reload", is_flag=True, help="Load again even if N cases are loaded.")
 @json_option
 def stats(n, db_url, data_dir, requests, reload, as_json):

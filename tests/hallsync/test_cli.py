@@ -103,7 +103,12 @@ def test_an_unreachable_postgresql_is_a_clear_error(tmp_path, command):
     (["hub", "run", "--workers", "0"], "error: CONFIG_INVALID: workers: must be > 0"),
     (["hub", "run", "--port", "many"], "error: VALIDATION_FAILED: Invalid value for '--port'"),
     (["hub", "catalog", "diff", "1"], "error: VALIDATION_FAILED: Missing argument 'NEW'"),
+    (["bench", "ingest", "--events", "-5"], "error: VALIDATION_FAILED: Invalid value for '--events'"),
+    (["bench", "stats", "--cases", "-5"], "error: VALIDATION_FAILED: Invalid value for '--cases'"),
 ])
 def test_bad_numbers_on_the_command_line_are_clear_errors(tmp_path, args, expected):
-    line = last_error_line(hallsync(*args, "--data-dir", tmp_path, check=False, timeout=60))
+    site = [] if args[0] == "bench" else ["--data-dir", tmp_path]
+    result = hallsync(*args, *site, check=False, timeout=60)
+    assert result.returncode == 2
+    line = last_error_line(result)
     assert line.startswith(expected), line
