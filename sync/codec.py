@@ -12,6 +12,7 @@ import orjson
 from sync.errors import Code, ProtocolError
 
 _SORTED = orjson.OPT_SORT_KEYS
+MIN_INT64, MAX_INT64 = -2**63, 2**63 - 1
 
 
 def canonical(value) -> bytes:
@@ -37,12 +38,16 @@ def loads(data: bytes | str):
 
 
 def _refuse_floats(value) -> None:
+    """Refuse floats and integers outside signed 64 bits (JSON parsers disagree on both)."""
     # Iterative walk: payloads can nest, and recursion would be slower.
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, float):
             raise ProtocolError("floats are not allowed in signed data; use integers",
+                                code=Code.EVENT_MALFORMED)
+        if isinstance(item, int) and not MIN_INT64 <= item <= MAX_INT64:
+            raise ProtocolError(f"integer {item} is outside signed 64 bits",
                                 code=Code.EVENT_MALFORMED)
         if isinstance(item, dict):
             stack.extend(item.values())
