@@ -88,19 +88,18 @@ def show_sites(sites: Sites) -> None:
     """Each site's URL and its logins, so one can look around."""
     topology = load_topology()
 
-    def logins(site_roles, names: dict, note: dict | None = None) -> str:
-        return "; ".join(f"{role} / {sites.password} ({names[role]}"
-                         + (f", {note[role]}" if note and role in note else "") + ")"
-                         for role in site_roles)
+    def site(title: str, url: str, site_roles, names: dict, notes: dict | None = None) -> None:
+        click.echo(f"  {title}: {url}/")
+        for role in site_roles:
+            note = f", {notes[role]}" if notes and role in notes else ""
+            click.echo(f"      {role:<14} / {sites.password}   {names[role]}{note}")
 
     click.echo("\nThe centers serve until Ctrl-C. Log in with username / password:")
-    click.echo(f"  hub, {topology.hub.name}: {sites.hub_url}/\n    "
-               + logins(roles.HUB, roles.HUB, {"district_admin": topology.get(DISTRICT).name}))
-    click.echo(f"  the city's departments: {sites.urls[CITY]}/\n    "
-               + logins(CITY_ROLES, roles.NODE))
+    site(f"hub, {topology.hub.name}", sites.hub_url, roles.HUB, roles.HUB,
+         {"district_admin": topology.get(DISTRICT).name})
+    site("the city's departments", sites.urls[CITY], CITY_ROLES, roles.NODE)
     for code in NODES:
-        click.echo(f"  {code} {topology.get(code).name}: {sites.urls[code]}/\n    "
-                   + logins(roles.NODE, roles.NODE))
+        site(f"{code} {topology.get(code).name}", sites.urls[code], roles.NODE, roles.NODE)
     click.echo("Ctrl-C stops them all.")
 
 
@@ -124,8 +123,10 @@ def demo(data_dir, once):
     root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="hallsync-demo-"))
     if data_dir and root.exists() and any(root.iterdir()):
         raise click.ClickException(f"{root} is not empty: give a new or empty directory")
-    # SIGTERM as Ctrl-C: both end in the `finally` that stops every process started here.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM as Ctrl-C (and Ctrl-C even where a shell started us with SIGINT ignored):
+    # both end in the `finally` that stops every process started here.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
     procs = Processes(root, SYNC_EVERY_SECOND)
     try:
         sites = start_network(procs, root, secrets.token_urlsafe(9))

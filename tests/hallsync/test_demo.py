@@ -80,6 +80,14 @@ def _lines(stream) -> tuple[queue.Queue, threading.Thread]:
     return lines, reader
 
 
+def _logs_in(site: str, username: str, password: str) -> bool:
+    http = requests.Session()
+    token = http.get(f"{site}api/csrf", timeout=10).json()["csrf_token"]
+    answer = http.post(f"{site}login", allow_redirects=False, timeout=10, data={
+        "username": username, "password": password, "csrf_token": token})
+    return answer.status_code == 302
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_serves_until_ctrl_c_then_stops_every_process(tmp_path):
     # No --data-dir: the demo's own temporary directory, here under tmp_path.
@@ -102,8 +110,11 @@ def test_serves_until_ctrl_c_then_stops_every_process(tmp_path):
             answer = requests.get(url, timeout=10)
             assert answer.status_code == 200, url
         assert "/login" in requests.get(urls[-1], timeout=10).url
-        assert re.search(r"operator / \S+ \(市中心管理员\)", "".join(out))
-        assert "".join(out).count("clerk / ") == 4
+        text = "".join(out)
+        assert re.search(r"^ +operator +/ \S+ +市中心管理员$", text, re.M)
+        clerks = re.findall(r"^ +clerk +/ (\S+) +窗口受理人员$", text, re.M)
+        assert len(clerks) == 4  # the city's departments and the three nodes
+        assert _logs_in(urls[-1], "clerk", clerks[-1])
         started = _descendants(proc.pid)
         assert len(started) >= 5  # the hub and three nodes, each a server with its worker
 
