@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+import orjson
 import requests
 
 from hallsync.demo_processes import Processes
@@ -117,7 +118,10 @@ class Day:
         return wait_for(f"case {number} at {center}" + (f" ({state})" if state else ""), seen)
 
     def status(self, center: str) -> dict:
-        return self.sites.desk(center, "clerk").get("/api/status")
+        status = self.sites.desk(center, "clerk").get("/api/status")
+        if status is None:
+            raise click.ClickException(f"{self.sites.urls[center]}/api/status did not answer")
+        return status
 
     # the day ------------------------------------------------------------------------------
     def play(self) -> None:
@@ -133,8 +137,9 @@ class Day:
         procs.run("hub", "notice", "系统升级通知", "本周六 9:00-12:00 暂停同步", "--data-dir", hub_dir)
         procs.run("hub", "set", STREET, "heartbeat_interval_s=30", "--data-dir", hub_dir)
         change = hub_dir.parent / "catalog-change.json"
-        change.write_text('{"op": "cancel", "codes": ["SY01006"], "author": "市政务服务中心（演示）", '
-                          '"reason": "演示：取消一项审批事项", "effective_date": "2026-12-01"}')
+        change.write_bytes(orjson.dumps({
+            "op": "cancel", "codes": ["SY01006"], "author": "市政务服务中心（演示）",
+            "reason": "演示：取消一项审批事项", "effective_date": "2026-12-01"}))
         applied = procs.run_json("hub", "catalog", "apply", change, "--data-dir", hub_dir)
         click.echo(f"3. Morning at the hub: a notice for every center, a settings change for "
                    f"{STREET}, and catalog version {applied['version']} (cancel "
@@ -142,8 +147,8 @@ class Day:
                    f"{applied['count_after']} matters). The nodes pull it on their schedule:")
         for center in (*NODES, CITY):
             status = wait_for(f"catalog v{applied['version']} at {center}",
-                              lambda c=center: (s := self.status(c))
-                              and s["catalog_version"] == applied["version"] and s)
+                              lambda c=center: (s := self.status(c))["catalog_version"]
+                              == applied["version"] and s)
             click.echo(f"     {center} runs catalog v{status['catalog_version']} with "
                        f"{status['catalog_matters']} matters in force")
 
