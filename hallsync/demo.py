@@ -14,6 +14,7 @@ import shutil
 import signal
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -29,12 +30,12 @@ SYNC_EVERY_SECOND = {"HALLSYNC_PUSH_INTERVAL_S": "1", "HALLSYNC_PULL_INTERVAL_S"
 CITY_ROLES = ("clerk", "reviewer", "approver")  # the city's departments decide cases
 
 
-def _add_logins(procs: Processes, site: list, site_roles, password: str,
-                scope: dict | None = None) -> None:
-    """One login per role, named after it: ``hub user add`` or ``node user add``."""
+def _add_logins(procs: Processes, group: str, data_dir: Path, site_roles, scope: dict | None,
+                password: str) -> None:
+    """One login per role, named after it: ``hallsync hub|node user add``."""
     for role in site_roles:
         extra = ("--scope", scope[role]) if scope and role in scope else ()
-        procs.run(*site[:2], "add", role, "--role", role, *extra, *site[2:],
+        procs.run(group, "user", "add", role, "--role", role, *extra, "--data-dir", data_dir,
                   "--password-stdin", input=password + "\n")
 
 
@@ -64,20 +65,20 @@ def start_network(procs: Processes, root: Path, password: str) -> Sites:
                               "--city-dir", city_dir, "--hub-url", hub_url)
     click.echo(f"2. Enrolled the city center's node ({CITY}, key {enrolled['key_id']}), "
                "for the hub to serve at /city/")
-    _add_logins(procs, ["hub", "user", "--data-dir", hub_dir], roles.HUB, password,
-                scope={"district_admin": DISTRICT})
-    _add_logins(procs, ["node", "user", "--data-dir", city_dir], CITY_ROLES, password)
-    for code in NODES:
-        _add_logins(procs, ["node", "user", "--data-dir", root / f"node-{code}"], roles.NODE,
-                    password)
+    sites_logins = [("hub", hub_dir, roles.HUB, {"district_admin": DISTRICT}),
+                    ("node", city_dir, CITY_ROLES, None),
+                    *(("node", root / f"node-{code}", roles.NODE, None) for code in NODES)]
+    # A site's logins one after another (one database), the sites side by side.
+    with ThreadPoolExecutor(len(sites_logins)) as pool:
+        list(pool.map(lambda site: _add_logins(procs, *site, password), sites_logins))
     procs.stop("hub")  # the hub serves the city's node from its next start
     start_hub()
-    urls = {CITY: f"{hub_url}/city"}
-    for code in NODES:
-        node_port = free_port()
-        urls[code] = f"http://127.0.0.1:{node_port}"
-        procs.start(f"node-{code}", ["node", "run", "--data-dir", root / f"node-{code}",
-                                     "--port", node_port], f"{urls[code]}/__heartbeat__")
+    ports = {code: free_port() for code in NODES}
+    urls = {CITY: f"{hub_url}/city",
+            **{code: f"http://127.0.0.1:{port}" for code, port in ports.items()}}
+    procs.start_together([(f"node-{code}", ["node", "run", "--data-dir", root / f"node-{code}",
+                                            "--port", port], f"{urls[code]}/__heartbeat__")
+                          for code, port in ports.items()])
     click.echo(f"2. Logins made for every role; `hub run` with /city/ and a `node run` for "
                f"each of {', '.join(NODES)}, syncing on their own every second")
     return Sites(procs, hub_dir, hub_url, urls, password, stop_hub=lambda: procs.stop("hub"),

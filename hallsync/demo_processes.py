@@ -59,15 +59,24 @@ class Processes:
         return orjson.loads(self.run(*args, "--json").strip().splitlines()[-1])
 
     # servers -----------------------------------------------------------------------------
-    def start(self, name: str, args: list, heartbeat_url: str, timeout: float = 60) -> None:
+    def start(self, name: str, args: list, heartbeat_url: str) -> None:
         """Start ``hallsync ARGS`` as the server NAME and wait until it answers."""
-        with open(self.logs / f"{name}.log", "ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "hallsync", *map(str, args)], env=self.env,
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
-        self.servers[name] = proc
+        self.start_together([(name, args, heartbeat_url)])
+
+    def start_together(self, servers: list[tuple[str, list, str]], timeout: float = 60) -> None:
+        """Start each (NAME, ARGS, HEARTBEAT_URL) at once, then wait until all answer."""
+        for name, args, _url in servers:
+            with open(self.logs / f"{name}.log", "ab") as log:
+                self.servers[name] = subprocess.Popen(
+                    [sys.executable, "-m", "hallsync", *map(str, args)], env=self.env,
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         deadline = time.monotonic() + timeout
+        for name, _args, url in servers:
+            self._wait_until_up(name, url, deadline)
+
+    def _wait_until_up(self, name: str, heartbeat_url: str, deadline: float) -> None:
+        proc = self.servers[name]
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise click.ClickException(f"{name} exited with {proc.returncode} before "
@@ -77,7 +86,7 @@ class Processes:
                 return
             except requests.ConnectionError:
                 time.sleep(0.1)
-        raise click.ClickException(f"{name} did not answer at {heartbeat_url} within {timeout} s")
+        raise click.ClickException(f"{name} did not answer at {heartbeat_url} in time")
 
     def stop(self, name: str, timeout: float = 12) -> None:
         self._stop([self.servers.pop(name)], timeout)
