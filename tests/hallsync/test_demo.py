@@ -105,15 +105,18 @@ def test_serves_until_ctrl_c_then_stops_every_process(tmp_path):
         urls = URL.findall("".join(out[next(i for i, line in enumerate(out)
                                              if "serve until Ctrl-C" in line):]))
         assert len(urls) == 5  # the hub, the city's departments, three nodes
-        assert any(u.endswith("/city/") for u in urls)
         for url in urls:  # a page, or the login page a node's status page sends one to
             answer = requests.get(url, timeout=10)
             assert answer.status_code == 200, url
         assert "/login" in requests.get(urls[-1], timeout=10).url
         text = "".join(out)
-        assert re.search(r"^ +operator +/ \S+ +市中心管理员$", text, re.M)
+        operator = re.search(r"^ +operator +/ (\S+) +市中心管理员$", text, re.M)
         clerks = re.findall(r"^ +clerk +/ (\S+) +窗口受理人员$", text, re.M)
-        assert len(clerks) == 4  # the city's departments and the three nodes
+        assert operator and len(clerks) == 4  # the city's departments and the three nodes
+        hub_url, city_url = urls[0], urls[1]
+        assert city_url == f"{hub_url}city/"
+        assert _logs_in(hub_url, "operator", operator[1])
+        assert _logs_in(city_url, "clerk", clerks[0])
         assert _logs_in(urls[-1], "clerk", clerks[-1])
         started = _descendants(proc.pid)
         assert len(started) >= 5  # the hub and three nodes, each a server with its worker
