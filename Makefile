@@ -18,6 +18,7 @@ install-test: $(BIN)/python
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver fonts-noto-cjk)
 	$(BIN)/pip install --quiet -e '.[test]'
 
+# `hallsync demo` serves the centers until Ctrl-C, which stops every process it started.
 demo: install
 	$(BIN)/hallsync demo
 
