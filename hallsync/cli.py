@@ -5,20 +5,42 @@ import sys
 
 import click
 
-# Importing a command module adds its commands to its group.
-from hallsync import city_commands  # noqa: F401  (`hub run`, `hub city-node`)
-from hallsync.bench.ingest import bench
-from hallsync.bench.stats import stats as bench_stats
-from hallsync.demo import demo
-from hub.commands import catalog, coverage, users  # noqa: F401  (`hub catalog|coverage|user`)
-from hub.commands.hub import hub
-from node import projects_cli, supervision_cli, users_cli  # noqa: F401  (`node …` groups)
-from node.cli import node
+from hallsync.lazy_group import LazyGroup
 from sync.cli_output import emit, json_option
 from sync.errors import HallsyncError
 
 
-@click.group()
+def _hub() -> click.Group:
+    # Importing a command module adds its commands to its group.
+    from hallsync import city_commands  # noqa: F401  (`hub run`, `hub city-node`)
+    from hub.commands import catalog, coverage, users  # noqa: F401  (`hub catalog|coverage|user`)
+    from hub.commands.hub import hub
+    return hub
+
+
+def _node() -> click.Group:
+    from node import projects_cli, supervision_cli, users_cli  # noqa: F401  (`node …` groups)
+    from node.cli import node
+    return node
+
+
+def _bench() -> click.Group:
+    from hallsync.bench.ingest import bench
+    from hallsync.bench.node import node as bench_node
+    from hallsync.bench.stats import stats as bench_stats
+    bench.add_command(bench_stats)
+    bench.add_command(bench_node)
+    return bench
+
+
+def _demo() -> click.Command:
+    from hallsync.demo import demo
+    return demo
+
+
+# Each group is imported when named: `hallsync node run` loads no hub module.
+@click.group(cls=LazyGroup, loaders={"bench": _bench, "demo": _demo, "hub": _hub,
+                                     "node": _node})
 def cli():
     """hallsync: signed, offline-first sync for a city's government service centers."""
 
@@ -78,13 +100,6 @@ def verify(data_dir, db_url, center, as_json):
     if faults:
         click.echo(f"first bad event: {first_bad}", err=True)
         raise SystemExit(1)
-
-
-bench.add_command(bench_stats)
-cli.add_command(bench)
-cli.add_command(demo)
-cli.add_command(hub)
-cli.add_command(node)
 
 
 def main() -> None:

@@ -40,19 +40,21 @@ def enroll(hub_url, token, data_dir, as_json):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8800, show_default=True, type=int)
 def run(data_dir, host, port):
-    """Serve the node's pages and run the scheduled push, pull and heartbeat."""
-    from sync.serve import serve
+    """Serve the node's pages and run the scheduled push, pull and heartbeat (one process)."""
     from node.app import create_app
     from node.scheduler import SyncJobs
-    config = {"data_dir": data_dir, "host": host, "port": port}
+    from sync.serve_single import serve_single
+    app = create_app({"data_dir": data_dir, "host": host, "port": port})
+    node_ = _node(data_dir)
+    jobs = SyncJobs(node_, app.config["HALLSYNC"])
+    jobs.start()
 
-    def start_jobs(app):
-        # In the one worker, after the fork: APScheduler's thread must live where it runs.
-        SyncJobs(_node(data_dir), app.config["HALLSYNC"]).start()
-    click.echo(f"node listening on http://{host}:{port}", err=True)
-    # One worker: a node is one writer on one SQLite file, on a small PC.
-    serve(lambda: create_app(config), host=host, port=port, workers=1, threads=4,
-          post_worker_init=start_jobs)
+    def stop_jobs():
+        jobs.shutdown()
+        node_.close()
+    # One process with threads: a node is one writer on one SQLite file, on a small PC
+    # that may run Windows, so no fork and no second process for the jobs.
+    serve_single(app, name="node", host=host, port=port, threads=4, on_stop=stop_jobs)
 
 
 @node.command()
