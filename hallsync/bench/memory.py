@@ -41,6 +41,12 @@ def _field_kb(path: Path, name: str) -> int | None:
     return None
 
 
+def resident_mb(pid: int) -> float | None:
+    """RSS of ``pid`` and its descendants: what they would take alone on a PC (no sharing)."""
+    rss = [_field_kb(PROC / str(p) / "status", "VmRSS") for p in process_tree(pid)]
+    return sum(rss) / 1024 if all(kb is not None for kb in rss) else None
+
+
 def memory_mb(pid: int) -> tuple[float, str]:
     """(megabytes, "pss" or "rss") of ``pid`` and its descendants together."""
     pids = process_tree(pid)

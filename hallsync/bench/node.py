@@ -66,7 +66,8 @@ def _run(*args) -> str:
     result = subprocess.run(_command(*args), capture_output=True, text=True, env=_env())
     if result.returncode != 0:
         raise click.ClickException(f"hallsync {' '.join(map(str, args))} exited "
-                                   f"{result.returncode}: {result.stdout[-1000:]}{result.stderr[-2000:]}")
+                                   f"{result.returncode}: {result.stdout[-1000:]}"
+                                   f"{result.stderr[-2000:]}")
     return result.stdout
 
 
@@ -152,14 +153,14 @@ def _serve_and_sample(url: str, pid: int, seconds: float) -> dict:
     """Request the pages as a logged-in clerk while sampling memory, until ``seconds`` passed
     and the node's jobs have pushed its backlog (at most a minute more)."""
     import requests
-    from hallsync.bench.memory import memory_mb
+    from hallsync.bench.memory import memory_mb, resident_mb
     session = requests.Session()
     token = session.get(f"{url}/api/csrf", timeout=10).json()["csrf_token"]
     login = session.post(f"{url}/login", data={"username": USER, "password": PASSWORD,
                                                "csrf_token": token}, timeout=30)
     if login.status_code != 200 or "/login" in login.url:
         raise click.ClickException(f"login to the node failed: {login.status_code}")
-    peak, kind, pages, failed = 0.0, "pss", 0, []
+    peak, resident, kind, pages, failed = 0.0, 0.0, "pss", 0, []
     start = time.monotonic()
     status = {}
     while True:
@@ -169,13 +170,13 @@ def _serve_and_sample(url: str, pid: int, seconds: float) -> dict:
             if response.status_code != 200:
                 failed.append(f"{page}: {response.status_code}")
             mb, kind = memory_mb(pid)
-            peak = max(peak, mb)
+            peak, resident = max(peak, mb), max(resident, resident_mb(pid) or 0.0)
         status = session.get(f"{url}/api/status", timeout=30).json()
         elapsed = time.monotonic() - start
         if elapsed >= seconds and (status["backlog"] == 0 or elapsed > seconds + 60):
             break
-    return {"peak_mb": peak, "kind": kind, "pages": pages, "failed": failed[:5],
-            "status": status}
+    return {"peak_mb": peak, "resident_mb": resident, "kind": kind, "pages": pages,
+            "failed": failed[:5], "status": status}
 
 
 def _stop(proc: subprocess.Popen) -> float:
@@ -219,7 +220,8 @@ def _measure(root: Path, events: int, serve_seconds: float) -> dict:
             "backlog_by_jobs": backlog, "backlog_left": served["status"]["backlog"],
             "node_events": served["status"]["last_seq"], "hub_events": hub_events,
             "pages": served["pages"], "failed_pages": served["failed"],
-            "memory": served["kind"], "stop_s": round(stop_s, 3),
+            "memory": served["kind"], "resident_mb": round(served["resident_mb"], 1),
+            "stop_s": round(stop_s, 3),
             "targets": TARGETS}
 
 

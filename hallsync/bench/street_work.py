@@ -12,6 +12,12 @@ import contextlib
 import datetime
 import random
 
+import orjson
+
+from node import case_log, cases, outbox, store
+from node.models import CatalogMatter, database
+from sync.calendar import load_calendar
+from sync.case_states import CHINA
 from sync.identity_codes import resident_id_check_char
 
 STREET = "210102001"  # 和平区太原街道 (any street decides the matters below itself)
@@ -32,12 +38,11 @@ PROMISED_EVENTS = 2 + len(PROMISED_STEPS)
 
 def _person(n: int) -> dict:
     first17 = f"21010219{70 + n % 30:02d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
-    return {"kind": "person", "name": f"居民{n}", "id_code": first17 + resident_id_check_char(first17),
-            "phone": f"138{n:08d}"[-11:]}
+    return {"kind": "person", "name": f"居民{n}",
+            "id_code": first17 + resident_id_check_char(first17), "phone": f"138{n:08d}"}
 
 
 def working_days(today: datetime.date, days: int = DAYS) -> list[datetime.date]:
-    from sync.calendar import load_calendar
     calendar = load_calendar()
     span = (today - datetime.timedelta(days=days - 1 - i) for i in range(days))
     return [day for day in span if calendar.is_workday(day)]
@@ -46,7 +51,6 @@ def working_days(today: datetime.date, days: int = DAYS) -> list[datetime.date]:
 @contextlib.contextmanager
 def _clock_at(moment: list):
     """The node's clock (``case_log.now``) reads ``moment[0]``: the work happened on past days."""
-    from node import case_log
     real = case_log.now
     case_log.now = lambda: moment[0]
     try:
@@ -57,23 +61,21 @@ def _clock_at(moment: list):
 
 def do_work(data_dir, events: int, *, seed: int = 7, progress=lambda text: None) -> int:
     """Receive and handle cases until about ``events`` events are written; returns how many."""
-    from node import cases, outbox, store
-    from node.case_log import Actor
-    from node.models import CatalogMatter, database
     store.bind(data_dir)
     keys, center = store.load_keys(data_dir), store.state().center
     rng = random.Random(seed)
     with database.connection_context():
-        materials = {m.code: [x["name"] for x in _materials(m)] for m in CatalogMatter.select()
+        materials = {m.code: [x["name"] for x in orjson.loads(m.data)["materials"]]
+                     for m in CatalogMatter.select()
                      .where(CatalogMatter.code.in_(IMMEDIATE + PROMISED))}
         first, _ = outbox.last()
-    actors = {role: Actor(f"{role}1", role) for role in ("clerk", "reviewer", "approver")}
+    actors = {role: case_log.Actor(f"{role}1", role) for role in ("clerk", "reviewer", "approver")}
     days = working_days(datetime.date.today())
     moment = [None]
     made = n = 0
     with _clock_at(moment), database.connection_context():
         for k, day in enumerate(days, 1):
-            start = datetime.datetime.combine(day, datetime.time(9), tzinfo=_china())
+            start = datetime.datetime.combine(day, datetime.time(9), tzinfo=CHINA)
             # Each working day does its share of the month: the events up to k/len(days).
             while made < events * k / len(days):
                 moment[0] = start + datetime.timedelta(minutes=5 * (n % 90))
@@ -96,12 +98,3 @@ def do_work(data_dir, events: int, *, seed: int = 7, progress=lambda text: None)
         last, _ = outbox.last()
     return last - first
 
-
-def _materials(row) -> list[dict]:
-    import orjson
-    return orjson.loads(row.data)["materials"]
-
-
-def _china() -> datetime.tzinfo:
-    from sync.case_states import CHINA
-    return CHINA
