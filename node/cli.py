@@ -64,7 +64,8 @@ def run(data_dir, host, port):
 
     def stop_jobs():
         jobs.shutdown()
-        node_.close()
+        with jobs.lock:  # a step in flight finishes (its ack recorded) before its client closes
+            node_.close()
     # One process: a node is one writer on one SQLite file, on a small PC that may run
     # Windows, so no fork and no second process for the jobs. Two threads serve a street's
     # few windows; each thread more costs a malloc arena (4 threads measured ~5 MB more).

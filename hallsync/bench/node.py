@@ -10,7 +10,10 @@ a street node enrolled with it, then
 * ``rss_mb``: the node's memory (PSS of its process and any children, the
   peak of samples) while a logged-in clerk requests its pages and its jobs
   run; a small backlog made offline before the start is theirs to push, so
-  the samples see a real push, pull and heartbeat.
+  the samples see a real push, pull and heartbeat. PSS splits the pages of
+  shared libraries among the processes mapping them, and the bench's own hub
+  maps the same ones, so ``resident_mb`` (RSS, nothing shared) is printed
+  too: alone on a street PC the node's PSS lies between the two.
 
 Each number prints beside its target; progress goes to stderr; the last line
 of stdout is one JSON object.
