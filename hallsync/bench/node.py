@@ -5,7 +5,8 @@ a street node enrolled with it, then
 
 * ``catchup_s``: 30 days of a busy street's window work done offline through
   the node's own code (``hallsync.bench.street_work``, about 6,000 events),
-  then one ``hallsync node sync`` timed from spawn to exit;
+  then one ``hallsync node sync`` timed from spawn to exit (and the CPU
+  seconds it and the hub spent, which a busy shared machine does not inflate);
 * ``startup_s``: ``hallsync node run`` spawned → the first 200 page (/login);
 * ``rss_mb``: the node's memory (PSS of its process and any children, the
   peak of samples) while a logged-in clerk requests its pages and its jobs
@@ -146,17 +147,34 @@ def _hub_events(root: Path) -> int:
     return _last_json(_run("hub", "status", "--data-dir", root / "hub", "--json"))["events_held"]
 
 
-def _catch_up(data_dir: Path) -> tuple[float, dict]:
+def _catch_up(data_dir: Path, hub_pid: int) -> tuple[float, dict, dict]:
+    """One ``hallsync node sync``: its wall time, what moved, and the CPU seconds it and the
+    hub spent (what the wall time would be on an idle machine, give or take the disk)."""
+    from hallsync.bench.proc import cpu_seconds
+    hub_before, node_before = cpu_seconds(hub_pid), _children_cpu_s()
     start = time.perf_counter()
     moved = _last_json(_run("node", "sync", "--data-dir", data_dir, "--json"))
-    return time.perf_counter() - start, moved
+    wall = time.perf_counter() - start
+    cpu = {"node": round(_children_cpu_s() - node_before, 3),
+           "hub": round(cpu_seconds(hub_pid) - hub_before, 3)}
+    return wall, moved, cpu
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's finished children (0 where ``resource`` is missing)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _serve_and_sample(url: str, pid: int, seconds: float) -> dict:
     """Request the pages as a logged-in clerk while sampling memory, until ``seconds`` passed
     and the node's jobs have pushed its backlog (at most a minute more)."""
     import requests
-    from hallsync.bench.memory import memory_mb, resident_mb
+    from hallsync.bench.proc import memory_mb, resident_mb
     session = requests.Session()
     token = session.get(f"{url}/api/csrf", timeout=10).json()["csrf_token"]
     login = session.post(f"{url}/login", data={"username": USER, "password": PASSWORD,
@@ -201,8 +219,9 @@ def _measure(root: Path, events: int, serve_seconds: float) -> dict:
 
         _say(f"30 days of window work offline, about {events} events")
         made = _work(data_dir, events)
-        catchup_s, moved = _catch_up(data_dir)
-        _say(f"catch-up: {moved['pushed']} events pushed in {catchup_s:.2f} s")
+        catchup_s, moved, catchup_cpu = _catch_up(data_dir, hub.pid)
+        _say(f"catch-up: {moved['pushed']} events pushed in {catchup_s:.2f} s; CPU: "
+             f"node {catchup_cpu['node']:.2f} s, hub {catchup_cpu['hub']:.2f} s")
 
         # A day's worth more, offline: the node's own push job sends it while measured.
         backlog = _work(data_dir, max(10, events // 30), progress=lambda _text: None)
@@ -219,7 +238,8 @@ def _measure(root: Path, events: int, serve_seconds: float) -> dict:
             stop_s = _stop(node)
         hub_events = _hub_events(root)
     return {"rss_mb": round(served["peak_mb"], 1), "startup_s": round(startup_s, 3),
-            "catchup_s": round(catchup_s, 3), "events": made, "pushed": moved["pushed"],
+            "catchup_s": round(catchup_s, 3), "catchup_cpu_s": catchup_cpu, "events": made,
+            "pushed": moved["pushed"],
             "backlog_by_jobs": backlog, "backlog_left": served["status"]["backlog"],
             "node_events": served["status"]["last_seq"], "hub_events": hub_events,
             "pages": served["pages"], "failed_pages": served["failed"],

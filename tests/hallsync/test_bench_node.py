@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from hallsync.bench.memory import process_tree
+from hallsync.bench.proc import process_tree
 from hub import db as hub_db
 from hub.models import CenterState
 from tests.processes import (ROOT, child_env, free_port, hallsync, last_json, stop,
@@ -78,3 +78,4 @@ def test_the_bench_serves_and_syncs_a_small_month(tmp_path):
     assert result["failed_pages"] == [] and result["pages"] >= 6
     assert result["memory"] in ("pss", "rss") and result["rss_mb"] > 10
     assert 0 < result["startup_s"] < 30 and 0 < result["catchup_s"] < 60
+    assert 0 < result["catchup_cpu_s"]["hub"] and 0 < result["catchup_cpu_s"]["node"]

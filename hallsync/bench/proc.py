@@ -1,13 +1,18 @@
-"""The memory a running program takes: the proportional set size of its processes.
+"""What a running program costs, read from /proc: memory and CPU time of its processes.
 
-PSS counts each shared page once across the processes sharing it, so a
-process and its children add up to what they really cost the PC. It comes
-from ``/proc/PID/smaps_rollup`` (Linux 4.14+); where that is missing the
-resident set size (RSS, which counts shared libraries in full) stands in,
-and ``kind`` says so (psutil's RSS, if installed, where there is no /proc).
+Memory is the proportional set size (PSS): each shared page counted once
+across the processes sharing it, so a process and its children add up to
+what they really cost the PC. It comes from ``/proc/PID/smaps_rollup``
+(Linux 4.14+); where that is missing the resident set size (RSS, which
+counts shared libraries in full) stands in, and ``kind`` says so (psutil's
+RSS, if installed, where there is no /proc).
+
+CPU time (user + system) does not depend on how busy the machine is, unlike
+wall time: on a shared machine it says what a step costs on an idle one.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -62,3 +67,15 @@ def memory_mb(pid: int) -> tuple[float, str]:
         return 0.0, "unavailable"
     main = psutil.Process(pid)
     return sum(p.memory_info().rss for p in [main, *main.children(recursive=True)]) / 2**20, "rss"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds so far of ``pid`` and its living descendants (0 without /proc)."""
+    ticks = 0
+    for p in process_tree(pid):
+        try:
+            fields = (PROC / str(p) / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat
+    return ticks / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.0
