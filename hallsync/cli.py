@@ -5,21 +5,43 @@ import sys
 
 import click
 
-# Importing a command module adds its commands to its group.
-from hallsync import city_commands  # noqa: F401  (`hub run`, `hub city-node`)
-from hallsync.bench.ingest import bench
-from hallsync.bench.stats import stats as bench_stats
-from hallsync.demo import demo
-from hub.commands import catalog, coverage, users  # noqa: F401  (`hub catalog|coverage|user`)
-from hub.commands.hub import hub
-from node import import_cli, projects_cli, supervision_cli, users_cli  # noqa: F401  (`node …`)
-from node.cli import node
+from hallsync.lazy_group import LazyGroup
 from sync.cli_output import emit, json_option
 from sync.database_errors import FAILURES, database_unusable
 from sync.errors import ConfigError, HallsyncError, ValidationError
 
 
-@click.group()
+def _hub() -> click.Group:
+    # Importing a command module adds its commands to its group.
+    from hallsync import city_commands  # noqa: F401  (`hub run`, `hub city-node`)
+    from hub.commands import catalog, coverage, users  # noqa: F401  (`hub catalog|coverage|user`)
+    from hub.commands.hub import hub
+    return hub
+
+
+def _node() -> click.Group:
+    from node import import_cli, projects_cli, supervision_cli, users_cli  # noqa: F401
+    from node.cli import node
+    return node
+
+
+def _bench() -> click.Group:
+    from hallsync.bench.ingest import bench
+    from hallsync.bench.node import node as bench_node
+    from hallsync.bench.stats import stats as bench_stats
+    bench.add_command(bench_stats)
+    bench.add_command(bench_node)
+    return bench
+
+
+def _demo() -> click.Command:
+    from hallsync.demo import demo
+    return demo
+
+
+# Each group is imported when named: `hallsync node run` loads no hub module.
+@click.group(cls=LazyGroup, loaders={"bench": _bench, "demo": _demo, "hub": _hub,
+                                     "node": _node})
 def cli():
     """hallsync: signed, offline-first sync for a city's government service centers."""
 
@@ -99,13 +121,6 @@ def _audited_site(data_dir: str, db_url: str | None) -> str:
     if not holds_a_hub(url):  # a mistyped URL, or an empty database: tables would be made
         raise ConfigError("database_url", url, "holds no hub (no event table)")
     return "hub"
-
-
-bench.add_command(bench_stats)
-cli.add_command(bench)
-cli.add_command(demo)
-cli.add_command(hub)
-cli.add_command(node)
 
 
 def main() -> None:

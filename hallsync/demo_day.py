@@ -19,7 +19,8 @@ import orjson
 import requests
 
 from hallsync.demo_processes import Processes
-from sync.case_states import CHINA, COMPLETED, HANDED_OFF, IN_APPROVAL, SUSPENDED_SUPPLEMENT
+from sync.case_clock import CHINA
+from sync.case_labels import COMPLETED, HANDED_OFF, IN_APPROVAL, SUSPENDED_SUPPLEMENT
 from sync.catalog_history import load_matters
 
 STREET, OTHER_STREET, DISTRICT, CITY = "210102001", "210102002", "210102", "210100"

@@ -12,6 +12,18 @@ def _node(data_dir: str):
     return Node(data_dir, load_settings({"data_dir": data_dir}))
 
 
+def _without_postgresql_driver() -> None:
+    """A node's database is SQLite: keep peewee, which tries to import psycopg2 when it loads,
+    from mapping libpq and the OpenSSL psycopg2 bundles (~7 MB of a street PC's memory).
+
+    Only this process's own entry point does this, before peewee loads; never a module
+    that a process serving the hub (on PostgreSQL) could import.
+    """
+    import sys
+    if "peewee" not in sys.modules:
+        sys.modules.setdefault("psycopg2", None)  # None in sys.modules: ImportError
+
+
 @click.group()
 def node():
     """A center's node: enrollment, sync, status."""
@@ -40,19 +52,24 @@ def enroll(hub_url, token, data_dir, as_json):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8800, show_default=True, type=int)
 def run(data_dir, host, port):
-    """Serve the node's pages and run the scheduled push, pull and heartbeat."""
-    from sync.serve import serve
+    """Serve the node's pages and run the scheduled push, pull and heartbeat (one process)."""
+    _without_postgresql_driver()
     from node.app import create_app
     from node.scheduler import SyncJobs
-    config = {"data_dir": data_dir, "host": host, "port": port}
+    from sync.serve_single import serve_single
+    app = create_app({"data_dir": data_dir, "host": host, "port": port})
+    node_ = _node(data_dir)
+    jobs = SyncJobs(node_, app.config["HALLSYNC"])
+    jobs.start()
 
-    def start_jobs(app):
-        # In the one worker, after the fork: APScheduler's thread must live where it runs.
-        SyncJobs(_node(data_dir), app.config["HALLSYNC"]).start()
-    click.echo(f"node listening on http://{host}:{port}", err=True)
-    # One worker: a node is one writer on one SQLite file, on a small PC.
-    serve(lambda: create_app(config), host=host, port=port, workers=1, threads=4,
-          post_worker_init=start_jobs)
+    def stop_jobs():
+        jobs.shutdown()
+        with jobs.lock:  # a step in flight finishes (its ack recorded) before its client closes
+            node_.close()
+    # One process: a node is one writer on one SQLite file, on a small PC that may run
+    # Windows, so no fork and no second process for the jobs. Two threads serve a street's
+    # few windows; each thread more costs a malloc arena (4 threads measured ~5 MB more).
+    serve_single(app, name="node", host=host, port=port, threads=2, on_stop=stop_jobs)
 
 
 @node.command()

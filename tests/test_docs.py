@@ -16,7 +16,9 @@ PROTOCOL = (ROOT / "docs" / "protocol.md").read_text()
 
 
 def commands(group: click.Group, prefix: str = "hallsync"):
-    for name, command in group.commands.items():
+    context = click.Context(group)  # list_commands/get_command: the groups load lazily
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         yield f"{prefix} {name}", command
         if isinstance(command, click.Group):
             yield from commands(command, f"{prefix} {name}")

@@ -9,7 +9,6 @@ import click
 
 from sync.cli_output import emit, json_option
 from sync.errors import ValidationError
-from web.staff import describe
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -52,6 +51,7 @@ def attach_user_commands(group: click.Group, roles: dict[str, str], open_directo
     def add(username, roles_, display_name, password_stdin, as_json, scope=None, **store):
         """Add a login; asks the password twice."""
         from sync.envelope import now_ms
+        from web.staff import describe  # here: loading the command groups loads no database
         directory = open_directory(**store)
         password = _read_password(password_stdin)
         emit(describe(directory.add_user(username, password, roles_, scope=scope,
@@ -76,4 +76,5 @@ def attach_user_commands(group: click.Group, roles: dict[str, str], open_directo
     @json_option
     def disable(username, as_json, **store):
         """Refuse this user's logins from now on; an open session ends at its next request."""
+        from web.staff import describe
         emit(describe(open_directory(**store).disable_user(username)), as_json)
