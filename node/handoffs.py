@@ -144,7 +144,7 @@ def _store_relayed_receipt(received: dict) -> None:
                             provided=m["provided"], reused_from=m["reused_from"])
 
 
-@applies("handoff.offer")
+@applies("handoff.offer", relay=True)
 def _offer(message: dict, ctx: Context) -> str:
     """A case handed to this center: the collecting center's events, checked, then kept."""
     payload = message["payload"]
@@ -154,7 +154,7 @@ def _offer(message: dict, ctx: Context) -> str:
     return f"handoff of {number} from {collecting_center(number)}: {added} new"
 
 
-@applies("case.relayed")
+@applies("case.relayed", relay=True)
 def _relayed(message: dict, ctx: Context) -> str:
     """The other center's action on a case both hold a part of."""
     payload = message["payload"]
@@ -169,7 +169,7 @@ def _relayed(message: dict, ctx: Context) -> str:
     return f"case {number}: {added} new action(s)"
 
 
-@applies("handoff.returned")
+@applies("handoff.returned", relay=True)
 def _returned(message: dict, ctx: Context) -> str:
     """The hub could not deliver our handoff: record it as returned, with the hub's reason."""
     payload = message["payload"]

@@ -18,7 +18,7 @@ from node.models import (HubSetting, InboxMessage, KnownKey, NodeState, Notice,
                          RefusedMessage, database)
 from node.settings import NODE, REMOTE
 from sync import codec
-from sync.errors import AuthError, Code, ConfigError, ProtocolError
+from sync.errors import AuthError, Code, ConfigError, HallsyncError, ProtocolError
 from sync.signing import KeyPair, PublicKey, unb64
 
 
@@ -33,12 +33,19 @@ class Context:
 
 Applier = Callable[[dict, Context], str]
 APPLIERS: dict[str, Applier] = {}
+# Types that carry other centers' signed events, each checked end to end. One that fails
+# is its origin's fault and will fail again: it is refused and the stream goes on, so
+# catalog versions, revocations and notices behind it still arrive.
+RELAYS: set[str] = set()
 
 
-def applies(message_type: str) -> Callable[[Applier], Applier]:
-    """Register how this node applies one type of hub message (returns an outcome text)."""
+def applies(message_type: str, *, relay: bool = False) -> Callable[[Applier], Applier]:
+    """Register how this node applies one type of hub message (returns an outcome text);
+    ``relay``: its messages carry other centers' events."""
     def register(fn: Applier) -> Applier:
         APPLIERS[message_type] = fn
+        if relay:
+            RELAYS.add(message_type)
         return fn
     return register
 
@@ -71,7 +78,7 @@ def apply_message(message: dict, *, keys: KeyPair, center: str, hub_key: PublicK
         if InboxMessage.get_or_none(InboxMessage.id == message["id"]) is not None:
             outcome = "already applied"
         else:
-            outcome = applier(message, Context(keys, center))
+            outcome = _apply_or_refuse(applier, message, Context(keys, center), now_ms)
             InboxMessage.create(id=message["id"], type=message["type"],
                                 created_at=message["created_at"], applied_ms=now_ms,
                                 outcome=outcome)
@@ -80,6 +87,18 @@ def apply_message(message: dict, *, keys: KeyPair, center: str, hub_key: PublicK
                          "outcome": outcome})
         NodeState.update(pull_cursor=message["id"]).execute()
     return outcome
+
+
+def _apply_or_refuse(applier: Applier, message: dict, ctx: Context, now_ms: int) -> str:
+    """Apply a message; a relay whose content does not hold is refused, with why, instead."""
+    try:
+        with database.atomic():  # a savepoint: a refused relay leaves nothing behind
+            return applier(message, ctx)
+    except HallsyncError as exc:
+        if message["type"] not in RELAYS:
+            raise  # the stream waits on it (a newer catalog, say, needs this one first)
+        record_refusal(message, exc, now_ms)
+        return f"refused: {exc.code.value}: {exc.detail}"[:500]
 
 
 @applies("notice")

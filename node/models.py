@@ -106,7 +106,8 @@ class CatalogMatter(BaseModel):
 
 
 class RefusedMessage(BaseModel):
-    """A message from the hub's stream this node refused (the stream waits on it)."""
+    """A message from the hub's stream this node refused: a relay whose content did not hold
+    (passed over: the stream goes on), or another kind (the stream waits on it)."""
 
     id = BigIntegerField(primary_key=True)
     type = CharField(max_length=64)

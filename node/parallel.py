@@ -116,7 +116,7 @@ def _check_can_give(case, sub, number: str) -> None:
 
 # -- the hub's messages -------------------------------------------------------------
 
-@applies("joint.request")
+@applies("joint.request", relay=True)
 def _request(message: dict, ctx: Context) -> str:
     """A case whose joint approval consults a department here: its events, checked, kept."""
     payload = message["payload"]
@@ -129,7 +129,7 @@ def _request(message: dict, ctx: Context) -> str:
     return f"joint approval of {number} consults this center: {added} new"
 
 
-@applies(OPINION_EVENT)
+@applies(OPINION_EVENT, relay=True)
 def _opinion(message: dict, ctx: Context) -> str:
     """A consulted center's signed opinion on a case this center holds: record it."""
     payload = message["payload"]

@@ -134,7 +134,7 @@ def _store(number: str, street: str, received: dict, log: list[dict]) -> None:
      .on_conflict(conflict_target=[SupervisedCase.number], update=columns).execute())
 
 
-@applies(supervision.RELAYED)
+@applies(supervision.RELAYED, relay=True)
 def _supervised(message: dict, ctx: Context) -> str:
     """Street cases relayed by the hub: each event checked, then added to the read-only copy."""
     payload = message["payload"]
