@@ -106,12 +106,17 @@ def replay_steps(received: dict, actions: list[dict]) -> list[case_states.CaseSt
                                 matter_code=received["matter"]["basic_code"])
     states = [case]
     for n, action in enumerate(actions, 1):
-        if action["n"] != n:
-            _fail("n", f"操作序号应为 {n}，实际为 {action['n']}")
-        case = case_states.apply(case, action["action"], role=action["role"],
-                                 at=parse_at(action["at"]), data=action["data"])
+        case = replay_next(case, n, action)
         states.append(case)
     return states
+
+
+def replay_next(case: case_states.CaseState, n: int, action: dict) -> case_states.CaseState:
+    """The state after ``action``, the case's ``n``-th (one step of ``replay``)."""
+    if action["n"] != n:
+        _fail("n", f"操作序号应为 {n}，实际为 {action['n']}")
+    return case_states.apply(case, action["action"], role=action["role"],
+                             at=parse_at(action["at"]), data=action["data"])
 
 
 def signers(received: dict, actions: list[dict]) -> list[str]:

@@ -7,8 +7,8 @@ are *held* behind it (they may depend on it); all other events go on. Events
 that break the ownership rule are *refused*. ``replay`` retries quarantined
 and held events after a fix (with the handlers registered: ``hub.handlers`` imported).
 
-A handler takes a list of consecutive events of its type (so it can write
-them with one statement) and raises to fail; it runs in a savepoint, and
+A handler takes a list of consecutive events of the types it handles (so it can
+write them with one statement per table) and raises to fail; it runs in a savepoint, and
 on failure each event is retried alone so only the bad one is quarantined.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ def blocked_records(origin: str) -> set[str]:
 def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
     """Apply a batch of one origin's new events in seq order; sets each event's state.
 
-    One pass in order: consecutive events of one type form a run that its handler
+    One pass in order: consecutive events of one handler's types form a run that it
     writes together; a run is applied before any later event is judged, so a
     failure in it holds the later events of the same record.
     """
@@ -52,7 +52,7 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
     claims = []
     run: list[dict] = []
     for event in events:
-        if run and event["type"] != run[0]["type"]:
+        if run and HANDLERS.get(event["type"]) is not HANDLERS[run[0]["type"]]:
             _apply_run(run, blocked)
             run = []
         record = event["record"]

@@ -145,8 +145,23 @@ def claim_project(center: str, received: dict) -> Counter:
     project = project_of(received)
     if project is None:
         return Counter()
-    known = [(row.number, row.center, orjson.loads(row.received)) for row in
-             HubCase.select().where(HubCase.key_project == project)]
+    return claim_among(linked_cases({project})[project], center, received)
+
+
+def linked_cases(projects: set[str]) -> dict[str, list[tuple]]:
+    """The cases stored so far per key project: [(number, center, receipt)]."""
+    known: dict[str, list[tuple]] = {project: [] for project in projects}
+    if projects:
+        for number, center, received, project in (
+                HubCase.select(HubCase.number, HubCase.center, HubCase.received,
+                               HubCase.key_project)
+                .where(HubCase.key_project.in_(list(projects))).tuples()):
+            known[project].append((number, center, orjson.loads(received)))
+    return known
+
+
+def claim_among(known: list[tuple], center: str, received: dict) -> Counter:
+    """``claim_project`` given the project's cases stored so far (``linked_cases``)."""
     if not known:
         return project_contributions(center, received)
     counted = _first(known)
@@ -202,18 +217,17 @@ def coarsen(detail: dict[tuple, list[int]]) -> list[dict[tuple, list[int]]]:
 
 
 def add(counts: Counter) -> None:
-    """Add contributions to the rollup rows (one upsert per row touched, per grain)."""
+    """Add contributions to the rollup rows: one upsert statement per grain, whatever the
+    number of rows touched (the contributions are summed per row first)."""
+    db = database.obj
     for rows, (model, columns, _key_of) in zip(grain_rows(counts), GRAINS):
-        pk = [getattr(model, c) for c in model._meta.primary_key.field_names]
-        for key, values in rows.items():
-            fields = {f: v for f, v in zip(FIELDS, values) if v}
-            if not fields:
-                continue  # cancelled out: a project count moved between two cases of one row
-            (model.insert(**dict(zip(columns, key)), **fields)
-             .on_conflict(conflict_target=pk,
-                          update={getattr(model, f): getattr(model, f) + v
-                                  for f, v in fields.items()})
-             .execute())
+        table = model._meta.table_name
+        # A row whose contributions cancelled out (a project moved within it) is left alone.
+        batch = [(*key, *values) for key, values in rows.items() if any(values)]
+        pk = ", ".join(model._meta.primary_key.field_names)
+        update = ", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in FIELDS)
+        insert_rows(db, table, columns + FIELDS, batch,
+                    suffix=f"ON CONFLICT ({pk}) DO UPDATE SET {update}")
 
 
 def insert(grains: list[dict[tuple, list[int]]]) -> None:
