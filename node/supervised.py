@@ -114,7 +114,7 @@ def _without_contact(received: dict) -> dict:
 def _store(number: str, street: str, received: dict, log: list[dict]) -> None:
     case = case_records.replay(received, log)
     matter = received["matter"]
-    # The promised day as of the last action, as the hub keeps it (hub.cases.copies._due_date).
+    # The promised day as of the last action, as the hub keeps it (hub.cases.batch.due_date).
     due = case_clock.deadline(case, load_calendar(), matter["promised_limit_days"],
                                today=case_clock.china_date(case.history[-1].at))
     columns = {

@@ -20,8 +20,8 @@ import datetime
 
 from sync import case_clock, case_machine, case_state, events, key_projects
 from sync.case_numbers import parse_case_number
-from sync.identity_codes import check_credit_code, check_resident_id
 from sync.errors import ValidationError
+from sync.identity_codes import check_credit_code, check_resident_id
 
 APPLICANT_KINDS = {"person": "自然人", "enterprise": "法人或其他组织"}
 # How the application came in: at a window, or online (网上申请, taken in by a
@@ -106,12 +106,17 @@ def replay_steps(received: dict, actions: list[dict]) -> list[case_state.CaseSta
                                  matter_code=received["matter"]["basic_code"])
     states = [case]
     for n, action in enumerate(actions, 1):
-        if action["n"] != n:
-            _fail("n", f"操作序号应为 {n}，实际为 {action['n']}")
-        case = case_machine.apply(case, action["action"], role=action["role"],
-                                  at=parse_at(action["at"]), data=action["data"])
+        case = replay_next(case, n, action)
         states.append(case)
     return states
+
+
+def replay_next(case: case_state.CaseState, n: int, action: dict) -> case_state.CaseState:
+    """The state after ``action``, the case's ``n``-th (one step of ``replay``)."""
+    if action["n"] != n:
+        _fail("n", f"操作序号应为 {n}，实际为 {action['n']}")
+    return case_machine.apply(case, action["action"], role=action["role"],
+                             at=parse_at(action["at"]), data=action["data"])
 
 
 def signers(received: dict, actions: list[dict]) -> list[str]:

@@ -15,6 +15,8 @@ from playhouse.db_url import connect
 
 from sync.errors import ConfigError
 
+# Bound parameters per statement: SQLite's default limit (since 3.32) is 32,766.
+SQLITE_VARIABLES = 32_000
 SQLITE_PRAGMAS = (("journal_mode", "wal"), ("synchronous", "normal"), ("foreign_keys", 1),
                   ("busy_timeout", 30000), ("cache_size", -32000))
 
@@ -47,7 +49,8 @@ def insert_rows(db: Database, table: str, columns: tuple[str, ...], rows: list[t
 
     Peewee's ``insert_many`` builds one Python object per value, which costs
     several times the insert itself on the ingest path, so this goes to the
-    DB-API cursor directly. ``suffix`` is appended (``ON CONFLICT …``).
+    DB-API cursor directly, with many rows per statement (SQLite's ``executemany``
+    would run one statement per row). ``suffix`` is appended (``ON CONFLICT …``).
     """
     if not rows:
         return 0
@@ -57,10 +60,17 @@ def insert_rows(db: Database, table: str, columns: tuple[str, ...], rows: list[t
         from psycopg2.extras import execute_values
         execute_values(cursor, f"INSERT INTO {table} ({cols}) VALUES %s {suffix}", rows,
                        page_size=1000)
-    else:
-        marks = ", ".join("?" * len(columns))
-        cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) {suffix}", rows)
-    return cursor.rowcount
+        return cursor.rowcount
+    row_marks = f"({', '.join('?' * len(columns))})"
+    per_statement = max(1, SQLITE_VARIABLES // len(columns))
+    affected = 0
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        values = ", ".join([row_marks] * len(chunk))
+        cursor.execute(f"INSERT INTO {table} ({cols}) VALUES {values} {suffix}",
+                       [value for row in chunk for value in row])
+        affected += cursor.rowcount
+    return affected
 
 
 def connect_per_request(app, database) -> None:

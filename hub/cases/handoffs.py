@@ -51,10 +51,22 @@ def check_owner(number: str, origin: str) -> None:
     ``hub.ledger.apply`` checks ownership once per batch; a handoff moves it in the middle
     of one, so each case action is checked again against the owner as of now.
     """
-    owner = owner_of(case_records.record_of(number))
+    refuse_unless_holder(number, origin, owner_of(case_records.record_of(number)))
+
+
+def refuse_unless_holder(number: str, origin: str, owner: str | None) -> None:
+    """``check_owner`` with the owner as of now already known."""
     if owner is not None and owner != origin:
         raise ProtocolError(f"case {number} is held by {owner}, not {origin}",
                             code=Code.NOT_OWNER)
+
+
+def routine(action: str, case: case_state.CaseState) -> bool:
+    """Whether ``after_action`` has nothing to route, relay or settle for this action
+    (ownership aside): no handoff, no center consulted, none opened by it — the
+    common case, which the case handlers apply in bulk."""
+    return (action not in ("hand_off", "open_joint") and not case.handoffs
+            and not consulted_centers(case))
 
 
 def undeliverable(target: str, collecting: str) -> str:

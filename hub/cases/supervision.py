@@ -6,8 +6,8 @@
   only from now on. A street or a sub-center may not subscribe: the event is
   applied as a refusal, written to the security log (``FORBIDDEN``), and
   changes nothing.
-* ``relay`` is called by ``hub.cases.copies`` for every case event it applies, in the
-  same transaction: an event of a case collected by a street whose district
+* ``DistrictRelay`` gives ``hub.cases.copies`` a message for every case event it
+  applies, written in the same transaction: an event of a case collected by a street whose district
   subscribes goes to that district (``case.supervised``) as its origin signed
   it, with the public keys that verify it. Every event of such a case is
   relayed, the handling center's too, so the district replays the whole log.
@@ -20,7 +20,7 @@ import hashlib
 
 from hub.ledger.registry import handles
 from hub.ledger.security import log_refusal
-from hub.ledger.signed_events import signed_events, signing_keys
+from hub.ledger.signed_events import KeyRing, signed_events, signing_keys
 from hub.ledger.stream import send
 from hub.models import HubCase, Supervision, database
 from sync.database import is_postgresql
@@ -88,14 +88,25 @@ def _send_existing(district: str, streets: list[str]) -> None:
             "keys": signing_keys([e for events in by_case.values() for e in events])})
 
 
-def relay(number: str, collecting: str, event: dict) -> None:
-    """Send one applied case event to the district supervising the collecting street, if any."""
-    district = supervisor_of(collecting, load_topology())
-    if district is None:
-        return
-    _lock(district, shared=True)
-    if not Supervision.select().where((Supervision.district == district)
-                                      & Supervision.active).exists():
-        return
-    send(district, RELAYED, {"cases": [{"number": number, "events": [relayed(event)]}],
-                             "keys": signing_keys([event])})
+class DistrictRelay:
+    """Which district, if any, takes a run of case events (``case.supervised``): each
+    district is locked and looked up once per run, not once per event."""
+
+    def __init__(self, keys: KeyRing) -> None:
+        self._keys = keys
+        self._active: dict[str, bool] = {}
+
+    def message(self, number: str, collecting: str, event: dict) -> tuple[str, str, dict] | None:
+        """The message relaying one applied case event to the district supervising the
+        collecting street, or None: (recipient, type, payload) for ``stream.send_many``."""
+        district = supervisor_of(collecting, load_topology())
+        if district is None:
+            return None
+        if district not in self._active:
+            _lock(district, shared=True)
+            self._active[district] = Supervision.select().where(
+                (Supervision.district == district) & Supervision.active).exists()
+        if not self._active[district]:
+            return None
+        return (district, RELAYED, {"cases": [{"number": number, "events": [relayed(event)]}],
+                                    "keys": self._keys.of([event])})

@@ -7,9 +7,10 @@ are *held* behind it (they may depend on it); all other events go on. Events
 that break the ownership rule are *refused*. ``replay`` retries quarantined
 and held events after a fix (with the handlers registered: ``hub.handlers`` imported).
 
-A handler takes a list of consecutive events of its type (so it can write
-them with one statement) and raises to fail; it runs in a savepoint, and
-on failure each event is retried alone so only the bad one is quarantined.
+A handler takes a list of consecutive events of the types it handles (so it can
+write them with one statement per table) and raises to fail; it runs in a savepoint, and
+on failure the run is retried in halves down to the bad event alone, so only the bad
+one is quarantined.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def blocked_records(origin: str) -> set[str]:
 def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
     """Apply a batch of one origin's new events in seq order; sets each event's state.
 
-    One pass in order: consecutive events of one type form a run that its handler
+    One pass in order: consecutive events of one handler's types form a run that it
     writes together; a run is applied before any later event is judged, so a
     failure in it holds the later events of the same record.
     """
@@ -53,7 +54,7 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
     claims = []
     run: list[dict] = []
     for event in events:
-        if run and event["type"] != run[0]["type"]:
+        if run and HANDLERS.get(event["type"]) is not HANDLERS[run[0]["type"]]:
             _apply_run(run, blocked)
             run = []
         record = event["record"]
@@ -83,38 +84,47 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
 
 
 def _apply_run(run: list[dict], blocked: set[str]) -> None:
+    ready = _not_held(run, blocked)
+    if ready:
+        _apply_or_split(HANDLERS[ready[0]["type"]], ready, blocked)
+
+
+def _not_held(events: list[dict], blocked: set[str]) -> list[dict]:
+    """The events whose record has no unapplied event; the others are marked held."""
     ready = []
-    for event in run:
+    for event in events:
         if event["record"] and event["record"] in blocked:
             _mark(event, HELD, Code.BLOCKED_BY_QUARANTINE,
                   f"{event['record']} has an unapplied event")
         else:
             ready.append(event)
-    if not ready:
-        return
-    handler = HANDLERS[ready[0]["type"]]
+    return ready
+
+
+def _apply_or_split(handler, events: list[dict], blocked: set[str]) -> None:
+    """Apply ``events`` together; when that fails, each half the same way, in order, down
+    to the bad event alone, which is quarantined (so a bad event in a big push costs a few
+    retries, not one per event). A half is judged after the one before it: an event of a
+    record quarantined there is held."""
     try:
         with database.atomic():
-            handler(ready)
-        for event in ready:
-            _mark(event, APPLIED)
+            handler(events)
+    except Exception as exc:  # noqa: BLE001 — any failure of a handler quarantines, never loses
+        if len(events) > 1:
+            middle = len(events) // 2
+            for half in (events[:middle], events[middle:]):
+                ready = _not_held(half, blocked)
+                if ready:
+                    _apply_or_split(handler, ready, blocked)
+            return
+        event = events[0]
+        _mark(event, QUARANTINED, Code.APPLY_FAILED,
+              "".join(traceback.format_exception_only(exc)).strip()[:2000])
+        if event["record"]:
+            blocked.add(event["record"])
         return
-    except Exception:  # noqa: BLE001 — any failure of a handler quarantines, never loses
-        pass
-    for event in ready:  # isolate the bad one(s)
-        if event["record"] and event["record"] in blocked:
-            _mark(event, HELD, Code.BLOCKED_BY_QUARANTINE,
-                  f"{event['record']} has an unapplied event")
-            continue
-        try:
-            with database.atomic():
-                handler([event])
-            _mark(event, APPLIED)
-        except Exception as exc:  # noqa: BLE001
-            _mark(event, QUARANTINED, Code.APPLY_FAILED,
-                  "".join(traceback.format_exception_only(exc)).strip()[:2000])
-            if event["record"]:
-                blocked.add(event["record"])
+    for event in events:
+        _mark(event, APPLIED)
 
 
 def stored_event(row: Event) -> dict:

@@ -8,9 +8,11 @@ Handler = Callable[[list[dict]], None]
 HANDLERS: dict[str, Handler] = {}
 
 
-def handles(event_type: str) -> Callable[[Handler], Handler]:
-    """Register the hub's handler of one event type."""
+def handles(*event_types: str) -> Callable[[Handler], Handler]:
+    """Register the hub's handler of one or more event types (one handler of several types
+    gets their consecutive events together, in order: ``hub.ledger.apply``)."""
     def register(fn: Handler) -> Handler:
-        HANDLERS[event_type] = fn
+        for event_type in event_types:
+            HANDLERS[event_type] = fn
         return fn
     return register

@@ -27,3 +27,18 @@ def signing_keys(events: list[dict]) -> dict[str, str]:
     ids = {e["key_id"] for e in events}
     return dict(NodeKey.select(NodeKey.key_id, NodeKey.public_key)
                 .where(NodeKey.key_id.in_(ids)).tuples())
+
+
+class KeyRing:
+    """``signing_keys`` that looks each key up once: a run relays many events of one key."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str | None] = {}
+
+    def of(self, events: list[dict]) -> dict[str, str]:
+        missing = {e["key_id"] for e in events} - self._known.keys()
+        if missing:
+            found = signing_keys([{"key_id": key_id} for key_id in missing])
+            self._known.update({key_id: found.get(key_id) for key_id in missing})
+        return {e["key_id"]: self._known[e["key_id"]] for e in events
+                if self._known[e["key_id"]] is not None}

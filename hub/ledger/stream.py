@@ -12,7 +12,7 @@ import orjson
 from hub.ledger.registry import handles
 from hub.models import CenterState, HubMessage, database
 from sync import codec
-from sync.database import insert_rows
+from sync.database import insert_rows, is_postgresql
 from sync.events import utc_now_iso
 from sync.signing import KeyPair, b64
 
@@ -39,6 +39,39 @@ def publish(keys: KeyPair, recipient: str, type_: str, payload: dict) -> int:
     return message.id
 
 
+def publish_many(keys: KeyPair, messages: list[tuple[str, str, dict]]) -> list[int]:
+    """Append (recipient, type, payload) messages in this order, signed in memory and
+    inserted together; returns their ids. Ids are taken first, as each signature covers one."""
+    if not messages:
+        return []
+    created_at = utc_now_iso()
+    with database.atomic():
+        ids = _next_ids(len(messages))
+        rows = []
+        for message_id, (recipient, type_, payload) in zip(ids, messages):
+            payload_json = codec.canonical(payload)
+            sig = keys.sign(message_signing_bytes(message_id, recipient, type_, created_at,
+                                                  payload_json))
+            rows.append((message_id, recipient, type_, payload_json.decode("utf-8"), created_at,
+                         b64(sig)))
+        insert_rows(database.obj, "hub_message",
+                    ("id", "recipient", "type", "payload", "created_at", "sig"), rows)
+    return ids
+
+
+def _next_ids(count: int) -> list[int]:
+    """``count`` new message ids, ascending. PostgreSQL: from the id's sequence, safe with
+    concurrent writers. SQLite: after the largest, as its rowid would be; the caller's
+    transaction holds the only write lock."""
+    if is_postgresql(database.obj):
+        cursor = database.execute_sql(
+            "SELECT nextval(pg_get_serial_sequence('hub_message', 'id')) "
+            "FROM generate_series(1, %s)", (count,))
+        return sorted(value for (value,) in cursor.fetchall())
+    last = database.execute_sql("SELECT COALESCE(MAX(id), 0) FROM hub_message").fetchone()[0]
+    return list(range(last + 1, last + 1 + count))
+
+
 _signer: list[KeyPair] = []  # the hub's key, set once per process by ``use_keys``
 
 
@@ -50,6 +83,11 @@ def use_keys(keys: KeyPair) -> None:
 def send(recipient: str, type_: str, payload: dict) -> int:
     """``publish`` with this process's hub key (from an event handler)."""
     return publish(_signer[0], recipient, type_, payload)
+
+
+def send_many(messages: list[tuple[str, str, dict]]) -> list[int]:
+    """``publish_many`` with this process's hub key (from an event handler)."""
+    return publish_many(_signer[0], messages)
 
 
 def pull(center: str, since: int, limit: int) -> dict:

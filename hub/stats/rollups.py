@@ -40,7 +40,6 @@ What the counters count (``FIELDS``):
 """
 from __future__ import annotations
 
-import functools
 from collections import Counter
 
 import orjson
@@ -146,8 +145,23 @@ def claim_project(center: str, received: dict) -> Counter:
     project = project_of(received)
     if project is None:
         return Counter()
-    known = [(row.number, row.center, orjson.loads(row.received)) for row in
-             HubCase.select().where(HubCase.key_project == project)]
+    return claim_among(linked_cases({project})[project], center, received)
+
+
+def linked_cases(projects: set[str]) -> dict[str, list[tuple]]:
+    """The cases stored so far per key project: [(number, center, receipt)]."""
+    known: dict[str, list[tuple]] = {project: [] for project in projects}
+    if projects:
+        for number, center, received, project in (
+                HubCase.select(HubCase.number, HubCase.center, HubCase.received,
+                               HubCase.key_project)
+                .where(HubCase.key_project.in_(list(projects))).tuples()):
+            known[project].append((number, center, orjson.loads(received)))
+    return known
+
+
+def claim_among(known: list[tuple], center: str, received: dict) -> Counter:
+    """``claim_project`` given the project's cases stored so far (``linked_cases``)."""
     if not known:
         return project_contributions(center, received)
     counted = _first(known)
@@ -203,29 +217,17 @@ def coarsen(detail: dict[tuple, list[int]]) -> list[dict[tuple, list[int]]]:
 
 
 def add(counts: Counter) -> None:
-    """Add contributions to the rollup rows: per grain, one upsert statement for its rows."""
-    cursor = None
+    """Add contributions to the rollup rows: one upsert statement per grain, whatever the
+    number of rows touched (the contributions are summed per row first)."""
+    db = database.obj
     for rows, (model, columns, _key_of) in zip(grain_rows(counts), GRAINS):
-        # A row whose counts cancelled out (a project moved between two cases of it) is skipped.
+        table = model._meta.table_name
+        # A row whose contributions cancelled out (a project moved within it) is left alone.
         batch = [(*key, *values) for key, values in rows.items() if any(values)]
-        if batch:
-            cursor = cursor or database.obj.cursor()
-            cursor.executemany(_upsert_sql(model, columns), batch)
-
-
-@functools.cache
-def _upsert_sql(model: type[Model], columns: tuple[str, ...]) -> str:
-    """INSERT … ON CONFLICT DO UPDATE adding every counter (SQLite and PostgreSQL alike).
-
-    Raw SQL, built once: peewee's query building took most of the time of a
-    catch-up's apply, one upsert per row per grain.
-    """
-    table, param = model._meta.table_name, database.obj.param
-    names = (*columns, *FIELDS)
-    keys = ", ".join(model._meta.primary_key.field_names)
-    adds = ", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in FIELDS)
-    return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([param] * len(names))}) "
-            f"ON CONFLICT ({keys}) DO UPDATE SET {adds}")
+        pk = ", ".join(model._meta.primary_key.field_names)
+        update = ", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in FIELDS)
+        insert_rows(db, table, columns + FIELDS, batch,
+                    suffix=f"ON CONFLICT ({pk}) DO UPDATE SET {update}")
 
 
 def insert(grains: list[dict[tuple, list[int]]]) -> None:

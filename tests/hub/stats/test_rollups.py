@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub import db as hub_db
-from hub.cases.copies import act, receive
+from hub.cases.copies import apply_cases
 from hub.models import ROLLUPS, HubCase, database
 from hub.stats import rollups
 from sync import case_clock, case_labels, case_machine, case_records
@@ -111,7 +111,7 @@ def test_incremental_rollups_equal_the_rebuild(tmp_path_factory, cases):
                 for event in case_events(i, center, code, choices,
                                          base + datetime.timedelta(days=offset), kind, hours,
                                          project):
-                    (receive if "matter" in event["payload"] else act)([event])
+                    apply_cases([event])
         kept = rollups.snapshot()
         for model in ROLLUPS:  # every case received once, at every grain
             assert sum(r[0] for k, r in kept.items() if k[0] == model.__name__) == len(cases)
@@ -138,8 +138,8 @@ def test_one_case_counts_where_and_when_it_happened(tmp_path):
     assert [e["payload"].get("action") for e in events[1:]] == [
         "accept", "start_review", "submit_for_approval", "decide"]
     with database.atomic():
-        receive([events[0]])
-        act(events[1:])
+        apply_cases([events[0]])
+        apply_cases(events[1:])
     rows = rollups.snapshot()
     first = ("CaseRollup", "210102", "2026-09-28", "SY04001", "industry")
     last = ("CaseRollup", "210102", "2026-09-30", "SY04001", "industry")
@@ -174,8 +174,8 @@ def test_late_and_just_in_time_completions(tmp_path):
         decided = datetime.datetime(2026, 11, day, 10, tzinfo=case_clock.CHINA)
         events[-1]["payload"]["at"] = case_records.iso(decided)
         with database.atomic():
-            receive([events[0]])
-            act(events[1:])
+            apply_cases([events[0]])
+            apply_cases(events[1:])
     by_day = {k[2]: dict(zip(rollups.FIELDS, v)) for k, v in rollups.snapshot().items()
               if k[0] == "CaseRollup"}
     assert by_day["2026-11-04"]["completed_on_time"] == by_day["2026-11-04"]["completed_early"] == 1

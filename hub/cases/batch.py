@@ -1,0 +1,204 @@
+"""A run of case events applied together: the hub's hot path for real cases.
+
+``hub.cases.copies`` hands each run of ``case.received`` and ``case.action`` events to
+a ``CaseBatch``. The cases the run touches are read once (rows, action logs, owners),
+each event is replayed in memory by the shared state machine on the state left by
+the one before, and what they change is kept here and written at ``flush``: case
+rows, actions, signed events, rollups (summed per center, day and matter),
+ownership moves and relayed messages, one statement per table.
+
+An action that needs more than that (a handoff to route or settle, a joint approval
+consulting other centers) goes through ``hub.cases.handoffs`` as before, after a
+flush, since it reads what the events before it wrote. Any failure raises: the run
+rolls back and ``hub.ledger.apply`` retries its events one by one, so the bad one
+alone is quarantined.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import orjson
+from peewee import IntegrityError
+
+from hub.cases import handoffs
+from hub.cases.supervision import DistrictRelay
+from hub.ledger.ownership import owner_of, owners_of
+from hub.ledger.signed_events import KeyRing
+from hub.ledger.stream import send_many
+from hub.models import HubCase, HubCaseAction, database
+from hub.stats import rollups
+from sync import case_clock, case_machine, case_records, case_state, relay
+from sync.calendar import load_calendar
+from sync.database import insert_rows
+from sync.envelope import now_ms
+
+RECEIVED, ACTION = "case.received", "case.action"
+CASE_COLUMNS = tuple(HubCase._meta.sorted_field_names)
+# What an action changes in the case's row.
+ACTION_COLUMNS = ("state", "actions", "accepted_at", "decided_at", "outcome",
+                  "document_number", "due_date")
+_CHUNK = 500  # numbers per IN (…) list
+
+
+@dataclass
+class LoadedCase:
+    """One case as the run has it: its row (columns of ``HubCase``) and its state."""
+
+    row: dict
+    matter: dict
+    state: case_state.CaseState
+    stored: bool          # the row is in the table (else inserted at the next flush)
+    changed: bool = False
+
+
+class CaseBatch:
+    def __init__(self, events: list[dict]) -> None:
+        self.cases: dict[str, LoadedCase] = {}
+        self.owners: dict[str, str] = {}
+        self.projects: dict[str, list[tuple]] = {}
+        self.keys = KeyRing()
+        self.districts = DistrictRelay(self.keys)
+        self._reset_writes()
+        self._load(events)
+
+    def _reset_writes(self) -> None:
+        self.rollup: Counter = Counter()
+        self.actions: list[tuple] = []
+        self.signed: list[tuple] = []
+        self.transfers: dict[str, tuple[str, int]] = {}
+        self.messages: list[tuple[str, str, dict]] = []
+
+    def _load(self, events: list[dict]) -> None:
+        """The stored cases the run acts on, their logs replayed, and every owner."""
+        received = {e["payload"].get("number") for e in events if e["type"] == RECEIVED}
+        numbers = {e["payload"].get("number") for e in events} - {None}
+        stored = sorted(numbers - received)
+        logs: dict[str, list[dict]] = {number: [] for number in stored}
+        for start in range(0, len(stored), _CHUNK):
+            chunk = stored[start:start + _CHUNK]
+            for action in (HubCaseAction.select().where(HubCaseAction.number.in_(chunk))
+                           .order_by(HubCaseAction.number, HubCaseAction.n).dicts()):
+                logs[action["number"]].append({
+                    "n": action["n"], "action": action["action"], "role": action["role"],
+                    "user": action["user"], "at": action["at"],
+                    "data": orjson.loads(action["data"])})
+            for row in HubCase.select().where(HubCase.number.in_(chunk)).dicts():
+                state = case_records.replay(orjson.loads(row["received"]), logs[row["number"]])
+                self.cases[row["number"]] = LoadedCase(row, orjson.loads(row["matter"]), state,
+                                                       stored=True)
+        self.owners = owners_of({case_records.record_of(n) for n in numbers})
+        projects = {rollups.project_of(e["payload"]) for e in events if e["type"] == RECEIVED}
+        self.projects = rollups.linked_cases(projects - {None})
+
+    def receive(self, event: dict) -> None:
+        """A ``case.received``: as ``HubCase`` row, rollups, signed event and relay."""
+        received, origin = event["payload"], event["origin"]
+        number = received["number"]
+        state = case_records.replay(received, [])
+        self.rollup.update(rollups.contributions(
+            origin, received["matter"], case_machine.RECEIVE, state, state.received_at,
+            received["applicant"]["kind"], case_records.channel_of(received)))
+        self._claim_project(origin, received)
+        if number in self.cases:
+            raise IntegrityError(f"case {number} is already at the hub")
+        row = dict.fromkeys(CASE_COLUMNS)
+        row.update(number=number, center=origin, matter_code=received["matter"]["basic_code"],
+                   matter_version=received["matter"]["version"],
+                   matter=orjson.dumps(received["matter"]).decode(),
+                   applicant_kind=received["applicant"]["kind"],
+                   applicant_id=received["applicant"]["id_code"],
+                   green_channel=bool(received["green_channel"]), state=state.state,
+                   department=received["matter"]["department"], received_at=received["at"],
+                   received=orjson.dumps(received).decode(), actions=0,
+                   key_project=rollups.project_of(received))
+        self.cases[number] = LoadedCase(row, received["matter"], state, stored=False)
+        self._keep(number, 0, event, origin)
+
+    def _claim_project(self, center: str, received: dict) -> None:
+        project = rollups.project_of(received)
+        if project is None:
+            return
+        known = self.projects[project]
+        self.rollup.update(rollups.claim_among(known, center, received))
+        known.append((received["number"], center, received))
+
+    def act(self, event: dict) -> None:
+        """A ``case.action``: replayed on the case's state, then written as ``act`` did."""
+        record, origin = event["payload"], event["origin"]
+        number = record["number"]
+        handoffs.refuse_unless_holder(number, origin,
+                                      self.owners.get(case_records.record_of(number)))
+        case = self.cases.get(number)
+        if case is None:
+            raise HubCase.DoesNotExist(f"case {number} is not at the hub")
+        state = case_records.replay_next(case.state, case.row["actions"] + 1, record)
+        self.rollup.update(rollups.contributions(case.row["center"], case.matter,
+                                                 record["action"], state,
+                                                 state.history[-1].at))
+        self.actions.append((number, record["n"], record["action"], record["role"],
+                             record["user"], record["at"], orjson.dumps(record["data"]).decode()))
+        case.row.update(
+            state=state.state, actions=record["n"],
+            accepted_at=case_records.iso(state.accepted_at) if state.accepted_at else None,
+            decided_at=case_records.iso(state.decision.decided_at) if state.decision else None,
+            outcome=state.decision.outcome if state.decision else None,
+            document_number=state.decision.document_number if state.decision else None,
+            due_date=due_date(state, case.matter))
+        case.state, case.changed = state, True
+        self._keep(number, record["n"], event, case.row["center"])
+        if handoffs.routine(record["action"], state):
+            self._follow_holder(number, state, case.row["center"])
+        else:  # routing reads what the run wrote so far: write it, then as one by one
+            self.flush()
+            handoffs.after_action(HubCase(number=number, center=case.row["center"]), event,
+                                  state)
+            record_name = case_records.record_of(number)
+            self.owners[record_name] = owner_of(record_name)
+
+    def _keep(self, number: str, n: int, event: dict, collecting: str) -> None:
+        """The signed event for later handoffs, and its relay to a supervising district."""
+        self.signed.append((number, n, orjson.dumps(relay.relayed(event)).decode()))
+        message = self.districts.message(number, collecting, event)
+        if message is not None:
+            self.messages.append(message)
+
+    def _follow_holder(self, number: str, state: case_state.CaseState,
+                       collecting: str) -> None:
+        """The owner follows the holder (a case received in this push has none yet)."""
+        record_name = case_records.record_of(number)
+        holder = case_machine.holder(state, collecting)
+        if holder != self.owners.get(record_name):
+            self.owners[record_name] = holder
+            self.transfers[record_name] = (holder, now_ms())
+
+    def flush(self) -> None:
+        """Write what the events so far changed, one statement per table."""
+        db = database.obj
+        new = [case for case in self.cases.values() if not case.stored]
+        insert_rows(db, "hub_case", CASE_COLUMNS,
+                    [tuple(case.row[c] for c in CASE_COLUMNS) for case in new])
+        changed = [case for case in self.cases.values() if case.stored and case.changed]
+        update = ", ".join(f"{c} = excluded.{c}" for c in ACTION_COLUMNS)
+        insert_rows(db, "hub_case", CASE_COLUMNS,
+                    [tuple(case.row[c] for c in CASE_COLUMNS) for case in changed],
+                    suffix=f"ON CONFLICT (number) DO UPDATE SET {update}")
+        for case in self.cases.values():
+            case.stored, case.changed = True, False
+        insert_rows(db, "hub_case_action",
+                    ("number", "n", "action", "role", '"user"', "at", "data"), self.actions)
+        insert_rows(db, "case_event", ("number", "n", "event"), self.signed)
+        rollups.add(self.rollup)
+        insert_rows(db, "ownership", ("record", "owner", "since_ms"),
+                    [(record, owner, at) for record, (owner, at) in self.transfers.items()],
+                    suffix="ON CONFLICT (record) DO UPDATE SET owner = excluded.owner, "
+                           "since_ms = excluded.since_ms")
+        send_many(self.messages)
+        self._reset_writes()
+
+
+def due_date(case: case_state.CaseState, matter: dict) -> str | None:
+    """The promised day as of this action (a running pause counts through today)."""
+    due = case_clock.deadline(case, load_calendar(), matter["promised_limit_days"],
+                               today=case_clock.china_date(case.history[-1].at))
+    return due.day.isoformat() if due else None

@@ -1,0 +1,146 @@
+"""A push applied as runs of case events leaves the hub exactly as applying its events one at
+a time does: the same cases, actions, rollups, signed events, owners, handoffs, quarantine,
+and the same messages in the same order per recipient (ids, signatures and times aside)."""
+from __future__ import annotations
+
+import datetime
+import pathlib
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hub import db as hub_db
+from hub import handlers  # noqa: F401  (registers the event handlers)
+from hub.ledger import apply
+from hub.ledger.ingest import EVENT_COLUMNS
+from hub.ledger.stream import use_keys
+from hub.models import (CaseEvent, CaseHandoff, CenterState, Event, HubCase, HubCaseAction,
+                        HubMessage, Ownership, Supervision, database)
+from hub.stats import rollups
+from sync import case_clock
+from sync.database import insert_rows
+from sync.signing import KeyPair
+from tests.hub.stats.test_rollups import APPLICANTS, MATTERS, PROJECTS, case_events
+
+# A district's own cases, two of its streets' (it supervises them: relayed) and another's.
+CENTERS = ("210102", "210102001", "210102002", "210103001")
+ENROLLED, NOT_ENROLLED = "210103", "210104"  # handoff targets: routed, or sent back
+FAULTS = (None, "wrong_n", "repeated_receipt", "hand_off")
+
+
+@pytest.fixture
+def hub(hub_db_url):
+    if hub_db_url.startswith("sqlite:///"):
+        pathlib.Path(hub_db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True)
+    db = hub_db.bind(hub_db_url)
+    use_keys(KeyPair.generate())
+    with database.connection_context():
+        CenterState.create(code=ENROLLED, enrolled_at=1)
+        Supervision.create(district="210102", active=True, changed_ms=1, seq=1)
+    yield db
+    db.close()
+
+
+def with_fault(events: list[dict], fault: str | None, pick: int) -> list[dict]:
+    """One case's events, broken (or extended by a handoff) as ``fault`` says."""
+    events = [dict(e, payload=dict(e["payload"])) for e in events]
+    actions = events[1:]
+    if fault == "wrong_n" and actions:
+        actions[pick % len(actions)]["payload"]["n"] += 3
+    elif fault == "repeated_receipt":
+        events.append(dict(events[0], seq=events[0]["seq"] + 10_000))
+    elif fault == "hand_off":
+        last = events[-1]["payload"]
+        at = datetime.datetime.fromisoformat(last["at"]) + datetime.timedelta(hours=1)
+        target = (ENROLLED, NOT_ENROLLED)[pick % 2]
+        record = {"number": last["number"], "n": last.get("n", 0) + 1, "action": "hand_off",
+                  "role": "clerk", "user": "u", "at": at.isoformat(),
+                  "data": {"target": target, "consent": True}}
+        events.append(dict(events[-1], seq=events[-1]["seq"] + 10_000, type="case.action",
+                           payload=record))
+    return events
+
+
+def interleave(lives: list[list[dict]], seed: int) -> list[dict]:
+    """The cases' events mixed at random, each case's in its own order."""
+    rng, queues, merged = random.Random(seed), [list(life) for life in lives], []
+    while any(queues):
+        queue = rng.choice([q for q in queues if q])
+        merged.append(queue.pop(0))
+    return merged
+
+
+def apply_pushes(pushes: list[list[dict]], now_ms: int = 1) -> None:
+    """Each push applied and stored as ``ingest.commit`` does (so later pushes see its
+    quarantine)."""
+    for events in pushes:
+        events = [dict(e) for e in events]
+        apply.apply_events(events[0]["origin"], events, now_ms)
+        insert_rows(database.obj, "event", EVENT_COLUMNS, [
+            (e["origin"], e["seq"], e["type"], e["record"], e["created_at"], "{}",
+             e["prev_hash"], e["hash"], e["key_id"], e["sig"], now_ms, e["state"],
+             e["error_code"], "") for e in events])
+
+
+def hub_state() -> dict:
+    def rows(model, *order, skip=()):
+        return [{k: v for k, v in row.items() if k not in skip}
+                for row in model.select().order_by(*order).dicts()]
+    messages: dict[str, list] = {}
+    for message in HubMessage.select().order_by(HubMessage.id):
+        messages.setdefault(message.recipient, []).append((message.type, message.payload))
+    return {"cases": rows(HubCase, HubCase.number),
+            "actions": rows(HubCaseAction, HubCaseAction.number, HubCaseAction.n),
+            "signed": rows(CaseEvent, CaseEvent.number, CaseEvent.n),
+            "rollups": rollups.snapshot(),
+            "owners": rows(Ownership, Ownership.record, skip={"since_ms"}),
+            "handoffs": rows(CaseHandoff, CaseHandoff.number, CaseHandoff.k,
+                             skip={"sent_ms", "taken_ms", "settled_ms"}),
+            "events": rows(Event, Event.origin, Event.seq, skip={"error_detail"}),
+            "messages": messages}
+
+
+def state_after(pushes: list[list[dict]]) -> dict:
+    with database.atomic() as transaction:
+        apply_pushes(pushes)
+        found = hub_state()
+        transaction.rollback()
+    return found
+
+
+def by_origin(events: list[dict]) -> list[list[dict]]:
+    """Consecutive events of one origin make one push."""
+    pushes: list[list[dict]] = []
+    for event in events:
+        if pushes and pushes[-1][0]["origin"] == event["origin"]:
+            pushes[-1].append(event)
+        else:
+            pushes.append([event])
+    return pushes
+
+
+CASES = st.lists(st.tuples(st.sampled_from(CENTERS), st.sampled_from(MATTERS),
+                           st.lists(st.integers(0, 50), max_size=6), st.integers(0, 30),
+                           st.sampled_from(sorted(APPLICANTS)), st.sampled_from(PROJECTS),
+                           st.sampled_from(FAULTS), st.integers(0, 9)),
+                 min_size=1, max_size=6)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(CASES, st.integers(0, 2**32))
+def test_runs_apply_as_one_by_one(hub, cases, seed):
+    base = datetime.datetime(2026, 3, 2, 9, tzinfo=case_clock.CHINA)
+    lives = []
+    for i, (center, code, choices, offset, kind, project, fault, pick) in enumerate(cases):
+        life = case_events(i, center, code, choices, base + datetime.timedelta(days=offset),
+                           kind, project=project)
+        lives.append(with_fault(life, fault, pick))
+    events = interleave(lives, seed)
+    with database.connection_context():
+        batched = state_after(by_origin(events))
+        one_by_one = state_after([[event] for event in events])
+    assert batched == one_by_one
+    assert len(batched["cases"]) == len(cases)
