@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from hub.models import HubCase, HubMessage, SecurityEvent, Supervision
-from node import outbox
+from node import outbox, store
 from node.app import create_app
 from node.cases import intake
 from node.inbox import Context
@@ -25,10 +25,11 @@ from node.models import database as node_database
 from node.queue import queue
 from node.supervised import _supervised
 from node.users import add_user
+from sync import envelope as env
 from sync.envelope import now_ms
 from sync.errors import AuthError
 from sync.events import sig_input
-from sync.signing import b64
+from sync.signing import KeyPair, b64
 from sync.topology import load_topology
 from tests.catalog_changes import matter
 from tests.hub.views.test_openapi import DOC as HUB_DOC
@@ -36,6 +37,7 @@ from tests.hub.views.test_openapi import check as check_hub
 from tests.hub.views.test_openapi import resolve as resolve_hub
 from tests.node.test_openapi import check, response_schema
 from tests.processes import hallsync, last_json
+from tests.protocol import post
 from tests.staff import PASSWORD, Staff, hub_account
 from tests.test_handoffs import (APPROVER, CLERK, DISTRICT, OTHER_DISTRICT, PERSON, REVIEWER,
                                  STREET, Center, at_hub, collect, timeline)
@@ -305,3 +307,34 @@ def test_the_hubs_coverage_shows_which_districts_supervise(hub, street, district
     assert operator.supervising() == {} == heping.supervising()
     page = operator.page("/coverage?show=all")
     assert "没有区县在督导其街道" in page and "督导中" not in page
+
+
+def test_an_event_its_origin_did_not_sign_is_never_relayed(hub, street, district):
+    """The push is authentic (its envelope), but one event's own signature is another
+    key's: the hub checks it before relaying, quarantines it, and the district's stream
+    carries on with what follows."""
+    supervise(district, "on")
+    district.sync()
+    legal_aid(street)
+    with street as keys:
+        head_seq = store.state().acked_seq
+        event = next(e for e in outbox.read(head_seq, STREET)  # the receipt, not yet pushed
+                     if e["type"] == "case.received")
+    bad = {**event, "sig": b64(KeyPair.generate().sign(sig_input(event["hash"])))}
+    reply = post(hub.url, "push", {"events": outbox_events_before(street, head_seq, event)
+                                   + [bad]}, keys=keys, sender=STREET)
+    problems = env.unpack(reply.content, 1 << 20)["problems"]
+    assert [(p["seq"], p["state"]) for p in problems] == [(event["seq"], "quarantined")]
+    assert "SIGNATURE_INVALID" in problems[0]["detail"] or "not relayed" in problems[0]["detail"]
+    hub.cli("notice", "通知", "督导照常", "--to", DISTRICT)
+    assert district.sync()["errors"] == []
+    with district:
+        assert SupervisedCase.select().count() == 0
+        assert [m.type for m in InboxMessage.select().order_by(InboxMessage.id)][-1] == "notice"
+    assert at_hub(hub, lambda: HubCase.select().count()) == 0
+
+
+def outbox_events_before(center: Center, acked: int, last: dict) -> list[dict]:
+    """The center's events after ``acked`` up to (not including) ``last``."""
+    with center:
+        return [e for e in outbox.read(acked, center.code) if e["seq"] < last["seq"]]

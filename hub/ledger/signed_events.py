@@ -4,12 +4,26 @@ A handoff (``hub.cases.handoffs``) and a district's supervision (``hub.cases.sup
 relay a case's events exactly as their origins signed them; the hub's signed
 message names the public keys, so the receiver checks the content itself
 (``sync.relay.fault``).
+
+The hub checks each event's own signature before it relays it, never only at ingest:
+a push is authenticated once, by its envelope, and an event's own signature matters
+only when it travels alone. So a relay costs one verification per event the first time
+it leaves the hub (``_VERIFIED`` remembers it), and a push none; an event whose
+signature fails is not relayed: the handler applying it raises, the event is
+quarantined, and no other center's stream ever carries it.
 """
 from __future__ import annotations
 
 import orjson
 
 from hub.models import CaseEvent, NodeKey
+from sync import relay
+from sync.errors import Code, ProtocolError
+
+# (hash, sig) of events already checked here. The hub relays only events whose hash it
+# computed itself from their content (at ingest), so a hash stands for its content.
+_VERIFIED: set[tuple[str, str]] = set()
+_VERIFIED_MAX = 200_000  # about 40 MB at most; then start again
 
 
 def signed_events(numbers: list[str]) -> dict[str, list[dict]]:
@@ -23,10 +37,34 @@ def signed_events(numbers: list[str]) -> dict[str, list[dict]]:
 
 
 def signing_keys(events: list[dict]) -> dict[str, str]:
-    """The public keys that sign ``events`` (key id → base64): the hub vouches for them."""
-    ids = {e["key_id"] for e in events}
+    """The public keys that sign ``events`` (key id → base64), each event checked against
+    them first: the hub vouches for the keys, and relays only what its origin signed.
+
+    :raises ProtocolError: SIGNATURE_INVALID, naming the first event that fails.
+    """
+    keys = _public_keys({e["key_id"] for e in events})
+    check_signed(events, keys)
+    return keys
+
+
+def _public_keys(key_ids: set[str]) -> dict[str, str]:
     return dict(NodeKey.select(NodeKey.key_id, NodeKey.public_key)
-                .where(NodeKey.key_id.in_(ids)).tuples())
+                .where(NodeKey.key_id.in_(key_ids)).tuples())
+
+
+def check_signed(events: list[dict], keys: dict[str, str]) -> None:
+    """Raise unless each event's content matches its hash and its origin signed it."""
+    for event in events:
+        seen = (event["hash"], event["sig"])
+        if seen in _VERIFIED:
+            continue
+        problem = relay.fault(event, keys)
+        if problem:
+            raise ProtocolError(f"not relayed: {problem}", code=Code.SIGNATURE_INVALID,
+                                seq=event.get("seq"))
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED.add(seen)
 
 
 class KeyRing:
@@ -38,7 +76,9 @@ class KeyRing:
     def of(self, events: list[dict]) -> dict[str, str]:
         missing = {e["key_id"] for e in events} - self._known.keys()
         if missing:
-            found = signing_keys([{"key_id": key_id} for key_id in missing])
+            found = _public_keys(missing)
             self._known.update({key_id: found.get(key_id) for key_id in missing})
-        return {e["key_id"]: self._known[e["key_id"]] for e in events
+        keys = {e["key_id"]: self._known[e["key_id"]] for e in events
                 if self._known[e["key_id"]] is not None}
+        check_signed(events, keys)
+        return keys
