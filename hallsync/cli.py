@@ -10,6 +10,7 @@ from hallsync import city_commands  # noqa: F401  (`hub run`, `hub city-node`)
 from hallsync.bench.ingest import bench
 from hallsync.bench.stats import stats as bench_stats
 from hallsync.demo import demo
+from hallsync.simulate import simulate
 from hub.commands import catalog, coverage, users  # noqa: F401  (`hub catalog|coverage|user`)
 from hub.commands.hub import hub
 from node import import_cli, projects_cli, supervision_cli, users_cli  # noqa: F401  (`node …`)
@@ -106,6 +107,7 @@ cli.add_command(bench)
 cli.add_command(demo)
 cli.add_command(hub)
 cli.add_command(node)
+cli.add_command(simulate)
 
 
 def main() -> None:
