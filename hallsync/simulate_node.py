@@ -41,6 +41,17 @@ def _write_progress(data_dir: Path, center: str, progress: dict) -> None:
     os.replace(tmp, path)  # atomic: a kill leaves the old or the new file
 
 
+def die_with_parent() -> None:
+    """Pool initializer: a killed simulation takes its center processes with it (Linux's
+    parent-death signal), so a rerun never shares a node with a stray writer."""
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: a killed run's workers finish their center, then exit
+
+
 def run_center(job: dict) -> dict:
     """Enroll, generate and push one center (stages already done are skipped)."""
     data_dir, center = Path(job["data_dir"]), job["center"]

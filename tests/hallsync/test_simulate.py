@@ -3,9 +3,14 @@ hub, and the hub's figures equal what the nodes generated; a rerun only reprints
 an interrupted run resumes to the same figures."""
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
-from tests.processes import hallsync, last_json
+from tests.processes import ROOT, child_env, hallsync, last_json
 
 # 700 cases: the article's 6,599 registrations in 4,742,000 cases scale to one.
 ARGS = ("simulate", "--cases", "700", "--centers", "4", "--from", "2015-10-01",
@@ -46,6 +51,24 @@ def test_an_interrupted_run_resumes_to_the_same_figures(tmp_path):
     whole = last_json(hallsync(*ARGS, "--data-dir", tmp_path / "whole"))
     assert resumed["generated"] == whole["generated"]
     assert resumed["disk"]["hub_events"] == whole["disk"]["hub_events"]
+
+
+@pytest.mark.slow
+def test_a_run_killed_after_its_first_center_resumes_to_the_same_figures(tmp_path):
+    data_dir = tmp_path / "sim"
+    process = subprocess.Popen([sys.executable, "-m", "hallsync", *ARGS, "--data-dir", data_dir],
+                               cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while "[1/4]" not in (process.stderr.readline() or "") and time.monotonic() < deadline:
+        assert process.poll() is None, "finished before it could be killed"
+    process.send_signal(signal.SIGKILL)  # no cleanup: its hub and center processes orphaned
+    process.wait()
+    process.stderr.close()
+    resumed = last_json(hallsync(*ARGS, "--data-dir", data_dir))
+    assert resumed["generated"] == resumed["hub"]
+    assert resumed["generated"]["city_district"]["received"] == 700
+    assert resumed["disk"]["hub_events"] == resumed["disk"]["node_events"]
 
 
 @pytest.mark.slow
