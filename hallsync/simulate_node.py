@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -63,13 +64,17 @@ def run_center(job: dict) -> dict:
     try:
         if "generated" not in progress:
             node.pull()  # the catalog the windows (and the import's checks) need
+            started = time.perf_counter()
             progress["generated"] = _generate(node, job)
+            progress["generate_seconds"] = round(time.perf_counter() - started, 2)
             _write_progress(data_dir, center, progress)
         if job.get("handoffs") and "live" not in progress:
             progress["live"] = _hand_off_live(node, job)
             _write_progress(data_dir, center, progress)
         progress["events"] = _outbox_last()
-        node.push()
+        started = time.perf_counter()
+        progress["pushed"] = node.push().pushed + progress.get("pushed", 0)
+        progress["push_seconds"] = round(time.perf_counter() - started, 2)
         progress["synced"] = True
         _write_progress(data_dir, center, progress)
     finally:

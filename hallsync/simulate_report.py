@@ -62,7 +62,19 @@ def compare(data_dir: Path, plan: dict) -> dict:
         centers["live_handoffs"] = len(codes)
         generated["live_handoffs"]["days"] = hub["live_handoffs"]["days"] = list(days)
     return {"centers": centers, "generated": generated, "hub": hub,
-            "disk": _disk(data_dir, plan)}
+            "disk": _disk(data_dir, plan), "rates": _rates(data_dir, plan)}
+
+
+def _rates(data_dir: Path, plan: dict) -> dict:
+    """Per center process: cases imported a second at a node, events pushed a second to the
+    hub (what the hub's apply allows); summed over centers' own seconds, not wall time."""
+    done = [simulate_node.read_progress(data_dir, j["center"]) for j in plan["jobs"]]
+    cases = sum(p.get("generated", {}).get("received", 0) for p in done)
+    generating = sum(p.get("generate_seconds", 0) for p in done)
+    pushed = sum(p.get("pushed", 0) for p in done)
+    pushing = sum(p.get("push_seconds", 0) for p in done)
+    return {"generated_cases_per_s": round(cases / generating, 1) if generating else None,
+            "pushed_events_per_s": round(pushed / pushing, 1) if pushing else None}
 
 
 def _hub_figures(data_dir: Path, codes: list[str], plan: dict) -> dict:
@@ -111,6 +123,9 @@ def print_table(result: dict) -> None:
     click.echo(f"disk: hub {disk['hub_bytes']:,} B for {disk['hub_events']:,} events "
                f"({disk['hub_bytes_per_event']} B/event); nodes {disk['node_bytes']:,} B for "
                f"{disk['node_events']:,} events ({disk['node_bytes_per_event']} B/event)")
+    rates = result["rates"]
+    click.echo(f"rates (per center process): {rates['generated_cases_per_s']} cases/s imported "
+               f"at a node, {rates['pushed_events_per_s']} events/s pushed to the hub")
     click.echo(f"seconds: {result['seconds']} (this run), {result['seconds_total']} (all runs)")
 
 

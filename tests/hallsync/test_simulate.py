@@ -30,6 +30,7 @@ def test_a_small_run_ends_with_the_hubs_figures_equal_to_the_generated_ones(tmp_
     assert scope["immediate_rate"] > 0.7 and scope["evaluated"] > 0
     assert scope["average_promised_days"] < 5
     assert first["disk"]["hub_events"] == first["disk"]["node_events"] > 770 * 2
+    assert first["rates"]["generated_cases_per_s"] > 0 and first["rates"]["pushed_events_per_s"] > 0
     assert "企业设立登记（户）" in hallsync(*ARGS[:-1], "--data-dir", tmp_path / "sim").stdout
 
     again = hallsync(*ARGS, "--data-dir", tmp_path / "sim")  # reprinted, nothing generated
