@@ -75,6 +75,11 @@ def make_plan(cases: int, count: int | None, start: str, end: str) -> dict:
     for center, n in zip(streets, spread(round(cases * STREET_SHARE), len(streets) or 1)):
         jobs.append({"center": center, "scope": "streets", "cases": n, "capitals": [],
                      "investments": [], "handoffs": max(1, round(n * HANDOFF_SHARE))})
+    for job in jobs:  # each registration and project is a case of its own
+        if job["cases"] < len(job["capitals"]) + len(job["investments"]):
+            raise click.BadParameter(f"too few for {len(scope)} centers of the city and "
+                                     "districts: each needs a case per registration and "
+                                     "project", param_hint="--cases")
     return {"cases": cases, "centers": len(jobs), "from": start, "to": end, "seed": SEED,
             "jobs": [j | {"from": start, "to": end, "seed": SEED} for j in jobs if j["cases"]]}
 
@@ -84,8 +89,10 @@ def make_plan(cases: int, count: int | None, start: str, end: str) -> dict:
               help="Cases of the city's and the districts' centers (the article's scope).")
 @click.option("--centers", "count", type=click.IntRange(min=1), default=None,
               help="Only this many centers (default: all of config/centers.toml).")
-@click.option("--from", "start", default=ARTICLE_FROM, show_default=True)
-@click.option("--to", "end", default=ARTICLE_TO, show_default=True)
+@click.option("--from", "start", default=ARTICLE_FROM, show_default=True,
+              help="First day of the period (YYYY-MM-DD).")
+@click.option("--to", "end", default=ARTICLE_TO, show_default=True,
+              help="Last day of the period, before today.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("simulate-data"), show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
