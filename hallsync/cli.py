@@ -39,9 +39,14 @@ def _demo() -> click.Command:
     return demo
 
 
+def _simulate() -> click.Command:
+    from hallsync.simulate import simulate
+    return simulate
+
+
 # Each group is imported when named: `hallsync node run` loads no hub module.
 @click.group(cls=LazyGroup, loaders={"bench": _bench, "demo": _demo, "hub": _hub,
-                                     "node": _node})
+                                     "node": _node, "simulate": _simulate})
 def cli():
     """hallsync: signed, offline-first sync for a city's government service centers."""
 

@@ -8,20 +8,22 @@ imported case like any other. Nothing here touches the database.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from node.import_files import fail
+from node.projects import link_for
 from sync import case_clock, case_machine, case_records, case_state
 from sync.case_numbers import parse_case_number
 from sync.catalog_scope import acceptance
-from sync.errors import Code, ConflictError, HallsyncError, ValidationError
+from sync.errors import Code, ConflictError, HallsyncError, NotFound, ValidationError
 from sync.topology import Topology
 
 # Actions that need more than the case's own log: another center (handoffs, a joint
 # approval's consulted centers) or another case (a precedent). Import them live.
+# (A key-project link needs only the node's loaded lists: it is imported.)
 NOT_IMPORTED = {"hand_off": "移交", "take_over": "接收移交", "return_handoff": "退回移交"}
 CASE_FIELDS = frozenset({"number", "matter_code", "applicant", "channel", "materials",
-                         "received_at", "received_by", "green_channel", "steps"})
+                         "received_at", "received_by", "green_channel", "key_project", "steps"})
 STEP_FIELDS = frozenset({"action", "role", "user", "at", "data"})
 RECEIVING_ROLE = "clerk"
 DEFAULT_RECEIVER = "import"
@@ -45,6 +47,7 @@ class Catalog:
     matters: dict[str, tuple[dict, str]]   # basic code -> (matter, catalog status)
     topology: Topology
     today: datetime.date                   # China local date
+    projects: dict = field(default_factory=dict)  # (year, code) -> sync.key_projects.KeyProject
 
 
 def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) -> Checked:
@@ -59,9 +62,13 @@ def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) ->
         channel = case_records.check_channel(raw.get("channel") or "window")
     except ValidationError as exc:
         raise fail(line, exc.field, _reason(exc)) from None
+    link = _key_project(line, raw.get("key_project"), matter, catalog)
+    # A key project's case goes through the green channel by being one, as at the window.
+    green = _green_channel(line, raw, matter) or link is not None
     received = {"number": number, "matter": case_records.snapshot(matter),
                 "applicant": applicant, "materials": _materials(line, raw, matter),
-                "green_channel": _green_channel(line, raw, matter), "channel": channel,
+                "green_channel": green, "channel": channel,
+                **({"key_project": link} if link else {}),
                 "at": case_records.iso(received_at), "role": RECEIVING_ROLE,
                 "user": _text(line, raw.get("received_by") or DEFAULT_RECEIVER, "received_by")}
     case = case_records.replay(received, [])
@@ -125,6 +132,18 @@ def _materials(line: int, raw: dict, matter: dict) -> list[dict]:
     # Historical cases reuse nothing: what was handed in then is what they hold.
     return [{"name": m["name"], "required": m["required"], "provided": m["name"] in handed_in,
              "reused_from": ""} for m in matter["materials"]]
+
+
+def _key_project(line: int, choice, matter: dict, catalog: Catalog) -> dict | None:
+    """The link to a loaded key project's step (``{year, code, step}``), as intake records it."""
+    def find(year: int, code: str):
+        if (year, code) not in catalog.projects:
+            raise NotFound(f"没有 {year} 年的重点项目 {code}（请先加载该年的重点项目清单）")
+        return catalog.projects[(year, code)]
+    try:
+        return link_for(choice, matter["basic_code"], find)
+    except ValidationError as exc:
+        raise fail(line, exc.field or "key_project", _reason(exc)) from None
 
 
 def _green_channel(line: int, raw: dict, matter: dict) -> bool:

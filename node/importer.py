@@ -17,11 +17,12 @@ from pathlib import Path
 
 import orjson
 
-from node import outbox, store
+from node import outbox, projects, store
 from node.case_log import now
 from node.import_check import Catalog, Checked, check_case
 from node.import_files import fail, read_cases
-from node.models import Case, CaseAction, CaseMaterial, CatalogMatter, MaterialOnFile, database
+from node.models import (Case, CaseAction, CaseMaterial, CatalogMatter, KeyProjectCase,
+                         MaterialOnFile, database)
 from sync import case_clock, case_machine, case_records
 from sync.calendar import WorkCalendar, load_calendar
 from sync.database import insert_rows
@@ -69,7 +70,7 @@ def _catalog(center: str) -> Catalog:
     matters = {code: (orjson.loads(data), status) for code, data, status in
                CatalogMatter.select(CatalogMatter.code, CatalogMatter.data,
                                     CatalogMatter.status).tuples()}
-    return Catalog(center, matters, load_topology(), now().date())
+    return Catalog(center, matters, load_topology(), now().date(), projects.all_projects())
 
 
 def _numbers_at_node(numbers: list[str]) -> set[str]:
@@ -110,6 +111,10 @@ def _insert_rows(center: str, cases: list[Checked], calendar: WorkCalendar,
                 ("number", "name", "required", "provided", "reused_from"),
                 [(c.received["number"], m["name"], m["required"], m["provided"], "")
                  for c in cases for m in c.received["materials"]])
+    links = [(c.received["number"], c.received["key_project"]) for c in cases
+             if "key_project" in c.received]
+    insert_rows(db, _table(KeyProjectCase), ("number", "year", "code", "step"),
+                [(number, link["year"], link["code"], link["step"]) for number, link in links])
 
 
 def _table(model) -> str:

@@ -86,8 +86,12 @@ def parse_choice(text: str) -> dict | str | None:
     return {"year": int(parts[0]), "code": parts[1], "step": int(parts[2])}
 
 
-def link_for(choice, matter_code: str) -> dict | None:
-    """The link a case of ``matter_code`` records for the chosen step (None: no key project)."""
+def link_for(choice, matter_code: str, find=None) -> dict | None:
+    """The link a case of ``matter_code`` records for the chosen step (None: no key project).
+
+    ``find(year, code)`` gives the project or raises ``NotFound`` (default: this node's
+    lists; the historical import passes the lists it read before checking).
+    """
     if choice is None or choice == "":
         return None
     if not isinstance(choice, dict) or set(choice) != {"year", "code", "step"}:
@@ -95,7 +99,7 @@ def link_for(choice, matter_code: str) -> dict | None:
                               "（API 中为 {year, code, step}）", field="key_project")
     key_projects.check_link(choice)
     try:
-        project = _project(choice["year"], choice["code"])
+        project = (find or _project)(choice["year"], choice["code"])
     except NotFound as exc:
         raise ValidationError(f"key_project.code: {exc.detail}", field="key_project.code") from None
     step = project.step(choice["step"])
@@ -119,6 +123,12 @@ def steps_for(matter_code: str) -> list[dict]:
                 found.append({"value": f"{project.year}/{project.code}/{step.n}",
                               **key_projects.link(project, step.n)})
     return found
+
+
+def all_projects() -> dict[tuple[int, str], key_projects.KeyProject]:
+    """Every loaded project by (year, code)."""
+    return {(row.year, row.code): key_projects.from_dict(row.year, orjson.loads(row.data))
+            for row in KeyProject.select()}
 
 
 def record_link(number: str, link: dict | None) -> None:

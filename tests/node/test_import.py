@@ -11,7 +11,7 @@ import pytest
 from hub import db as hub_db
 from hub.models import HubCase
 from node import store
-from node.models import Case, CaseAction, OutboxEvent, database
+from node.models import Case, CaseAction, KeyProjectCase, OutboxEvent, database
 from sync.case_clock import CHINA
 from tests.node.test_window import (  # noqa: F401  (app, at, seed: fixtures)
     CENTER, ENTERPRISE, Staff, act, app, at, everything, new_case, seed)
@@ -191,3 +191,28 @@ def test_a_csv_step_error_names_its_row_and_a_repeated_number_its_line(node_dir,
     result = run_import(node_dir, twice, check=False)
     assert result.stderr.startswith("error: VALIDATION_FAILED: line 2: number: "), result.stderr
     assert result.returncode == 2
+
+
+def test_a_key_project_link_is_imported_as_intake_records_it(node_dir, tmp_path):
+    hallsync("node", "projects", "load", ROOT / "config" / "key_projects.example.toml",
+             "--data-dir", node_dir)
+    line = {"number": "210102-20261102-00009", "matter_code": "SY11006",
+            "applicant": orjson.loads(EXAMPLE.read_text().splitlines()[1])["applicant"],
+            "received_at": "2026-11-02T10:00:00+08:00",
+            "key_project": {"year": 2026, "code": "ZD2026-001", "step": 1}, "steps": []}
+    path = tmp_path / "linked.jsonl"
+    path.write_text(orjson.dumps(line).decode() + "\n")
+    assert last_json(run_import(node_dir, path))["cases_imported"] == 1
+    (kind, received), = payloads(node_dir, line["number"])
+    assert kind == "case.received" and received["green_channel"] is True
+    assert received["key_project"]["code"] == "ZD2026-001"
+    assert received["key_project"]["investment_wan"] == 86000
+    with database.connection_context():
+        assert KeyProjectCase.get(KeyProjectCase.number == line["number"]).step == 1
+
+    unknown = {**line, "number": "210102-20261102-00010",
+               "key_project": {"year": 2026, "code": "ZD2026-999", "step": 1}}
+    path.write_text(orjson.dumps(unknown).decode() + "\n")
+    refused = run_import(node_dir, path, check=False)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: VALIDATION_FAILED: line 1: key_project.code: ")
