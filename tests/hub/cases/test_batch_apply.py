@@ -17,17 +17,19 @@ from hub.ledger import apply
 from hub.ledger.ingest import EVENT_COLUMNS
 from hub.ledger.stream import use_keys
 from hub.models import (CaseEvent, CaseHandoff, CenterState, Event, HubCase, HubCaseAction,
-                        HubMessage, Ownership, Supervision, database)
+                        HubMessage, NodeKey, Ownership, Supervision, database)
 from hub.stats import rollups
-from sync import case_clock
+from sync import case_clock, codec
 from sync.database import insert_rows
-from sync.signing import KeyPair
+from sync.events import event_hash, sig_input
+from sync.signing import KeyPair, b64
 from tests.hub.stats.test_rollups import APPLICANTS, MATTERS, PROJECTS, case_events
 
 # A district's own cases, two of its streets' (it supervises them: relayed) and another's.
 CENTERS = ("210102", "210102001", "210102002", "210103001")
 ENROLLED, NOT_ENROLLED = "210103", "210104"  # handoff targets: routed, or sent back
 FAULTS = (None, "wrong_n", "repeated_receipt", "hand_off")
+KEYS = {center: KeyPair.generate() for center in CENTERS}  # the hub relays only signed events
 
 
 @pytest.fixture
@@ -39,6 +41,9 @@ def hub(hub_db_url):
     with database.connection_context():
         CenterState.create(code=ENROLLED, enrolled_at=1)
         Supervision.create(district="210102", active=True, changed_ms=1, seq=1)
+        for center, keys in KEYS.items():
+            NodeKey.create(key_id=keys.key_id, center=center, public_key=keys.public.b64,
+                           created_ms=1)
     yield db
     db.close()
 
@@ -61,6 +66,15 @@ def with_fault(events: list[dict], fault: str | None, pick: int) -> list[dict]:
         events.append(dict(events[-1], seq=events[-1]["seq"] + 10_000, type="case.action",
                            payload=record))
     return events
+
+
+def signed(event: dict) -> dict:
+    """The event hashed and signed by its origin's key, as its node would."""
+    digest = event_hash(event["origin"], event["seq"], event["type"], event["record"],
+                        event["created_at"], event["prev_hash"], codec.canonical(event["payload"]))
+    keys = KEYS[event["origin"]]
+    return {**event, "hash": digest, "key_id": keys.key_id,
+            "sig": b64(keys.sign(sig_input(digest)))}
 
 
 def interleave(lives: list[list[dict]], seed: int) -> list[dict]:
@@ -138,7 +152,7 @@ def test_runs_apply_as_one_by_one(hub, cases, seed):
         life = case_events(i, center, code, choices, base + datetime.timedelta(days=offset),
                            kind, project=project)
         lives.append(with_fault(life, fault, pick))
-    events = interleave(lives, seed)
+    events = [signed(event) for event in interleave(lives, seed)]
     with database.connection_context():
         batched = state_after(by_origin(events))
         one_by_one = state_after([[event] for event in events])
