@@ -7,6 +7,7 @@ import click
 
 # Importing a command module adds its commands to its group.
 from hallsync import city_commands  # noqa: F401  (`hub run`, `hub city-node`)
+from hallsync.bench.fleet import fleet as bench_fleet
 from hallsync.bench.ingest import bench
 from hallsync.bench.stats import stats as bench_stats
 from hallsync.demo import demo
@@ -102,6 +103,7 @@ def _audited_site(data_dir: str, db_url: str | None) -> str:
 
 
 bench.add_command(bench_stats)
+bench.add_command(bench_fleet)
 cli.add_command(bench)
 cli.add_command(demo)
 cli.add_command(hub)
