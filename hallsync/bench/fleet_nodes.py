@@ -94,6 +94,7 @@ class Tally:
     ticks: int = 0
     skipped_ticks: int = 0  # due while the previous tick was still waiting on the hub
     center: str = ""
+    acked_before: int = 0   # at the start (an interrupted run may leave the hub ahead of it)
     acked_seq: int = 0      # at the end: the hub must hold exactly this many of its events
     errors: Counter = field(default_factory=Counter)
     refusals: Counter = field(default_factory=Counter)
@@ -149,6 +150,8 @@ def _drive(node, db, sizes: list[int], seed: int, start: float, end: float,
            databases: ThreadDatabases, tally: Tally) -> None:
     databases.use(db)
     _time_push_requests(node, tally)
+    from node import store
+    tally.acked_before = store.state().acked_seq
     rng = random.Random(seed)
     due = start + rng.uniform(0, 1)  # the nodes' first ticks spread over the first second
     while due < end:
@@ -159,7 +162,6 @@ def _drive(node, db, sizes: list[int], seed: int, start: float, end: float,
         while due < time.monotonic():  # as a node's scheduler skips a run while the last
             due += rng.uniform(*TICK_S)  # one is still going: a slow hub gets no catch-up
             tally.skipped_ticks += 1
-    from node import store
     tally.center, tally.acked_seq = node.center, store.state().acked_seq
     db.close()
 

@@ -37,6 +37,7 @@ def test_a_short_run_pushes_without_errors_and_the_hub_holds_what_was_acknowledg
     assert line["pushes"] > 0 and line["events"] >= line["pushes"]
     assert 0 < line["p50_ms"] <= line["p99_ms"] <= line["max_ms"]
     assert line["events_at_hub"] == line["events"] and line["unapplied"] == 0
+    assert line["held_wrong"] == [] and line["reacknowledged"] == 0
     held = _hub_events(work, centers)  # every event from these centers came in the ticks
     assert held == line["events"] <= 50 * line["pushes"]
     assert "enrolling 6 nodes" in result.stderr
