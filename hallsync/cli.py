@@ -26,11 +26,12 @@ def _node() -> click.Group:
 
 
 def _bench() -> click.Group:
+    from hallsync.bench.fleet import fleet as bench_fleet
     from hallsync.bench.ingest import bench
     from hallsync.bench.node import node as bench_node
     from hallsync.bench.stats import stats as bench_stats
-    bench.add_command(bench_stats)
-    bench.add_command(bench_node)
+    for command in (bench_fleet, bench_node, bench_stats):
+        bench.add_command(command)
     return bench
 
 

@@ -54,11 +54,12 @@ class Node:
         self.client.close()
 
     # push ---------------------------------------------------------------------------------
-    def push(self, moved: Moved | None = None) -> Moved:
-        """Send every unacknowledged event, in seq order, in batches."""
+    def push(self, moved: Moved | None = None, *, rounds: int = 100000) -> Moved:
+        """Send every unacknowledged event, in seq order, in batches (at most ``rounds``
+        requests: a load bench sends one batch a tick)."""
         moved = moved or Moved()
         moved.acked_seq = store.state().acked_seq
-        for _ in range(100000):  # bounded: each round either advances or raises
+        for _ in range(rounds):  # bounded: each round either advances or raises
             state = store.state()
             batch = outbox.pending(state.acked_seq, self.settings["push_batch"], self.center)
             if not batch:
