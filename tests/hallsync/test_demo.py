@@ -119,7 +119,7 @@ def test_serves_until_ctrl_c_then_stops_every_process(tmp_path):
         assert _logs_in(city_url, "clerk", clerks[0])
         assert _logs_in(urls[-1], "clerk", clerks[-1])
         started = _descendants(proc.pid)
-        assert len(started) >= 8  # the hub and three nodes: each a server and its worker
+        assert len(started) >= 5  # the hub (a server and its worker) and three one-process nodes
 
         began = time.monotonic()
         proc.send_signal(signal.SIGINT)
