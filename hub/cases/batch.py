@@ -10,8 +10,8 @@ ownership moves and relayed messages, one statement per table.
 An action that needs more than that (a handoff to route or settle, a joint approval
 consulting other centers) goes through ``hub.cases.handoffs`` as before, after a
 flush, since it reads what the events before it wrote. Any failure raises: the run
-rolls back and ``hub.ledger.apply`` retries its events one by one, so the bad one
-alone is quarantined.
+rolls back and ``hub.ledger.apply`` retries it in halves down to the bad event, so
+that one alone is quarantined.
 """
 from __future__ import annotations
 

@@ -59,13 +59,14 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
             run = []
         record = event["record"]
         owner = owners.get(record) if record else None
+        creator = creator_of(record) if record and owner is None else None  # claims only
         if record and record in blocked:
             _mark(event, HELD, Code.BLOCKED_BY_QUARANTINE, f"{record} has an unapplied event")
         elif owner is not None and owner != origin:
             _mark(event, REFUSED, Code.NOT_OWNER, f"{record} is owned by {owner}")
-        elif owner is None and record and creator_of(record) not in (None, origin):
+        elif creator not in (None, origin):
             _mark(event, REFUSED, Code.NOT_OWNER,
-                  f"{record} can only be created by {creator_of(record) or 'no center'}")
+                  f"{record} can only be created by {creator or 'no center'}")
         elif event["type"] not in HANDLERS:
             _mark(event, QUARANTINED, Code.EVENT_TYPE_UNKNOWN,
                   f"the hub has no handler for {event['type']!r}")
