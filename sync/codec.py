@@ -39,17 +39,26 @@ def loads(data: bytes | str):
 
 def _refuse_floats(value) -> None:
     """Refuse floats and integers outside signed 64 bits (JSON parsers disagree on both)."""
-    # Iterative walk: payloads can nest, and recursion would be slower.
+    # Iterative, and by exact type first: every event's payload is walked at ingest, and
+    # most of what it holds are strings.
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, float):
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif isinstance(item, float):
             raise ProtocolError("floats are not allowed in signed data; use integers",
                                 code=Code.EVENT_MALFORMED)
-        if isinstance(item, int) and not MIN_INT64 <= item <= MAX_INT64:
-            raise ProtocolError(f"integer {item} is outside signed 64 bits",
-                                code=Code.EVENT_MALFORMED)
-        if isinstance(item, dict):
+        elif isinstance(item, int):
+            if not MIN_INT64 <= item <= MAX_INT64:
+                raise ProtocolError(f"integer {item} is outside signed 64 bits",
+                                    code=Code.EVENT_MALFORMED)
+        elif isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, (list, tuple)):
             stack.extend(item)

@@ -95,9 +95,14 @@ class Topology:
         return {level: sum(c.level == level for c in self.centers) for level in LEVELS}
 
 
+_DEFAULT = config.path("centers.toml")  # one Path object: its hash is computed once
+
+
 def load_topology(path: str | Path | None = None) -> Topology:
-    """The topology in ``path`` (default ``config/centers.toml``), validated and cached."""
-    return _load(Path(path) if path is not None else config.path("centers.toml"))
+    """The topology in ``path`` (default ``config/centers.toml``), validated and cached.
+
+    Cheap enough to call per event (the hub's apply path does)."""
+    return _load(Path(path) if path is not None else _DEFAULT)
 
 
 @functools.lru_cache(maxsize=None)

@@ -29,7 +29,7 @@ from hub.ledger.stream import send_many
 from hub.models import HubCase, HubCaseAction, database
 from hub.stats import rollups
 from sync import case_clock, case_machine, case_records, case_state, relay
-from sync.calendar import load_calendar
+from sync.calendar import WorkCalendar, load_calendar
 from sync.database import insert_rows
 from sync.envelope import now_ms
 
@@ -58,6 +58,7 @@ class CaseBatch:
         self.owners: dict[str, str] = {}
         self.projects: dict[str, list[tuple]] = {}
         self.keys = KeyRing()
+        self.calendar = load_calendar()  # once per run: it is read for every action
         self.districts = DistrictRelay(self.keys)
         self._reset_writes()
         self._load(events)
@@ -98,7 +99,7 @@ class CaseBatch:
         state = case_records.replay(received, [])
         self.rollup.update(rollups.contributions(
             origin, received["matter"], case_machine.RECEIVE, state, state.received_at,
-            received["applicant"]["kind"], case_records.channel_of(received)))
+            received["applicant"]["kind"], case_records.channel_of(received), self.calendar))
         self._claim_project(origin, received)
         if number in self.cases:
             raise IntegrityError(f"case {number} is already at the hub")
@@ -135,7 +136,8 @@ class CaseBatch:
         state = case_records.replay_next(case.state, case.row["actions"] + 1, record)
         self.rollup.update(rollups.contributions(case.row["center"], case.matter,
                                                  record["action"], state,
-                                                 state.history[-1].at))
+                                                 state.history[-1].at,
+                                                 calendar=self.calendar))
         self.actions.append((number, record["n"], record["action"], record["role"],
                              record["user"], record["at"], orjson.dumps(record["data"]).decode()))
         case.row.update(
@@ -144,7 +146,7 @@ class CaseBatch:
             decided_at=case_records.iso(state.decision.decided_at) if state.decision else None,
             outcome=state.decision.outcome if state.decision else None,
             document_number=state.decision.document_number if state.decision else None,
-            due_date=due_date(state, case.matter))
+            due_date=due_date(state, case.matter, self.calendar))
         case.state, case.changed = state, True
         self._keep(number, record["n"], event, case.row["center"])
         if handoffs.routine(record["action"], state):
@@ -197,8 +199,8 @@ class CaseBatch:
         self._reset_writes()
 
 
-def due_date(case: case_state.CaseState, matter: dict) -> str | None:
+def due_date(case: case_state.CaseState, matter: dict, calendar: WorkCalendar) -> str | None:
     """The promised day as of this action (a running pause counts through today)."""
-    due = case_clock.deadline(case, load_calendar(), matter["promised_limit_days"],
+    due = case_clock.deadline(case, calendar, matter["promised_limit_days"],
                                today=case_clock.china_date(case.history[-1].at))
     return due.day.isoformat() if due else None

@@ -48,7 +48,7 @@ from peewee import Model
 from hub.models import (CaseRollup, CaseRollupMonth, CenterRollupDay, CenterRollupMonth, HubCase,
                         HubCaseAction, database)
 from sync import case_clock, case_labels, case_machine, case_records, case_state
-from sync.calendar import load_calendar
+from sync.calendar import WorkCalendar, load_calendar
 from sync.database import insert_rows
 
 # (first, last or None, field): working days to 办结, fixed buckets.
@@ -71,8 +71,11 @@ _SUPPLEMENT = ("request_supplement", "suspend_supplement", "joint_supplement")
 
 
 def contributions(center: str, matter: dict, action: str, after: case_state.CaseState,
-                  at, applicant_kind: str = "person", channel: str = "window") -> Counter:
-    """What one action adds: {(center, day, matter, department, field): amount}."""
+                  at, applicant_kind: str = "person", channel: str = "window",
+                  calendar: WorkCalendar | None = None) -> Counter:
+    """What one action adds: {(center, day, matter, department, field): amount}.
+
+    A caller applying many actions passes the ``calendar`` it loaded once."""
     key = (center, case_clock.china_date(at).isoformat(), matter["basic_code"],
            matter["department"])
     counts = Counter()
@@ -99,7 +102,7 @@ def contributions(center: str, matter: dict, action: str, after: case_state.Case
     if action in _SUPPLEMENT and sum(s.action in _SUPPLEMENT for s in after.history) == 1:
         counts[key + ("supplemented",)] += 1
     if after.decision is not None and action in ("decide", "complete_immediate"):
-        calendar = load_calendar()
+        calendar = calendar or load_calendar()
         days = case_clock.handling_workdays(after, calendar) or 0
         counts[key + ("approved",)] += after.decision.outcome == "approved"
         counts[key + ("handling_days",)] += days
