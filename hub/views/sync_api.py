@@ -55,12 +55,14 @@ def _prune_nonces(response):
 
 
 def _read_body() -> bytes:
+    """The body, read no further than one byte past the limit (a chunked body has no length
+    to refuse it by up front)."""
+    limit = _state().settings["max_body_bytes"]
     length = request.content_length or 0
-    if length > _state().settings["max_body_bytes"]:
-        raise ProtocolError(f"body of {length} bytes exceeds "
-                            f"{_state().settings['max_body_bytes']}",
+    if length > limit:
+        raise ProtocolError(f"body of {length} bytes exceeds {limit}",
                             code=Code.BODY_TOO_LARGE, status=413)
-    body = request.get_data(cache=False)
+    body = request.stream.read(limit + 1)
     check_size(body, _state().settings)
     return body
 
@@ -85,8 +87,8 @@ def sealed(body: dict, status: int = 200, headers: dict | None = None) -> Respon
     if request_envelope is not None:
         recipient, reply_to = request_envelope.sender, request_envelope.nonce
     else:
-        recipient = request.headers.get("Hallsync-Sender", "")[:64] or "unknown"
-        reply_to = request.headers.get("Hallsync-Nonce", "")[:64]
+        recipient = env.echoable(request.headers.get("Hallsync-Sender")) or "unknown"
+        reply_to = env.echoable(request.headers.get("Hallsync-Nonce"))
     envelope, data = env.seal(body, keys=_state().keys, sender=HUB_ID, recipient=recipient,
                               method=request.method, path=request.path, reply_to=reply_to)
     response = Response(data, status=status, headers=envelope.headers())
