@@ -32,6 +32,7 @@ def sealed_post(client, path, body, **kw):
     (lambda c: sealed_post(c, "/sync/v1/events", {"from_seq": 1}), "KEY_UNKNOWN"),
     (lambda c: sealed_post(c, "/sync/v1/enroll", {"token": "a.b.c", "public_key": "eA=="}),
      "BODY_MALFORMED"),
+    (lambda c: sealed_post(c, "/sync/v1/hub-key", {"since_key_id": "0" * 16}), "KEY_UNKNOWN"),
     (lambda c: sealed_post(c, "/sync/v1/enroll", {"token": 1}), "VALIDATION_FAILED"),
     (lambda c: c.get("/no/such/page"), "NOT_FOUND"),
     (lambda c: c.get("/sync/v1/push"), "VALIDATION_FAILED"),

@@ -55,6 +55,9 @@ def enroll(headers, raw_body: bytes, *, path: str, settings: dict, hub_keys: Key
             raise AuthError("enrollment token was already used", code=Code.TOKEN_USED)
         if token.expires_ms < now_ms:
             raise AuthError("enrollment token has expired", code=Code.TOKEN_EXPIRED)
+        if body["token"].split(".")[1:2] != [hub_keys.key_id]:
+            raise AuthError("enrollment token names a hub key replaced since (a rotation): "
+                            "make a new token", code=Code.TOKEN_EXPIRED)
         center = token.center
         EnrollToken.update(used_ms=now_ms).where(
             EnrollToken.token_hash == token.token_hash).execute()

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from hub.coverage import centers
 from hub.identity import HUB_ID
-from hub.ledger import enrollment, ingest, stream
+from hub.ledger import enrollment, hub_keys, ingest, stream
 from hub.ledger.security import (authenticate, check_size, consume_nonce, forget_old_nonces,
                                  log_refusal, log_unauthenticated)
 from hub.models import database
@@ -155,6 +155,22 @@ def rotate_key():
         consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
         reply = enrollment.rotate(envelope.sender, envelope.key_id, body, now_ms=env.now_ms())
     return sealed(reply)
+
+
+@bp.post("/hub-key")
+@public  # authenticated by its signed envelope, not a login
+def hub_key_rotations():
+    """A node whose pinned hub key is not the one signing: the rotations since its key."""
+    envelope, body = _authenticated()
+    since = an_object(body, "hub-key").get("since_key_id")
+    if not isinstance(since, str) or not since.isascii() or len(since) != 16:
+        raise ProtocolError("body.since_key_id must be a key id", code=Code.BODY_MALFORMED,
+                            field="since_key_id")
+    current = _state().keys
+    with database.atomic():
+        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
+        rotations = hub_keys.rotations_since(since, current.key_id)
+    return sealed({"key_id": current.key_id, "rotations": rotations})
 
 
 @bp.post("/events")
