@@ -3,7 +3,9 @@
 ``requests`` exceptions are translated at this boundary into our
 ``TransportError`` family (kept on ``.original``); callers above it catch
 only hallsync errors. A reply that is not signed by the pinned hub key, or
-that answers another request, is refused (REPLY_INVALID).
+that answers another request, is refused (REPLY_INVALID) — unless the hub rotated
+its key: then the client follows the endorsed rotations from its pin
+(``sync.hub_rotation``) and the caller keeps the new pin (``on_hub_rotation``).
 """
 from __future__ import annotations
 
