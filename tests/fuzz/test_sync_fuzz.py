@@ -58,11 +58,17 @@ def target(request, tmp_path_factory):
             cur.execute(f'DROP DATABASE IF EXISTS "{database_name}"')
 
 
+# A refusal may mark its center for the coverage page and nothing else: NODE_DIVERGED
+# sets ``needs_recovery`` (an alert, like the security log's row).
+CENTER_FIELDS = [f for f in CenterState._meta.sorted_fields if f.name != "needs_recovery"]
+
+
 def state():
     """All a refusal must leave as it was."""
     return (Event.select().count(), HubMessage.select().count(),
             sorted(OriginHead.select().tuples()), sorted(NodeKey.select().tuples()),
-            sorted(CenterState.select().tuples()), sorted(EnrollToken.select().tuples()))
+            sorted(CenterState.select(*CENTER_FIELDS).tuples()),
+            sorted(EnrollToken.select().tuples()))
 
 
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=24)
