@@ -7,7 +7,6 @@ import hashlib
 import http.client
 import zlib
 
-import pytest
 import requests
 
 from hub.models import CenterState, Event, NodeKey, OriginHead, SecurityEvent
