@@ -112,7 +112,7 @@ def bodies(endpoint: str, keys: KeyPair):
 # character or DEL is not HTTP, and the HTTP server answers it with its own plain 400.
 HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0xFF,
                                              blacklist_characters="\x7f",
-                                             blacklist_categories=("Cc",)), max_size=40)
+                                             blacklist_categories=("Cc", "Zs")), max_size=40)
 ENVELOPE_FIELDS = ["Sender", "Recipient", "Time", "Nonce", "Key-Id", "Reply-To", "Digest",
                    "Signature"]
 
