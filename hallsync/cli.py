@@ -7,7 +7,7 @@ import click
 
 from hallsync.lazy_group import LazyGroup
 from sync.cli_output import emit, json_option
-from sync.database_errors import FAILURES, database_unusable
+from sync.database_errors import FAILURES, database_unusable, disk_full_os_error
 from sync.errors import ConfigError, HallsyncError, ValidationError
 
 
@@ -155,6 +155,11 @@ def main() -> None:
         error = database_unusable(exc)
         if error is None:
             raise  # about our query, not the database: a bug, with its traceback
+        _fail(error)
+    except OSError as exc:
+        error = disk_full_os_error(exc)
+        if error is None:
+            raise
         _fail(error)
 
 

@@ -10,8 +10,8 @@ from flask import Flask
 from hub import db, handlers, health  # noqa: F401  (handlers: registers every event handler)
 from hub.catalog import authority
 from hub.coverage import alerts
-from hub.identity import load_or_create_key
-from hub.ledger import stream
+from hub.identity import HubKeyFile
+from hub.ledger import hub_keys, stream
 from hub.settings import HUB
 from hub.staff import HUB_STAFF
 from hub.views import cases as case_pages
@@ -30,9 +30,14 @@ from web import auth, errors, frame, heartbeat, security_headers
 @dataclass
 class HubState:
     settings: dict
-    keys: KeyPair
+    key_file: HubKeyFile
     gate: Any = field(default=None)
     nonces_pruned_ms: int = 0
+
+    @property
+    def keys(self) -> KeyPair:
+        """The hub's key now (a rotation in another process takes effect at once)."""
+        return self.key_file.current()
 
 
 def load_settings(config: dict | None = None) -> dict:
@@ -44,14 +49,15 @@ def load_settings(config: dict | None = None) -> dict:
     return settings
 
 
-def initialise(settings: dict) -> KeyPair:
+def initialise(settings: dict) -> HubKeyFile:
     """Bind the database, make the tables and the hub's key, seed the catalog: once, idempotent."""
-    keys = load_or_create_key(settings["data_dir"])
-    stream.use_keys(keys)  # handlers that route handoffs publish with it
     database = db.bind(db.database_url(settings))
     with database.connection_context():
-        authority.seed_if_empty(keys)
-    return keys
+        hub_keys.finish_rotation(settings["data_dir"])  # one a crash interrupted
+        key_file = HubKeyFile(settings["data_dir"])
+        stream.use_keys(key_file.current)  # handlers that route handoffs publish with it
+        authority.seed_if_empty(key_file.current())
+    return key_file
 
 
 def create_app(config: dict | None = None) -> Flask:

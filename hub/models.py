@@ -158,8 +158,20 @@ class MessageReceipt(BaseModel):
         primary_key = CompositeKey("message_id", "center")
 
 
+class HubKey(BaseModel):
+    """The hub's own keys since its first rotation: each endorsed by the one before it
+    (``hub.ledger.hub_keys``), so a node follows the chain from the key it pinned."""
+
+    key_id = CharField(primary_key=True, max_length=16)
+    public_key = CharField(max_length=64)
+    created_ms = BigIntegerField()
+    previous_key_id = CharField(max_length=16, default="")  # "" for the hub's first key
+    endorsement = CharField(max_length=128, default="")  # by the previous key
+    proof = CharField(max_length=128, default="")  # by this key
+
+
 MODELS = (CenterState, NodeKey, EnrollToken, SeenNonce, SecurityEvent, Event, OriginHead,
-          Ownership, RecordData, HubMessage, MessageReceipt)
+          Ownership, RecordData, HubMessage, MessageReceipt, HubKey)
 
 
 class CatalogVersion(BaseModel):

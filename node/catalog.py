@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import orjson
 
+from node.hub_keys import signed_by_hub
 from node.inbox import applies
 from node.models import CatalogMatter, NodeState
 from sync import codec
 from sync.catalog_changes import verify_version
 from sync.errors import AuthError, Code, SequenceError
-from sync.signing import PublicKey
 
 IN_FORCE = "in_force"
 
@@ -25,7 +25,7 @@ def apply_version(message: dict, _ctx) -> str:
     """Apply one signed catalog version (inside the inbox's transaction)."""
     body = message["payload"]
     state = NodeState.get()
-    if not verify_version(body, PublicKey.from_b64(state.hub_key)):
+    if not signed_by_hub(lambda key: verify_version(body, key)):
         raise AuthError(f"catalog version {body.get('version')} is not signed by the hub",
                         code=Code.SIGNATURE_INVALID)
     version = body["version"]

@@ -56,9 +56,12 @@ def message_signing_bytes(message: dict) -> bytes:
     return head.encode("utf-8") + codec.canonical(message["payload"])
 
 
-def verify_message(message: dict, hub_key: PublicKey) -> None:
+def verify_message(message: dict, hub_keys: list[PublicKey]) -> None:
+    """Signed by one of the hub's keys (a message published before a rotation keeps the
+    old key's signature)."""
     try:
-        ok = hub_key.verify(unb64(message["sig"]), message_signing_bytes(message))
+        sig, signed = unb64(message["sig"]), message_signing_bytes(message)
+        ok = any(key.verify(sig, signed) for key in hub_keys)
     except (KeyError, ValueError, TypeError):
         ok = False
     if not ok:
@@ -66,10 +69,10 @@ def verify_message(message: dict, hub_key: PublicKey) -> None:
                         code=Code.SIGNATURE_INVALID)
 
 
-def apply_message(message: dict, *, keys: KeyPair, center: str, hub_key: PublicKey,
+def apply_message(message: dict, *, keys: KeyPair, center: str, hub_keys: list[PublicKey],
                   now_ms: int) -> str:
     """Verify and apply one message with its cursor and its ``message.applied`` event."""
-    verify_message(message, hub_key)
+    verify_message(message, hub_keys)
     applier = APPLIERS.get(message["type"])
     if applier is None:
         raise ProtocolError(f"message {message['id']} has type {message['type']!r}, which this "

@@ -65,7 +65,9 @@ def load(data, *, user: str) -> dict:
 
 
 def _project(year: int, code: str) -> key_projects.KeyProject:
-    row = KeyProject.get_or_none(KeyProject.year == year, KeyProject.code == code)
+    # A year from the URL can be any size: past 64 bits SQLite overflows (a 500 once).
+    row = KeyProject.get_or_none(KeyProject.year == year, KeyProject.code == code) \
+        if 1 <= year <= 9999 else None
     if row is None:
         raise NotFound(f"没有 {year} 年的重点项目 {code}")
     return key_projects.from_dict(year, orjson.loads(row.data))

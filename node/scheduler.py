@@ -17,6 +17,7 @@ from node.inbox import hub_settings
 from node.models import NodeState, database
 from node.syncer import Node
 from sync.backoff import Backoff
+from sync.database_errors import FAILURES, database_unusable
 from sync.errors import HallsyncError, HubBusy, TransportError
 
 log = logging.getLogger("hallsync.node.scheduler")
@@ -53,6 +54,13 @@ class SyncJobs:
                 self._note(f"{step_name}: {exc.detail}; next try in {delay:.0f} s")
             except HallsyncError as exc:
                 self._note(f"{step_name}: {exc.code.value}: {exc.detail}")
+            except FAILURES as exc:  # a full disk, say: one line in the log, tried again later
+                error = database_unusable(exc)
+                if error is None:
+                    raise
+                delay = self.backoff.failed(time.monotonic())
+                log.warning(f"{step_name}: {error.code.value}: {error.detail}; next try in "
+                            f"{delay:.0f} s")
 
     def _note(self, text: str) -> None:
         log.warning(text)

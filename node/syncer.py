@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from node import appliers, inbox, outbox, store  # noqa: F401  (appliers: the registry)
+from node import appliers, hub_keys, inbox, outbox, store  # noqa: F401  (appliers: registry)
 from node.models import KnownKey, NodeState, OutboxEvent, database
 from node.records import LOCAL_EFFECTS
 from sync import envelope as env
@@ -48,7 +48,13 @@ class Node:
                                 hub_key=PublicKey.from_b64(state.hub_key),
                                 timeout_s=settings["http_timeout_s"],
                                 skew_s=settings["clock_skew_s"],
-                                max_inflated=settings["max_inflated_bytes"])
+                                max_inflated=settings["max_inflated_bytes"],
+                                on_hub_rotation=self._hub_rotated)
+
+    def _hub_rotated(self, new_key: PublicKey, passed: list[PublicKey]) -> None:
+        """Pin the hub's new key; keep every earlier one for what they signed (messages and
+        catalog versions still waiting in the stream)."""
+        hub_keys.pin(new_key, passed)
 
     def close(self) -> None:
         self.client.close()
@@ -108,7 +114,7 @@ class Node:
             for message in reply["messages"]:
                 try:
                     inbox.apply_message(message, keys=self.keys, center=self.center,
-                                        hub_key=self.client.hub_key, now_ms=env.now_ms())
+                                        hub_keys=hub_keys.trusted(), now_ms=env.now_ms())
                 except HallsyncError as exc:
                     inbox.record_refusal(message, exc, env.now_ms())
                     raise

@@ -3,17 +3,21 @@
 ``requests`` exceptions are translated at this boundary into our
 ``TransportError`` family (kept on ``.original``); callers above it catch
 only hallsync errors. A reply that is not signed by the pinned hub key, or
-that answers another request, is refused (REPLY_INVALID).
+that answers another request, is refused (REPLY_INVALID) — unless the hub rotated
+its key: then the client follows the endorsed rotations from its pin
+(``sync.hub_rotation``) and the caller keeps the new pin (``on_hub_rotation``).
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import Callable
 
 import requests
 
 from sync import envelope as env
 from sync.errors import (Code, HubBusy, HubUnavailable, ProtocolError, TransportError,
                          error_from_problem)
+from sync.hub_rotation import follow
 from sync.signing import KeyPair, PublicKey
 
 HUB_ID = "hub"
@@ -39,10 +43,14 @@ class HubClient:
     """Talks to one hub as one center, with that center's key."""
 
     def __init__(self, hub_url: str, *, center: str, keys: KeyPair, hub_key: PublicKey | None,
-                 timeout_s: float = 30.0, skew_s: float = 300, max_inflated: int = 64 << 20):
+                 timeout_s: float = 30.0, skew_s: float = 300, max_inflated: int = 64 << 20,
+                 on_hub_rotation: Callable[[PublicKey, list[PublicKey]], None] | None = None):
+        """``on_hub_rotation(new_key, keys_on_the_way)``: called once the client has followed
+        the hub's key rotations, for the caller to keep the new pin."""
         self.hub_url = hub_url.rstrip("/")
         self.center, self.keys, self.hub_key = center, keys, hub_key
         self.timeout_s, self.skew_s, self.max_inflated = timeout_s, skew_s, max_inflated
+        self.on_hub_rotation = on_hub_rotation
         self.session = requests.Session()
 
     def close(self) -> None:
@@ -55,12 +63,16 @@ class HubClient:
         :raises ProtocolError: the hub refused (its problem code) or the reply is not authentic.
         """
         path = PREFIX + endpoint
+        envelope, response = self._post(path, body)
+        return self._open_reply(response, envelope, path, pin)
+
+    def _post(self, path: str, body: dict) -> tuple[env.Envelope, requests.Response]:
         envelope, data = env.seal(body, keys=self.keys, sender=self.center, recipient=HUB_ID,
                                   method="POST", path=path)
         with transport_errors(self.hub_url):
             response = self.session.post(self.hub_url + path, data=data,
                                          headers=envelope.headers(), timeout=self.timeout_s)
-        return self._open_reply(response, envelope, path, pin)
+        return envelope, response
 
     def _open_reply(self, response: requests.Response, request: env.Envelope, path: str,
                     pin: str):
@@ -75,6 +87,16 @@ class HubClient:
             self.hub_key = self._key_to_pin(response, reply, pin)
         if self.hub_key is None:
             raise ProtocolError("no pinned hub key", code=Code.REPLY_INVALID)
+        if reply.key_id != self.hub_key.key_id and self.on_hub_rotation is not None:
+            self._follow_rotation(reply.key_id)
+        body = self._verified_body(response, reply, request)
+        if response.status_code >= 400:
+            raise_problem(body, response)
+        return body
+
+    def _verified_body(self, response: requests.Response, reply: env.Envelope,
+                       request: env.Envelope):
+        """The reply's body, once its envelope verified against the pinned hub key."""
         if reply.key_id != self.hub_key.key_id:
             raise ProtocolError(f"reply signed by {reply.key_id}, not the pinned hub key",
                                 code=Code.REPLY_INVALID)
@@ -82,14 +104,47 @@ class HubClient:
         if reply.sender != HUB_ID or reply.reply_to != request.nonce \
                 or reply.recipient != self.center:
             raise ProtocolError("reply does not answer this request", code=Code.REPLY_INVALID)
-        body = env.unpack(response.content, self.max_inflated)
-        if response.status_code >= 400:
-            raise_problem(body, response)
-        return body
+        return env.unpack(response.content, self.max_inflated)
+
+    def _follow_rotation(self, signing_key_id: str) -> None:
+        """The hub signs with a key we have not pinned: ask for its rotations since our pin
+        and follow them, each endorsed by the key before it (``sync.hub_rotation``)."""
+        path = PREFIX + "hub-key"
+        request, response = self._post(path, {"since_key_id": self.hub_key.key_id})
+        try:
+            reply = env.read_headers(response.headers, method="POST", path=path)
+        except ProtocolError:
+            raise ProtocolError(f"the hub signs with key {signing_key_id}, not the pinned "
+                                f"one, and shows no rotation ({response.status_code})",
+                                code=Code.REPLY_INVALID) from None
+        # Read before it verifies: the rotations are what tell the key it must verify with.
+        rotations = env.unpack(response.content, self.max_inflated)
+        if response.status_code >= 400 or not isinstance(rotations, dict):
+            raise ProtocolError(f"the hub signs with key {signing_key_id}, not the pinned "
+                                "one, and shows no rotation from it", code=Code.REPLY_INVALID)
+        new_key, passed = follow(self.hub_key, rotations.get("rotations"))
+        if new_key.key_id != signing_key_id or reply.key_id != signing_key_id:
+            raise ProtocolError(f"the hub's rotations lead to {new_key.key_id}, not to the "
+                                f"key {signing_key_id} that signs", code=Code.REPLY_INVALID)
+        pinned = self.hub_key
+        self.hub_key = new_key
+        try:
+            self._verified_body(response, reply, request)
+        except ProtocolError:
+            self.hub_key = pinned
+            raise
+        self.on_hub_rotation(new_key, passed)
 
     def _key_to_pin(self, response, reply: env.Envelope, pin: str) -> PublicKey | None:
         """At enrollment: the hub's key from its reply, if it is the key the token names."""
         body = env.unpack(response.content, self.max_inflated)
+        if response.status_code >= 400 and reply.key_id != pin:
+            # Not signed by the key the token names: an impostor, or a hub that rotated its
+            # key since the token was made; either way its refusal cannot be trusted as such.
+            refusal = body if isinstance(body, dict) else {}
+            raise ProtocolError(f"a hub with key {reply.key_id}, not the one the token names "
+                                f"({pin}), refused: {refusal.get('code')}: "
+                                f"{refusal.get('detail')}"[:300], code=Code.REPLY_INVALID)
         if response.status_code >= 400:
             raise_problem(body, response)  # nothing to pin; the refusal is the answer
         key = PublicKey.from_b64(body.get("hub_key", ""))

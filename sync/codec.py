@@ -7,12 +7,16 @@ languages do not print them the same way; money is an integer of fen.
 """
 from __future__ import annotations
 
+import re
+
 import orjson
 
 from sync.errors import Code, ProtocolError
 
 _SORTED = orjson.OPT_SORT_KEYS
 MIN_INT64, MAX_INT64 = -2**63, 2**63 - 1
+# The JSON escape of U+0000 where its backslash is not itself escaped.
+_NUL_ESCAPE = re.compile(rb'(?<!\\)(?:\\\\)*\\u0000')
 
 
 def canonical(value) -> bytes:
@@ -35,6 +39,12 @@ def loads(data: bytes | str):
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise ProtocolError(f"malformed JSON: {exc}", code=Code.BODY_MALFORMED) from None
+
+
+def has_nul(json_bytes: bytes) -> bool:
+    """True when JSON text holds a string with U+0000, which no sync body may carry: PostgreSQL's
+    text columns cannot store it (and a raw NUL is not JSON at all)."""
+    return b"\\u0000" in json_bytes and _NUL_ESCAPE.search(json_bytes) is not None
 
 
 def _refuse_floats(value) -> None:

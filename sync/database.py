@@ -8,6 +8,7 @@ and ``BEGIN IMMEDIATE`` so two writers queue instead of deadlocking.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
@@ -19,6 +20,9 @@ from sync.errors import ConfigError
 SQLITE_VARIABLES = 32_000
 SQLITE_PRAGMAS = (("journal_mode", "wal"), ("synchronous", "normal"), ("foreign_keys", 1),
                   ("busy_timeout", 30000), ("cache_size", -32000))
+# The folders of the SQLite files this process opened: a full disk under one of them shows
+# as an I/O error as often as SQLITE_FULL (``sync.database_errors`` looks at their room).
+SQLITE_FOLDERS: set[Path] = set()
 
 
 def open_database(url: str) -> Database:
@@ -28,6 +32,7 @@ def open_database(url: str) -> Database:
     """
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
+        SQLITE_FOLDERS.add(Path(urlparse(url).path).parent)
         return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
                        check_same_thread=False)
     if scheme in ("postgresql", "postgres"):

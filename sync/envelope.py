@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 import zlib
 from dataclasses import dataclass
@@ -27,6 +28,11 @@ VERSION = "hallsync-envelope-v1"
 HEADER_PREFIX = "Hallsync-"
 FIELDS = ("sender", "recipient", "time", "nonce", "key-id", "reply-to", "digest", "signature")
 CONTENT_TYPE = "application/vnd.hallsync+json+zlib"
+# Milliseconds as plain ASCII digits: ``int()`` would also take "+5", "1_000", " 12" and
+# other scripts' digits, and a 30-digit time overflows every 64-bit field it reaches.
+_TIME = re.compile(r"[0-9]{1,16}")
+# What a refusal may echo back of a claimed sender or nonce (it goes into a reply header).
+_ECHOABLE = re.compile(r"[0-9A-Za-z._-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,15 @@ def unpack(body: bytes, max_inflated: int):
                             code=Code.BODY_TOO_LARGE, status=413)
     if not inflater.eof:
         raise ProtocolError("body is truncated zlib data", code=Code.BODY_MALFORMED)
+    if codec.has_nul(data):  # PostgreSQL's text cannot hold it
+        raise ProtocolError("body has a string with a NUL character (U+0000)",
+                            code=Code.BODY_MALFORMED)
     return codec.loads(data)
+
+
+def echoable(value: str | None) -> str:
+    """``value`` when it is safe to send back in a header (a claimed sender or nonce), else ""."""
+    return value if value and _ECHOABLE.fullmatch(value) else ""
 
 
 def seal(body_obj, *, keys: KeyPair, sender: str, recipient: str, method: str, path: str,
@@ -110,11 +124,10 @@ def read_headers(headers, *, method: str, path: str) -> Envelope:
             raise ProtocolError(f"envelope header {HEADER_PREFIX}{name.title()} is malformed",
                                 code=Code.ENVELOPE_MALFORMED)
         values[name] = value
-    try:
-        time_ms = int(values["time"])
-    except ValueError:
+    if not _TIME.fullmatch(values["time"]):
         raise ProtocolError("envelope time is not an integer of milliseconds",
-                            code=Code.ENVELOPE_MALFORMED) from None
+                            code=Code.ENVELOPE_MALFORMED)
+    time_ms = int(values["time"])
     return Envelope(method=method.upper(), path=path, sender=values["sender"],
                     recipient=values["recipient"], time_ms=time_ms, nonce=values["nonce"],
                     key_id=values["key-id"], reply_to=values["reply-to"],

@@ -6,8 +6,9 @@
     ├── ConfigError                a setting or config file is wrong (names the field)
     ├── SchemaError                a database cannot be brought up to the models (names
     │                              the table and column; ``sync.schema``)
-    ├── DatabaseUnusable           503: the database cannot be reached, opened or read
-    │                              (``sync.database_errors``, at the command line's edge)
+    ├── DatabaseUnusable           503: the database cannot be reached, opened or read;
+    │                              507 STORAGE_FULL: the disk is full (``sync.database_errors``,
+    │                              at the command line's and the sites' edges)
     ├── ProtocolError              400/401/409: the peer sent something we refuse
     │   ├── AuthError              401: unknown/revoked key, bad signature, skew, nonce;
     │   │                          NOT_AUTHENTICATED: no staff login (node pages, API)
@@ -40,6 +41,7 @@ class Code(str, enum.Enum):
     # the database itself
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     DATABASE_DAMAGED = "DATABASE_DAMAGED"
+    STORAGE_FULL = "STORAGE_FULL"
     # envelope and authentication
     ENVELOPE_MALFORMED = "ENVELOPE_MALFORMED"
     BODY_TOO_LARGE = "BODY_TOO_LARGE"

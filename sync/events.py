@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from sync import codec
-from sync.errors import Code, ProtocolError, SequenceError
+from sync.errors import Code, ProtocolError, SequenceError, ValidationError
 from sync.signing import KeyPair, PublicKey, b64, unb64
 
 GENESIS = "0" * 64
@@ -123,6 +123,9 @@ def make(keys: KeyPair, *, origin: str, seq: int, prev_hash: str, type_: str, re
     validate_new(type_, record, payload)
     created_at = created_at or utc_now_iso()
     payload_json = codec.canonical(payload)
+    if codec.has_nul(payload_json) or "\0" in record:
+        # The hub refuses it (BODY_MALFORMED): refused here, the outbox never holds it.
+        raise ValidationError("不能包含空字符（U+0000）", field="payload")
     digest = event_hash(origin, seq, type_, record, created_at, prev_hash, payload_json)
     return {"origin": origin, "seq": seq, "type": type_, "record": record,
             "created_at": created_at, "payload": payload, "prev_hash": prev_hash,

@@ -14,7 +14,7 @@ def open_hub(data_dir: str, db_url: str | None):
     from hub.app import initialise, load_settings
     from hub.models import database
     settings = load_settings({"data_dir": data_dir, **({"database_url": db_url} if db_url else {})})
-    keys = initialise(settings)
+    keys = initialise(settings).current()
     database.connect(reuse_if_open=True)
     return settings, keys
 
@@ -53,6 +53,26 @@ def revoke(center, data_dir, db_url):
     _settings, keys = open_hub(data_dir, db_url)
     revoked = revoke_center(center, hub_keys=keys, now_ms=env.now_ms())
     click.echo(f"revoked {len(revoked)} key(s) of {center}: {', '.join(revoked) or '-'}")
+
+
+@hub.group()
+def key():
+    """The hub's own signing key."""
+
+
+@key.command("rotate")
+@data_dir_option
+@db_option
+@json_option
+def key_rotate(data_dir, db_url, as_json):
+    """Replace the hub's key; the old key endorses the new one, and every node follows.
+
+    A running hub signs with the new key from its next reply on. Enrollment tokens made
+    before the rotation name the old key: make new ones.
+    """
+    from hub.ledger.hub_keys import rotate
+    open_hub(data_dir, db_url)
+    emit(rotate(data_dir, now_ms=env.now_ms()), as_json)
 
 
 @hub.command()

@@ -15,7 +15,7 @@ from hub.ledger.ingest import head_of
 from hub.ledger.stream import EVERYONE, publish
 from hub.models import CenterState, EnrollToken, NodeKey, database
 from sync import envelope as env
-from sync.errors import AuthError, Code, NotFound, ValidationError
+from sync.errors import AuthError, Code, ConflictError, NotFound, ProtocolError, ValidationError
 from sync.signing import KeyPair, PublicKey, rotation_bytes, unb64
 from sync.topology import load_topology
 
@@ -41,7 +41,7 @@ def enroll(headers, raw_body: bytes, *, path: str, settings: dict, hub_keys: Key
     if not isinstance(body, dict) or not isinstance(body.get("token"), str) \
             or not isinstance(body.get("public_key"), str):
         raise ValidationError("enroll needs token and public_key", field="token")
-    public = PublicKey.from_b64(body["public_key"])
+    public = _public_key(body["public_key"])
     if public.key_id != envelope.key_id:
         raise AuthError("envelope is not signed by the key being enrolled",
                         code=Code.SIGNATURE_INVALID)
@@ -55,6 +55,9 @@ def enroll(headers, raw_body: bytes, *, path: str, settings: dict, hub_keys: Key
             raise AuthError("enrollment token was already used", code=Code.TOKEN_USED)
         if token.expires_ms < now_ms:
             raise AuthError("enrollment token has expired", code=Code.TOKEN_EXPIRED)
+        if body["token"].split(".")[1:2] != [hub_keys.key_id]:
+            raise AuthError("enrollment token names a hub key replaced since (a rotation): "
+                            "make a new token", code=Code.TOKEN_EXPIRED)
         center = token.center
         EnrollToken.update(used_ms=now_ms).where(
             EnrollToken.token_hash == token.token_hash).execute()
@@ -82,7 +85,7 @@ def rotate(center: str, old_key_id: str, body: dict, *, now_ms: int) -> dict:
     if not isinstance(body, dict) or not all(isinstance(body.get(f), str) for f in fields):
         raise ValidationError("rotate needs public_key, endorsement and proof",
                               field="public_key")
-    new = PublicKey.from_b64(body["public_key"])
+    new = _public_key(body["public_key"])
     message = rotation_bytes(center, old_key_id, new.b64)
     old = PublicKey.from_b64(NodeKey.get_by_id(old_key_id).public_key)
     try:
@@ -93,10 +96,23 @@ def rotate(center: str, old_key_id: str, body: dict, *, now_ms: int) -> dict:
         raise AuthError("rotation is not signed by both the old and the new key",
                         code=Code.SIGNATURE_INVALID)
     with database.atomic():
+        taken = NodeKey.get_or_none(NodeKey.key_id == new.key_id)
+        if taken is not None:  # the old key itself, or another center's
+            raise ConflictError(f"key {new.key_id} is enrolled already; rotate to a new key",
+                                field="public_key")
         NodeKey.update(retired_ms=now_ms).where(NodeKey.key_id == old_key_id).execute()
         NodeKey.create(key_id=new.key_id, center=center, public_key=new.b64, created_ms=now_ms,
                        previous_key_id=old_key_id, rotation_sig=body["endorsement"])
     return {"key_id": new.key_id}
+
+
+def _public_key(text: str) -> PublicKey:
+    """A public key sent in a body; a malformed one is the body's fault (400)."""
+    try:
+        return PublicKey.from_b64(text)
+    except AuthError:
+        raise ProtocolError("public_key is not 32 bytes of base64", code=Code.BODY_MALFORMED,
+                            field="public_key") from None
 
 
 def revoke(center: str, *, hub_keys: KeyPair, now_ms: int) -> list[str]:

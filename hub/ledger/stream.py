@@ -7,6 +7,8 @@ check it, as it can check anything relayed.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import orjson
 
 from hub.ledger.registry import handles
@@ -72,22 +74,23 @@ def _next_ids(count: int) -> list[int]:
     return list(range(last + 1, last + 1 + count))
 
 
-_signer: list[KeyPair] = []  # the hub's key, set once per process by ``use_keys``
+_signer: list[Callable[[], KeyPair]] = []  # the hub's key now, set once per process
 
 
-def use_keys(keys: KeyPair) -> None:
-    """The key ``send`` signs with: event handlers publish, and get no key passed in."""
-    _signer[:] = [keys]
+def use_keys(current: Callable[[], KeyPair]) -> None:
+    """Where ``send`` gets the key it signs with (``HubKeyFile.current``: the key after a
+    rotation too): event handlers publish, and get no key passed in."""
+    _signer[:] = [current]
 
 
 def send(recipient: str, type_: str, payload: dict) -> int:
     """``publish`` with this process's hub key (from an event handler)."""
-    return publish(_signer[0], recipient, type_, payload)
+    return publish(_signer[0](), recipient, type_, payload)
 
 
 def send_many(messages: list[tuple[str, str, dict]]) -> list[int]:
     """``publish_many`` with this process's hub key (from an event handler)."""
-    return publish_many(_signer[0], messages)
+    return publish_many(_signer[0](), messages)
 
 
 def pull(center: str, since: int, limit: int) -> dict:

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from hub.coverage import centers
 from hub.identity import HUB_ID
-from hub.ledger import enrollment, ingest, stream
+from hub.ledger import enrollment, hub_keys, ingest, stream
 from hub.ledger.security import (authenticate, check_size, consume_nonce, forget_old_nonces,
                                  log_refusal, log_unauthenticated)
 from hub.models import database
@@ -55,12 +55,14 @@ def _prune_nonces(response):
 
 
 def _read_body() -> bytes:
+    """The body, read no further than one byte past the limit (a chunked body has no length
+    to refuse it by up front)."""
+    limit = _state().settings["max_body_bytes"]
     length = request.content_length or 0
-    if length > _state().settings["max_body_bytes"]:
-        raise ProtocolError(f"body of {length} bytes exceeds "
-                            f"{_state().settings['max_body_bytes']}",
+    if length > limit:
+        raise ProtocolError(f"body of {length} bytes exceeds {limit}",
                             code=Code.BODY_TOO_LARGE, status=413)
-    body = request.get_data(cache=False)
+    body = request.stream.read(limit + 1)
     check_size(body, _state().settings)
     return body
 
@@ -85,8 +87,8 @@ def sealed(body: dict, status: int = 200, headers: dict | None = None) -> Respon
     if request_envelope is not None:
         recipient, reply_to = request_envelope.sender, request_envelope.nonce
     else:
-        recipient = request.headers.get("Hallsync-Sender", "")[:64] or "unknown"
-        reply_to = request.headers.get("Hallsync-Nonce", "")[:64]
+        recipient = env.echoable(request.headers.get("Hallsync-Sender")) or "unknown"
+        reply_to = env.echoable(request.headers.get("Hallsync-Nonce"))
     envelope, data = env.seal(body, keys=_state().keys, sender=HUB_ID, recipient=recipient,
                               method=request.method, path=request.path, reply_to=reply_to)
     response = Response(data, status=status, headers=envelope.headers())
@@ -153,6 +155,22 @@ def rotate_key():
         consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
         reply = enrollment.rotate(envelope.sender, envelope.key_id, body, now_ms=env.now_ms())
     return sealed(reply)
+
+
+@bp.post("/hub-key")
+@public  # authenticated by its signed envelope, not a login
+def hub_key_rotations():
+    """A node whose pinned hub key is not the one signing: the rotations since its key."""
+    envelope, body = _authenticated()
+    since = an_object(body, "hub-key").get("since_key_id")
+    if not isinstance(since, str) or not since.isascii() or len(since) != 16:
+        raise ProtocolError("body.since_key_id must be a key id", code=Code.BODY_MALFORMED,
+                            field="since_key_id")
+    current = _state().keys
+    with database.atomic():
+        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
+        rotations = hub_keys.rotations_since(since, current.key_id)
+    return sealed({"key_id": current.key_id, "rotations": rotations})
 
 
 @bp.post("/events")

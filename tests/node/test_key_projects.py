@@ -78,6 +78,9 @@ def test_a_center_admin_loads_the_list_and_all_staff_read_it(app, staff, admin):
     assert "郑某（工业和信息化局电力科）" in page and "电力设施保护区内施工作业审批" in page
     assert staff(None).get("/api/projects").status_code == 401
     assert clerk.get("/api/projects/2026/ZD2099-001").get_json()["code"] == "NOT_FOUND"
+    for year in (0, 2**63, 10**30):  # past 64 bits SQLite overflowed: a 500 (found by fuzzing)
+        assert clerk.get(f"/api/projects/{year}/ZD2026-002").get_json()["code"] == "NOT_FOUND"
+        assert clerk.get(f"/window/projects/{year}/ZD2026-002").status_code == 404
     assert clerk.get("/api/projects?year=20x6").status_code == 422
 
 

@@ -10,9 +10,11 @@ from sync.signing import KeyPair
 
 KEYS = KeyPair.generate()
 OTHER = KeyPair.generate()
+texts = st.text(alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)),
+                max_size=20)  # NUL: below; lone surrogates are not UTF-8
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+    st.none() | st.booleans() | st.integers(-2**53, 2**53) | texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner,
                                                                  max_size=4),
     max_leaves=20)
 
@@ -88,6 +90,29 @@ def test_missing_header_and_bombs_are_refused():
     with pytest.raises(ProtocolError) as info:
         env.unpack(b"not zlib", 10_000)
     assert info.value.code == Code.BODY_MALFORMED
+
+
+@given(json_values, st.sampled_from(["\0", "a\0", "\\\0"]), st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_a_nul_character_anywhere_is_refused(body, nul, as_key):
+    """No sync body carries U+0000 (PostgreSQL's text cannot), wherever it hides."""
+    with pytest.raises(ProtocolError) as info:
+        env.unpack(env.pack([body, {nul: 1} if as_key else [nul]]), 1 << 20)
+    assert info.value.code == Code.BODY_MALFORMED
+
+
+@pytest.mark.parametrize("text", ["\\u0000", "\\\\u0000", "u0000", "\\x00"])
+def test_text_that_only_looks_like_a_nul_escape_is_kept(text):
+    assert env.unpack(env.pack({"t": text}), 1 << 20) == {"t": text}
+
+
+@pytest.mark.parametrize("value", ["1" * 17, "-1", "+5", "1_000", "1e5", "١٢", " 12", ""])
+def test_time_is_plain_ascii_digits(value):
+    envelope, _ = sealed()
+    with pytest.raises(ProtocolError) as info:
+        env.read_headers({**envelope.headers(), "Hallsync-Time": value}, method="POST",
+                         path="/x")
+    assert info.value.code == Code.ENVELOPE_MALFORMED
 
 
 def test_digest_is_over_the_compressed_bytes():

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from sync import codec, events
-from sync.errors import Code, ProtocolError
+from sync.errors import Code, ProtocolError, ValidationError
 from sync.signing import KeyPair
 
 KEYS = KeyPair.generate()
@@ -80,3 +80,17 @@ def test_floats_and_unknown_types_are_refused():
     with pytest.raises(ProtocolError):
         events.make(KEYS, origin="a", seq=1, prev_hash=events.GENESIS, type_="record.put",
                     record="", payload={"data": {}})
+
+
+@pytest.mark.parametrize("record, payload", [
+    ("profile:a\0", {"data": {}}),
+    ("profile:a", {"data": {"name": "张\0三"}}),
+    ("profile:a", {"data": {"k\0": 1}}),
+])
+def test_a_node_makes_no_event_with_a_nul_character(record, payload):
+    """The hub refuses any body with U+0000, so a node refuses to write such an event at all:
+    its outbox never holds one that would block its push forever."""
+    with pytest.raises(ValidationError) as info:
+        events.make(KeyPair.generate(), origin="210102001", seq=1, prev_hash=events.GENESIS,
+                    type_="record.put", record=record, payload=payload)
+    assert "空字符" in info.value.detail

@@ -37,7 +37,7 @@ def hub(hub_db_url):
     if hub_db_url.startswith("sqlite:///"):
         pathlib.Path(hub_db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True)
     db = hub_db.bind(hub_db_url)
-    use_keys(KeyPair.generate())
+    use_keys(lambda keys=KeyPair.generate(): keys)
     with database.connection_context():
         CenterState.create(code=ENROLLED, enrolled_at=1)
         Supervision.create(district="210102", active=True, changed_ms=1, seq=1)
