@@ -1,7 +1,7 @@
 """A TCP proxy on loopback that damages the traffic between nodes and the hub.
 
 Nodes enroll through it (so the hub URL they keep is the proxy's) and every
-connection they open afterwards may meet one fault, drawn from a seeded
+request they send afterwards may meet one fault, drawn from a seeded
 random generator with probability ``rate``:
 
 - ``drop_request``: the request is swallowed and the connection closed; the hub
@@ -14,13 +14,15 @@ random generator with probability ``rate``:
 - ``duplicate``: every byte the node sends is also sent to the hub on a second
   connection, whose replies are discarded: the hub receives each request twice.
 
-It works at the TCP level, below HTTP, so it damages whatever the node's
-client sends (keep-alive connections included) and needs no knowledge of the
-protocol. Used by the fault tests and by ``hallsync bench soak``.
+It works at the TCP level and knows of HTTP only where a request starts (to
+draw each request's fault, keep-alive connections included), so it damages
+the bytes as a real network would. Used by the fault tests and by
+``hallsync bench soak``.
 """
 from __future__ import annotations
 
 import random
+import re
 import select
 import socket
 import struct
@@ -30,6 +32,7 @@ from collections import Counter
 
 FAULTS = ("drop_request", "drop_reply", "truncate", "reset", "delay", "duplicate")
 _CHUNK = 65536
+_REQUEST_LINE = re.compile(rb"[A-Z]{3,7} /")
 
 
 def _close(sock: socket.socket, *, reset: bool = False) -> None:
@@ -50,7 +53,7 @@ class FaultProxy:
         if unknown:
             raise ValueError(f"unknown faults: {sorted(unknown)}")
         self.upstream, self.rate, self.faults, self.delay_s = upstream, rate, faults, delay_s
-        self.counts: Counter = Counter()  # fault name (or "clean") → connections
+        self.counts: Counter = Counter()  # fault name (or "clean") → requests
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -76,7 +79,7 @@ class FaultProxy:
         _close(self._listener)
 
     def set(self, *, rate: float | None = None, faults: tuple[str, ...] | None = None) -> None:
-        """Change the fault rate or the faults drawn, for the connections opened from now."""
+        """Change the fault rate or the faults drawn, for the requests sent from now."""
         with self._lock:
             if rate is not None:
                 self.rate = rate
@@ -99,12 +102,13 @@ class FaultProxy:
                 continue
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(client, self._draw()),
-                             daemon=True).start()
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
-    def _serve(self, client: socket.socket, fault: str) -> None:
-        """Pump one connection until either side closes, applying its fault.
+    def _serve(self, client: socket.socket) -> None:
+        """Pump one connection until either side closes, applying each request's fault.
 
+        A fault is drawn for every request (a chunk from the node that starts with an
+        HTTP method), so keep-alive connections meet faults as often as fresh ones.
         One thread per connection owns all its sockets (closing a socket another
         thread is blocked on would not send the FIN or RST until that recv returns).
         """
@@ -113,16 +117,9 @@ class FaultProxy:
         except OSError:
             _close(client, reset=True)  # the hub is down: the node sees what it would see
             return
-        twin = None
-        if fault == "duplicate":
-            try:
-                twin = socket.create_connection(self.upstream, timeout=30)
-            except OSError:
-                twin = None
-        delay = self.delay_s if fault == "delay" else 0.0
-        reset = False
+        fault, twin, reset = "clean", None, False
+        open_ = [client, upstream]
         try:
-            open_ = [client, upstream] + ([twin] if twin else [])
             while client in open_ and upstream in open_ and not self._stopping.is_set():
                 ready, _, _ = select.select(open_, [], [], 0.5)
                 for sock in ready:
@@ -134,13 +131,18 @@ class FaultProxy:
                     if not data:
                         open_.remove(sock)
                         break
-                    if delay:
-                        time.sleep(delay)
+                    if sock is client and _REQUEST_LINE.match(data):
+                        fault = self._draw()
+                        if fault == "duplicate" and twin is None:
+                            twin = socket.create_connection(self.upstream, timeout=30)
+                            open_.append(twin)
+                    if fault == "delay":
+                        time.sleep(self.delay_s)
                     if sock is client:
                         if fault == "drop_request":
                             return
                         upstream.sendall(data)
-                        if twin is not None and twin in open_:
+                        if fault == "duplicate" and twin in open_:
                             twin.sendall(data)
                         continue
                     # A reply: the hub has done (and committed) the request's work.
