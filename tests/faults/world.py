@@ -133,9 +133,11 @@ def node_chain(node_dir) -> list[tuple[int, str]]:
     return chain, notices
 
 
-def audit_intact(data_dir, db_url: str | None = None) -> dict:
+def audit_intact(data_dir, db_url: str | None = None, center: str | None = None) -> dict:
+    """``hallsync audit verify`` of a node, or of the hub (one center's chain there)."""
     args = ["audit", "verify", "--data-dir", data_dir, "--json"] + (["--db", db_url] if db_url
                                                                    else [])
+    args += ["--center", center] if center else []
     report = last_json(hallsync(*args, check=False))
     assert report["intact"], report
     return report
@@ -178,6 +180,7 @@ def assert_exactly_once(hub, nodes, *, handoffs: list[str] = (), notices: int = 
             seen = view(number)
         node_database.close()
         assert [h["action"] for h in seen["history"]] == ["receive", "accept", "hand_off"], seen
-    report = audit_intact(hub.data_dir, hub.db_url)
-    return {"events": events, "hub_events": report["events"], "handoffs": len(handoffs),
+    hub_events = sum(audit_intact(hub.data_dir, hub.db_url, node.center)["events"]
+                     for node in nodes)
+    return {"events": events, "hub_events": hub_events, "handoffs": len(handoffs),
             "notices": notices}
