@@ -7,9 +7,8 @@ from typing import Any
 
 from flask import Flask
 
-from hub import db, handlers, health  # noqa: F401  (handlers: registers every event handler)
+from hub import db, handlers, health, scheduler  # noqa: F401  (handlers: registers handlers)
 from hub.catalog import authority
-from hub.coverage import alerts
 from hub.identity import HubKeyFile
 from hub.ledger import hub_keys, stream
 from hub.settings import HUB
@@ -32,7 +31,6 @@ class HubState:
     settings: dict
     key_file: HubKeyFile
     gate: Any = field(default=None)
-    nonces_pruned_ms: int = 0
 
     @property
     def keys(self) -> KeyPair:
@@ -72,7 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app, HUB_STAFF)  # operators, district admins, auditors; views use auth.requires
     sync_api.init_app(app)
     heartbeat.init_app(app, health.CHECKS)
-    alerts.init_app(app)
+    scheduler.init_app(app)  # coverage alerts, nonce cleanup: once per interval in all
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(stats_api.bp)
     app.register_blueprint(reports.bp)

@@ -215,6 +215,25 @@ Alert.add_index(Alert.index(Alert.center, Alert.kind, unique=True,
 MODELS = MODELS + (Alert,)
 
 
+class JobRun(BaseModel):
+    """One run of a periodic hub job (``hub.scheduler``): at most one per job and time slot,
+    whichever worker of whichever hub instance claimed it first; the others count as
+    ``skipped``."""
+
+    job = CharField(max_length=32)
+    slot = BigIntegerField()  # the run's time divided by the job's interval
+    instance = CharField(max_length=64)  # host:pid of the worker that ran it
+    ran_ms = BigIntegerField(index=True)
+    skipped = IntegerField(default=0)  # other workers' ticks in this slot
+    result = TextField(default="")
+
+    class Meta:
+        primary_key = CompositeKey("job", "slot")
+
+
+MODELS = MODELS + (JobRun,)
+
+
 class HubCase(BaseModel):
     """The hub's copy of every case, kept from its events (the columns figures need)."""
 

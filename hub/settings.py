@@ -30,7 +30,10 @@ HUB = SHARED + LOGIN + [
             "A center whose backlog has grown this long turns yellow.", positive),
     Setting("coverage_auth_failures", 3,
             "Refused signatures of one center within 15 minutes that turn it red.", positive),
-    Setting("coverage_interval_s", 60, "How often each worker evaluates coverage alerts.",
+    Setting("coverage_interval_s", 60, "How often the hub evaluates coverage alerts (once per "
+            "interval across all its workers and instances).", positive),
+    Setting("nonce_cleanup_interval_s", 60, "How often the hub forgets nonces too old to be "
+            "accepted anyway (once per interval across all its workers and instances).",
             positive),
     Setting("handoff_ack_alert_s", 4 * 3600,
             "A handoff not taken over by its handling center this long opens an alert.",

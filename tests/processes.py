@@ -133,6 +133,14 @@ class HubServer:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
+    def kill_all(self) -> None:
+        """SIGKILL the server and its workers at once, as a power cut would."""
+        from hallsync.bench.proc import process_tree
+        for pid in reversed(process_tree(self.proc.pid)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.proc.wait()
+
     def cli(self, *args, **kw) -> subprocess.CompletedProcess:
         """``hallsync hub ARGS --data-dir … --db …``"""
         return hallsync("hub", *args, "--data-dir", self.data_dir, "--db", self.db_url, **kw)
@@ -148,8 +156,9 @@ class NodeDir:
     data_dir: Path
     center: str
 
-    def enroll(self, hub: HubServer) -> dict:
-        return last_json(hallsync("node", "enroll", "--hub", hub.url, "--token",
+    def enroll(self, hub: HubServer, via: str | None = None) -> dict:
+        """Enroll with ``hub``, reached at ``via`` (a proxy's URL) when given."""
+        return last_json(hallsync("node", "enroll", "--hub", via or hub.url, "--token",
                                   hub.token(self.center), "--data-dir", self.data_dir, "--json"))
 
     def sync(self, check: bool = True, **env) -> dict | subprocess.CompletedProcess:

@@ -3,28 +3,21 @@
 ``evaluate`` compares what ``hub.coverage.centers`` finds now with the alerts that are
 open, so it is idempotent: running it twice at the same moment changes
 nothing, and ``began_ms`` is the first evaluation that saw the condition.
-The hub runs it every ``coverage_interval_s`` in each worker; on PostgreSQL
-a transaction-level advisory lock lets one worker do it and the others skip,
-on SQLite the write transaction queues them and idempotence makes the
-repeat harmless.
+``hub.scheduler`` runs it once every ``coverage_interval_s`` across the hub's
+workers and instances; should two evaluations still meet (a direct call), on
+PostgreSQL a transaction-level advisory lock lets one do it and the other skip,
+on SQLite the write transaction queues them and idempotence makes the repeat
+harmless.
 """
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime, timezone
-
-from apscheduler.schedulers.background import BackgroundScheduler
-from flask import Flask
 
 from hub.cases import handoffs, parallel
 from hub.coverage.centers import assess, default_settings
 from hub.models import Alert, database
-from sync import envelope as env
 from sync.database import is_postgresql
 from sync.topology import load_topology
-
-log = logging.getLogger("hallsync.hub.coverage.alerts")
 
 KINDS = {"silent": "失联", "catalog_behind": "目录落后", "backlog_rising": "积压增长",
          "signature_failures": "签名校验失败", "handoff_unacked": "移交未接收",
@@ -76,50 +69,3 @@ def open_alerts() -> list[dict]:
     """The open alerts, oldest first, with when each began."""
     query = Alert.select().where(Alert.cleared_ms.is_null()).order_by(Alert.began_ms, Alert.id)
     return [_described(a) for a in query]
-
-
-class AlertJob:
-    """``evaluate`` every ``coverage_interval_s`` in a background thread of this process."""
-
-    def __init__(self, settings: dict):
-        self.settings = settings
-        self.db = database.obj  # the database this app bound
-        self.scheduler = BackgroundScheduler(timezone="UTC")
-        self._lock = threading.Lock()
-
-    def start_once(self) -> None:
-        """Start the scheduler the first time this process serves a request."""
-        if self.scheduler.running:
-            return
-        with self._lock:
-            if not self.scheduler.running:
-                self.scheduler.add_job(self.run, "interval", id="coverage_alerts",
-                                       seconds=self.settings["coverage_interval_s"],
-                                       max_instances=1, coalesce=True)
-                self.scheduler.start()
-
-    def run(self) -> None:
-        # Several apps in one process (tests) share the models' proxy: evaluate only
-        # while it still points at the database this app bound.
-        if database.obj is not self.db:
-            return
-        try:
-            with database.connection_context():
-                evaluate(env.now_ms(), self.settings)
-        except Exception:  # noqa: BLE001 — the next interval tries again; say why meanwhile
-            log.exception("coverage alerts: evaluation failed")
-
-
-def init_app(app: Flask) -> None:
-    """Evaluate alerts periodically in every worker that serves requests (not in tests).
-
-    The scheduler starts on the worker's first request rather than here:
-    ``hallsync hub run`` also builds the app once in gunicorn's master before it
-    forks the workers, and a process that forks while a thread runs can hand the
-    child a held lock. The master serves nothing, so it never starts one.
-    """
-    if app.config["TESTING"]:
-        return
-    job = AlertJob(app.config["HALLSYNC"])
-    app.extensions["hallsync.alerts"] = job
-    app.before_request(job.start_once)

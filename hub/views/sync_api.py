@@ -14,8 +14,8 @@ from flask import Blueprint, Response, current_app, g, request
 from hub.coverage import centers
 from hub.identity import HUB_ID
 from hub.ledger import enrollment, hub_keys, ingest, stream
-from hub.ledger.security import (authenticate, check_size, consume_nonce, forget_old_nonces,
-                                 log_refusal, log_unauthenticated)
+from hub.ledger.security import (authenticate, check_size, consume_nonce, log_refusal,
+                                 log_unauthenticated)
 from hub.models import database
 from sync import envelope as env
 from sync.body_fields import an_object, integer
@@ -42,16 +42,6 @@ def _admit():
 def _release(_exc):
     if g.pop("admitted", False):
         _state().gate.release()
-
-
-@bp.after_request
-def _prune_nonces(response):
-    """Once a minute per worker, forget nonces too old to be accepted anyway."""
-    now = env.now_ms()
-    if now - _state().nonces_pruned_ms > 60_000:
-        _state().nonces_pruned_ms = now
-        forget_old_nonces(_state().settings, now)
-    return response
 
 
 def _read_body() -> bytes:

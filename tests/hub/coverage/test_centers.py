@@ -329,20 +329,21 @@ def test_the_api_serves_coverage_and_open_alerts(hub_dir):
     assert next(c for c in view["centers"] if c["code"] == STREET)["status"] == "green"
     assert view["tree"]["level"] == "city"
     assert client.get("/api/coverage/alerts").get_json() == {"alerts": []}
-    assert "hallsync.alerts" not in app.extensions  # TESTING: no background job
+    assert "hallsync.jobs" not in app.extensions  # TESTING: no background job
 
 
 def test_the_job_starts_on_the_first_request_and_evaluates(tmp_path):
     url = f"sqlite:///{tmp_path}/hub.db"
     app = create_app({"data_dir": str(tmp_path / "hub"), "database_url": url})
-    job = app.extensions["hallsync.alerts"]
+    from hub.scheduler import JOBS
+    job = app.extensions["hallsync.jobs"]
     assert not job.scheduler.running  # not in the process that built the app
     try:
         app.test_client().get("/__heartbeat__")
         assert job.scheduler.running
         with hub_db.database.connection_context():
             enroll(STREET, at_ms=env.now_ms() - 10 * MIN)
-        job.run()
+        job.run(next(j for j in JOBS if j.name == "coverage_alerts"))
         with hub_db.database.connection_context():
             assert {(a["center"], a["kind"]) for a in open_alerts()} == {
                 (STREET, "silent"), (STREET, "catalog_behind")}  # it never said which it runs

@@ -1,7 +1,10 @@
-"""Nothing lost, nothing doubled: real processes, concurrent pushes, SIGKILL at the
-worst moment on either side, and a hub that is down for a while."""
+"""SIGKILL at the worst moments and at random ones, on either side: nothing lost, nothing
+doubled. Real processes: concurrent pushes, a node killed between the hub's commit and
+its ack, a hub killed mid-apply, nodes and a whole hub killed at random points of push,
+pull and apply, and a hub that is down for a while."""
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import time
@@ -10,25 +13,12 @@ import pytest
 
 from hub import db as hub_db
 from hub.models import Event, Ownership, RecordData
-from node import outbox, store
+from tests.faults.world import (DISTRICT, STREET, assert_exactly_once, hand_off, notify, rounds,
+                                settle, sync_process, write)
 from tests.processes import ROOT, child_env, hallsync, last_json, node_run
 
 pytestmark = pytest.mark.slow
 A, B = "210102001", "210103001"
-
-
-def write(node_dir, count: int) -> None:
-    """``count`` changes at a node, in batches, each with its event.
-
-    Each test first syncs its node once, so the receipt of catalog version 1 is
-    event 1 and the changes follow it.
-    """
-    store.bind(node_dir.data_dir)
-    keys = store.load_keys(node_dir.data_dir)
-    for start in range(0, count, 1000):
-        outbox.emit_many(keys, node_dir.center, [
-            ("record.put", f"profile:{node_dir.center}:{i}", {"data": {"n": i}})
-            for i in range(start, min(count, start + 1000))])
 
 
 def hub_seqs(hub, origin: str) -> list[int]:
@@ -117,3 +107,51 @@ def test_hub_down_node_keeps_working_and_its_backlog_drains(hub, make_node, tmp_
             time.sleep(0.3)
         assert status["backlog"] == 0 and status["acked_seq"] == 51, status
         assert hub_seqs(hub, A) == list(range(1, 52))
+
+
+def _world(hub, make_node):
+    street, district = make_node(STREET), make_node(DISTRICT)
+    for node in (street, district):
+        node.enroll(hub)
+        node.sync()
+    return street, district
+
+
+def test_nodes_killed_at_random_points_of_push_pull_and_apply(hub, make_node):
+    street, district = _world(hub, make_node)
+    rng = random.Random(7)
+    numbers, notices, landed = [], 0, 0
+    for _ in range(rounds(3, 30)):
+        write(street, rng.randint(1000, 4000))
+        write(district, rng.randint(500, 2000))
+        numbers += hand_off(street, 2)
+        notices += len(notify(hub, rng.randint(50, 200)))
+        procs = [sync_process(node) for node in (street, district)]
+        time.sleep(rng.uniform(0.8, 3.0))  # an interpreter starts in about 0.7 s
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                landed += 1
+            proc.communicate()
+    assert landed, "no kill landed while a sync ran"
+    settle([street, district])
+    assert_exactly_once(hub, [street, district], handoffs=numbers, notices=notices)
+
+
+def test_the_whole_hub_killed_at_random_points(hub, make_node):
+    street, district = _world(hub, make_node)
+    rng = random.Random(11)
+    numbers, notices = [], 0
+    for _ in range(rounds(2, 20)):
+        write(street, rng.randint(1000, 5000))
+        write(district, rng.randint(1000, 5000))
+        numbers += hand_off(street, 2)
+        notices += len(notify(hub, rng.randint(20, 200)))
+        procs = [sync_process(node) for node in (street, district)]
+        time.sleep(rng.uniform(0.8, 2.5))
+        hub.kill_all()  # master and workers, mid-push or mid-pull
+        for proc in procs:
+            proc.communicate(timeout=120)
+        hub.start()
+    settle([street, district])
+    assert_exactly_once(hub, [street, district], handoffs=numbers, notices=notices)
