@@ -6,7 +6,7 @@ from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Composi
                     DatabaseProxy, IntegerField, Model, TextField)
 
 from sync.case_labels import OPEN  # the open cases' states, for a partial index
-from web import logins  # the same login columns as a node's
+from web import logins, throttle  # the same login (and throttle) columns as a node's
 
 database = DatabaseProxy()
 
@@ -363,7 +363,14 @@ class StaffLoginAttempt(logins.LoginAttempt):
         table_name = "staff_login_attempt"
 
 
-MODELS = MODELS + (StaffUser, StaffLoginAttempt)
+class PublicHit(throttle.Hit):
+    """The public pages' throttle (``web.throttle``), shared by the hub's workers."""
+
+    class Meta:
+        database = database
+
+
+MODELS = MODELS + (StaffUser, StaffLoginAttempt, PublicHit)
 
 
 class CaseEvent(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
                     IntegerField, Model, TextField)
 
-from web import logins
+from web import logins, throttle
 
 database = DatabaseProxy()
 
@@ -128,6 +128,13 @@ class LoginAttempt(logins.LoginAttempt):
         database = database
 
 
+class PublicHit(throttle.Hit):
+    """The public pages' throttle (``web.throttle``; local, never synced)."""
+
+    class Meta:
+        database = database
+
+
 class Case(BaseModel):
     """A case handled at this center: the columns its queues and figures need.
 
@@ -234,7 +241,7 @@ class KeyProjectCase(BaseModel):
 
 
 MODELS = (NodeState, OutboxEvent, KnownKey, InboxMessage, Notice, HubSetting, LocalRecord,
-          CatalogMatter, RefusedMessage, User, LoginAttempt, Case, CaseAction, CaseMaterial,
+          CatalogMatter, RefusedMessage, User, LoginAttempt, PublicHit, Case, CaseAction, CaseMaterial,
           MaterialOnFile, KeyProjectList, KeyProject, KeyProjectCase)
 
 

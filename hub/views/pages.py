@@ -15,6 +15,7 @@ SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
     ("catalog_pages.history", "版本历史", None),
     ("catalog_pages.consistency", "各中心版本", STAFF),
     ("catalog_pages.reform", "改革历程", None),
+    ("progress.progress_page", "进度查询", None),
     ("catalog_edit.new", "变更目录", {"operator"}),
     ("coverage_pages.coverage_page", "接入情况", STAFF),
     ("handoff_pages.handoff_page", "在途移交", STAFF),
