@@ -237,6 +237,10 @@ for _first in (None, HubCase.matter_code, HubCase.department):  # unfiltered, pe
                                     where=HubCase.state.in_(OPEN_STATES)))
 
 
+# 办件公示 (web.public_cases) pages through decided cases newest first by this index.
+HubCase.add_index(HubCase.index(HubCase.decided_at, HubCase.number))
+
+
 class HubCaseAction(BaseModel):
     number = CharField(max_length=40)
     n = IntegerField()

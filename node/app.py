@@ -42,5 +42,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(supervision.bp)  # a district's streets, read only
     app.register_blueprint(supervision.api_bp)
-    public.init_app(app)  # 进度查询 and the other pages open without a login
+    public.init_app(app)  # 进度查询, 办件公示: the pages open without a login
     return app

@@ -168,6 +168,10 @@ class Case(BaseModel):
     consulted = BooleanField(default=False)
 
 
+# 办件公示 (web.public_cases) pages through decided cases newest first by this index.
+Case.add_index(Case.index(Case.decided_at, Case.number))
+
+
 class CaseAction(BaseModel):
     """The n-th action of a case, exactly as the state machine took it."""
 

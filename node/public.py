@@ -1,8 +1,9 @@
-"""The node's public pages, open without a login: the progress query (进度查询).
+"""The node's public pages, open without a login: the progress query (进度查询) and
+the list of completed cases (办件公示).
 
-The page itself is the shared one (``web.progress``); this module says where the
-node finds a case: its own cases, those it received and those handed to it, never
-a copy held only to give a joint-approval opinion (``Case.consulted``).
+The pages are the shared ones (``web.progress``, ``web.public_cases``); this module
+says where the node finds its cases: those it received and those handed to it,
+never a copy held only to give a joint-approval opinion (``Case.consulted``).
 """
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from urllib.parse import urlencode
 import segno
 from flask import Flask, current_app
 from markupsafe import Markup
-from peewee import JOIN
+from peewee import JOIN, Tuple
 
 from node import cases, store
 from node.models import Case, CaseAction, PublicHit
 from sync import query_hash
 from sync.case_numbers import query_code
-from web import progress
+from web import progress, public_cases
 
 
 def find(number: str) -> tuple[dict, list[dict]] | None:
@@ -56,5 +57,21 @@ def qr_svg(link: str) -> Markup:
     return Markup(segno.make(link, error="m", micro=False).svg_inline(scale=3, dark="#000"))
 
 
+def completed(center: str | None, cursor: public_cases.Cursor | None,
+              limit: int) -> list[tuple]:
+    """This center's decided cases, newest first: one query."""
+    query = Case.select(Case.number, Case.matter, Case.collected_by, Case.received_at,
+                        Case.decided_at, Case.outcome).where(
+        Case.decided_at.is_null(False), Case.consulted == False)  # noqa: E712 (SQL)
+    if center is not None:
+        query = query.where(Case.collected_by == center)
+    if cursor is not None:
+        query = query.where(Tuple(Case.decided_at, Case.number)
+                            < Tuple(cursor.decided_at, cursor.number))
+    return list(query.order_by(Case.decided_at.desc(), Case.number.desc()).limit(limit)
+                .tuples())
+
+
 def init_app(app: Flask) -> None:
     progress.init_app(app, progress.ProgressSource(find=find, hits=PublicHit, matches=matches))
+    public_cases.init_app(app, public_cases.CompletedSource(rows=completed))

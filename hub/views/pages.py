@@ -16,6 +16,8 @@ SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
     ("catalog_pages.consistency", "各中心版本", STAFF),
     ("catalog_pages.reform", "改革历程", None),
     ("progress.progress_page", "进度查询", None),
+    ("public_cases.completed_list", "办件公示", None),
+    ("public_figures.figures_page", "统计公开", None),
     ("catalog_edit.new", "变更目录", {"operator"}),
     ("coverage_pages.coverage_page", "接入情况", STAFF),
     ("handoff_pages.handoff_page", "在途移交", STAFF),
