@@ -15,7 +15,7 @@ import orjson
 from flask import (Blueprint, current_app, jsonify, render_template, request, send_from_directory,
                    url_for)
 
-from node import catalog
+from node import catalog, form_files
 from node.models import CatalogMatter
 from sync.catalog_history import load_departments
 from sync.catalog_schema import MATTER_TYPES, ONLINE_DEPTHS
@@ -50,6 +50,9 @@ def _form_links(matter: dict) -> list[dict]:
     links = []
     for form in matter["forms"]:
         path = stored_form(_forms_dir(), form["file"])
+        if form.get("sha256") and not form_files.is_current(
+                current_app.config["HALLSYNC"]["data_dir"], form["file"], form["sha256"]):
+            path = None  # not fetched yet, or an older version's file: not the current form
         links.append({**form, "url": url_for(".form_file", path=path) if path else None})
     return links
 

@@ -80,6 +80,10 @@ class Form:
     name: str
     kind: str
     file: str              # relative path in the hub's form store, e.g. forms/SY24001/application.docx
+    # The SHA-256 of the file as the hub published it (``hallsync hub catalog attach-form``):
+    # nodes fetch it by this digest and keep it only if it matches. None: not uploaded
+    # yet. Left out of the JSON when None, so versions made before it read the same.
+    sha256: str | None = dataclasses.field(default=None, metadata={"omit_none": True})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,7 +228,8 @@ _fee = _record(Fee, {
 })
 _form = _record(Form, {
     "name": _text(200), "kind": _choice(FORM_KINDS, "表格类型"), "file": _text(300),
-})
+    "sha256": _optional(_pattern(re.compile(r"[0-9a-f]{64}"), "64 位小写十六进制 SHA-256")),
+}, defaults={"sha256": None})
 _DEPT = _pattern(_DEPT_CODE, "部门代码，如 market")
 _matter = _record(Matter, {
     "basic_code": _pattern(_BASIC_CODE, "基本编码，1-10 位大写字母或数字"),
@@ -313,7 +318,8 @@ def matter_to_dict(matter: Matter) -> dict:
 
 def _plain(value):
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.metadata.get("omit_none") and getattr(value, f.name) is None)}
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     if isinstance(value, datetime.date):

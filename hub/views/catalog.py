@@ -16,7 +16,7 @@ import orjson
 from flask import (Blueprint, current_app, jsonify, render_template, request, send_from_directory,
                    url_for)
 
-from hub.catalog import authority
+from hub.catalog import authority, form_files
 from hub.models import CatalogMatter, CatalogVersion
 from hub.staff import visible
 from sync.catalog_changes import OPS as VERSION_OPS
@@ -96,8 +96,15 @@ def matter_page(code: str):
                    if row.status == "merged" else []}
     forms = []
     for form in matter["forms"]:
-        path = stored_form(_forms_dir(), form["file"])
-        forms.append({**form, "url": url_for(".form_file", path=path) if path else None})
+        if form.get("sha256"):  # published by digest (hallsync hub catalog attach-form)
+            stored = form_files.path_of(current_app.config["HALLSYNC"]["data_dir"],
+                                        form["sha256"])
+            url = url_for("form_files.form_file", digest=form["sha256"],
+                          name=form["file"].rsplit("/", 1)[-1]) if stored else None
+        else:
+            path = stored_form(_forms_dir(), form["file"])
+            url = url_for(".form_file", path=path) if path else None
+        forms.append({**form, "url": url})
     return render_template("catalog/matter.html", m=matter, status=row.status,
                            removed=removed, forms=forms, edit_links=_edit_links(row))
 
