@@ -17,6 +17,7 @@ from flask import (Blueprint, current_app, jsonify, render_template, request, se
 
 from node import catalog, form_files
 from node.models import CatalogMatter
+from sync import matter_guide
 from sync.catalog_history import load_departments
 from sync.catalog_schema import MATTER_TYPES, ONLINE_DEPTHS
 from sync.catalog_search import (LEVEL_SHORT, TEMPLATE_FILTERS, api_row, department_name,
@@ -87,8 +88,9 @@ def matter_page(code: str):
     matter = orjson.loads(row.data)
     # A node keeps no version bodies, so the banner names the version but not its reason.
     removed = {"version": row.version, "effective_date": None, "reason": None, "successors": []}
+    guide, shown = matter_guide.guide(matter, request.args)
     return render_template("catalog/matter.html", m=matter, status=row.status, removed=removed,
-                           forms=_form_links(matter))
+                           forms=_form_links(matter), guide=guide), shown
 
 
 @bp.get("/catalog/forms/<path:path>")

@@ -19,6 +19,7 @@ from flask import (Blueprint, current_app, jsonify, render_template, request, se
 from hub.catalog import authority, form_files
 from hub.models import CatalogMatter, CatalogVersion
 from hub.staff import visible
+from sync import matter_guide
 from sync.catalog_changes import OPS as VERSION_OPS
 from sync.catalog_history import OPS as REFORM_OPS
 from sync.catalog_history import batches, load_departments, load_reform, replay
@@ -105,8 +106,10 @@ def matter_page(code: str):
             path = stored_form(_forms_dir(), form["file"])
             url = url_for(".form_file", path=path) if path else None
         forms.append({**form, "url": url})
+    guide, shown = matter_guide.guide(matter, request.args)
     return render_template("catalog/matter.html", m=matter, status=row.status,
-                           removed=removed, forms=forms, edit_links=_edit_links(row))
+                           removed=removed, forms=forms, edit_links=_edit_links(row),
+                           guide=guide), shown
 
 
 def _edit_links(row: CatalogMatter) -> list[tuple[str, str]]:
