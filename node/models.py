@@ -245,8 +245,8 @@ class KeyProjectCase(BaseModel):
 
 
 MODELS = (NodeState, OutboxEvent, KnownKey, InboxMessage, Notice, HubSetting, LocalRecord,
-          CatalogMatter, RefusedMessage, User, LoginAttempt, PublicHit, Case, CaseAction, CaseMaterial,
-          MaterialOnFile, KeyProjectList, KeyProject, KeyProjectCase)
+          CatalogMatter, RefusedMessage, User, LoginAttempt, PublicHit, Case, CaseAction,
+          CaseMaterial, MaterialOnFile, KeyProjectList, KeyProject, KeyProjectCase)
 
 
 class SupervisedCase(BaseModel):

@@ -1,9 +1,9 @@
 """The hub's public pages over its copy of every case: the progress query (进度查询)
 and the list of completed cases (办件公示).
 
-The pages are the shared ones (``web.progress``, ``web.public_cases``). The hub never holds a query code:
-it checks the salted hash the receiving node sent in ``case.received``
-(``sync.query_hash``). A case received before nodes sent hashes has none, and the
+The pages are the shared ones (``web.progress``, ``web.public_cases``). The hub never
+holds a query code: it checks the salted hash the receiving node sent in
+``case.received`` (``sync.query_hash``). A case received before nodes sent hashes has none, and the
 hub answers for it as for an unknown number: the receiving center's own pages can.
 """
 from __future__ import annotations
