@@ -170,3 +170,34 @@ def test_the_lookup_is_one_statement_however_long_the_history(tmp_path, hub, nod
         found[len(answer.get_json()["steps"])] = [s.split()[0] for s in statements]
     # The throttle's count, then the case with all its steps.
     assert found == {2: ["INSERT", "SELECT"], 5: ["INSERT", "SELECT"]}
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_a_handed_off_case_answers_alike_where_it_was_received_and_decided(hub, make_node,
+                                                                             tmp_path):
+    from tests.test_handoffs import (APPROVER as DECIDER, DISTRICT, REVIEWER as TAKER, STREET,
+                                     collect, enrolled)
+    street, district = enrolled(hub, make_node, STREET), enrolled(hub, make_node, DISTRICT)
+    number = collect(street)["number"]
+    code = query_code(number, query_secret(street.dir.data_dir))
+    street.sync()
+    district.sync()
+    for action, actor, data in [("take_over", TAKER, {}), ("start_review", TAKER, {}),
+                                ("submit_for_approval", TAKER, {}),
+                                ("decide", DECIDER, {"outcome": "approved",
+                                                     "document_number": "和食经〔2026〕88号"})]:
+        district.act(number, action, actor, data)
+    district.sync()
+    street.sync()
+    answers = []
+    with node_run(street.dir.data_dir, tmp_path / "street.log") as street_url, \
+            node_run(district.dir.data_dir, tmp_path / "district.log") as district_url:
+        for url in (street_url, district_url, hub.url):
+            answer = requests.get(f"{url}/api/progress", params={"number": number, "code": code},
+                                  timeout=10)
+            assert answer.status_code == 200, (url, answer.text)
+            answers.append(answer.json())
+    assert answers[0] == answers[1] == answers[2]
+    # The district, which never knew the street's secret, checked the hash it was relayed.
+    assert [s["center"]["code"] for s in answers[0]["steps"]] == [STREET] * 3 + [DISTRICT] * 4
+    assert answers[0]["current"]["center"]["code"] == STREET  # the result goes back to deliver
