@@ -24,7 +24,7 @@ import orjson
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 
 from sync import query_hash
-from sync.case_numbers import QUERY_ALPHABET, QUERY_LENGTH, parse_case_number
+from sync.case_numbers import QUERY_ALPHABET, QUERY_LENGTH, case_number, parse_case_number
 from sync.envelope import now_ms
 from sync.errors import Code, NotFound, TooManyRequests, ValidationError
 from sync.progress import NOT_FOUND, public_progress
@@ -48,7 +48,7 @@ class ProgressSource:
 
     find: Callable[[str], tuple[dict, list[dict]] | None]
     hits: type[Hit]
-    matches: Callable[[dict | None, str], bool] = None
+    matches: Callable[[dict | None, str], bool] | None = None
 
     def check(self, received: dict | None, code: str) -> bool:
         if self.matches is not None:
@@ -86,8 +86,7 @@ def progress_of(number_text, code) -> dict:
     number = parse_case_number(number_text if isinstance(number_text, str) else "",
                                field="number")
     typed = _check_code(code)
-    canonical = f"{number.center}-{number.day:%Y%m%d}-{number.seq:05d}"
-    found = source.find(canonical)
+    found = source.find(case_number(number.center, number.day, number.seq))
     if not source.check(found[0] if found else None, typed):
         raise NotFound(NOT_FOUND, code=Code.PROGRESS_NOT_FOUND)
     return public_progress(*found)
