@@ -29,9 +29,10 @@ def _bench() -> click.Group:
     from hallsync.bench.fleet import fleet as bench_fleet
     from hallsync.bench.ingest import bench
     from hallsync.bench.node import node as bench_node
+    from hallsync.bench.progress import progress as bench_progress
     from hallsync.bench.soak import soak as bench_soak
     from hallsync.bench.stats import stats as bench_stats
-    for command in (bench_fleet, bench_node, bench_soak, bench_stats):
+    for command in (bench_fleet, bench_node, bench_progress, bench_soak, bench_stats):
         bench.add_command(command)
     return bench
 

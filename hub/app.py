@@ -19,7 +19,7 @@ from hub.views import catalog_edit
 from hub.views import coverage as coverage_pages
 from hub.views import coverage_api, dashboard
 from hub.views import handoffs as handoff_pages
-from hub.views import pages, reports, stats_api, sync_api
+from hub.views import form_files, pages, public, public_figures, reports, stats_api, sync_api
 from sync.errors import ConfigError
 from sync.settings import resolve
 from sync.signing import KeyPair
@@ -81,4 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(handoff_pages.bp)
     app.register_blueprint(case_pages.bp)  # one case's whole timeline
     app.register_blueprint(dashboard.bp)
+    public.init_app(app)  # 进度查询 and 办件公示, no login, from the hub's copy of each case
+    app.register_blueprint(public_figures.bp)  # the figures per center, no login
+    app.register_blueprint(form_files.bp)  # the catalog's form files, by digest, no login
     return app

@@ -6,7 +6,7 @@ from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Composi
                     DatabaseProxy, IntegerField, Model, TextField)
 
 from sync.case_labels import OPEN  # the open cases' states, for a partial index
-from web import logins  # the same login columns as a node's
+from web import logins, throttle  # the same login (and throttle) columns as a node's
 
 database = DatabaseProxy()
 
@@ -268,6 +268,10 @@ for _first in (None, HubCase.matter_code, HubCase.department):  # unfiltered, pe
                                     where=HubCase.state.in_(OPEN_STATES)))
 
 
+# 办件公示 (web.public_cases) pages through decided cases newest first by this index.
+HubCase.add_index(HubCase.index(HubCase.decided_at, HubCase.number))
+
+
 class HubCaseAction(BaseModel):
     number = CharField(max_length=40)
     n = IntegerField()
@@ -394,7 +398,14 @@ class StaffLoginAttempt(logins.LoginAttempt):
         table_name = "staff_login_attempt"
 
 
-MODELS = MODELS + (StaffUser, StaffLoginAttempt)
+class PublicHit(throttle.Hit):
+    """The public pages' throttle (``web.throttle``), shared by the hub's workers."""
+
+    class Meta:
+        database = database
+
+
+MODELS = MODELS + (StaffUser, StaffLoginAttempt, PublicHit)
 
 
 class CaseEvent(BaseModel):

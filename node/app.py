@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import api, catalog_pages, frame, health, status, store, supervision, window
+from node import (api, catalog_pages, frame, health, public, status, store, supervision,
+                  window)
 from node.models import database
 from node.settings import NODE
 from node.users import STAFF
@@ -41,4 +42,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(supervision.bp)  # a district's streets, read only
     app.register_blueprint(supervision.api_bp)
+    public.init_app(app)  # 进度查询, 办件公示: the pages open without a login
     return app

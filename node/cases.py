@@ -14,8 +14,8 @@ import orjson
 from node import case_log, handoffs, outbox, parallel, precedents, projects, store
 from node.case_log import Actor, load, record_action
 from node.models import Case, CaseMaterial, CatalogMatter, MaterialOnFile, database
-from sync import case_labels, case_machine, case_records, case_results
-from sync.case_numbers import case_number
+from sync import case_labels, case_machine, case_records, case_results, query_hash
+from sync.case_numbers import case_number, query_code
 from sync.catalog_scope import acceptance
 from sync.errors import Code, ValidationError
 from sync.signing import KeyPair, write_atomic
@@ -96,6 +96,9 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
         received = {"number": number, "matter": case_records.snapshot(matter),
                     "applicant": applicant, "materials": materials, "green_channel": green,
                     "channel": channel,
+                    # The hub and a handling center check the applicant's code against this.
+                    "query_hash": query_hash.hash_code(
+                        query_code(number, query_secret(store.bound_dir()))),
                     **({"key_project": link} if link else {}),
                     "at": case_records.iso(at), "role": actor.role, "user": actor.user}
         case = case_records.replay(received, [])

@@ -15,8 +15,9 @@ import orjson
 from flask import (Blueprint, current_app, jsonify, render_template, request, send_from_directory,
                    url_for)
 
-from node import catalog
+from node import catalog, form_files
 from node.models import CatalogMatter
+from sync import matter_guide
 from sync.catalog_history import load_departments
 from sync.catalog_schema import MATTER_TYPES, ONLINE_DEPTHS
 from sync.catalog_search import (LEVEL_SHORT, TEMPLATE_FILTERS, api_row, department_name,
@@ -50,6 +51,9 @@ def _form_links(matter: dict) -> list[dict]:
     links = []
     for form in matter["forms"]:
         path = stored_form(_forms_dir(), form["file"])
+        if form.get("sha256") and not form_files.is_current(
+                current_app.config["HALLSYNC"]["data_dir"], form["file"], form["sha256"]):
+            path = None  # not fetched yet, or an older version's file: not the current form
         links.append({**form, "url": url_for(".form_file", path=path) if path else None})
     return links
 
@@ -84,8 +88,9 @@ def matter_page(code: str):
     matter = orjson.loads(row.data)
     # A node keeps no version bodies, so the banner names the version but not its reason.
     removed = {"version": row.version, "effective_date": None, "reason": None, "successors": []}
+    guide, shown = matter_guide.guide(matter, request.args)
     return render_template("catalog/matter.html", m=matter, status=row.status, removed=removed,
-                           forms=_form_links(matter))
+                           forms=_form_links(matter), guide=guide), shown
 
 
 @bp.get("/catalog/forms/<path:path>")

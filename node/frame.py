@@ -9,6 +9,8 @@ from sync.topology import load_topology
 
 SECTIONS = (  # (endpoint, label, the blueprint that marks it "here")
     ("catalog_pages.matter_list", "政务服务事项目录", "catalog_pages"),
+    ("progress.progress_page", "进度查询", "progress"),
+    ("public_cases.completed_list", "办件公示", "public_cases"),
     ("window.my_queue", "窗口办件", "window"),
     ("status.status_page", "同步状态", None),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
                     IntegerField, Model, TextField)
 
-from web import logins
+from web import logins, throttle
 
 database = DatabaseProxy()
 
@@ -128,6 +128,13 @@ class LoginAttempt(logins.LoginAttempt):
         database = database
 
 
+class PublicHit(throttle.Hit):
+    """The public pages' throttle (``web.throttle``; local, never synced)."""
+
+    class Meta:
+        database = database
+
+
 class Case(BaseModel):
     """A case handled at this center: the columns its queues and figures need.
 
@@ -159,6 +166,10 @@ class Case(BaseModel):
     # 并联审批: a copy of another center's case, held here only to give an opinion on
     # it; it is not this center's work, so its queues and figures leave it out.
     consulted = BooleanField(default=False)
+
+
+# 办件公示 (web.public_cases) pages through decided cases newest first by this index.
+Case.add_index(Case.index(Case.decided_at, Case.number))
 
 
 class CaseAction(BaseModel):
@@ -234,8 +245,8 @@ class KeyProjectCase(BaseModel):
 
 
 MODELS = (NodeState, OutboxEvent, KnownKey, InboxMessage, Notice, HubSetting, LocalRecord,
-          CatalogMatter, RefusedMessage, User, LoginAttempt, Case, CaseAction, CaseMaterial,
-          MaterialOnFile, KeyProjectList, KeyProject, KeyProjectCase)
+          CatalogMatter, RefusedMessage, User, LoginAttempt, PublicHit, Case, CaseAction,
+          CaseMaterial, MaterialOnFile, KeyProjectList, KeyProject, KeyProjectCase)
 
 
 class SupervisedCase(BaseModel):

@@ -1,4 +1,4 @@
-"""APScheduler jobs of a running node: push, pull and heartbeat.
+"""APScheduler jobs of a running node: push, pull, form files and heartbeat.
 
 Each job runs on its own interval with random jitter (so 203 nodes spread
 out), and all three share one backoff: while the hub is unreachable or asks
@@ -68,7 +68,9 @@ class SyncJobs:
 
     def start(self) -> None:
         settings = effective_settings(self.settings)
+        # forms: the catalog's form files a pull named, fetched on the pull's pace.
         for step, interval in (("push", "push_interval_s"), ("pull", "pull_interval_s"),
+                               ("forms", "pull_interval_s"),
                                ("heartbeat", "heartbeat_interval_s")):
             self.scheduler.add_job(self.run, "interval", args=[step], id=step,
                                    seconds=settings[interval], jitter=settings["jitter_s"],

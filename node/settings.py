@@ -1,8 +1,8 @@
 """The node's settings (shared ones are in ``sync.settings``)."""
-from sync.settings import LOGIN, SHARED, Setting, non_negative, port_number, positive
+from sync.settings import LOGIN, PUBLIC, SHARED, Setting, non_negative, port_number, positive
 
 
-NODE = SHARED + LOGIN + [
+NODE = SHARED + LOGIN + PUBLIC + [
     Setting("data_dir", "", "The node's data directory: node.db, node.key."),
     Setting("host", "127.0.0.1", "Address the node's pages listen on."),
     Setting("port", 8800, "Port the node's pages listen on.", port_number),
@@ -16,6 +16,9 @@ NODE = SHARED + LOGIN + [
     Setting("push_batch", 5000, "Most events sent in one push.", positive),
     Setting("warning_yellow_days", 2, "A case turns yellow (临近期限) in the window's queue when "
             "at most this many working days remain; red once overdue.", non_negative),
+    Setting("public_url", "", "The online hall's address as citizens reach it (the hub's public "
+            "site, e.g. https://zwfw.example.gov.cn): the QR code on receipts opens its "
+            "/progress page. Empty: the hub URL the node enrolled with."),
     Setting("receipt_is_acceptance", True, "收件即受理: for a matter another center decides, "
             "the collecting window's acceptance starts the clock before the handoff; false: "
             "the window only collects, and the handling center accepts."),

@@ -14,14 +14,25 @@ def db_path(data_dir) -> Path:
     return Path(data_dir) / "node.db"
 
 
+def bound_dir() -> Path:
+    """The data directory the node's models are bound to (``bind``)."""
+    if not _BOUND:
+        raise RuntimeError("node.store.bind(data_dir) was not called")
+    return _BOUND[0]
+
+
 def key_path(data_dir) -> Path:
     return Path(data_dir) / "node.key"
+
+
+_BOUND: list[Path] = []  # the directory ``bind`` last pointed the models at
 
 
 def bind(data_dir) -> None:
     """Point the node's models at ``DIR/node.db`` and bring its tables up to them
     (a directory made by an older version is upgraded in place: ``sync.schema``)."""
     Path(data_dir).mkdir(parents=True, exist_ok=True)
+    _BOUND[:] = [Path(data_dir)]
     db = open_database(f"sqlite:///{db_path(data_dir)}")
     if database.obj is not None and not database.is_closed():
         database.close()

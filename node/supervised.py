@@ -106,9 +106,11 @@ def _keep(number: str, events: list[dict], keys: dict, streets: set[str]) -> int
 
 
 def _without_contact(received: dict) -> dict:
-    """The receipt as kept here: supervision needs who applied, not their ID or phone."""
+    """The receipt as kept here: supervision needs who applied, not their ID or phone, nor
+    the hash of their query code."""
     applicant = received["applicant"]
-    return {**received, "applicant": {"kind": applicant["kind"], "name": applicant["name"]}}
+    kept = {key: value for key, value in received.items() if key != "query_hash"}
+    return {**kept, "applicant": {"kind": applicant["kind"], "name": applicant["name"]}}
 
 
 def _store(number: str, street: str, received: dict, log: list[dict]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from node import appliers, hub_keys, inbox, outbox, store  # noqa: F401  (appliers: registry)
+from node import appliers, form_files, hub_keys, inbox, outbox, store  # noqa: F401  (appliers)
 from node.models import KnownKey, NodeState, OutboxEvent, database
 from node.records import LOCAL_EFFECTS
 from sync import envelope as env
@@ -32,6 +32,7 @@ class Moved:
     pulled: int = 0
     problems: list = field(default_factory=list)
     heartbeat: bool = False
+    forms: list = field(default_factory=list)  # form files fetched (node.form_files)
     errors: list = field(default_factory=list)
 
 
@@ -122,6 +123,18 @@ class Node:
             if not reply.get("more"):
                 return moved
 
+    # form files -------------------------------------------------------------------------
+    def forms(self, moved: Moved | None = None) -> Moved:
+        """Fetch the catalog's form files not yet here; a refused one is an error to show."""
+        moved = moved or Moved()
+        done = form_files.fetch_missing(self.data_dir, self.client.hub_url,
+                                        self.settings["http_timeout_s"])
+        moved.forms += done["fetched"]
+        if done["refused"]:
+            raise HallsyncError("form files refused: " + "; ".join(done["refused"]),
+                                code=Code.DIGEST_MISMATCH, status=502)
+        return moved
+
     # heartbeat ----------------------------------------------------------------------------
     def heartbeat(self, moved: Moved | None = None) -> Moved:
         moved = moved or Moved()
@@ -144,7 +157,7 @@ class Node:
     def cycle(self) -> Moved:
         """Push, pull (and push what applying it wrote), heartbeat; errors are collected."""
         moved = Moved()
-        for step in (self.push, self.pull, self.push, self.heartbeat):
+        for step in (self.push, self.pull, self.push, self.forms, self.heartbeat):
             try:
                 step(moved)
             except HallsyncError as exc:

@@ -15,7 +15,7 @@ import re
 import orjson
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from node import cases, catalog, parallel, precedents, projects, store
+from node import cases, catalog, parallel, precedents, projects, public, store
 from node.case_log import Actor, load
 from node.models import Case, CatalogMatter, User
 from node.queue import actions_for, clock, figures, queue, search
@@ -405,8 +405,9 @@ def receipt(number: str):
     number = own_case(number)
     shown = detail(number, current_user())
     secret = cases.query_secret(current_app.config["HALLSYNC"]["data_dir"])
+    link = public.progress_link(number)
     return render_template("window/receipt.html", c=shown, query_code=query_code(number, secret),
-                           printed=today())
+                           printed=today(), progress_link=link, progress_qr=public.qr_svg(link))
 
 
 @bp.get("/search")

@@ -5,10 +5,11 @@ and at the hub that applies them.
 Two event types carry a case (record ``case:<number>``):
 
 * ``case.received``: ``{number, matter: {...snapshot...}, applicant: {...},
-  materials: [...], green_channel, key_project?, channel?, at, role, user}`` — the
-  case as received, with the catalog version of the matter it was accepted under,
-  for a key project's step the link (``sync.key_projects.link``), and how it was
-  applied for (``CHANNELS``; absent: at the window);
+  materials: [...], green_channel, key_project?, channel?, query_hash?, at, role,
+  user}`` — the case as received, with the catalog version of the matter it was
+  accepted under, for a key project's step the link (``sync.key_projects.link``), how
+  it was applied for (``CHANNELS``; absent: at the window), and the salted hash of
+  the applicant's query code (``sync.query_hash``; absent in cases received before it);
 * ``case.action``: ``{number, n, action, role, user, at, data}`` — the n-th
   action of the state machine (``sync.case_machine``), with its data exactly as
   applied (a cited precedent with what was found of it, the deemed-consent rule
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 
-from sync import case_clock, case_machine, case_state, events, key_projects
+from sync import case_clock, case_machine, case_state, events, key_projects, query_hash
 from sync.case_numbers import parse_case_number
 from sync.errors import ValidationError
 from sync.identity_codes import check_credit_code, check_resident_id
@@ -136,6 +137,8 @@ def _received(payload: dict) -> str | None:
         check_channel(channel_of(payload))
     except (KeyError, ValidationError) as exc:
         return f"case.received: {exc}"
+    if "query_hash" in payload and not query_hash.is_query_hash(payload["query_hash"]):
+        return "payload.query_hash must be a query code's stored hash (sync.query_hash)"
     return None if isinstance(payload.get("matter"), dict) else "payload.matter must be an object"
 
 

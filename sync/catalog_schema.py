@@ -51,6 +51,42 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MISSING = object()
 
 
+# Optional fields are left out of a matter's JSON when absent (``omit_none``), so the
+# versions made before them keep their bytes and signatures.
+_OMIT = {"omit_none": True}
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """A material applies only when the applicant answers ``question`` with one of ``values``."""
+
+    question: str
+    values: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Question:
+    """A question of a matter with variants (情形): its answer narrows the material list."""
+
+    id: str
+    text: str
+    options: tuple[Option, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Answered:
+    """A frequently asked question (常见问题) and its answer."""
+
+    q: str
+    a: str
+
+
 @dataclasses.dataclass(frozen=True)
 class Material:
     """A required material (申请材料): who issues it and how many papers to bring."""
@@ -61,6 +97,8 @@ class Material:
     copies: int            # 复印件份数
     required: bool         # 是否必备材料
     e_licence: bool        # reusable electronic licence: the window fetches it, "do not ask twice"
+    # Only in these cases (every condition holds); None: always.
+    when: tuple[Condition, ...] | None = dataclasses.field(default=None, metadata=_OMIT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +118,10 @@ class Form:
     name: str
     kind: str
     file: str              # relative path in the hub's form store, e.g. forms/SY24001/application.docx
+    # The SHA-256 of the file as the hub published it (``hallsync hub catalog attach-form``):
+    # nodes fetch it by this digest and keep it only if it matches. None: not uploaded
+    # yet. Left out of the JSON when None, so versions made before it read the same.
+    sha256: str | None = dataclasses.field(default=None, metadata={"omit_none": True})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +154,9 @@ class Matter:
     version: int
     effective_date: datetime.date
     cancelled_date: datetime.date | None = None
+    # The matter's variants: questions whose answers narrow ``materials`` (``when``).
+    questions: tuple[Question, ...] | None = dataclasses.field(default=None, metadata=_OMIT)
+    faq: tuple[Answered, ...] | None = dataclasses.field(default=None, metadata=_OMIT)
 
 
 # --- field checkers: each takes (value, path) and returns the converted value ---
@@ -215,16 +260,25 @@ def _record(cls: type, spec: dict[str, Callable], defaults: dict | None = None) 
     return check
 
 
+_WORD = _pattern(re.compile(r"[a-z][a-z0-9_]{0,31}"), "小写字母开头的英文标识，如 kind")
+_condition = _record(Condition, {"question": _WORD, "values": _list(_WORD, 1, unique=True)})
+_question = _record(Question, {
+    "id": _WORD, "text": _text(200),
+    "options": _list(_record(Option, {"value": _WORD, "label": _text(100)}), 2),
+})
+_answered = _record(Answered, {"q": _text(500), "a": _text(4000)})
 _material = _record(Material, {
     "name": _text(200), "issuer": _text(200), "originals": _int(0, 20),
     "copies": _int(0, 20), "required": _bool, "e_licence": _bool,
-})
+    "when": _optional(_list(_condition, 1)),
+}, defaults={"when": None})
 _fee = _record(Fee, {
     "name": _text(200), "amount_fen": _int(1, 10**12), "unit": _text(20), "basis": _text(),
 })
 _form = _record(Form, {
     "name": _text(200), "kind": _choice(FORM_KINDS, "表格类型"), "file": _text(300),
-})
+    "sha256": _optional(_pattern(re.compile(r"[0-9a-f]{64}"), "64 位小写十六进制 SHA-256")),
+}, defaults={"sha256": None})
 _DEPT = _pattern(_DEPT_CODE, "部门代码，如 market")
 _matter = _record(Matter, {
     "basic_code": _pattern(_BASIC_CODE, "基本编码，1-10 位大写字母或数字"),
@@ -253,7 +307,10 @@ _matter = _record(Matter, {
     "version": _int(1, 10**6),
     "effective_date": _date,
     "cancelled_date": _optional(_date),
-}, defaults={"co_departments": [], "fees": [], "forms": [], "cancelled_date": None})
+    "questions": _optional(_list(_question, 1)),
+    "faq": _optional(_list(_answered, 1)),
+}, defaults={"co_departments": [], "fees": [], "forms": [], "cancelled_date": None,
+             "questions": None, "faq": None})
 
 
 def validate_matter(data: dict, departments: Collection[str] | None = None) -> Matter:
@@ -302,8 +359,29 @@ def _check_rules(m: Matter, departments: Collection[str] | None) -> None:
                 or not form.file.lower().endswith(FORM_EXTENSIONS)):
             _fail(f"forms[{i}].file",
                   f"必须是表格库内的相对路径，扩展名为 {'/'.join(FORM_EXTENSIONS)}")
+    _check_variants(m)
     if m.cancelled_date is not None and m.cancelled_date <= m.effective_date:
         _fail("cancelled_date", "取消日期必须晚于生效日期")
+
+
+def _check_variants(m: Matter) -> None:
+    """Each condition names a question of the matter and values among its options."""
+    options = {q.id: {o.value for o in q.options} for q in m.questions or ()}
+    for i, q in enumerate(m.questions or ()):
+        if q.id in [other.id for other in (m.questions or ())[:i]]:
+            _fail(f"questions[{i}].id", f"问题标识重复：{q.id}")
+        values = [o.value for o in q.options]
+        if len(set(values)) != len(values):
+            _fail(f"questions[{i}].options", "选项值重复")
+    for i, material in enumerate(m.materials):
+        for j, condition in enumerate(material.when or ()):
+            where = f"materials[{i}].when[{j}]"
+            if condition.question not in options:
+                _fail(f"{where}.question", f"事项没有问题 {condition.question!r}")
+            unknown = set(condition.values) - options[condition.question]
+            if unknown:
+                _fail(f"{where}.values", f"问题 {condition.question} 没有选项 "
+                                         f"{'、'.join(sorted(unknown))}")
 
 
 def matter_to_dict(matter: Matter) -> dict:
@@ -313,7 +391,8 @@ def matter_to_dict(matter: Matter) -> dict:
 
 def _plain(value):
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.metadata.get("omit_none") and getattr(value, f.name) is None)}
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     if isinstance(value, datetime.date):

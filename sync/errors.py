@@ -19,6 +19,7 @@
     ├── ConflictError              409: ownership, duplicate, state conflict
     ├── Forbidden                  403: logged in, but not this role or not this center
     ├── NotFound                   404
+    ├── TooManyRequests            429 + Retry-After: a client asked a public page too often
     └── ValidationError            400/422: bad input; names the field
 
 Only ``TransportError`` is retried by the scheduled jobs; everything else is
@@ -83,6 +84,9 @@ class Code(str, enum.Enum):
     # staff login at a node
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
+    # the public pages (no login)
+    PROGRESS_NOT_FOUND = "PROGRESS_NOT_FOUND"
+    TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 
 
 class HallsyncError(Exception):
@@ -197,6 +201,18 @@ class NotFound(HallsyncError):
     title = "Not found"
 
 
+class TooManyRequests(HallsyncError):
+    """A client asked a public page more often than its throttle allows (``web.throttle``)."""
+
+    status = 429
+    code = Code.TOO_MANY_REQUESTS
+    title = "Too many requests"
+
+    def __init__(self, detail: str = "", *, retry_after: int, **kw):
+        super().__init__(detail, retry_after=retry_after, **kw)
+        self.retry_after = retry_after
+
+
 class ValidationError(HallsyncError):
     status = 422
     code = Code.VALIDATION_FAILED
@@ -245,7 +261,7 @@ _CLASS_BY_CODE: dict[Code, type[HallsyncError]] = {
     Code.CHAIN_BROKEN: SequenceError,
     Code.HUB_BUSY: HubBusy, Code.HUB_UNAVAILABLE: HubUnavailable,
     Code.NOT_OWNER: ConflictError, Code.CONFLICT: ConflictError,
-    Code.NOT_FOUND: NotFound, Code.CENTER_UNKNOWN: NotFound,
+    Code.NOT_FOUND: NotFound, Code.CENTER_UNKNOWN: NotFound, Code.PROGRESS_NOT_FOUND: NotFound,
     Code.NOT_AUTHENTICATED: AuthError, Code.FORBIDDEN: Forbidden,
     Code.VALIDATION_FAILED: ValidationError, Code.MATTER_UNKNOWN: ValidationError,
     Code.MATTER_NOT_ACCEPTABLE: ValidationError,

@@ -90,6 +90,14 @@ LOGIN = [
 ]
 
 
+# The public pages (no login): how often one client may ask before it is told to wait.
+PUBLIC = [
+    Setting("progress_max_queries", 10, "Progress queries (进度查询) one client address may make "
+            "per window; more get 429 until the window ends.", positive),
+    Setting("progress_window_s", 60, "The window those queries count in, in seconds.", positive),
+]
+
+
 def resolve(table: list[Setting], overrides: dict | None = None,
             environ: dict | None = None) -> dict:
     """Defaults → config file → environment → overrides; validated."""

@@ -36,6 +36,13 @@ def sealed_post(client, path, body, **kw):
     (lambda c: sealed_post(c, "/sync/v1/enroll", {"token": 1}), "VALIDATION_FAILED"),
     (lambda c: c.get("/no/such/page"), "NOT_FOUND"),
     (lambda c: c.get("/sync/v1/push"), "VALIDATION_FAILED"),
+    (lambda c: c.get("/api/progress?number=210102-20260301-00001&code=23456789"),
+     "PROGRESS_NOT_FOUND"),
+    (lambda c: c.get("/api/progress?number=nonsense&code=23456789"), "VALIDATION_FAILED"),
+    (lambda c: c.get("/api/public/cases?before=x"), "VALIDATION_FAILED"),
+    (lambda c: c.get("/api/public/figures?period=week"), "VALIDATION_FAILED"),
+    (lambda c: c.get("/forms/nonsense"), "VALIDATION_FAILED"),
+    (lambda c: c.get("/forms/" + "0" * 64), "NOT_FOUND"),
 ])
 def test_hub_errors_share_one_shape(hub_client, request_, code):
     response = request_(hub_client)
@@ -51,11 +58,28 @@ def test_node_errors_share_one_shape(tmp_path):
     client = create_node({"data_dir": str(tmp_path / "node"), "TESTING": True}).test_client()
     # Logged-in error paths (FORBIDDEN, CSRF) are in tests/web/test_auth.py.
     for path, code, status in (("/api/status", "NOT_AUTHENTICATED", 401),
-                               ("/nothing", "NOT_FOUND", 404)):
+                               ("/nothing", "NOT_FOUND", 404),
+                               ("/api/progress?number=210102-20260301-00001&code=23456789",
+                                "PROGRESS_NOT_FOUND", 404),
+                               ("/api/progress?number=210102-20260301-00001", "VALIDATION_FAILED",
+                                422),
+                               ("/api/public/cases?limit=0", "VALIDATION_FAILED", 422)):
         response = client.get(path)
         body = response.get_json()
         assert set(KEYS) <= set(body) and body["code"] == code
         assert body["status"] == response.status_code == status
+
+
+def test_a_throttled_client_gets_429_with_retry_after(tmp_path):
+    client = create_node({"data_dir": str(tmp_path / "node"), "TESTING": True,
+                          "progress_max_queries": 1}).test_client()
+    path = "/api/progress?number=210102-20260301-00001&code=23456789"
+    assert client.get(path).status_code == 404
+    response = client.get(path)
+    body = response.get_json()
+    assert set(KEYS) <= set(body) and body["code"] == "TOO_MANY_REQUESTS"
+    assert body["status"] == response.status_code == 429
+    assert int(response.headers["Retry-After"]) == body["retry_after"] > 0
 
 
 def test_busy_hub_answers_503_with_retry_after(tmp_path):

@@ -109,3 +109,29 @@ def history(data_dir, db_url, as_json):
             click.echo(f"v{v['version']:<4} {v['op']:<8} {v['effective_date']} {v['author']}: "
                        f"{v['reason'][:60]} (+{len(v['put'])} −{len(v['removed'])})")
     emit({"versions": versions}, as_json, quiet=not as_json)
+
+
+@catalog.command("attach-form")
+@click.argument("code")
+@click.argument("form_file")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--author", required=True, help="Who publishes it (shown in the history).")
+@click.option("--reason", default="上传表格文件", show_default=True)
+@click.option("--effective-date", default=None, help="YYYY-MM-DD (default: today).")
+@data_dir_option
+@db_option
+@json_option
+def attach_form(code, form_file, path, author, reason, effective_date, data_dir, db_url,
+                as_json):
+    """Publish the file at PATH as matter CODE's form FORM_FILE (as the catalog names it,
+    e.g. forms/SY01001/application.docx): stored by its SHA-256, named in the next
+    signed version; every node fetches it and checks the digest."""
+    from hub.catalog.form_files import attach
+    from sync.catalog_search import form_store_path
+    _settings, keys = open_hub(data_dir, db_url)
+    body = attach(data_dir, keys, code, form_file, Path(path).read_bytes(), author=author,
+                  reason=reason, effective_date=effective_date)
+    form = next(f for f in body["put"][0]["forms"]
+                if form_store_path(f["file"]) == form_store_path(form_file))
+    emit({"version": body["version"], "code": code, "file": form["file"],
+          "sha256": form["sha256"]}, as_json)

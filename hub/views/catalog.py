@@ -16,9 +16,10 @@ import orjson
 from flask import (Blueprint, current_app, jsonify, render_template, request, send_from_directory,
                    url_for)
 
-from hub.catalog import authority
+from hub.catalog import authority, form_files
 from hub.models import CatalogMatter, CatalogVersion
 from hub.staff import visible
+from sync import matter_guide
 from sync.catalog_changes import OPS as VERSION_OPS
 from sync.catalog_history import OPS as REFORM_OPS
 from sync.catalog_history import batches, load_departments, load_reform, replay
@@ -96,10 +97,19 @@ def matter_page(code: str):
                    if row.status == "merged" else []}
     forms = []
     for form in matter["forms"]:
-        path = stored_form(_forms_dir(), form["file"])
-        forms.append({**form, "url": url_for(".form_file", path=path) if path else None})
+        if form.get("sha256"):  # published by digest (hallsync hub catalog attach-form)
+            stored = form_files.path_of(current_app.config["HALLSYNC"]["data_dir"],
+                                        form["sha256"])
+            url = url_for("form_files.form_file", digest=form["sha256"],
+                          name=form["file"].rsplit("/", 1)[-1]) if stored else None
+        else:
+            path = stored_form(_forms_dir(), form["file"])
+            url = url_for(".form_file", path=path) if path else None
+        forms.append({**form, "url": url})
+    guide, shown = matter_guide.guide(matter, request.args)
     return render_template("catalog/matter.html", m=matter, status=row.status,
-                           removed=removed, forms=forms, edit_links=_edit_links(row))
+                           removed=removed, forms=forms, edit_links=_edit_links(row),
+                           guide=guide), shown
 
 
 def _edit_links(row: CatalogMatter) -> list[tuple[str, str]]:
