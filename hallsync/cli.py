@@ -40,6 +40,11 @@ def _demo() -> click.Command:
     return demo
 
 
+def _sms() -> click.Group:
+    from hallsync.sms_commands import sms
+    return sms
+
+
 def _simulate() -> click.Command:
     from hallsync.simulate import simulate
     return simulate
@@ -47,7 +52,8 @@ def _simulate() -> click.Command:
 
 # Each group is imported when named: `hallsync node run` loads no hub module.
 @click.group(cls=LazyGroup, loaders={"bench": _bench, "demo": _demo, "hub": _hub,
-                                     "node": _node, "simulate": _simulate})
+                                     "node": _node, "simulate": _simulate,
+                                     "sms": _sms})
 def cli():
     """hallsync: signed, offline-first sync for a city's government service centers."""
 

@@ -13,6 +13,8 @@ from hub.coverage import alerts
 from hub.identity import load_or_create_key
 from hub.ledger import stream
 from hub.settings import HUB
+from hub.sms import receipts as sms_receipts
+from hub.sms import sender as sms_sender
 from hub.staff import HUB_STAFF
 from hub.views import cases as case_pages
 from hub.views import catalog as catalog_pages
@@ -67,6 +69,8 @@ def create_app(config: dict | None = None) -> Flask:
     sync_api.init_app(app)
     heartbeat.init_app(app, health.CHECKS)
     alerts.init_app(app)
+    sms_sender.init_app(app)  # sending rounds, once a gateway is configured
+    sms_receipts.init_app(app)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(stats_api.bp)
     app.register_blueprint(reports.bp)

@@ -11,7 +11,7 @@ import secrets
 
 import orjson
 
-from node import case_log, handoffs, outbox, parallel, precedents, projects, store
+from node import case_log, handoffs, outbox, parallel, precedents, projects, sms, store
 from node.case_log import Actor, load, record_action
 from node.models import Case, CaseMaterial, CatalogMatter, MaterialOnFile, database
 from sync import case_labels, case_machine, case_records, case_results
@@ -103,6 +103,7 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
         projects.record_link(number, link)
         if handoff is None or receipt_is_acceptance:
             case = record_action(keys, center, number, case, outcome, actor, data, at)
+            sms.announce(keys, center, number, outcome, data)  # the applicant hears of it
         if handoff is not None:
             record_action(keys, center, number, case, "hand_off", actor, handoff, at)
     return view(number)
@@ -159,6 +160,7 @@ def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
             parallel.check_consulted(data.get("centers"), center)
         case_results.check_new_action(case, action, data)
         record_action(keys, center, number, case, action, actor, data)
+        sms.announce(keys, center, number, action, data)  # the applicant hears of it
     return view(number)
 
 
