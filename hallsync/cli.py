@@ -29,8 +29,9 @@ def _bench() -> click.Group:
     from hallsync.bench.fleet import fleet as bench_fleet
     from hallsync.bench.ingest import bench
     from hallsync.bench.node import node as bench_node
+    from hallsync.bench.sms import sms as bench_sms
     from hallsync.bench.stats import stats as bench_stats
-    for command in (bench_fleet, bench_node, bench_stats):
+    for command in (bench_fleet, bench_node, bench_sms, bench_stats):
         bench.add_command(command)
     return bench
 

@@ -217,11 +217,14 @@ def _handler(gateway: FakeGateway):
 
         def _answer(self, status: int, body: dict) -> None:
             data = json.dumps(body, ensure_ascii=False).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # a late answer: the client gave up already
 
         def do_GET(self):
             if self.path.split("?")[0] == "/_fake/state":
