@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import Flask
 
-from hub import db, handlers, health  # noqa: F401  (handlers: registers every event handler)
+from hub import citizens, db, handlers, health  # noqa: F401  (handlers: registers every handler)
 from hub.catalog import authority
 from hub.coverage import alerts
 from hub.identity import load_or_create_key
+from hub.models import CitizenCode, CitizenSession
 from hub.ledger import stream
 from hub.settings import HUB
 from hub.sms import receipts as sms_receipts
@@ -26,7 +27,7 @@ from hub.views import pages, reports, stats_api, sync_api
 from sync.errors import ConfigError
 from sync.settings import resolve
 from sync.signing import KeyPair
-from web import auth, errors, frame, heartbeat, security_headers
+from web import auth, citizen_auth, errors, frame, heartbeat, security_headers
 
 
 @dataclass
@@ -66,6 +67,8 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     auth.init_app(app, HUB_STAFF)  # operators, district admins, auditors; views use auth.requires
+    citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code,
+                          server="hub")  # the online hall's logins: a cookie apart from staff
     sync_api.init_app(app)
     heartbeat.init_app(app, health.CHECKS)
     alerts.init_app(app)

@@ -6,7 +6,7 @@ from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Composi
                     DatabaseProxy, IntegerField, Model, TextField)
 
 from sync.case_labels import OPEN  # the open cases' states, for a partial index
-from web import logins  # the same login columns as a node's
+from web import citizen_models, logins  # the same login columns as a node's
 
 database = DatabaseProxy()
 
@@ -446,3 +446,18 @@ class SmsMessage(BaseModel):
 
 
 MODELS = MODELS + (SmsMessage,)
+
+
+class CitizenCode(citizen_models.CitizenCode):
+    """A citizen's SMS code asked at the hub's online hall (``web.citizens``)."""
+
+    class Meta:
+        database = database
+
+
+class CitizenSession(citizen_models.CitizenSession):
+    class Meta:
+        database = database
+
+
+MODELS = MODELS + (CitizenCode, CitizenSession)

@@ -1,10 +1,10 @@
 """The hub's settings (shared ones are in ``sync.settings``)."""
 import os
 
-from sync.settings import LOGIN, SHARED, Setting, non_negative, port_number, positive
+from sync.settings import CITIZEN, LOGIN, SHARED, Setting, non_negative, port_number, positive
 from hub.sms.policy import quiet_hours_reason
 
-HUB = SHARED + LOGIN + [
+HUB = SHARED + LOGIN + CITIZEN + [
     Setting("data_dir", "", "The hub's data directory: its key, and its SQLite file by default."),
     Setting("database_url", "", "sqlite:///… (default: hub.db in data_dir) or postgresql://…"),
     Setting("host", "127.0.0.1", "Address the hub listens on."),

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import api, catalog_pages, frame, health, status, store, supervision, window
-from node.models import database
+from node import (api, catalog_pages, citizens, frame, health, status, store, supervision,
+                  window)
+from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
 from sync.database import connect_per_request
 from sync.errors import ConfigError
 from sync.settings import resolve
-from web import auth, errors
+from web import auth, citizen_auth, errors
 from web import frame as shared_frame
 from web import heartbeat, security_headers
 
@@ -34,6 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
     frame.init_app(app)  # the center's name and the node's sections in that frame
     errors.init_app(app)
     auth.init_app(app, STAFF)  # secret key, session, CSRF, /login; views use auth.requires
+    citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code, server="node",
+                          cases_of=citizens.cases_of)  # /citizen/: a cookie apart from staff
     heartbeat.init_app(app, health.CHECKS)
     app.register_blueprint(status.bp)
     app.register_blueprint(catalog_pages.bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
                     IntegerField, Model, TextField)
 
-from web import logins
+from web import citizen_models, logins
 
 database = DatabaseProxy()
 
@@ -266,3 +266,18 @@ class SupervisedCase(BaseModel):
 
 
 MODELS = MODELS + (SupervisedCase,)
+
+
+class CitizenCode(citizen_models.CitizenCode):
+    """A citizen's SMS code asked at this node's pages (``web.citizens``; never synced)."""
+
+    class Meta:
+        database = database
+
+
+class CitizenSession(citizen_models.CitizenSession):
+    class Meta:
+        database = database
+
+
+MODELS = MODELS + (CitizenCode, CitizenSession)

@@ -18,6 +18,7 @@
     ├── ConflictError              409: ownership, duplicate, state conflict
     ├── Forbidden                  403: logged in, but not this role or not this center
     ├── NotFound                   404
+    ├── RateLimited                429: too many of something; ``retry_after_s`` says when
     └── ValidationError            400/422: bad input; names the field
 
 Only ``TransportError`` is retried by the scheduled jobs; everything else is
@@ -193,6 +194,16 @@ class Forbidden(HallsyncError):
     status = 403
     code = Code.FORBIDDEN
     title = "Forbidden"
+
+
+class RateLimited(HallsyncError):
+    status = 429
+    code = Code.RATE_LIMITED
+    title = "Too many requests"
+
+    def __init__(self, detail: str = "", *, retry_after_s: int = 60, **kw):
+        super().__init__(detail, retry_after_s=retry_after_s, **kw)
+        self.retry_after_s = retry_after_s
 
 
 class NotFound(HallsyncError):
