@@ -104,6 +104,14 @@ class Day:
         return self.sites.desk(center, role).post(f"/api/cases/{number}/actions",
                                                   {"action": action, "data": data or {}})
 
+    def rate(self, center: str, number: str, data: dict) -> dict:
+        """好差评 by the applicant: the clerk opens the window's evaluation pad, the applicant
+        chooses (``node.evaluation``); the case as it stands after."""
+        desk = self.sites.desk(center, "clerk")
+        token = desk.post(f"/api/cases/{number}/evaluation-pad", {})["token"]
+        desk.post(f"/api/evaluations/{token}", data)
+        return desk.get(f"/api/cases/{number}")
+
     def take_in(self, center: str, matter: str, applicant: dict, **form) -> dict:
         case = self.sites.desk(center, "clerk").post("/api/cases", {
             "matter_code": matter, "applicant": applicant, "materials": materials(matter),
@@ -163,7 +171,7 @@ class Day:
         case = self.act(DISTRICT, number, "approver", "decide",
                         {"outcome": "approved", "document_number": "演示〔2026〕1号"})
         self.act(DISTRICT, number, "clerk", "deliver", {"method": "window"})
-        rated = self.act(DISTRICT, number, "clerk", "evaluate", {"level": "very_satisfied"})
+        rated = self.rate(DISTRICT, number, {"level": "very_satisfied"})
         click.echo(f"4. At {DISTRICT}'s window: case {number} ({case['matter']['name']}), "
                    f"accepted, a material asked for in review (the clock stops) and brought in, "
                    f"approved ({case['document_number']}), delivered; the applicant rates it "
@@ -185,7 +193,7 @@ class Day:
                    f"{decided['document_number']}; the result flows back")
         self.case_at(STREET, number, COMPLETED)
         self.act(STREET, number, "clerk", "deliver", {"method": "window"})
-        rated = self.act(STREET, number, "clerk", "evaluate", {"level": "satisfied"})
+        rated = self.rate(STREET, number, {"level": "satisfied"})
         click.echo(f"     {STREET} delivers it: {rated['state_label']} ({len(rated['history'])} "
                    f"steps, signed by both centers), rated {rated['evaluation']['label']}")
 
@@ -221,8 +229,8 @@ class Day:
             "outcome": "approved", "document_number": "演示食经〔2026〕2号"})
         self.case_at(OTHER_STREET, number, COMPLETED)
         self.act(OTHER_STREET, number, "clerk", "deliver", {"method": "window"})
-        rated = self.act(OTHER_STREET, number, "clerk", "evaluate",
-                         {"level": "basically_satisfied", "comment": "等待补正材料时间较长"})
+        rated = self.rate(OTHER_STREET, number,
+                          {"level": "basically_satisfied", "comment": "等待补正材料时间较长"})
         steps = [s["action"] for s in rated["history"]]
         same = all(wait_for(f"case {number}'s last step at {center}", lambda c=center: [
             s["action"] for s in self.case_at(c, number)["history"]] == steps, timeout=60)

@@ -22,6 +22,7 @@ from hub.views import catalog as catalog_pages
 from hub.views import catalog_edit
 from hub.views import coverage as coverage_pages
 from hub.views import coverage_api, dashboard
+from hub.views import evaluation as evaluation_pages
 from hub.views import handoffs as handoff_pages
 from hub.views import pages, reports, stats_api, sync_api
 from sync.errors import ConfigError
@@ -84,4 +85,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(handoff_pages.bp)
     app.register_blueprint(case_pages.bp)  # one case's whole timeline
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(evaluation_pages.bp)  # 好差评 by the SMS link, forwarded to its center
     return app

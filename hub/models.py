@@ -461,3 +461,17 @@ class CitizenSession(citizen_models.CitizenSession):
 
 
 MODELS = MODELS + (CitizenCode, CitizenSession)
+
+
+class EvaluationLink(BaseModel):
+    """A one-time 好差评 link a center sent by SMS (its token's SHA-256), usable once at the
+    hub's online hall; the evaluation goes to that center, which records it."""
+
+    token_hash = CharField(primary_key=True, max_length=64)
+    number = CharField(max_length=40)
+    center = CharField(max_length=16)
+    created_ms = BigIntegerField()
+    used_ms = BigIntegerField(null=True)
+
+
+MODELS = MODELS + (EvaluationLink,)

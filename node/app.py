@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import (api, catalog_pages, citizens, frame, health, status, store, supervision,
-                  window)
+from node import (api, catalog_pages, citizens, evaluation_pages, frame, health, status, store,
+                  supervision, window)
 from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
@@ -44,4 +44,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(supervision.bp)  # a district's streets, read only
     app.register_blueprint(supervision.api_bp)
+    app.register_blueprint(evaluation_pages.bp)  # the applicant's 好差评, by a one-time link
     return app

@@ -281,3 +281,17 @@ class CitizenSession(citizen_models.CitizenSession):
 
 
 MODELS = MODELS + (CitizenCode, CitizenSession)
+
+
+class EvaluationInvite(BaseModel):
+    """A one-time invitation to rate a case (好差评): sent by SMS after completion, or opened
+    on the window's evaluation pad. Only the token's SHA-256 is kept."""
+
+    token_hash = CharField(primary_key=True, max_length=64)
+    number = CharField(max_length=40, index=True)
+    via = CharField(max_length=8)  # sms | window | hub (forwarded from the online hall)
+    created_ms = BigIntegerField()
+    used_ms = BigIntegerField(null=True)
+
+
+MODELS = MODELS + (EvaluationInvite,)

@@ -44,8 +44,8 @@ def test_acceptance_supplement_and_completion_are_announced(node):
         act(k, DISTRICT, number, action, actor, data)
     kinds = [(m["kind"], m["case"]) for m in sms()]
     assert kinds == [("supplement_requested", first["number"]), ("accepted", number),
-                     ("completed", number)]
-    supplement, accepted, completed = sms()
+                     ("completed", number), ("evaluation_link", number)]
+    supplement, accepted, completed, _link = sms()
     assert supplement["phone"] == PERSON["phone"]
     assert supplement["params"]["materials"].startswith(everything()[0][:10])
     assert accepted["params"]["promised"] == act.__globals__["view"](number)["promised_date"]
