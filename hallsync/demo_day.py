@@ -75,6 +75,7 @@ class Sites:
     password: str
     stop_hub: Callable[[], None]
     start_hub: Callable[[], None]
+    sms_gateway_url: str = ""
     desks: dict = field(default_factory=dict)
 
     def desk(self, center: str, role: str) -> Desk:
@@ -281,3 +282,19 @@ def figures(sites: Sites, made: int) -> None:
     agree = "they agree" if f["received"] == made else "they DIFFER"
     click.echo(f"   cases made at the windows today: {made}; received as counted at the hub: "
                f"{f['received']} ({agree})")
+
+
+def sms_summary(sites: Sites) -> None:
+    """What the fake gateway delivered of the day's SMS (acceptances, 补正, 办结, 好差评
+    links), once the hub has sent every one the nodes pushed; each id exactly once."""
+    def settled():
+        state = requests.get(sites.sms_gateway_url + "/_fake/state", timeout=10).json()
+        held = sites.procs.run_json("hub", "sms", "status", "--data-dir", sites.hub_dir)
+        waiting = held["queued"] + held["sending"]
+        return (state, held) if state["delivered"] and not waiting else None
+    state, held = wait_for("the day's SMS sent", settled, timeout=120)
+    click.echo(f"10. SMS through the fake gateway: {state['delivered']} delivered, "
+               f"{len(state['duplicates'])} sent twice, despite {state['timeouts_injected']} "
+               f"late answers, {state['errors_injected']} 5xx, {state['reports_lost']} lost and "
+               f"{state['reports_duplicated']} doubled delivery reports; at the hub "
+               + "，".join(f"{k} {v}" for k, v in held.items() if v))
