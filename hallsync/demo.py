@@ -40,7 +40,9 @@ def _start_sms_gateway(procs: Processes, hub_url: str) -> str:
     procs.env.update({"HALLSYNC_SMS_GATEWAY_URL": url, "HALLSYNC_SMS_ACCESS_KEY_ID": "hallsync",
                       "HALLSYNC_SMS_ACCESS_KEY_SECRET": secrets.token_hex(16),
                       "HALLSYNC_SMS_INTERVAL_S": "1", "HALLSYNC_SMS_TIMEOUT_S": "1",
-                      "HALLSYNC_SMS_QUIET_HOURS": ""})  # a demo at night sends too
+                      "HALLSYNC_SMS_QUIET_HOURS": "",  # a demo at night sends too
+                      # the demo's applicants share one number: no hour's wait for it
+                      "HALLSYNC_SMS_PER_NUMBER_HOUR": "100", "HALLSYNC_SMS_PER_NUMBER_DAY": "100"})
     procs.start("sms-gateway", ["sms", "fake-gateway", "--port", port, "--faults", SMS_FAULTS,
                                 "--receipt-url", f"{hub_url}/sms/v1/receipts"],
                 f"{url}/_fake/state")
