@@ -186,3 +186,27 @@ def test_a_round_asks_the_database_a_fixed_number_of_times(hub_database, gateway
         asked[n] = len(statements)
     pool.shutdown()
     assert asked[5] == asked[60], asked
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_queueing_a_push_of_messages_asks_the_database_a_fixed_number_of_times(hub_database):
+    from hallsync.bench.sms import _events
+    made = _events(80)
+    asked = {}
+    for start, n in ((0, 5), (5, 75)):
+        with counted(database.obj) as statements, database.atomic():
+            queue.queue_requested(made[start:start + n])
+        asked[n] = len(statements)
+    assert asked[5] == asked[75], asked
+    assert queue.counts()["queued"] == 80
+    with database.atomic():
+        queue.queue_requested(made[:10])  # a replay queues nothing twice
+    assert queue.counts()["queued"] == 80
+
+
+def test_hub_sms_status_counts_the_queue(tmp_path):
+    from tests.processes import hallsync, last_json
+    counts = last_json(hallsync("hub", "sms", "status", "--data-dir", tmp_path / "hub",
+                                "--json"))
+    assert counts == {"queued": 0, "sending": 0, "sent": 0, "delivered": 0, "undelivered": 0,
+                      "failed": 0, "dropped": 0}
