@@ -35,14 +35,15 @@ CENTER = "210102"  # 和平区政务服务中心
 
 
 def _events(n: int) -> list[dict]:
+    """N acceptances' SMS as the center writes them: signed, chained, one number each."""
     keys, made, prev = KeyPair.generate(), [], events.GENESIS
     for seq in range(1, n + 1):
+        number = f"{CENTER}-20261202-{seq:05d}"
+        params = {"number": number, "matter": "电力设施保护区内施工作业审批",
+                  "date": "2026-12-02", "promised": "2026-12-16"}
         event = events.make(keys, origin=CENTER, seq=seq, prev_hash=prev,
                             type_=sms_events.REQUESTED, record="", payload=sms_events.payload(
-                                "accepted", f"139{seq:08d}",
-                                {"number": f"{CENTER}-20261202-{seq:05d}", "matter": "电力设施保护区内施工作业审批",
-                                 "date": "2026-12-02", "promised": "2026-12-16"},
-                                case=f"{CENTER}-20261202-{seq:05d}"))
+                                "accepted", f"139{seq:08d}", params, case=number))
         prev = event["hash"]
         made.append(event)
     return made
