@@ -291,7 +291,8 @@ def test_ratings_and_registered_capital_reach_the_hubs_figures(hub, node):
     from node import evaluation  # the applicant rates on the window's pad (never the clerk)
 
     def rate(number, data):
-        evaluation.submit(k, DISTRICT, evaluation.token_hash(evaluation.open_pad(number, DISTRICT)), data)
+        token = evaluation.open_pad(number, DISTRICT)
+        evaluation.submit(k, DISTRICT, evaluation.token_hash(token), data)
     rate(done[0], {"level": "very_satisfied"})
     with pytest.raises(ValidationError) as err:  # a 差评 says why
         rate(done[1], {"level": "dissatisfied"})

@@ -54,8 +54,8 @@ def current_citizen() -> Citizen | None:
 
 def _load_citizen():
     token = request.cookies.get(_site().cookie, "")
-    g.citizen = _site().citizens.session(token, _now(),
-                                         _settings()["citizen_session_timeout_s"]) if token else None
+    timeout_s = _settings()["citizen_session_timeout_s"]
+    g.citizen = _site().citizens.session(token, _now(), timeout_s) if token else None
 
 
 def citizen_required(view):
