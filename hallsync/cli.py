@@ -14,7 +14,7 @@ from sync.errors import ConfigError, HallsyncError, ValidationError
 def _hub() -> click.Group:
     # Importing a command module adds its commands to its group.
     from hallsync import city_commands  # noqa: F401  (`hub run`, `hub city-node`)
-    from hub.commands import catalog, coverage, users  # noqa: F401  (`hub catalog|coverage|user`)
+    from hub.commands import catalog, coverage, sms, users  # noqa: F401  (`hub catalog|…|user`)
     from hub.commands.hub import hub
     return hub
 
@@ -30,9 +30,10 @@ def _bench() -> click.Group:
     from hallsync.bench.ingest import bench
     from hallsync.bench.node import node as bench_node
     from hallsync.bench.progress import progress as bench_progress
+    from hallsync.bench.sms import sms as bench_sms
     from hallsync.bench.soak import soak as bench_soak
     from hallsync.bench.stats import stats as bench_stats
-    for command in (bench_fleet, bench_node, bench_progress, bench_soak, bench_stats):
+    for command in (bench_fleet, bench_node, bench_progress, bench_sms, bench_soak, bench_stats):
         bench.add_command(command)
     return bench
 
@@ -42,6 +43,11 @@ def _demo() -> click.Command:
     return demo
 
 
+def _sms() -> click.Group:
+    from hallsync.sms_commands import sms
+    return sms
+
+
 def _simulate() -> click.Command:
     from hallsync.simulate import simulate
     return simulate
@@ -49,7 +55,8 @@ def _simulate() -> click.Command:
 
 # Each group is imported when named: `hallsync node run` loads no hub module.
 @click.group(cls=LazyGroup, loaders={"bench": _bench, "demo": _demo, "hub": _hub,
-                                     "node": _node, "simulate": _simulate})
+                                     "node": _node, "simulate": _simulate,
+                                     "sms": _sms})
 def cli():
     """hallsync: signed, offline-first sync for a city's government service centers."""
 

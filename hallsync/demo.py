@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from hallsync.demo_day import CITY, DISTRICT, NODES, Day, Sites, figures
+from hallsync.demo_day import CITY, DISTRICT, NODES, Day, Sites, figures, sms_summary
 from hallsync.demo_processes import Processes, free_port
 from sync import roles
 from sync.topology import load_topology
@@ -28,6 +28,25 @@ SYNC_EVERY_SECOND = {"HALLSYNC_PUSH_INTERVAL_S": "1", "HALLSYNC_PULL_INTERVAL_S"
                      "HALLSYNC_HEARTBEAT_INTERVAL_S": "5", "HALLSYNC_JITTER_S": "0",
                      "HALLSYNC_BACKOFF_BASE_S": "1", "HALLSYNC_BACKOFF_CAP_S": "2"}
 CITY_ROLES = ("clerk", "reviewer", "approver")  # the city's departments decide cases
+# The fake gateway misbehaves a little, as providers do; the hub sends each SMS once anyway.
+SMS_FAULTS = "timeout=0.1,error=0.1,lost_receipt=0.2,duplicate_receipt=0.2,delay_s=3"
+
+
+def _start_sms_gateway(procs: Processes, hub_url: str) -> str:
+    """``hallsync sms fake-gateway`` as the city's SMS provider, and the hub pointed at it
+    (its settings by ``HALLSYNC_*``: the nodes ignore the hub's)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    procs.env.update({"HALLSYNC_SMS_GATEWAY_URL": url, "HALLSYNC_SMS_ACCESS_KEY_ID": "hallsync",
+                      "HALLSYNC_SMS_ACCESS_KEY_SECRET": secrets.token_hex(16),
+                      "HALLSYNC_SMS_INTERVAL_S": "1", "HALLSYNC_SMS_TIMEOUT_S": "1",
+                      "HALLSYNC_SMS_QUIET_HOURS": "",  # a demo at night sends too
+                      # the demo's applicants share one number: no hour's wait for it
+                      "HALLSYNC_SMS_PER_NUMBER_HOUR": "100", "HALLSYNC_SMS_PER_NUMBER_DAY": "100"})
+    procs.start("sms-gateway", ["sms", "fake-gateway", "--port", port, "--faults", SMS_FAULTS,
+                                "--receipt-url", f"{hub_url}/sms/v1/receipts"],
+                f"{url}/_fake/state")
+    return url
 
 
 def _add_logins(procs: Processes, group: str, data_dir: Path, site_roles, scope: dict | None,
@@ -53,8 +72,10 @@ def start_network(procs: Processes, root: Path, password: str) -> Sites:
 
     click.echo(f"City network: {len(topology.centers)} centers "
                + ", ".join(f"{n} {lvl}" for lvl, n in topology.counts().items()))
+    sms_url = _start_sms_gateway(procs, hub_url)
     start_hub(city=False)
-    click.echo(f"1. Hub ({topology.hub.name}) running at {hub_url}, data in {root}")
+    click.echo(f"1. Hub ({topology.hub.name}) running at {hub_url}, data in {root}; its SMS "
+               f"go through a fake gateway that injects faults ({SMS_FAULTS})")
     for code in NODES:
         token = procs.run("hub", "enroll-token", code, "--data-dir", hub_dir).split()[-1]
         enrolled = procs.run_json("node", "enroll", "--hub", hub_url, "--token", token,
@@ -82,7 +103,7 @@ def start_network(procs: Processes, root: Path, password: str) -> Sites:
     click.echo(f"2. Logins made for every role; `hub run` with /city/ and a `node run` for "
                f"each of {', '.join(NODES)}, syncing on their own every second")
     return Sites(procs, hub_dir, hub_url, urls, password, stop_hub=lambda: procs.stop("hub"),
-                 start_hub=start_hub)
+                 start_hub=start_hub, sms_gateway_url=sms_url)
 
 
 def show_sites(sites: Sites) -> None:
@@ -134,6 +155,7 @@ def demo(data_dir, once):
         day = Day(sites)
         day.play()
         figures(sites, len(day.made))
+        sms_summary(sites)
         if not once:
             show_sites(sites)
             _serve(procs)

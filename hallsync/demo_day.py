@@ -75,6 +75,7 @@ class Sites:
     password: str
     stop_hub: Callable[[], None]
     start_hub: Callable[[], None]
+    sms_gateway_url: str = ""
     desks: dict = field(default_factory=dict)
 
     def desk(self, center: str, role: str) -> Desk:
@@ -103,6 +104,14 @@ class Day:
     def act(self, center: str, number: str, role: str, action: str, data: dict | None = None):
         return self.sites.desk(center, role).post(f"/api/cases/{number}/actions",
                                                   {"action": action, "data": data or {}})
+
+    def rate(self, center: str, number: str, data: dict) -> dict:
+        """好差评 by the applicant: the clerk opens the window's evaluation pad, the applicant
+        chooses (``node.evaluation``); the case as it stands after."""
+        desk = self.sites.desk(center, "clerk")
+        token = desk.post(f"/api/cases/{number}/evaluation-pad", {})["token"]
+        desk.post(f"/api/evaluations/{token}", data)
+        return desk.get(f"/api/cases/{number}")
 
     def take_in(self, center: str, matter: str, applicant: dict, **form) -> dict:
         case = self.sites.desk(center, "clerk").post("/api/cases", {
@@ -163,7 +172,7 @@ class Day:
         case = self.act(DISTRICT, number, "approver", "decide",
                         {"outcome": "approved", "document_number": "演示〔2026〕1号"})
         self.act(DISTRICT, number, "clerk", "deliver", {"method": "window"})
-        rated = self.act(DISTRICT, number, "clerk", "evaluate", {"level": "very_satisfied"})
+        rated = self.rate(DISTRICT, number, {"level": "very_satisfied"})
         click.echo(f"4. At {DISTRICT}'s window: case {number} ({case['matter']['name']}), "
                    f"accepted, a material asked for in review (the clock stops) and brought in, "
                    f"approved ({case['document_number']}), delivered; the applicant rates it "
@@ -185,7 +194,7 @@ class Day:
                    f"{decided['document_number']}; the result flows back")
         self.case_at(STREET, number, COMPLETED)
         self.act(STREET, number, "clerk", "deliver", {"method": "window"})
-        rated = self.act(STREET, number, "clerk", "evaluate", {"level": "satisfied"})
+        rated = self.rate(STREET, number, {"level": "satisfied"})
         click.echo(f"     {STREET} delivers it: {rated['state_label']} ({len(rated['history'])} "
                    f"steps, signed by both centers), rated {rated['evaluation']['label']}")
 
@@ -221,8 +230,8 @@ class Day:
             "outcome": "approved", "document_number": "演示食经〔2026〕2号"})
         self.case_at(OTHER_STREET, number, COMPLETED)
         self.act(OTHER_STREET, number, "clerk", "deliver", {"method": "window"})
-        rated = self.act(OTHER_STREET, number, "clerk", "evaluate",
-                         {"level": "basically_satisfied", "comment": "等待补正材料时间较长"})
+        rated = self.rate(OTHER_STREET, number,
+                          {"level": "basically_satisfied", "comment": "等待补正材料时间较长"})
         steps = [s["action"] for s in rated["history"]]
         same = all(wait_for(f"case {number}'s last step at {center}", lambda c=center: [
             s["action"] for s in self.case_at(c, number)["history"]] == steps, timeout=60)
@@ -273,3 +282,19 @@ def figures(sites: Sites, made: int) -> None:
     agree = "they agree" if f["received"] == made else "they DIFFER"
     click.echo(f"   cases made at the windows today: {made}; received as counted at the hub: "
                f"{f['received']} ({agree})")
+
+
+def sms_summary(sites: Sites) -> None:
+    """What the fake gateway delivered of the day's SMS (acceptances, 补正, 办结, 好差评
+    links), once the hub has sent every one the nodes pushed; each id exactly once."""
+    def settled():
+        state = requests.get(sites.sms_gateway_url + "/_fake/state", timeout=10).json()
+        held = sites.procs.run_json("hub", "sms", "status", "--data-dir", sites.hub_dir)
+        waiting = held["queued"] + held["sending"]
+        return (state, held) if state["delivered"] and not waiting else None
+    state, held = wait_for("the day's SMS sent", settled, timeout=120)
+    click.echo(f"10. SMS through the fake gateway: {state['delivered']} delivered, "
+               f"{len(state['duplicates'])} sent twice, despite {state['timeouts_injected']} "
+               f"late answers, {state['errors_injected']} 5xx, {state['reports_lost']} lost and "
+               f"{state['reports_duplicated']} doubled delivery reports; at the hub "
+               + "，".join(f"{k} {v}" for k, v in held.items() if v))

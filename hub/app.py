@@ -7,23 +7,27 @@ from typing import Any
 
 from flask import Flask
 
-from hub import db, handlers, health, scheduler  # noqa: F401  (handlers: registers handlers)
+from hub import citizens, db, handlers, health, scheduler  # noqa: F401  (handlers: registry)
 from hub.catalog import authority
 from hub.identity import HubKeyFile
 from hub.ledger import hub_keys, stream
+from hub.models import CitizenCode, CitizenSession
 from hub.settings import HUB
+from hub.sms import receipts as sms_receipts
+from hub.sms import sender as sms_sender
 from hub.staff import HUB_STAFF
 from hub.views import cases as case_pages
 from hub.views import catalog as catalog_pages
 from hub.views import catalog_edit
 from hub.views import coverage as coverage_pages
 from hub.views import coverage_api, dashboard
+from hub.views import evaluation as evaluation_pages
 from hub.views import handoffs as handoff_pages
 from hub.views import form_files, pages, public, public_figures, reports, stats_api, sync_api
 from sync.errors import ConfigError
 from sync.settings import resolve
 from sync.signing import KeyPair
-from web import auth, errors, frame, heartbeat, security_headers
+from web import auth, citizen_auth, errors, frame, heartbeat, security_headers
 
 
 @dataclass
@@ -68,9 +72,13 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     auth.init_app(app, HUB_STAFF)  # operators, district admins, auditors; views use auth.requires
+    citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code,
+                          server="hub")  # the online hall's logins: a cookie apart from staff
     sync_api.init_app(app)
     heartbeat.init_app(app, health.CHECKS)
     scheduler.init_app(app)  # coverage alerts, nonce cleanup: once per interval in all
+    sms_sender.init_app(app)  # sending rounds, once a gateway is configured
+    sms_receipts.init_app(app)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(stats_api.bp)
     app.register_blueprint(reports.bp)
@@ -84,4 +92,5 @@ def create_app(config: dict | None = None) -> Flask:
     public.init_app(app)  # 进度查询 and 办件公示, no login, from the hub's copy of each case
     app.register_blueprint(public_figures.bp)  # the figures per center, no login
     app.register_blueprint(form_files.bp)  # the catalog's form files, by digest, no login
+    app.register_blueprint(evaluation_pages.bp)  # 好差评 by the SMS link, forwarded to its center
     return app

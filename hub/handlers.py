@@ -4,3 +4,5 @@
 from hub.cases import copies, parallel, supervision  # noqa: F401
 # record.put, record.delete; message.applied
 from hub.ledger import records, stream  # noqa: F401
+# sms.requested
+from hub.sms import queue  # noqa: F401

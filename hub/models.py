@@ -6,7 +6,7 @@ from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Composi
                     DatabaseProxy, IntegerField, Model, TextField)
 
 from sync.case_labels import OPEN  # the open cases' states, for a partial index
-from web import logins, throttle  # the same login (and throttle) columns as a node's
+from web import citizen_models, logins, throttle  # the same columns as a node's
 
 database = DatabaseProxy()
 
@@ -451,3 +451,69 @@ class Supervision(BaseModel):
 
 
 MODELS = MODELS + (Supervision,)
+
+
+class SmsMessage(BaseModel):
+    """One SMS to send through the city's gateway account, exactly once (``hub.sms``).
+
+    ``out_id`` is our id of it, given to the provider with every attempt: a center's
+    ``{origin}-{seq}`` (its ``sms.requested`` event) or ``hub-…`` for the hub's own.
+    ``status``: queued → sending (an attempt was started and its answer is not yet
+    known) → sent → delivered | undelivered; or failed (the provider refused it for
+    good) or dropped (it could no longer be sent on time).
+    """
+
+    id = AutoField()
+    out_id = CharField(max_length=64, unique=True)
+    kind = CharField(max_length=32)
+    phone = CharField(max_length=16, index=True)
+    params = TextField()  # JSON
+    case_number = CharField(max_length=40, default="")
+    created_ms = BigIntegerField()
+    not_before_ms = BigIntegerField(default=0)  # deferred (quiet hours, rate limit) until then
+    expires_ms = BigIntegerField(null=True)  # dropped, never sent, after this
+    status = CharField(max_length=12, default="queued", index=True)
+    attempts = IntegerField(default=0)  # send calls started
+    attempt_ms = BigIntegerField(null=True)  # when the current attempt (or claim) began
+    first_attempt_ms = BigIntegerField(null=True, index=True)  # counts toward rate limits
+    claim = CharField(max_length=32, default="")  # the sending round that holds it
+    biz_id = CharField(max_length=64, default="")  # the provider's id of the sent message
+    sent_ms = BigIntegerField(null=True)
+    delivered_ms = BigIntegerField(null=True)
+    checked_ms = BigIntegerField(null=True)  # last status query for a receipt that never came
+    error = TextField(default="")
+
+    class Meta:
+        indexes = ((("status", "not_before_ms"), False),)
+
+
+MODELS = MODELS + (SmsMessage,)
+
+
+class CitizenCode(citizen_models.CitizenCode):
+    """A citizen's SMS code asked at the hub's online hall (``web.citizens``)."""
+
+    class Meta:
+        database = database
+
+
+class CitizenSession(citizen_models.CitizenSession):
+    class Meta:
+        database = database
+
+
+MODELS = MODELS + (CitizenCode, CitizenSession)
+
+
+class EvaluationLink(BaseModel):
+    """A one-time 好差评 link a center sent by SMS (its token's SHA-256), usable once at the
+    hub's online hall; the evaluation goes to that center, which records it."""
+
+    token_hash = CharField(primary_key=True, max_length=64)
+    number = CharField(max_length=40)
+    center = CharField(max_length=16)
+    created_ms = BigIntegerField()
+    used_ms = BigIntegerField(null=True)
+
+
+MODELS = MODELS + (EvaluationLink,)

@@ -1,9 +1,11 @@
 """The hub's settings (shared ones are in ``sync.settings``)."""
 import os
 
-from sync.settings import LOGIN, PUBLIC, SHARED, Setting, non_negative, port_number, positive
+from hub.sms.policy import quiet_hours_reason
+from sync.settings import (CITIZEN, LOGIN, PUBLIC, SHARED, Setting, non_negative, port_number,
+                           positive)
 
-HUB = SHARED + LOGIN + PUBLIC + [
+HUB = SHARED + LOGIN + PUBLIC + CITIZEN + [
     Setting("data_dir", "", "The hub's data directory: its key, and its SQLite file by default."),
     Setting("database_url", "", "sqlite:///… (default: hub.db in data_dir) or postgresql://…"),
     Setting("host", "127.0.0.1", "Address the hub listens on."),
@@ -41,4 +43,23 @@ HUB = SHARED + LOGIN + PUBLIC + [
     Setting("handoff_due_warning_days", 2,
             "A handed-off case this many working days or fewer from its promised day opens "
             "an alert for its handling center (and once overdue).", non_negative),
+    Setting("sms_gateway_url", "", "The SMS provider's API, the city's one gateway account "
+            "(empty: messages wait in the queue and none is sent)."),
+    Setting("sms_access_key_id", "", "The gateway account's access key id."),
+    Setting("sms_access_key_secret", "", "The gateway account's secret: signs each request and "
+            "checks the provider's delivery reports (no default)."),
+    Setting("sms_sign_name", "沈阳政务服务", "The approved signature (签名) every message carries."),
+    Setting("sms_interval_s", 5.0, "How often each worker runs a sending round.", positive),
+    Setting("sms_batch", 200, "Most messages one sending round takes.", positive),
+    Setting("sms_concurrency", 8, "Requests to the gateway at once within a round.", positive),
+    Setting("sms_timeout_s", 5.0, "Timeout of one request to the gateway; a send without an "
+            "answer is asked about at the gateway after twice this, never resent blind.",
+            positive),
+    Setting("sms_per_number_hour", 5, "Most messages one number gets in an hour (verification "
+            "codes included); more wait.", positive),
+    Setting("sms_per_number_day", 10, "Most messages one number gets in 24 hours.", positive),
+    Setting("sms_quiet_hours", "22:00-08:00", "China time when no message but a verification "
+            "code is sent (they wait for its end; empty: none).", quiet_hours_reason),
+    Setting("sms_receipt_wait_s", 600, "A sent message without a delivery report this long is "
+            "asked about at the gateway (a report may be lost).", positive),
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from node import cases, parallel, precedents, projects, store
+from node import cases, evaluation, parallel, precedents, projects, store
 from node.case_log import Actor
 from node.queue import figures, queue, search
 from node.window import (WRITERS, acting_role, deemed_consent, detail, keys, own_case, queue_role,
@@ -71,6 +71,14 @@ def post_action(number: str):
     cases.act(keys(), store.state().center, number, action, Actor(user.username, role),
               body.get("data") or {}, deemed_consent=deemed_consent())
     return jsonify(detail(number, user))
+
+
+@bp.post("/cases/<number>/evaluation-pad")
+@requires("clerk")
+def post_evaluation_pad(number: str):
+    """A one-time token for the applicant's evaluation screen (the clerk chooses nothing)."""
+    token = evaluation.open_pad(own_case(number), store.state().center)
+    return jsonify({"token": token, "url": f"{request.script_root}/e/{token}"}), 201
 
 
 @bp.post("/cases/<number>/opinions")

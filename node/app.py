@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import (api, catalog_pages, frame, health, public, status, store, supervision,
-                  window)
-from node.models import database
+from node import (api, catalog_pages, citizens, evaluation_pages, frame, health, public, status,
+                  store, supervision, window)
+from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
 from sync.database import connect_per_request
 from sync.errors import ConfigError
 from sync.settings import resolve
-from web import auth, errors
+from web import auth, citizen_auth, errors
 from web import frame as shared_frame
 from web import heartbeat, security_headers
 
@@ -35,6 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
     frame.init_app(app)  # the center's name and the node's sections in that frame
     errors.init_app(app)
     auth.init_app(app, STAFF)  # secret key, session, CSRF, /login; views use auth.requires
+    citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code, server="node",
+                          cases_of=citizens.cases_of)  # /citizen/: a cookie apart from staff
     heartbeat.init_app(app, health.CHECKS)
     app.register_blueprint(status.bp)
     app.register_blueprint(catalog_pages.bp)
@@ -43,4 +45,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(supervision.bp)  # a district's streets, read only
     app.register_blueprint(supervision.api_bp)
     public.init_app(app)  # 进度查询, 办件公示: the pages open without a login
+    app.register_blueprint(evaluation_pages.bp)  # the applicant's 好差评, by a one-time link
     return app

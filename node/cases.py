@@ -11,7 +11,8 @@ import secrets
 
 import orjson
 
-from node import case_log, handoffs, outbox, parallel, precedents, projects, store
+from node import (case_log, evaluation, handoffs, outbox, parallel, precedents, projects, sms,
+                  store)
 from node.case_log import Actor, load, record_action
 from node.models import Case, CaseMaterial, CatalogMatter, MaterialOnFile, database
 from sync import case_labels, case_machine, case_records, case_results, query_hash
@@ -106,6 +107,8 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
         projects.record_link(number, link)
         if handoff is None or receipt_is_acceptance:
             case = record_action(keys, center, number, case, outcome, actor, data, at)
+            sms.announce(keys, center, number, outcome, data)  # the applicant hears of it
+            evaluation.invite_on_completion(keys, center, number, outcome)
         if handoff is not None:
             record_action(keys, center, number, case, "hand_off", actor, handoff, at)
     return view(number)
@@ -154,6 +157,9 @@ def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
     ``deemed_consent`` is the ``joint_deemed_consent`` setting: the rule
     ``close_joint`` applies to departments silent past their deadline.
     """
+    if action == "evaluate":
+        raise ValidationError("action: 好差评由申请人本人评价（短信评价链接或窗口评价器），"
+                              "工作人员不能代为选择", field="action")
     with database.atomic():
         row, case, _actions = load(number)
         handoffs.check_can_act(row, action, center)
@@ -162,6 +168,8 @@ def act(keys: KeyPair, center: str, number: str, action: str, actor: Actor,
             parallel.check_consulted(data.get("centers"), center)
         case_results.check_new_action(case, action, data)
         record_action(keys, center, number, case, action, actor, data)
+        sms.announce(keys, center, number, action, data)  # the applicant hears of it
+        evaluation.invite_on_completion(keys, center, number, action)
     return view(number)
 
 

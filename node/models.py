@@ -4,7 +4,7 @@ from __future__ import annotations
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
                     IntegerField, Model, TextField)
 
-from web import logins, throttle
+from web import citizen_models, logins, throttle
 
 database = DatabaseProxy()
 
@@ -277,3 +277,32 @@ class SupervisedCase(BaseModel):
 
 
 MODELS = MODELS + (SupervisedCase,)
+
+
+class CitizenCode(citizen_models.CitizenCode):
+    """A citizen's SMS code asked at this node's pages (``web.citizens``; never synced)."""
+
+    class Meta:
+        database = database
+
+
+class CitizenSession(citizen_models.CitizenSession):
+    class Meta:
+        database = database
+
+
+MODELS = MODELS + (CitizenCode, CitizenSession)
+
+
+class EvaluationInvite(BaseModel):
+    """A one-time invitation to rate a case (好差评): sent by SMS after completion, or opened
+    on the window's evaluation pad. Only the token's SHA-256 is kept."""
+
+    token_hash = CharField(primary_key=True, max_length=64)
+    number = CharField(max_length=40, index=True)
+    via = CharField(max_length=8)  # sms | window | hub (forwarded from the online hall)
+    created_ms = BigIntegerField()
+    used_ms = BigIntegerField(null=True)
+
+
+MODELS = MODELS + (EvaluationInvite,)

@@ -67,8 +67,10 @@ def actions_for(row: Case, case: case_state.CaseState, role: str | None) -> list
     """The actions ``role`` may take on the case now at this center, withdrawal included."""
     if not role:
         return []
-    return handoffs.actions_here(row, orjson.loads(row.matter),
-                                 case_machine.available_actions(case, role), store.state().center)
+    # 好差评 is the applicant's (node.evaluation): no member of staff ever takes it.
+    return [a for a in handoffs.actions_here(row, orjson.loads(row.matter),
+                                             case_machine.available_actions(case, role),
+                                             store.state().center) if a != "evaluate"]
 
 
 def summary(row: Case) -> dict:

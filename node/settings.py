@@ -1,8 +1,9 @@
 """The node's settings (shared ones are in ``sync.settings``)."""
-from sync.settings import LOGIN, PUBLIC, SHARED, Setting, non_negative, port_number, positive
+from sync.settings import (CITIZEN, LOGIN, PUBLIC, SHARED, Setting, non_negative, port_number,
+                           positive)
 
 
-NODE = SHARED + LOGIN + PUBLIC + [
+NODE = SHARED + LOGIN + PUBLIC + CITIZEN + [
     Setting("data_dir", "", "The node's data directory: node.db, node.key."),
     Setting("host", "127.0.0.1", "Address the node's pages listen on."),
     Setting("port", 8800, "Port the node's pages listen on.", port_number),

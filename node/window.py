@@ -15,7 +15,7 @@ import re
 import orjson
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from node import cases, catalog, parallel, precedents, projects, public, store
+from node import cases, catalog, evaluation, parallel, precedents, projects, public, store
 from node.case_log import Actor, load
 from node.models import Case, CatalogMatter, User
 from node.queue import actions_for, clock, figures, queue, search
@@ -45,7 +45,6 @@ FORM_FIELDS = {
     "close_joint": (), "decide": ("outcome", "document_number", "registered_capital", "precedent"),
     "deliver": ("method", "waybill"), "withdraw": ("reason",),
     "hand_off": ("target", "consent", "waybill"), "take_over": (), "return_handoff": ("reason",),
-    "evaluate": ("level", "comment"),
 }
 
 
@@ -372,6 +371,19 @@ def act(number: str):
         return _refused_form(number, action, exc)
     flash(f"已办理：{case_machine.ACTIONS[action].label}")
     return redirect(url_for(".case_page", number=number), 303)
+
+
+@bp.post("/cases/<number>/evaluation-pad")
+@requires("clerk")
+def evaluation_pad(number: str):
+    """Open the applicant's evaluation screen for this case (the clerk chooses nothing)."""
+    number = own_case(number)
+    try:
+        token = evaluation.open_pad(number, store.state().center)
+    except ConflictError as exc:
+        flash(exc.detail)
+        return redirect(url_for(".case_page", number=number), 303)
+    return redirect(url_for("evaluation_pages.form", token=token), 303)
 
 
 @bp.post("/cases/<number>/opinion")

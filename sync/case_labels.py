@@ -31,7 +31,7 @@ PAUSED = frozenset({SUSPENDED_SUPPLEMENT, SUSPENDED_SPECIAL})
 # -- who acts, and the codes of an action's data --------------------------------------
 
 ROLES = {"clerk": "窗口受理人员", "reviewer": "审查人员（处室）", "approver": "审批负责人",
-         "center_admin": "中心管理员", "auditor": "审计人员（只读）"}
+         "center_admin": "中心管理员", "auditor": "审计人员（只读）", "applicant": "申请人本人"}
 OUTCOMES = {"approved": "准予许可", "refused": "不予许可"}
 JOINT_DECISIONS = {"consent": "同意", "object": "不同意", "deemed_consent": "逾期视为同意"}
 DELIVERY_METHODS = {"window": "窗口领取", "mail": "邮寄送达", "online": "网上送达"}

@@ -92,8 +92,10 @@ ACTIONS = {
     "hand_off": _action("移交办理中心", "clerk", {RECEIVED, ACCEPTED}),
     "take_over": _action("接收移交", "clerk reviewer", {HANDED_OFF}),
     "return_handoff": _action("退回移交", "clerk reviewer center_admin", {HANDED_OFF}),
-    # Recorded at the window (evaluation pad) or online through the API; the state stays.
-    "evaluate": _action("好差评（申请人评价）", "clerk", {COMPLETED, DELIVERED}),
+    # The applicant's own: by a one-time link (SMS) or on the window's evaluation pad, never
+    # chosen by staff (node.evaluation). A clerk's role stays valid only so that cases
+    # rated that way before still replay.
+    "evaluate": _action("好差评（申请人评价）", "applicant clerk", {COMPLETED, DELIVERED}),
 }
 
 

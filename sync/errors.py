@@ -19,6 +19,7 @@
     ├── ConflictError              409: ownership, duplicate, state conflict
     ├── Forbidden                  403: logged in, but not this role or not this center
     ├── NotFound                   404
+    ├── RateLimited                429: too many of something; ``retry_after_s`` says when
     ├── TooManyRequests            429 + Retry-After: a client asked a public page too often
     └── ValidationError            400/422: bad input; names the field
 
@@ -83,6 +84,12 @@ class Code(str, enum.Enum):
     MATTER_NOT_ACCEPTABLE = "MATTER_NOT_ACCEPTABLE"
     # staff login at a node
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    # SMS and the citizens' logins
+    SMS_GATEWAY_UNAVAILABLE = "SMS_GATEWAY_UNAVAILABLE"
+    SMS_REPORT_UNSIGNED = "SMS_REPORT_UNSIGNED"
+    CODE_INVALID = "CODE_INVALID"
+    CODE_EXPIRED = "CODE_EXPIRED"
+    RATE_LIMITED = "RATE_LIMITED"
     FORBIDDEN = "FORBIDDEN"
     # the public pages (no login)
     PROGRESS_NOT_FOUND = "PROGRESS_NOT_FOUND"
@@ -193,6 +200,16 @@ class Forbidden(HallsyncError):
     status = 403
     code = Code.FORBIDDEN
     title = "Forbidden"
+
+
+class RateLimited(HallsyncError):
+    status = 429
+    code = Code.RATE_LIMITED
+    title = "Too many requests"
+
+    def __init__(self, detail: str = "", *, retry_after_s: int = 60, **kw):
+        super().__init__(detail, retry_after_s=retry_after_s, **kw)
+        self.retry_after_s = retry_after_s
 
 
 class NotFound(HallsyncError):

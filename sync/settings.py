@@ -97,6 +97,20 @@ PUBLIC = [
     Setting("progress_window_s", 60, "The window those queries count in, in seconds.", positive),
 ]
 
+# Citizens' logins (a mobile number, a one-time SMS code, the ID number), at a node and the hub.
+CITIZEN = [
+    Setting("citizen_code_ttl_s", 300, "A citizen's SMS verification code expires after this.",
+            positive),
+    Setting("citizen_code_resend_s", 60, "Least seconds between two codes to one number.",
+            positive),
+    Setting("citizen_codes_per_day", 10, "Most codes one number gets in 24 hours.", positive),
+    Setting("citizen_codes_per_address_hour", 20, "Most codes asked from one address in an hour.",
+            positive),
+    Setting("citizen_code_max_tries", 5, "Wrong entries that void a code.", positive),
+    Setting("citizen_session_timeout_s", 1800, "A citizen's login ends after this many idle "
+            "seconds.", positive),
+]
+
 
 def resolve(table: list[Setting], overrides: dict | None = None,
             environ: dict | None = None) -> dict:

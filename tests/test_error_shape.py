@@ -43,6 +43,9 @@ def sealed_post(client, path, body, **kw):
     (lambda c: c.get("/api/public/figures?period=week"), "VALIDATION_FAILED"),
     (lambda c: c.get("/forms/nonsense"), "VALIDATION_FAILED"),
     (lambda c: c.get("/forms/" + "0" * 64), "NOT_FOUND"),
+    (lambda c: c.post("/sms/v1/receipts", data=b"[]"), "SMS_REPORT_UNSIGNED"),
+    (lambda c: c.get("/api/citizen/me"), "NOT_AUTHENTICATED"),
+    (lambda c: c.post("/api/citizen/code", json={"phone": "13900000000"}), "VALIDATION_FAILED"),
 ])
 def test_hub_errors_share_one_shape(hub_client, request_, code):
     response = request_(hub_client)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from node import cases, outbox, store
+from node import cases, evaluation, outbox, store
 from node.case_log import Actor
 from node.models import CatalogMatter, database
 from sync.case_results import REGISTERED_CAPITAL_MATTERS
@@ -29,7 +29,8 @@ from sync.topology import load_topology
 # Share of cases living each life (即办率 18 % → 83 % after the reform).
 LIFE_SHARES = {"immediate": 0.83, "promised": 0.10, "supplement": 0.03, "suspended": 0.02,
                "handoff": 0.02}
-# Events each life writes at the node that receives it (an evaluation adds one).
+# Events each life writes at the node that receives it (an evaluation adds one, and so does
+# each SMS its steps send a person's mobile: 补正, 受理, 办结 and the 好差评 link).
 LIFE_EVENTS = {"immediate": 2, "promised": 6, "supplement": 8, "suspended": 8, "handoff": 3}
 EVALUATED_SHARE = 0.3  # 主动评价率: not every applicant rates the service
 EVALUATION_SHARES = {"very_satisfied": 0.62, "satisfied": 0.28, "basically_satisfied": 0.07,
@@ -41,7 +42,8 @@ APPLICANTS = ({"kind": "person", "name": "张伟", "id_code": "21010219850315001
                "phone": "02423456789"})
 CLERK, REVIEWER, APPROVER = (Actor("wang", "clerk"), Actor("li", "reviewer"),
                              Actor("zhao", "approver"))
-_LONGEST_LIFE = max(LIFE_EVENTS.values()) + 1
+SMS_PER_LIFE = 4  # at most: a supplement notice, the acceptance, the completion, the 好差评 link
+_LONGEST_LIFE = max(LIFE_EVENTS.values()) + SMS_PER_LIFE + 1
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,19 @@ class CaseMix:
             raise ValueError(f"center {center} has no immediate or no promised matter to use")
         self.counts: Counter = Counter()
         self.unevaluated: list[str] = []  # completed cases nobody has rated yet
-        self.events = 0
+        self.first_seq: int | None = None
+
+    @property
+    def events(self) -> int:
+        """Events written so far, as the outbox counts them (SMS included)."""
+        seq = outbox.last()[0]
+        if self.first_seq is None:
+            self.first_seq = seq
+        return seq - self.first_seq
 
     def make(self, events: int) -> Counter:
         """Cases writing exactly ``events`` events; the last few are short lives that fit."""
-        target = self.events + events
+        target = self.events + events  # (the first call fixes the start)
         while self.events < target:
             left = target - self.events
             if left >= _LONGEST_LIFE:
@@ -93,8 +103,8 @@ class CaseMix:
                 self.evaluate(self.unevaluated.pop())
             elif left == 1:
                 raise ValueError("one event left and no completed case to evaluate")
-            else:
-                self.play("immediate", evaluate=left % 2 == 1)
+            else:  # an enterprise's: no SMS to a landline, so exactly 2 events (3 rated)
+                self.play("immediate", evaluate=left % 2 == 1, applicant=APPLICANTS[1])
         return self.counts
 
     def choose_life(self) -> str:
@@ -103,18 +113,17 @@ class CaseMix:
             return "promised"  # a district decides what it would hand off: the share stays
         return life
 
-    def play(self, life: str, evaluate: bool) -> None:
+    def play(self, life: str, evaluate: bool, applicant: dict | None = None) -> None:
         """One case living ``life``, then (if it completed here) its evaluation."""
         self.counts[life] += 1
         if life == "immediate":
-            number = self._intake(self.rng.choice(self.matters.immediate), "complete_immediate")
+            number = self._intake(self.rng.choice(self.matters.immediate), "complete_immediate",
+                                  applicant=applicant)
         elif life == "handoff":
             self._intake(self.rng.choice(self.matters.handed_off), "accept", consent=True)
-            self.events += LIFE_EVENTS[life]
             return  # the district decides it: no evaluation here
         else:
             number = self._promised(life, self.rng.choice(self.matters.promised))
-        self.events += LIFE_EVENTS[life]
         if evaluate:
             self.evaluate(number)
         else:
@@ -126,9 +135,10 @@ class CaseMix:
         data = {"level": level}
         if level in ("dissatisfied", "very_dissatisfied"):
             data["comment"] = BAD_REVIEW_COMMENT
-        self._act(number, "evaluate", CLERK, data)
+        # The applicant rates on the window's evaluation pad; the clerk only opens it.
+        token = evaluation.open_pad(number, self.center)
+        evaluation.submit(self.keys, self.center, evaluation.token_hash(token), data)
         self.counts["evaluated"] += 1
-        self.events += 1
 
     def _promised(self, life: str, matter: dict) -> str:
         required = [m["name"] for m in matter["materials"] if m["required"]]
@@ -156,8 +166,9 @@ class CaseMix:
         return decision
 
     def _intake(self, matter: dict, outcome: str, *, left_out: str = "",
-                consent: bool = False) -> str:
-        form = {"matter_code": matter["basic_code"], "applicant": self.rng.choice(APPLICANTS),
+                consent: bool = False, applicant: dict | None = None) -> str:
+        form = {"matter_code": matter["basic_code"],
+                "applicant": applicant or self.rng.choice(APPLICANTS),
                 "materials": [m["name"] for m in matter["materials"] if m["name"] != left_out],
                 "outcome": outcome, "reason": "", **({"consent": True} if consent else {})}
         if left_out:

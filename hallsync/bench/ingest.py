@@ -28,7 +28,8 @@ from sync.cli_output import emit, json_option
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PUSH_PATH = "Node.push over HTTP to hallsync hub run"
-CASE_EVENT_TYPES = ("case.received", "case.action")
+# The case mix's events: its cases' steps and the SMS they announce (node.sms).
+CASE_EVENT_TYPES = ("case.received", "case.action", "sms.requested")
 
 
 def _progress(message: str) -> None:
@@ -109,7 +110,8 @@ def raw_sqlite_rate(hub_db: Path, path: Path, batch: int) -> float:
     from hub.models import Event
     from sync.database import open_database
     source = sqlite3.connect(hub_db)
-    rows = source.execute("SELECT * FROM event WHERE type IN (?, ?)",
+    rows = source.execute(f"SELECT * FROM event WHERE type IN "
+                          f"({', '.join('?' * len(CASE_EVENT_TYPES))})",
                           CASE_EVENT_TYPES).fetchall()
     source.close()
     db = open_database(f"sqlite:///{path}")

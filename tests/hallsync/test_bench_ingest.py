@@ -36,8 +36,10 @@ def test_a_small_run_pushes_the_mix_and_the_hub_applies_all_of_it(tmp_path):
     hub = sqlite3.connect(work / "sqlite" / "hub" / "hub.db")
     held = dict(((kind, state), n) for kind, state, n in hub.execute(
         "SELECT type, state, COUNT(*) FROM event GROUP BY type, state"))
-    assert held.get(("case.received", "applied"), 0) + held.get(("case.action", "applied"),
-                                                                0) == 300
+    # The mix's cases, and the SMS they announce to a person's mobile (node.sms).
+    assert sum(held.get((kind, "applied"), 0) for kind in (
+        "case.received", "case.action", "sms.requested")) == 300
+    assert held[("sms.requested", "applied")] > 0
     assert held[("record.put", "applied")] == 300  # the synthetic records, as many
     assert all(state == "applied" for _kind, state in held), held  # nothing quarantined
     assert hub.execute("SELECT COUNT(*) FROM hub_case").fetchone()[0] == line["cases"]

@@ -97,6 +97,14 @@ def payloads(data_dir, number: str) -> list[tuple[str, dict]]:
                 .where(OutboxEvent.record == f"case:{number}").order_by(OutboxEvent.seq).tuples()]
 
 
+def rate(app, number: str, data: dict) -> None:
+    from node import evaluation
+    with database.connection_context():
+        token = evaluation.open_pad(number, "210102")
+        evaluation.submit(store.load_keys(app.config["HALLSYNC"]["data_dir"]), "210102",
+                          evaluation.token_hash(token), data)
+
+
 def test_an_imported_case_writes_the_events_a_window_would(app, at, node_dir, tmp_path):
     """The same history taken live at the window and imported: the same payloads."""
     # the window's intake form always sends a reason, empty when none is given
@@ -104,19 +112,23 @@ def test_an_imported_case_writes_the_events_a_window_would(app, at, node_dir, tm
              ("submit_for_approval", "reviewer", {}),
              ("decide", "approver", {"outcome": "approved", "document_number": "沈电审〔2026〕9号"}),
              ("deliver", "clerk", {"method": "window"}),
-             ("evaluate", "clerk", {"level": "basically_satisfied"})]
+             ("evaluate", "applicant", {"level": "basically_satisfied"})]
     # step i at minute i: the intake accepts at the moment of receipt (minute 0)
     times = [datetime.datetime(2026, 11, 2, 9, minute, tzinfo=CHINA) for minute in range(6)]
     at(times[0])
     number = new_case(app, "accept")
     for when, (action, role, data) in zip(times[1:], steps[1:]):
         at(when)
-        act(app, number, action, role, data)
+        if action == "evaluate":  # the applicant's own, on the window's pad
+            rate(app, number, data)
+        else:
+            act(app, number, action, role, data)
     live = payloads(app.config["HALLSYNC"]["data_dir"], number)
     line = {"number": number, "matter_code": "SY04001", "applicant": ENTERPRISE,
             "materials": everything(), "received_at": times[0].isoformat(),
             "received_by": "clerk",
-            "steps": [{"action": action, "role": role, "user": role, "at": when.isoformat(),
+            "steps": [{"action": action, "role": role,
+                       "user": "申请人" if role == "applicant" else role, "at": when.isoformat(),
                        "data": data} for when, (action, role, data) in zip(times, steps)]}
     path = tmp_path / "one.jsonl"
     path.write_bytes(orjson.dumps(line) + b"\n")

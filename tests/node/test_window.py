@@ -286,7 +286,8 @@ def test_a_clerk_may_not_take_a_reviewers_step(app, staff):
 
 
 def test_every_action_has_a_form():
-    assert set(FORM_FIELDS) == set(ACTIONS) - {RECEIVE}
+    # 好差评 is the applicant's own screen (node.evaluation), never a staff form.
+    assert set(FORM_FIELDS) == set(ACTIONS) - {RECEIVE, "evaluate"}
 
 
 # -- intake ----------------------------------------------------------------------------------
