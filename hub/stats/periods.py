@@ -74,16 +74,43 @@ class Period:
                 "year": str(today.year)}[kind]
         return cls.parse(kind, text)
 
+    def whole(self) -> bool:
+        """Whether it is the entire day, month, quarter or year (not cut at today)."""
+        return self.kind == "range" or Period.current(self.kind, self.start) == self
+
+    def to_date(self, today: datetime.date) -> "Period":
+        """The part that has happened by ``today`` of a period still running, else itself."""
+        if self.start <= today < self.end:
+            return dataclasses.replace(self, end=today)
+        return self
+
     def previous(self) -> "Period":
-        """The period of the same kind just before (a custom range: as many days)."""
+        """The period of the same kind just before (a custom range: as many days); of a
+        period cut at today, as many days from the start of the one before (like with
+        like: 1–2 December beside 1–2 November, not all of November)."""
         before = self.start - ONE_DAY
         if self.kind == "range":
             return Period("range", self.start - (self.end - self.start) - ONE_DAY, before)
-        return Period.current(self.kind, before)
+        full = Period.current(self.kind, before)
+        if self.whole():
+            return full
+        return Period(self.kind, full.start, min(full.start + (self.end - self.start), full.end))
+
+    def year_before(self) -> "Period":
+        """The same days a year earlier (29 February: the 28th); a whole month, quarter or
+        year: the whole one a year earlier."""
+        start, end = _year_earlier(self.start), _year_earlier(self.end)
+        if self.kind != "range" and self.whole():
+            return Period.current(self.kind, start)
+        return Period(self.kind, start, end)
 
     def label(self) -> str:
-        """How a Chinese page names it: 2026年10月, 2026年第4季度, …"""
-        s = self.start
+        """How a Chinese page names it: 2026年10月, 2026年第4季度, 2026年12月（1日至2日）…"""
+        s, e = self.start, self.end
+        if not self.whole():
+            days = (f"{s.day}日至{e.day}日" if s.month == e.month
+                    else f"{s.month}月{s.day}日至{e.month}月{e.day}日")
+            return f"{Period.current(self.kind, s).label()}（{days}）"
         if self.kind == "day":
             return f"{s.year}年{s.month}月{s.day}日"
         if self.kind == "month":
@@ -113,6 +140,12 @@ class Period:
                     days.append((day, last))
                 day = last + ONE_DAY
         return months, days
+
+
+def _year_earlier(day: datetime.date) -> datetime.date:
+    if day.month == 2 and day.day == 29:
+        return datetime.date(day.year - 1, 2, 28)
+    return day.replace(year=day.year - 1)
 
 
 def _day(args, *names: str) -> datetime.date | None:

@@ -23,7 +23,7 @@ HEADLINES = (
     ("收件数", "received", "count", ""),
     ("受理件数", "accepted", "count", "4,742,000 件（2002–2015 年累计）"),
     ("办结件数", "completed", "count", ""),
-    ("办结率", "completion_rate", "rate", "99.9%"),
+    ("办结率（本期受理件中已办结的比例）", "completion_rate", "rate", "99.9%"),
     ("即办件数", "completed_immediately", "count", ""),
     ("即办率（即办件 ÷ 办结件）", "immediate_rate", "rate", "83%（改革前 18%）"),
     ("平均承诺时限（工作日）", "average_promised_days", "days", "5 个工作日以内"),
