@@ -30,6 +30,22 @@ def site_name() -> str:
         return f"政务服务中心 {state.center}"
 
 
+def site_kind() -> str:
+    """What this site is, under its name: the city center's window (served at the hub's
+    /city/) or a center's, so neither is taken for the other nor for the hub."""
+    state = NodeState.get_or_none(NodeState.id == 1)
+    if state is None:
+        return "窗口办件系统（尚未接入市中心）"
+    if state.center == load_topology().hub.code:
+        return "市本级窗口办件系统"
+    try:
+        level = load_topology().get(state.center).level
+    except NotFound:
+        return "窗口办件系统"
+    return {"district": "区县窗口办件系统", "street": "街道（乡镇）窗口办件系统",
+            "subcenter": "市分中心窗口办件系统"}.get(level, "窗口办件系统")
+
+
 def _frame() -> dict:
     sections = [(url_for(endpoint), label, here is not None and request.blueprint == here)
                 for endpoint, label, here in SECTIONS]
@@ -37,4 +53,4 @@ def _frame() -> dict:
     if home is not None:
         label, href = home()
         sections.append((href, label, False))
-    return {"site_name": site_name(), "sections": sections}
+    return {"site_name": site_name(), "site_kind": site_kind(), "sections": sections}

@@ -215,6 +215,10 @@ def intake_form(form) -> dict:
             "consent": form.get("consent") == "1", "waybill": form.get("waybill", "").strip()}
 
 
+# Steps that end or send back a case: their buttons look destructive, not like the main one.
+DESTRUCTIVE = frozenset({"withdraw", "not_accept", "return_handoff"})
+
+
 def message(error: ValidationError | ConflictError) -> str:
     """The Chinese part of an error's detail, without its ``field:`` prefix."""
     field = getattr(error, "field", None)
@@ -234,6 +238,7 @@ def _frame() -> dict:
     state = store.state()
     user = current_user()
     return {"user": user, "role_labels": ROLES, "this_center": state.center,
+            "destructive": DESTRUCTIVE,
             "supervises": load_topology().by_code.get(state.center) is not None
             and load_topology().by_code[state.center].level == "district",
             "my_roles": user_roles(user) if user else [],

@@ -33,7 +33,7 @@ def sealed_post(client, path, body, **kw):
     (lambda c: sealed_post(c, "/sync/v1/enroll", {"token": "a.b.c", "public_key": "eA=="}),
      "ENVELOPE_MALFORMED"),
     (lambda c: sealed_post(c, "/sync/v1/enroll", {"token": 1}), "VALIDATION_FAILED"),
-    (lambda c: c.get("/no/such/page"), "NOT_FOUND"),
+    (lambda c: c.get("/api/no/such"), "NOT_FOUND"),  # a page's errors are pages: test_error_pages
     (lambda c: c.get("/sync/v1/push"), "VALIDATION_FAILED"),
 ])
 def test_hub_errors_share_one_shape(hub_client, request_, code):
@@ -50,7 +50,7 @@ def test_node_errors_share_one_shape(tmp_path):
     client = create_node({"data_dir": str(tmp_path / "node"), "TESTING": True}).test_client()
     # Logged-in error paths (FORBIDDEN, CSRF) are in tests/web/test_auth.py.
     for path, code, status in (("/api/status", "NOT_AUTHENTICATED", 401),
-                               ("/nothing", "NOT_FOUND", 404)):
+                               ("/api/nothing", "NOT_FOUND", 404)):
         response = client.get(path)
         body = response.get_json()
         assert set(KEYS) <= set(body) and body["code"] == code

@@ -14,10 +14,11 @@ import re
 from sync.errors import ValidationError
 
 KINDS = {"day": "日", "month": "月", "quarter": "季度", "year": "年", "range": "自定义"}
-_FORMS = {"day": (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "YYYY-MM-DD"),
-          "month": (re.compile(r"(\d{4})-(\d{2})"), "YYYY-MM"),
-          "quarter": (re.compile(r"(\d{4})-Q([1-4])"), "YYYY-Qn"),
-          "year": (re.compile(r"(\d{4})"), "YYYY")}
+# kind → (pattern, how a person is told to write it)
+_FORMS = {"day": (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "年-月-日，例如 2026-11-05"),
+          "month": (re.compile(r"(\d{4})-(\d{2})"), "年-月，例如 2026-11"),
+          "quarter": (re.compile(r"(\d{4})-Q([1-4])"), "年-Q季度，例如 2026-Q4"),
+          "year": (re.compile(r"(\d{4})"), "四位数的年份，例如 2026")}
 ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -31,7 +32,7 @@ class Period:
     def parse(cls, kind: str, text: str) -> "Period":
         """The period of ``kind`` that ``text`` names; ``ValidationError`` names the field."""
         if kind not in _FORMS:
-            raise ValidationError(f"period: 应为 {' / '.join(_FORMS)}，实际为 {kind!r}",
+            raise ValidationError(f"period: 周期应为日、月、季度或年，实际为 {kind!r}",
                                   field="period")
         pattern, shape = _FORMS[kind]
         found = pattern.fullmatch(text or "")
@@ -49,7 +50,7 @@ class Period:
                 return cls(kind, first.start, cls.of_month(numbers[0], 3 * numbers[1]).end)
             return cls(kind, datetime.date(numbers[0], 1, 1), datetime.date(numbers[0], 12, 31))
         except ValueError:
-            raise ValidationError(f"date: {KINDS[kind]}的格式应为 {shape}，实际为 {text!r}",
+            raise ValidationError(f"date: 按{KINDS[kind]}查看时应写作{shape}；填写的是 {text!r}",
                                   field="date") from None
 
     @classmethod
@@ -155,7 +156,7 @@ def _day(args, *names: str) -> datetime.date | None:
             try:
                 return datetime.date.fromisoformat(raw)
             except ValueError:
-                raise ValidationError(f"{name}: 日期格式应为 YYYY-MM-DD，实际为 {raw!r}",
+                raise ValidationError(f"{name}: 日期应写作年-月-日，例如 2026-11-05；填写的是 {raw!r}",
                                       field=name) from None
     return None
 

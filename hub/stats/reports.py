@@ -72,7 +72,7 @@ def build(period_kind: str, args, today: datetime.date | None = None) -> dict:
     """The report of ``?center=`` (default the city) for ``?date=`` (default the last whole one)."""
     today = today or datetime.date.today()
     if period_kind not in PERIODS:
-        raise ValidationError(f"period: 报表周期应为 {' / '.join(PERIODS)}，实际为 {period_kind!r}",
+        raise ValidationError(f"period: 报表应为{'、'.join(PERIODS.values())}之一，实际为 {period_kind!r}",
                               field="period")
     date = args.get("date")
     period = (Period.parse(period_kind, date) if date

@@ -6,30 +6,21 @@ operators and auditors see the city, a district admin its district.
 """
 from __future__ import annotations
 
-import datetime
-
 from flask import Blueprint, current_app, render_template, request
 
 from hub.coverage.alerts import open_alerts
 from hub.coverage.centers import LEVEL_NAMES, coverage
 from hub.staff import visible
 from sync import envelope as env
-from sync.case_clock import CHINA
 from sync.errors import ValidationError
 from web.auth import current_user, requires
+from web.frame import china_time
 
 bp = Blueprint("coverage_pages", __name__)
 
 COLOURS = {"red": "红", "yellow": "黄", "green": "绿"}
 SHOWN = {"trouble": "红黄中心", "all": "全部中心"}
 ORDER = {"red": 0, "yellow": 1, "green": 2}
-
-
-def china_time(ms: int | None, fmt: str = "%m-%d %H:%M") -> str:
-    """A moment in China time for the table (``—`` when never)."""
-    if ms is None:
-        return "—"
-    return datetime.datetime.fromtimestamp(ms / 1000, CHINA).strftime(fmt)
 
 
 def lag(seconds: int | None) -> str:
@@ -47,11 +38,12 @@ def coverage_page():
     (or all) and the alerts."""
     shown = request.args.get("show", "trouble")
     if shown not in SHOWN:
-        raise ValidationError(f"show: 可选 {', '.join(SHOWN)}，实际为 {shown!r}", field="show")
+        raise ValidationError(f"show: 显示范围应为{'或'.join(SHOWN.values())}，实际为 {shown!r}", field="show")
     view = coverage(env.now_ms(), current_app.config["HALLSYNC"], root=current_user().center)
     centers = sorted(view["centers"], key=lambda c: (ORDER[c["status"]], not c["enrolled"],
                                                      c["code"]))
     never = sum(not c["enrolled"] for c in centers)
+    enrolled = len(centers) - never
     # From every center, before the filter below: a supervising district may well be green.
     supervisors = sorted((c for c in centers if c["supervision"]), key=lambda c: c["code"])
     if shown == "trouble":
@@ -61,7 +53,7 @@ def coverage_page():
     alerts = [a for a in open_alerts() if a["center"] in within]
     levels = [(LEVEL_NAMES.get(level, level), figures) for level, figures in view["levels"].items()]
     return render_template("coverage.html", view=view, centers=centers, levels=levels,
-                           alerts=alerts, never=never, shown=shown, choices=SHOWN,
+                           alerts=alerts, never=never, enrolled=enrolled, shown=shown, choices=SHOWN,
                            supervisors=supervisors,
                            supervising={c["code"]: c["supervision"] for c in supervisors},
                            colours=COLOURS, when=china_time, lag=lag)

@@ -378,7 +378,8 @@ def test_the_coverage_page_shows_the_scope_of_the_login(hub_dir):
     page = city.get("/coverage").get_data(as_text=True)
     assert "210102002" in page and "超过 2 小时未联系" in page  # red, listed with its reason
     assert "210102001" not in page  # green: only in the full list
-    assert "另有 206 个中心从未注册接入" in page
+    assert '<p class="bad" id="never">另有 206 个中心尚未接入' in page
+    assert 'id="calm"' not in page  # one enrolled center is red: it is listed instead
     full = city.get("/coverage?show=all").get_data(as_text=True)
     assert "210102001" in full and "210103001" in full
     shenhe = hub_staff(app, "shenhe", ["district_admin"], scope="210103").client
@@ -386,6 +387,16 @@ def test_the_coverage_page_shows_the_scope_of_the_login(hub_dir):
     assert "210103001" in theirs and "210102001" not in theirs and "210102002" not in theirs
     assert city.get("/coverage?show=everything").status_code == 422
     assert app.test_client().get("/coverage").status_code == 302  # to the login page
+
+
+def test_the_coverage_page_never_calls_a_city_of_unenrolled_centers_calm(hub_dir):
+    """Issue 16: 没有需要关注的中心 stood above 206 centers in red (never enrolled)."""
+    app, _data_dir, _url = hub_dir  # one street enrolled and heard from now: green
+    page = hub_staff(app, "auditor", ["auditor"]).client.get("/coverage").get_data(as_text=True)
+    assert "没有需要关注的中心" not in page
+    assert '<p class="ok" id="calm">已接入的 1 个中心都运行正常。</p>' in page
+    assert '<p class="bad" id="never">另有 207 个中心尚未接入' in page
+    assert "onchange=" not in page and "hallsync node" not in page  # CSP-safe, no commands
 
 
 # -- districts that supervise their streets (督导) ------------------------------------------
