@@ -19,14 +19,15 @@ from flask import Blueprint, current_app, render_template, request
 from hub.coverage.alerts import open_alerts
 from hub.coverage.centers import LEVEL_NAMES, coverage
 from hub.staff import scoped_center, visible
-from hub.stats.figures import NOT_AVAILABLE, report
 from hub.stats import rankings
+from hub.stats.figures import NOT_AVAILABLE, report
 from hub.stats.periods import period_from
 from hub.stats.reports import DAY_LABELS, PERIODS, show
 from hub.views import charts
 from sync import envelope as env
 from sync.catalog_history import load_departments
-from web.auth import requires
+from sync.topology import load_topology
+from web.auth import current_user, requires
 
 bp = Blueprint("dashboard", __name__)
 
@@ -58,6 +59,15 @@ def change(now, before, kind: str) -> str:
     return f"{'+' if delta >= 0 else '−'}{abs(delta):,}"
 
 
+def breadcrumbs(code: str) -> list[tuple[str, str]]:
+    """(code, name) from the login's scope (the city, or a district) down to ``code``."""
+    topology, top = load_topology(), current_user().center
+    chain = [topology.get(code)]
+    while chain[-1].code != top and chain[-1].parent is not None:
+        chain.append(topology.get(chain[-1].parent))
+    return [(c.code, c.name) for c in reversed(chain)]
+
+
 @bp.get("/dashboard")
 @requires()
 def dashboard():
@@ -80,7 +90,7 @@ def dashboard():
     rank_by = request.args.get("rank")
     rank_by = rank_by if rank_by in rankings.RANKED else rankings.DEFAULT
     return render_template(
-        "dashboard.html", r=result, ranking=rankings.ranked(result["children"], rank_by),
+        "dashboard.html", r=result, crumbs=breadcrumbs(center), ranking=rankings.ranked(result["children"], rank_by),
         ranking_title=rankings.title(result["children"]), rank_by=rank_by,
         ranked_figures=rankings.RANKED, tiles=TILES, shown=show, change=change,
         by_children=by_children, distribution=distribution, kinds=KINDS, periods=PERIODS,

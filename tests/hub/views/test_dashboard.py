@@ -107,3 +107,13 @@ def test_the_dashboard_costs_the_same_statements_whatever_it_lists(operator, cen
         assert operator.get(f"/dashboard?center={center}&period=month&date=2026-10"
                             ).status_code == 200
     assert len(statements) == pinned, statements
+
+
+def test_breadcrumbs_lead_back_up_to_the_login_s_scope(operator, tmp_path):
+    html = operator.get("/dashboard?center=210102001&period=month&date=2026-10").get_data(
+        as_text=True)
+    crumbs = re.search(r'<nav class="crumbs" id="crumbs"[^>]*>(.*?)</nav>', html, re.S).group(1)
+    names = re.findall(r">([^<>›]+)<", crumbs)
+    assert [n.strip() for n in names if n.strip()] == [
+        "沈阳市政务服务中心", "和平区政务服务中心", "和平区太原街街道便民服务中心"]
+    assert 'href="/dashboard?center=210102&amp;period=month&amp;date=2026-10"' in crumbs
