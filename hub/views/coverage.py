@@ -15,6 +15,7 @@ from sync import envelope as env
 from sync.errors import ValidationError
 from web.auth import current_user, requires
 from web.frame import china_time
+from web.pagination import page_of
 
 bp = Blueprint("coverage_pages", __name__)
 
@@ -52,7 +53,9 @@ def coverage_page():
     within = visible()
     alerts = [a for a in open_alerts() if a["center"] in within]
     levels = [(LEVEL_NAMES.get(level, level), figures) for level, figures in view["levels"].items()]
-    return render_template("coverage.html", view=view, centers=centers, levels=levels,
+    listed = page_of(centers, request.args)  # the whole city is 208 rows: 50 a page
+    return render_template("coverage.html", view=view, centers=listed.items, listed=listed,
+                           levels=levels,
                            alerts=alerts, never=never, enrolled=enrolled, shown=shown, choices=SHOWN,
                            supervisors=supervisors,
                            supervising={c["code"]: c["supervision"] for c in supervisors},

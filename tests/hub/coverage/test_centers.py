@@ -380,7 +380,8 @@ def test_the_coverage_page_shows_the_scope_of_the_login(hub_dir):
     assert "210102001" not in page  # green: only in the full list
     assert '<p class="bad" id="never">另有 206 个中心尚未接入' in page
     assert 'id="calm"' not in page  # one enrolled center is red: it is listed instead
-    full = city.get("/coverage?show=all").get_data(as_text=True)
+    full = "".join(city.get(f"/coverage?show=all&page={n}").get_data(as_text=True)
+                   for n in range(1, 6))  # 50 a page: the green ones come last
     assert "210102001" in full and "210103001" in full
     shenhe = hub_staff(app, "shenhe", ["district_admin"], scope="210103").client
     theirs = shenhe.get("/coverage?show=all").get_data(as_text=True)
@@ -397,6 +398,26 @@ def test_the_coverage_page_never_calls_a_city_of_unenrolled_centers_calm(hub_dir
     assert '<p class="ok" id="calm">已接入的 1 个中心都运行正常。</p>' in page
     assert '<p class="bad" id="never">另有 207 个中心尚未接入' in page
     assert "onchange=" not in page and "hallsync node" not in page  # CSP-safe, no commands
+
+
+def test_the_full_list_of_centers_comes_fifty_a_page(hub_dir):
+    app, _data_dir, _url = hub_dir
+    city = hub_staff(app, "auditor", ["auditor"]).client
+
+    def rows(query):
+        page = city.get(f"/coverage?show=all{query}").get_data(as_text=True)
+        table = page.split('<table id="centers">', 1)[1].split("</table>", 1)[0]
+        return table.count("<tr class="), page
+
+    first, page = rows("")
+    assert first == 50 and "第 1–50 条，共 208 条" in page
+    assert 'href="/coverage?show=all&amp;page=2" rel="next"' in page
+    last, page = rows("&page=5")
+    assert last == 8 and "第 201–208 条，共 208 条" in page and 'rel="next"' not in page
+    for bad in ("6", "0", "x"):
+        refused = city.get(f"/coverage?show=all&page={bad}")
+        assert refused.status_code == 422
+        assert "页码：页码应为 1 到 5 之间的整数" in refused.get_data(as_text=True)
 
 
 # -- districts that supervise their streets (督导) ------------------------------------------
