@@ -31,6 +31,7 @@ from sync.catalog_search import search as search_matters
 from sync.errors import Code, ConflictError, Forbidden, NotFound, ValidationError
 from sync.topology import load_topology
 from web.auth import current_user, requires
+from web.pagination import PER_PAGE, page as page_of_rows
 
 bp = Blueprint("window", __name__, url_prefix="/window")
 WRITERS = ("clerk", "reviewer", "approver", "center_admin")
@@ -419,10 +420,13 @@ def receipt(number: str):
 def search_page():
     """Cases by number, applicant name or ID, or matter; filtered by state."""
     try:
-        found, error = search(request.args.get("q", ""), request.args.get("state", "")), None
+        found, error = search(request.args.get("q", ""), request.args.get("state", ""),
+                              per_page=PER_PAGE, args=request.args), None
     except ValidationError as exc:
         found, error = None, message(exc)
-    return render_template("window/search.html", found=found, error=error, args=request.args)
+    listed = page_of_rows(found["cases"], found["page"], found["count"]) if found else None
+    return render_template("window/search.html", found=found, listed=listed, error=error,
+                           args=request.args)
 
 
 @bp.get("/figures")

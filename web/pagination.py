@@ -19,14 +19,27 @@ class Page:
     first: int    # the 1-based position of the first row shown (0 when none)
 
 
-def page_of(items: Sequence, args, per_page: int = PER_PAGE) -> Page:
-    """The ``?page=`` of ``items``; a page that is not a whole number in range is refused,
-    naming the field."""
-    pages = max(1, -(-len(items) // per_page))
+def page_count(total: int, per_page: int = PER_PAGE) -> int:
+    return max(1, -(-total // per_page))
+
+
+def page_number(args, pages: int) -> int:
+    """``?page=`` (default 1); one that is not a whole number from 1 to ``pages`` is
+    refused, naming the field."""
     raw = args.get("page") or "1"
     if not raw.isdigit() or not 1 <= int(raw) <= pages:
         raise ValidationError(f"page: 页码应为 1 到 {pages} 之间的整数，实际为 {raw!r}",
                               field="page")
-    number = int(raw)
-    shown = items[(number - 1) * per_page:number * per_page]
-    return Page(shown, number, pages, len(items), (number - 1) * per_page + 1 if shown else 0)
+    return int(raw)
+
+
+def page(items: Sequence, number: int, total: int, per_page: int = PER_PAGE) -> Page:
+    """The rows of page ``number`` (already cut, e.g. by the query's LIMIT and OFFSET)."""
+    return Page(items, number, page_count(total, per_page), total,
+                (number - 1) * per_page + 1 if items else 0)
+
+
+def page_of(items: Sequence, args, per_page: int = PER_PAGE) -> Page:
+    """The ``?page=`` of ``items``, all in memory."""
+    number = page_number(args, page_count(len(items), per_page))
+    return page(items[(number - 1) * per_page:number * per_page], number, len(items), per_page)
