@@ -314,6 +314,9 @@ def _intake_page(form: dict, step: int, error=None, status: int = 200):
                     else load_topology().get(decided_by),
                     receipt_is_acceptance=receipt_is_acceptance(),
                     checklist=cases.checklist(matter, applicant["id_code"], []),
+                    # 原件 and 复印件 to take, for the checklist only (not in the case's record)
+                    copies={m["name"]: (m.get("originals", 1), m.get("copies", 0))
+                            for m in matter["materials"]},
                     key_steps=projects.steps_for(matter["basic_code"]),
                     key_choice=request.values.get("key_project", ""))
     return render_template("window/intake.html", **args), status
@@ -334,6 +337,9 @@ def intake():
         return _intake_page(form, 1, exc, 422)
     if step == "choose":
         return _intake_page(form, 2)
+    if step == "select_all":  # 全选: every material ticked, the clerk unticks what is missing
+        matter, _applicant = _chosen(form)
+        return _intake_page({**form, "materials": [m["name"] for m in matter["materials"]]}, 2)
     user = current_user()
     try:
         case = cases.intake(keys(), store.state().center, Actor(user.username, "clerk"),

@@ -128,3 +128,34 @@ def test_the_node_s_pages_mask_name_mark_and_fit(hub, window_node, browser_page,
     page.goto(url + f"/window/cases/{number}/receipt")
     assert page.locator("#id-code").inner_text() == "210102********0013" and fits(page)
     shoot(page, tmp_path, "pages-08-receipt.png")
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_intake_by_keyboard_with_an_id_card_reader(hub, window_node, browser_page, tmp_path):
+    page, url = browser_page, window_node
+    log_in(page, url, "wang")
+    page.goto(url + "/window/intake")
+    focused = "document.activeElement.id || document.activeElement.name"
+    assert page.evaluate(focused) == "q"  # the search box, not the top of the page
+    page.keyboard.type("电力设施")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/window/intake?q=*")
+    assert page.evaluate(focused) == "matter_code"  # the focus waits in the list found
+    page.focus("#applicant_id_code")
+    page.keyboard.type(PERSON["id_code"])  # what a reader does: the number, then Enter
+    page.keyboard.press("Enter")
+    assert page.evaluate(focused) == "applicant_name"  # the browser's check moves on
+    page.keyboard.type(PERSON["name"])
+    page.keyboard.press("Tab")
+    page.keyboard.type(PERSON["phone"])
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert page.locator("input[name=materials]:checked").count() == 0
+    assert fits(page)
+    shoot(page, tmp_path, "pages-09-intake-checklist.png", full_page=True)
+    page.click("#select-all")
+    page.wait_for_load_state()
+    assert page.locator("input[name=materials]:checked").count() == len(MATERIALS)
+    page.click("button[value=submit]")
+    page.wait_for_url("**/window/cases/*")
+    assert page.locator("#state").inner_text() == "已受理"
