@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, render_template, request
 from hub.coverage.alerts import open_alerts
 from hub.coverage.centers import LEVEL_NAMES, coverage
 from hub.staff import visible
+from hub.views.spreadsheets import xlsx_response
 from sync import envelope as env
 from sync.errors import ValidationError
 from web.auth import current_user, requires
@@ -60,3 +61,23 @@ def coverage_page():
                            supervisors=supervisors,
                            supervising={c["code"]: c["supervision"] for c in supervisors},
                            colours=COLOURS, when=china_time, lag=lag)
+
+
+XLSX_COLUMNS = ("状态", "中心编码", "中心名称", "层级", "最近联系", "同步延迟（秒）", "待发送",
+                "目录版本", "程序版本", "时钟偏差（秒）", "24 小时拒收", "原因")
+
+
+@bp.get("/api/coverage.xlsx")
+@requires()
+def coverage_xlsx():
+    """Every center in the login's scope, as the page's full list, in an Excel workbook."""
+    view = coverage(env.now_ms(), current_app.config["HALLSYNC"], root=current_user().center)
+    rows = [list(XLSX_COLUMNS)]
+    for c in sorted(view["centers"], key=lambda c: (ORDER[c["status"]], c["code"])):
+        rows.append([COLOURS[c["status"]], c["code"], c["name"], LEVEL_NAMES.get(c["level"], c["level"]),
+                     china_time(c["last_contact_ms"], "%Y-%m-%d %H:%M"), c["lag_s"], c["backlog"],
+                     c["catalog_version"], c["app_version"] or "",
+                     c["clock_skew_ms"] // 1000 if c["clock_skew_ms"] is not None else None,
+                     c["refusals_24h"], "；".join(c["reasons"])])
+    return xlsx_response(rows, title="各中心接入情况",
+                         filename=f"coverage-{current_user().center}.xlsx")

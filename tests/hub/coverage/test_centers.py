@@ -420,6 +420,25 @@ def test_the_full_list_of_centers_comes_fifty_a_page(hub_dir):
         assert "页码：页码应为 1 到 5 之间的整数" in refused.get_data(as_text=True)
 
 
+def test_the_list_of_centers_downloads_as_an_excel_workbook(hub_dir):
+    import io
+
+    from openpyxl import load_workbook
+    app, _data_dir, _url = hub_dir
+    city = hub_staff(app, "auditor", ["auditor"]).client
+    answer = city.get("/api/coverage.xlsx")
+    assert answer.status_code == 200 and answer.mimetype.endswith("spreadsheetml.sheet")
+    rows = list(load_workbook(io.BytesIO(answer.data)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("状态", "中心编码", "中心名称") and len(rows) == 1 + 208
+    green = next(r for r in rows if r[1] == STREET)
+    assert green[0] == "绿" and green[3] == "街道" and isinstance(green[5], int)
+    assert 'id="xlsx"' in city.get("/coverage").get_data(as_text=True)
+    heping = hub_staff(app, "heping", ["district_admin"], scope=DISTRICT).client
+    theirs = list(load_workbook(io.BytesIO(heping.get("/api/coverage.xlsx").data))
+                  .active.iter_rows(values_only=True))
+    assert {r[1][:6] for r in theirs[1:]} == {DISTRICT}
+
+
 # -- districts that supervise their streets (督导) ------------------------------------------
 
 def subscribe(district: str, on: bool, at_ms: int, monkeypatch, seq: int = 1) -> None:
