@@ -7,8 +7,13 @@ from urllib.parse import urlparse
 from flask import Flask
 
 from hub.models import MODELS, Event, database
+from hub.stats import rollups
 from sync.database import connect_per_request, is_sqlite, open_database
 from sync.schema import upgrade
+
+
+# Counters whose meaning needs every past case recounted when they appear (issue 16).
+COHORT_COUNTERS = (".completed_of_accepted", ".evaluated_of_completed")
 
 
 def database_url(settings: dict) -> str:
@@ -37,7 +42,11 @@ def bind(url: str):
     Event._meta.without_rowid = is_sqlite(db)
     database.initialize(db)
     with db.connection_context():
-        upgrade(db, MODELS)
+        added = upgrade(db, MODELS)
+        # A counter added later starts at 0 in the rows already there: recount them all from
+        # the stored case logs, or its rates would read 0 % for the past.
+        if any(column.endswith(COHORT_COUNTERS) for column in added):
+            rollups.rebuild()
     return db
 
 

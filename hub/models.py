@@ -296,6 +296,9 @@ class RollupCounters(BaseModel):
     not_accepted = IntegerField(default=0)
     completed = IntegerField(default=0)
     completed_immediately = IntegerField(default=0)
+    # of the cases accepted on this row's day, those completed since (on the accepting day's
+    # row): the base of 办结率, which therefore cannot pass 100 %
+    completed_of_accepted = IntegerField(default=0)
     approved = IntegerField(default=0)
     supplement_requests = IntegerField(default=0)
     withdrawn = IntegerField(default=0)
@@ -317,6 +320,7 @@ class RollupCounters(BaseModel):
     evaluated = IntegerField(default=0)  # 好差评 given
     satisfied = IntegerField(default=0)  # of them 非常满意, 满意 or 基本满意
     bad_reviews = IntegerField(default=0)  # of them 不满意 or 非常不满意 (差评)
+    evaluated_of_completed = IntegerField(default=0)  # 好差评 on the day of the case's 办结
     enterprises_registered = IntegerField(default=0)  # 企业设立登记 approved
     registered_capital = BigIntegerField(default=0)  # their 注册资本, 万元
     projects_over_100m = IntegerField(default=0)  # key projects ≥ 1 亿元, once each

@@ -21,15 +21,28 @@ def init_app(app: Flask) -> None:
     app.context_processor(_frame)
 
 
-def site_name() -> str:
+def site_name(state: NodeState | None = None) -> str:
     """The center's name, or what the node is before it enrolls."""
-    state = NodeState.get_or_none(NodeState.id == 1)
+    state = state or NodeState.get_or_none(NodeState.id == 1)
     if state is None:
         return "政务服务中心（尚未接入）"
     try:
         return load_topology().get(state.center).name
     except NotFound:
         return f"政务服务中心 {state.center}"
+
+
+KINDS = {"city": "市本级窗口办件系统", "subcenter": "市分中心窗口办件系统",
+         "district": "区县窗口办件系统", "street": "街道（乡镇）窗口办件系统"}
+
+
+def site_kind(state: NodeState | None) -> str:
+    """What this site is, under its name: the city center's window (served at the hub's
+    /city/) or a center's, so neither is taken for the other nor for the hub."""
+    if state is None:
+        return "窗口办件系统（尚未接入市中心）"
+    center = load_topology().by_code.get(state.center)
+    return KINDS.get(center.level, "窗口办件系统") if center else "窗口办件系统"
 
 
 def _frame() -> dict:
@@ -39,4 +52,5 @@ def _frame() -> dict:
     if home is not None:
         label, href = home()
         sections.append((href, label, False))
-    return {"site_name": site_name(), "sections": sections}
+    state = NodeState.get_or_none(NodeState.id == 1)  # one read for the name and the kind
+    return {"site_name": site_name(state), "site_kind": site_kind(state), "sections": sections}

@@ -20,6 +20,7 @@ from sync import case_clock, case_labels, case_machine, case_state
 from sync.calendar import WorkCalendar, load_calendar
 from sync.deadlines import remaining_workdays, warning_level
 from sync.errors import ValidationError
+from web.pagination import page_count, page_number
 
 # 行政许可法 Art. 44: the result is served within 10 days of the decision; Art. 82: working days.
 DELIVERY_LIMIT_DAYS = 10
@@ -105,8 +106,11 @@ def queue(role: str | None, today: datetime.date, *, yellow_within: int = 2) -> 
     return items
 
 
-def search(q: str = "", state: str = "") -> dict:
-    """Cases by number, applicant name or ID, or matter name or code; newest first."""
+def search(q: str = "", state: str = "", *, page: int = 1, per_page: int = MAX_RESULTS,
+           args=None) -> dict:
+    """Cases by number, applicant name or ID, or matter name or code; newest first, a page
+    of ``per_page`` at a time (``args``: take the page from its ``?page=``, refusing one
+    out of range)."""
     q = (q or "").strip()
     if len(q) > MAX_QUERY:
         raise ValidationError(f"q: 查询内容不能超过 {MAX_QUERY} 个字符", field="q")
@@ -125,9 +129,13 @@ def search(q: str = "", state: str = "") -> dict:
                             | (fn.instr(Case.applicant_id, upper) > 0)
                             | (Case.matter_code == upper) | Case.matter_code.in_(codes))
     total = query.count()
-    rows = query.order_by(Case.received_at.desc(), Case.number.desc()).limit(MAX_RESULTS)
-    return {"q": q, "state": state, "count": total, "shown": min(total, MAX_RESULTS),
-            "cases": [summary(row) for row in rows]}
+    if args is not None:
+        page = page_number(args, page_count(total, per_page))
+    rows = (query.order_by(Case.received_at.desc(), Case.number.desc())
+            .limit(per_page).offset((page - 1) * per_page))
+    cases = [summary(row) for row in rows]
+    return {"q": q, "state": state, "count": total, "shown": len(cases), "page": page,
+            "cases": cases}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -150,13 +158,19 @@ def period(start: datetime.date, end: datetime.date,
     completed = numbers("decide", "complete_immediate")
     immediate = len(numbers("complete_immediate"))
     days = [case_clock.handling_workdays(load(n)[1], calendar) or 0 for n in completed]
-    accepted = len(numbers("accept", "complete_immediate"))
+    accepted_numbers = numbers("accept", "complete_immediate")
+    accepted = len(accepted_numbers)
+    # 办结率: of the cases accepted in the period, those completed by now, so it cannot pass
+    # 100 % (completed ÷ accepted could: the period also completes older cases).
+    done_of_accepted = (CaseAction.select().where(
+        CaseAction.action.in_(("decide", "complete_immediate")),
+        CaseAction.number.in_(accepted_numbers)).count() if accepted_numbers else 0)
     return {"from": start.isoformat(), "to": end.isoformat(),
             "received": Case.select().where(Case.received_at >= lo, Case.received_at < hi,
                                              ~Case.consulted).count(),
             "accepted": accepted, "not_accepted": len(numbers("not_accept")),
             "completed": len(completed), "completed_immediately": immediate,
-            "completion_rate": _rate(len(completed), accepted),
+            "completion_rate": _rate(done_of_accepted, accepted),
             "immediate_rate": _rate(immediate, len(completed)),
             "average_handling_days": round(sum(days) / len(days), 2) if days else None}
 

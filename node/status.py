@@ -1,4 +1,9 @@
-"""The node's sync status: a page for the center's staff and the same as JSON."""
+"""The node's sync status: a page for the center's staff and the same as JSON.
+
+The page reads in Chinese: times are China dates, the last error is said in words (the
+sync job's own text is kept under 技术详情 for an administrator), and what needs a person
+says who to ask rather than which command to run.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
@@ -22,6 +27,22 @@ def status() -> dict:
             "needs_recovery": state.needs_recovery}
 
 
+STEPS = {"push": "上传", "pull": "拉取", "heartbeat": "心跳"}
+
+
+def error_summary(text: str) -> str:
+    """The sync job's last error (``push: CODE: detail; …``) as a person reads it."""
+    if not text:
+        return ""
+    steps = [STEPS[s] for s in STEPS if s in text.split(":", 1)[0] or f"{s}:" in text]
+    where = f"（{'、'.join(dict.fromkeys(steps))}）" if steps else ""
+    if "hub busy" in text or "HUB_BUSY" in text:
+        return f"市中心繁忙，本机稍后自动重试{where}"
+    if "next try in" in text or "HUB_UNAVAILABLE" in text:
+        return f"暂时连不上市中心，本机会自动重试；网络恢复后积压的办件会自动上传{where}"
+    return f"市中心拒绝了本机的同步请求，请联系系统管理员{where}"
+
+
 @bp.get("/api/status")
 @requires()
 def status_json():
@@ -32,4 +53,6 @@ def status_json():
 @requires()
 def status_page():
     notices = Notice.select().order_by(Notice.message_id.desc()).limit(20)
-    return render_template("status/index.html", s=status(), notices=notices)
+    s = status()
+    return render_template("status/index.html", s=s, notices=notices,
+                           problem=error_summary(s["last_error"]))

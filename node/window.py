@@ -31,6 +31,7 @@ from sync.catalog_search import search as search_matters
 from sync.errors import Code, ConflictError, Forbidden, NotFound, ValidationError
 from sync.topology import load_topology
 from web.auth import current_user, requires
+from web.pagination import PER_PAGE, page as page_of_rows
 
 bp = Blueprint("window", __name__, url_prefix="/window")
 WRITERS = ("clerk", "reviewer", "approver", "center_admin")
@@ -214,6 +215,10 @@ def intake_form(form) -> dict:
             "consent": form.get("consent") == "1", "waybill": form.get("waybill", "").strip()}
 
 
+# Steps that end or send back a case: their buttons look destructive, not like the main one.
+DESTRUCTIVE = frozenset({"withdraw", "not_accept", "return_handoff"})
+
+
 def message(error: ValidationError | ConflictError) -> str:
     """The Chinese part of an error's detail, without its ``field:`` prefix."""
     field = getattr(error, "field", None)
@@ -233,6 +238,7 @@ def _frame() -> dict:
     state = store.state()
     user = current_user()
     return {"user": user, "role_labels": ROLES, "this_center": state.center,
+            "destructive": DESTRUCTIVE,
             "supervises": load_topology().by_code.get(state.center) is not None
             and load_topology().by_code[state.center].level == "district",
             "my_roles": user_roles(user) if user else [],
@@ -307,6 +313,9 @@ def _intake_page(form: dict, step: int, error=None, status: int = 200):
                     else load_topology().get(decided_by),
                     receipt_is_acceptance=receipt_is_acceptance(),
                     checklist=cases.checklist(matter, applicant["id_code"], []),
+                    # 原件 and 复印件 to take, for the checklist only (not in the case's record)
+                    copies={m["name"]: (m.get("originals", 1), m.get("copies", 0))
+                            for m in matter["materials"]},
                     key_steps=projects.steps_for(matter["basic_code"]),
                     key_choice=request.values.get("key_project", ""))
     return render_template("window/intake.html", **args), status
@@ -327,6 +336,9 @@ def intake():
         return _intake_page(form, 1, exc, 422)
     if step == "choose":
         return _intake_page(form, 2)
+    if step == "select_all":  # 全选: every material ticked, the clerk unticks what is missing
+        matter, _applicant = _chosen(form)
+        return _intake_page({**form, "materials": [m["name"] for m in matter["materials"]]}, 2)
     user = current_user()
     try:
         case = cases.intake(keys(), store.state().center, Actor(user.username, "clerk"),
@@ -427,10 +439,13 @@ def receipt(number: str):
 def search_page():
     """Cases by number, applicant name or ID, or matter; filtered by state."""
     try:
-        found, error = search(request.args.get("q", ""), request.args.get("state", "")), None
+        found, error = search(request.args.get("q", ""), request.args.get("state", ""),
+                              per_page=PER_PAGE, args=request.args), None
     except ValidationError as exc:
         found, error = None, message(exc)
-    return render_template("window/search.html", found=found, error=error, args=request.args)
+    listed = page_of_rows(found["cases"], found["page"], found["count"]) if found else None
+    return render_template("window/search.html", found=found, listed=listed, error=error,
+                           args=request.args)
 
 
 @bp.get("/figures")

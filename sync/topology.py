@@ -56,7 +56,7 @@ class Topology:
         try:
             return self.by_code[code]
         except (KeyError, TypeError):
-            raise NotFound(f"unknown center {code!r}", code=Code.CENTER_UNKNOWN) from None
+            raise NotFound(f"没有编码为 {code!r} 的中心", code=Code.CENTER_UNKNOWN) from None
 
     def name_of(self, code: str) -> str:
         """The center's Chinese name, or the code itself when no center has it."""

@@ -34,7 +34,7 @@ def sealed_post(client, path, body, **kw):
      "BODY_MALFORMED"),
     (lambda c: sealed_post(c, "/sync/v1/hub-key", {"since_key_id": "0" * 16}), "KEY_UNKNOWN"),
     (lambda c: sealed_post(c, "/sync/v1/enroll", {"token": 1}), "VALIDATION_FAILED"),
-    (lambda c: c.get("/no/such/page"), "NOT_FOUND"),
+    (lambda c: c.get("/api/no/such"), "NOT_FOUND"),  # a page's errors are pages: test_error_pages
     (lambda c: c.get("/sync/v1/push"), "VALIDATION_FAILED"),
     (lambda c: c.get("/api/progress?number=210102-20260301-00001&code=23456789"),
      "PROGRESS_NOT_FOUND"),
@@ -61,7 +61,7 @@ def test_node_errors_share_one_shape(tmp_path):
     client = create_node({"data_dir": str(tmp_path / "node"), "TESTING": True}).test_client()
     # Logged-in error paths (FORBIDDEN, CSRF) are in tests/web/test_auth.py.
     for path, code, status in (("/api/status", "NOT_AUTHENTICATED", 401),
-                               ("/nothing", "NOT_FOUND", 404),
+                               ("/api/nothing", "NOT_FOUND", 404),
                                ("/api/progress?number=210102-20260301-00001&code=23456789",
                                 "PROGRESS_NOT_FOUND", 404),
                                ("/api/progress?number=210102-20260301-00001", "VALIDATION_FAILED",

@@ -241,6 +241,10 @@ def test_the_hub_shows_the_whole_timeline_and_the_waiting_opinions(hub, street, 
     assert {j["department"]: j["center"] for j in case["joint"]} == {"fire": "", "natres": CITY}
     page = heping.get(f"/cases/{number}").get_data(as_text=True)
     assert "要求补正：规划设计方案" in page and "沈阳市政务服务中心" in page
+    # Issue 16: each step's post, never a login ID (logins are not synced)
+    steps = page.split('id="timeline"', 1)[1].split("</table>", 1)[0]
+    assert "<th>经办岗位</th>" in steps and "<td>窗口受理人员</td>" in steps
+    assert not any(f"<td>{h['user']}</td>" in steps for h in case["history"])
     shenhe = hub_staff(app, "shenhe", ["district_admin"], scope=OTHER_DISTRICT).client
     assert shenhe.get(f"/api/cases/{number}").status_code == 403
     assert shenhe.get("/api/handoffs").get_json()["consultations"] == []

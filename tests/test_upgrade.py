@@ -74,3 +74,34 @@ def test_an_older_hub_database_is_upgraded_when_the_hub_opens_it(tmp_path, hub_d
     assert figures.status_code == 200, figures.get_json()
     shown = figures.get_json()["figures"]
     assert (shown["received"], shown["evaluated"], shown["bad_reviews"]) == (4, 2, 0)
+
+
+def test_an_older_hub_s_rollups_are_recounted_for_the_counters_it_lacked(tmp_path, hub_db_url):
+    """Before issue 16 the rollups had no ``completed_of_accepted`` (the base of 办结率):
+    added as 0 it would read 0 % for every past period, so the hub recounts them once."""
+    import datetime
+
+    from hub.cases.copies import apply_cases
+    from hub.stats.figures import report
+    from hub.stats.periods import Period
+    from sync.case_clock import CHINA
+    from tests.hub.stats.test_rollups import case_events
+
+    (tmp_path / "hub-data").mkdir()
+    database = hub_db.bind(hub_db_url)
+    start = datetime.datetime(2026, 9, 28, 9, tzinfo=CHINA)
+    with database.connection_context():
+        with database.atomic():
+            events = case_events(0, "210102001", "SY04001", [0, 0, 0, 3], start)
+            apply_cases(events[:1])
+            apply_cases(events[1:])  # accepted 09-28, decided 09-30
+        for table in ROLLUPS:
+            for column in ("completed_of_accepted", "evaluated_of_completed"):
+                database.execute_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+    database.close()
+
+    database = hub_db.bind(hub_db_url)
+    with database.connection_context():
+        month = report("210102001", Period.parse("month", "2026-09"))["figures"]
+        assert (month["accepted"], month["completed"], month["completion_rate"]) == (1, 1, 1.0)
+    database.close()

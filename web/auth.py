@@ -181,8 +181,10 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_form(message: str = "", status: int = 200):
+    settings = current_app.config["HALLSYNC"]
     return render_template("auth/login.html", message=message,
-                           add_command=_directory().add_command,
+                           max_failures=settings["login_max_failures"],
+                           lockout_minutes=max(1, settings["login_lockout_s"] // 60),
                            next=_safe_next(request.values.get("next")),
                            username=request.form.get("username", "")), status
 

@@ -67,10 +67,6 @@ class Directory:
     refuses: Callable[[User], str]
     server: str  # "node" or "hub": its cookie, and the command that opens an account
 
-    @property
-    def add_command(self) -> str:
-        return f"hallsync {self.server} user add"
-
     def add_user(self, username: str, password: str, roles, *, scope: str | None = None,
                  display_name: str = "", now_ms: int) -> User:
         """Create a login (a node's before enrollment raises NOT_ENROLLED)."""

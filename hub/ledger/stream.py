@@ -90,6 +90,8 @@ def send(recipient: str, type_: str, payload: dict) -> int:
 
 def send_many(messages: list[tuple[str, str, dict]]) -> list[int]:
     """``publish_many`` with this process's hub key (from an event handler)."""
+    if not messages:  # nothing to sign: no key needed (a process that never set one)
+        return []
     return publish_many(_signer[0](), messages)
 
 

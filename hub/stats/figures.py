@@ -97,13 +97,15 @@ def total(rows: dict[str, list[int]], centers: Iterable[str]) -> dict[str, int]:
 def derive(counts: dict[str, int]) -> dict:
     """The counters with the rates the dashboard shows (None where the base is 0).
 
-    Rates are of the period's own counts: 办结率 is completed ÷ accepted in the
-    period, so a period that completes cases accepted before it can pass 100 %.
+    No rate can pass 100 %: each divides a part by a whole it belongs to. 办结率 is
+    of the cases accepted in the period, the share completed by now
+    (``completed_of_accepted ÷ accepted``); completed ÷ accepted could pass it, since a
+    period also completes cases accepted before it (a tile once showed 100.3 %).
     """
     result = dict(counts)
     completed = counts["completed"]
     promised = completed - counts["completed_immediately"]  # 承诺件 completed
-    result["completion_rate"] = _rate(completed, counts["accepted"])
+    result["completion_rate"] = _rate(counts["completed_of_accepted"], counts["accepted"])
     result["immediate_rate"] = _rate(counts["completed_immediately"], completed)
     result["on_time_rate"] = _rate(counts["completed_on_time"], promised)
     result["early_rate"] = _rate(counts["completed_early"], promised)
@@ -119,7 +121,7 @@ def derive(counts: dict[str, int]) -> dict:
     # 好差评 (domain.md §5): 满意率 counts 非常满意 + 满意 + 基本满意; 差评 = 不满意 + 非常不满意.
     result["satisfaction_rate"] = _rate(counts["satisfied"], counts["evaluated"])
     result["bad_review_rate"] = _rate(counts["bad_reviews"], counts["evaluated"])
-    result["evaluation_rate"] = _rate(counts["evaluated"], completed)  # 主动评价率 (of the period)
+    result["evaluation_rate"] = _rate(counts["evaluated_of_completed"], completed)  # 主动评价率
     result["days_distribution"] = {field: _rate(counts[field], completed)
                                    for _first, _last, field in DAY_BUCKETS}
     return result
@@ -166,7 +168,9 @@ def _now(rows: dict[str, tuple[int, int]], centers: Iterable[str]) -> dict:
 def report(code: str, period: Period, *, department: str | None = None,
            matter: str | None = None, today: datetime.date | None = None,
            topology: Topology | None = None) -> dict:
-    """A center's figures for the period and the one before, its own and its children's."""
+    """A center's figures for the period, the one before and the same one a year earlier,
+    its own (``own``: cases of the center itself, so children + own = the total) and its
+    children's."""
     topology = topology or load_topology()
     center = topology.get(code)
     check_filters(department, matter)
@@ -175,9 +179,10 @@ def report(code: str, period: Period, *, department: str | None = None,
     everyone = topology.subtree(code)
     # The city's subtree is every center: no IN list at all.
     scope = None if code == topology.hub.code else everyone
-    before = period.previous()
+    before, year_before = period.previous(), period.year_before()
     rows_now = sums(period.start, period.end, scope, **filters)
     rows_before = sums(before.start, before.end, scope, **filters)
+    rows_year_before = sums(year_before.start, year_before.end, scope, **filters)
     rows_open = pending(scope, today, **filters)
 
     def block(codes: list[str]) -> dict:
@@ -195,8 +200,11 @@ def report(code: str, period: Period, *, department: str | None = None,
             "period": period.kind, "label": period.label(),
             "from": period.start.isoformat(), "to": period.end.isoformat(),
             "filters": filters, "figures": whole["figures"],
-            "own": derive(total(rows_now, [code])),
+            "own": derive(total(rows_now, [code])), "own_now": _now(rows_open, [code]),
             "previous": {"from": before.start.isoformat(), "to": before.end.isoformat(),
                          "label": before.label(), "figures": whole["previous_figures"]},
+            "year_before": {"from": year_before.start.isoformat(),
+                            "to": year_before.end.isoformat(), "label": year_before.label(),
+                            "figures": derive(total(rows_year_before, everyone))},
             "now": {"as_of": today.isoformat(), **whole["now"]},
             "children": children, "not_available": NOT_AVAILABLE}

@@ -14,10 +14,11 @@ import re
 from sync.errors import ValidationError
 
 KINDS = {"day": "日", "month": "月", "quarter": "季度", "year": "年", "range": "自定义"}
-_FORMS = {"day": (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "YYYY-MM-DD"),
-          "month": (re.compile(r"(\d{4})-(\d{2})"), "YYYY-MM"),
-          "quarter": (re.compile(r"(\d{4})-Q([1-4])"), "YYYY-Qn"),
-          "year": (re.compile(r"(\d{4})"), "YYYY")}
+# kind → (pattern, how a person is told to write it)
+_FORMS = {"day": (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "年-月-日，例如 2026-11-05"),
+          "month": (re.compile(r"(\d{4})-(\d{2})"), "年-月，例如 2026-11"),
+          "quarter": (re.compile(r"(\d{4})-Q([1-4])"), "年-Q季度，例如 2026-Q4"),
+          "year": (re.compile(r"(\d{4})"), "四位数的年份，例如 2026")}
 ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -31,7 +32,7 @@ class Period:
     def parse(cls, kind: str, text: str) -> "Period":
         """The period of ``kind`` that ``text`` names; ``ValidationError`` names the field."""
         if kind not in _FORMS:
-            raise ValidationError(f"period: 应为 {' / '.join(_FORMS)}，实际为 {kind!r}",
+            raise ValidationError(f"period: 周期应为日、月、季度或年，实际为 {kind!r}",
                                   field="period")
         pattern, shape = _FORMS[kind]
         found = pattern.fullmatch(text or "")
@@ -49,7 +50,7 @@ class Period:
                 return cls(kind, first.start, cls.of_month(numbers[0], 3 * numbers[1]).end)
             return cls(kind, datetime.date(numbers[0], 1, 1), datetime.date(numbers[0], 12, 31))
         except ValueError:
-            raise ValidationError(f"date: {KINDS[kind]}的格式应为 {shape}，实际为 {text!r}",
+            raise ValidationError(f"date: 按{KINDS[kind]}查看时应写作{shape}；填写的是 {text!r}",
                                   field="date") from None
 
     @classmethod
@@ -74,16 +75,43 @@ class Period:
                 "year": str(today.year)}[kind]
         return cls.parse(kind, text)
 
+    def whole(self) -> bool:
+        """Whether it is the entire day, month, quarter or year (not cut at today)."""
+        return self.kind == "range" or Period.current(self.kind, self.start) == self
+
+    def to_date(self, today: datetime.date) -> "Period":
+        """The part that has happened by ``today`` of a period still running, else itself."""
+        if self.start <= today < self.end:
+            return dataclasses.replace(self, end=today)
+        return self
+
     def previous(self) -> "Period":
-        """The period of the same kind just before (a custom range: as many days)."""
+        """The period of the same kind just before (a custom range: as many days); of a
+        period cut at today, as many days from the start of the one before (like with
+        like: 1–2 December beside 1–2 November, not all of November)."""
         before = self.start - ONE_DAY
         if self.kind == "range":
             return Period("range", self.start - (self.end - self.start) - ONE_DAY, before)
-        return Period.current(self.kind, before)
+        full = Period.current(self.kind, before)
+        if self.whole():
+            return full
+        return Period(self.kind, full.start, min(full.start + (self.end - self.start), full.end))
+
+    def year_before(self) -> "Period":
+        """The same days a year earlier (29 February: the 28th); a whole month, quarter or
+        year: the whole one a year earlier."""
+        start, end = _year_earlier(self.start), _year_earlier(self.end)
+        if self.kind != "range" and self.whole():
+            return Period.current(self.kind, start)
+        return Period(self.kind, start, end)
 
     def label(self) -> str:
-        """How a Chinese page names it: 2026年10月, 2026年第4季度, …"""
-        s = self.start
+        """How a Chinese page names it: 2026年10月, 2026年第4季度, 2026年12月（1日至2日）…"""
+        s, e = self.start, self.end
+        if not self.whole():
+            days = (f"{s.day}日至{e.day}日" if s.month == e.month
+                    else f"{s.month}月{s.day}日至{e.month}月{e.day}日")
+            return f"{Period.current(self.kind, s).label()}（{days}）"
         if self.kind == "day":
             return f"{s.year}年{s.month}月{s.day}日"
         if self.kind == "month":
@@ -115,6 +143,12 @@ class Period:
         return months, days
 
 
+def _year_earlier(day: datetime.date) -> datetime.date:
+    if day.month == 2 and day.day == 29:
+        return datetime.date(day.year - 1, 2, 28)
+    return day.replace(year=day.year - 1)
+
+
 def _day(args, *names: str) -> datetime.date | None:
     for name in names:
         raw = args.get(name)
@@ -122,7 +156,7 @@ def _day(args, *names: str) -> datetime.date | None:
             try:
                 return datetime.date.fromisoformat(raw)
             except ValueError:
-                raise ValidationError(f"{name}: 日期格式应为 YYYY-MM-DD，实际为 {raw!r}",
+                raise ValidationError(f"{name}: 日期应写作年-月-日，例如 2026-11-05；填写的是 {raw!r}",
                                       field=name) from None
     return None
 

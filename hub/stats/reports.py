@@ -23,7 +23,7 @@ HEADLINES = (
     ("收件数", "received", "count", ""),
     ("受理件数", "accepted", "count", "4,742,000 件（2002–2015 年累计）"),
     ("办结件数", "completed", "count", ""),
-    ("办结率", "completion_rate", "rate", "99.9%"),
+    ("办结率（本期受理件中已办结的比例）", "completion_rate", "rate", "99.9%"),
     ("即办件数", "completed_immediately", "count", ""),
     ("即办率（即办件 ÷ 办结件）", "immediate_rate", "rate", "83%（改革前 18%）"),
     ("平均承诺时限（工作日）", "average_promised_days", "days", "5 个工作日以内"),
@@ -72,7 +72,7 @@ def build(period_kind: str, args, today: datetime.date | None = None) -> dict:
     """The report of ``?center=`` (default the city) for ``?date=`` (default the last whole one)."""
     today = today or datetime.date.today()
     if period_kind not in PERIODS:
-        raise ValidationError(f"period: 报表周期应为 {' / '.join(PERIODS)}，实际为 {period_kind!r}",
+        raise ValidationError(f"period: 报表应为{'、'.join(PERIODS.values())}之一，实际为 {period_kind!r}",
                               field="period")
     date = args.get("date")
     period = (Period.parse(period_kind, date) if date

@@ -13,9 +13,14 @@ What the counters count (``FIELDS``):
 
 * ``received`` 收件, ``received_enterprise`` of them by an enterprise applicant,
   ``received_online`` of them applied for online (网上申请, the receipt's ``channel``);
-* ``accepted`` 受理 (an immediate completion is accepted too), ``not_accepted``;
+* ``accepted`` 受理 (an immediate completion is accepted too), ``not_accepted`` (on the
+  day its case was received, so 不予受理率 is a share of that day's receipts);
 * ``completed`` 办结 (``decide`` or ``complete_immediate``), ``completed_immediately``
   即办, ``approved`` 准予;
+* ``completed_of_accepted``: a completion counted again on the row of the day its case was
+  accepted, so a period's ``completed_of_accepted ÷ accepted`` (办结率) is the share of the
+  cases it accepted that are completed by now and cannot pass 100 % (``completed ÷
+  accepted`` did: a period also completes cases accepted before it);
 * ``completed_on_time``: a promised (not immediate) case completed on or before
   its promised day (承诺办结日, ``case_clock.deadline``: paused days push it);
   ``completed_early``: completed at least one working day before that day,
@@ -23,7 +28,8 @@ What the counters count (``FIELDS``):
 * ``handling_days``: working days from 受理 to 办结 without paused days, and
   their distribution over ``DAY_BUCKETS`` (``days_0`` … ``days_over_10``);
 * ``supplement_requests`` (every 补正 request) and ``supplemented`` (cases asked
-  for the first time), ``withdrawn``;
+  for the first time, on the day the case was received: 补正率 is a share of the
+  receipts), ``withdrawn``;
 * ``promised_days``: the promised time limits (承诺时限, working days) of the
   cases accepted, summed, for the average promised time;
 * ``handed_off`` at the collecting center (异地代收: every other figure of the
@@ -31,6 +37,8 @@ What the counters count (``FIELDS``):
   each side's handoffs show without counting the case twice;
 * ``evaluated`` 好差评 given (``evaluate``, on the day of the rating), ``satisfied``
   of them 非常满意/满意/基本满意 and ``bad_reviews`` 差评 (不满意/非常不满意);
+  ``evaluated_of_completed`` the same ratings on the day their case was completed, the
+  base of 主动评价率 (a rating may come in the period after the completion);
 * ``enterprises_registered``: approvals of 企业设立登记 and ``registered_capital``
   their 注册资本 (万元), carried by the approving ``decide``;
 * ``projects_over_100m``: key projects of ``PROJECT_THRESHOLD_WAN`` or more and
@@ -55,11 +63,11 @@ from sync.database import insert_rows
 DAY_BUCKETS = ((0, 0, "days_0"), (1, 1, "days_1"), (2, 3, "days_2_3"), (4, 5, "days_4_5"),
                (6, 10, "days_6_10"), (11, None, "days_over_10"))
 FIELDS = ("received", "accepted", "not_accepted", "completed", "completed_immediately",
-          "approved", "supplement_requests", "withdrawn", "handling_days",
+          "completed_of_accepted", "approved", "supplement_requests", "withdrawn", "handling_days",
           "received_enterprise", "supplemented", "completed_on_time", "completed_early",
           *(field for _first, _last, field in DAY_BUCKETS), "promised_days", "handed_off",
           "taken_over", "received_online", "evaluated", "satisfied", "bad_reviews",
-          "enterprises_registered", "registered_capital", "projects_over_100m", "investment")
+          "evaluated_of_completed", "enterprises_registered", "registered_capital", "projects_over_100m", "investment")
 PROJECT_THRESHOLD_WAN = 10_000  # 亿元以上建设项目: 1 亿元 = 10,000 万元
 _COUNTED = {"accept": ("accepted",), "not_accept": ("not_accepted",),
             "request_supplement": ("supplement_requests",),
@@ -83,8 +91,11 @@ def contributions(center: str, matter: dict, action: str, after: case_state.Case
         counts[key + ("received",)] += 1
         counts[key + ("received_enterprise",)] += applicant_kind == "enterprise"
         counts[key + ("received_online",)] += channel == "online"
+    # Cohort counters go on the row of the day their case was received, accepted or
+    # completed, so a rate over that day's receipts, acceptances or completions stays ≤ 100 %.
+    received_key = (center, case_clock.china_date(after.received_at).isoformat()) + key[2:]
     for field in _COUNTED.get(action, ()):
-        counts[key + (field,)] += 1
+        counts[(received_key if field == "not_accepted" else key) + (field,)] += 1
     if action in ("accept", "complete_immediate"):
         counts[key + ("promised_days",)] += matter["promised_limit_days"]
     if action == "hand_off":
@@ -96,17 +107,23 @@ def contributions(center: str, matter: dict, action: str, after: case_state.Case
         counts[key + ("evaluated",)] += 1
         counts[key + ("satisfied",)] += level in case_labels.SATISFIED
         counts[key + ("bad_reviews",)] += level in case_labels.BAD_REVIEWS
+        if after.decision is not None:
+            completed_on = case_clock.china_date(after.decision.decided_at).isoformat()
+            counts[(center, completed_on) + key[2:] + ("evaluated_of_completed",)] += 1
     if action == "decide" and after.decision.registered_capital is not None:
         counts[key + ("enterprises_registered",)] += 1
         counts[key + ("registered_capital",)] += after.decision.registered_capital
     if action in _SUPPLEMENT and sum(s.action in _SUPPLEMENT for s in after.history) == 1:
-        counts[key + ("supplemented",)] += 1
+        counts[received_key + ("supplemented",)] += 1
     if after.decision is not None and action in ("decide", "complete_immediate"):
         calendar = calendar or load_calendar()
         days = case_clock.handling_workdays(after, calendar) or 0
         counts[key + ("approved",)] += after.decision.outcome == "approved"
         counts[key + ("handling_days",)] += days
         counts[key + (bucket(days),)] += 1
+        if after.accepted_at is not None:
+            accepted_on = case_clock.china_date(after.accepted_at).isoformat()
+            counts[(key[0], accepted_on) + key[2:] + ("completed_of_accepted",)] += 1
         if action == "decide":
             done = case_clock.china_date(after.decision.decided_at)
             due = case_clock.deadline(after, calendar, matter["promised_limit_days"]).day

@@ -55,6 +55,8 @@ def case_view(number: str) -> dict:
         "history": [{"action": s.action, "label": case_machine.ACTIONS[s.action].label,
                      "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,
                      "user": step["user"],
+                     # Logins stay at their center (never synced): the page names the post.
+                     "role_label": case_labels.ROLES.get(s.role, s.role),
                      "center": signers[i] if i < len(signers) else None,
                      "center_name": name(signers[i]) if i < len(signers) else ""}
                     for i, (s, step) in enumerate(zip(case.history, steps))],

@@ -112,12 +112,13 @@ def matter_page(code: str):
                            guide=guide), shown
 
 
-def _edit_links(row: CatalogMatter) -> list[tuple[str, str]]:
-    """An operator starts a change of a matter in force from its page."""
+def _edit_links(row: CatalogMatter) -> list[tuple[str, str, bool]]:
+    """An operator starts a change of a matter in force from its page: (label, url, whether
+    it removes the matter, so its button looks destructive)."""
     user = current_user()
     if row.status != authority.IN_FORCE or user is None or "operator" not in user.role_set:
         return []
-    return [(f"{label}此事项", url_for("catalog_edit.new", op=op, code=row.code))
+    return [(f"{label}此事项", url_for("catalog_edit.new", op=op, code=row.code), op == "cancel")
             for op, label in (("amend", "变更"), ("cancel", "取消"), ("devolve", "下放"),
                               ("convert", "转换为备案"))]
 

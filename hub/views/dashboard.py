@@ -1,5 +1,9 @@
-"""The hub's dashboard: one center's figures for a period beside the previous one, its
-children to drill into, the distribution of working days, coverage and alerts.
+"""The hub's dashboard: one center's figures for a period beside the previous one and the
+same one a year earlier, its own cases and its children's (they add up to the total), a
+ranking of its districts or streets, the distribution of working days, coverage and alerts.
+
+Like with like: a period still running is cut at today, and compared with as many days
+of the period before and the same days a year earlier (``hub.stats.periods``).
 
 Everything comes from ``hub.stats.figures.report`` (the rollups) and ``hub.coverage.centers``,
 the same as ``/api/stats`` and ``/api/coverage``; the charts are SVG drawn on
@@ -15,13 +19,15 @@ from flask import Blueprint, current_app, render_template, request
 from hub.coverage.alerts import open_alerts
 from hub.coverage.centers import LEVEL_NAMES, coverage
 from hub.staff import scoped_center, visible
+from hub.stats import rankings
 from hub.stats.figures import NOT_AVAILABLE, report
 from hub.stats.periods import period_from
 from hub.stats.reports import DAY_LABELS, PERIODS, show
 from hub.views import charts
 from sync import envelope as env
 from sync.catalog_history import load_departments
-from web.auth import requires
+from sync.topology import load_topology
+from web.auth import current_user, requires
 
 bp = Blueprint("dashboard", __name__)
 
@@ -53,13 +59,22 @@ def change(now, before, kind: str) -> str:
     return f"{'+' if delta >= 0 else '−'}{abs(delta):,}"
 
 
+def breadcrumbs(code: str) -> list[tuple[str, str]]:
+    """(code, name) from the login's scope (the city, or a district) down to ``code``."""
+    topology, top = load_topology(), current_user().center
+    chain = [topology.get(code)]
+    while chain[-1].code != top and chain[-1].parent is not None:
+        chain.append(topology.get(chain[-1].parent))
+    return [(c.code, c.name) for c in reversed(chain)]
+
+
 @bp.get("/dashboard")
 @requires()
 def dashboard():
-    """``?center=&period=&date=`` (or ``start=&end=``) and ``department=``."""
+    """``?center=&period=&date=`` (or ``start=&end=``), ``department=`` and ``rank=``."""
     today = datetime.date.today()
     center = scoped_center(request.args)
-    period = period_from(request.args, today)
+    period = period_from(request.args, today).to_date(today)
     department = request.args.get("department") or None
     result = report(center, period, department=department, today=today)
     rows = [(c["name"].replace("政务服务中心", "").replace("便民服务中心", ""),
@@ -72,8 +87,12 @@ def dashboard():
     view = coverage(env.now_ms(), current_app.config["HALLSYNC"], root=center)
     within = visible()
     alerts = [a for a in open_alerts() if a["center"] in within]
+    rank_by = request.args.get("rank")
+    rank_by = rank_by if rank_by in rankings.RANKED else rankings.DEFAULT
     return render_template(
-        "dashboard.html", r=result, tiles=TILES, shown=show, change=change,
+        "dashboard.html", r=result, crumbs=breadcrumbs(center), ranking=rankings.ranked(result["children"], rank_by),
+        ranking_title=rankings.title(result["children"]), rank_by=rank_by,
+        ranked_figures=rankings.RANKED, tiles=TILES, shown=show, change=change,
         by_children=by_children, distribution=distribution, kinds=KINDS, periods=PERIODS,
         departments=sorted(load_departments().items(), key=lambda d: d[0]),
         department=department, coverage=view, level_names=LEVEL_NAMES, alerts=alerts,

@@ -25,6 +25,8 @@ SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
 # app.extensions: [(path under the hub's root, label)] of sites served beside the hub's
 # pages (the city's departments at /city/, mounted by the composition tier).
 MOUNTED_SECTIONS = "hallsync.mounted_sections"
+# Under the site's name in the frame: the hub is not the city center's window (at /city/).
+SITE_KIND = "全市政务服务监管平台"
 
 
 @bp.app_context_processor
@@ -35,7 +37,8 @@ def _frame() -> dict:
                 for endpoint, label, allowed in SECTIONS if allowed is None or roles & allowed]
     for path, label in current_app.extensions.get(MOUNTED_SECTIONS, ()):
         sections.append((f"{request.script_root}{path}", label, False))
-    return {"site_name": load_topology().hub.name, "current_user": user, "sections": sections,
+    return {"site_name": load_topology().hub.name, "site_kind": SITE_KIND,
+            "current_user": user, "sections": sections,
             "frame_shows_staff": True}
 
 

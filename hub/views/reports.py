@@ -1,5 +1,6 @@
-"""The printable report of a center (``/reports/<period>``) and its CSV
-(``/api/reports/<period>.csv``): ``hub.stats.reports`` in the login's scope."""
+"""The printable report of a center (``/reports/<period>``), its CSV
+(``/api/reports/<period>.csv``) and Excel workbook (``/api/reports/<period>.xlsx``):
+``hub.stats.reports`` in the login's scope."""
 from __future__ import annotations
 
 import csv
@@ -10,6 +11,7 @@ from flask import Blueprint, Response, render_template, request
 from hub.staff import scoped_center
 from hub.stats.figures import NOT_AVAILABLE
 from hub.stats.reports import DAY_LABELS, HEADLINES, PERIODS, build, csv_rows, show
+from hub.views.spreadsheets import xlsx_response
 from sync.topology import load_topology
 from web.auth import requires
 
@@ -41,3 +43,12 @@ def as_csv(period: str):
     name = f"report-{result['code']}-{period}-{result['from']}.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.get("/api/reports/<period>.xlsx")
+@requires()
+def as_xlsx(period: str):
+    """The same table as the CSV, as an Excel workbook (numbers stay numbers)."""
+    result = build(period, _scoped_args())
+    return xlsx_response(csv_rows(result), title=result["title"],
+                         filename=f"report-{result['code']}-{period}-{result['from']}.xlsx")

@@ -9,6 +9,7 @@ Hub and city logins live side by side in one browser.
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -151,6 +152,10 @@ def test_street_to_the_city_departments_at_the_hub_and_back(hub, make_node, city
 @pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
 def test_hub_and_city_logins_live_side_by_side(hub):
     hub_account(hub, "wangmin", "operator")
+    # Issue 16: the two login pages on one port say which site each is.
+    kinds = {path: re.search(r'id="site-kind">([^<]*)<', requests.get(hub.url + path).text)[1]
+             for path in ("/login", "/city/login")}
+    assert kinds == {"/login": "全市政务服务监管平台", "/city/login": "市本级窗口办件系统"}
     browser = Browser(hub.url)
     assert browser.login("", "wangmin").status_code == 302
     assert browser.login("/city", "chen").status_code == 302

@@ -379,14 +379,65 @@ def test_the_coverage_page_shows_the_scope_of_the_login(hub_dir):
     page = city.get("/coverage").get_data(as_text=True)
     assert "210102002" in page and "超过 2 小时未联系" in page  # red, listed with its reason
     assert "210102001" not in page  # green: only in the full list
-    assert "另有 206 个中心从未注册接入" in page
-    full = city.get("/coverage?show=all").get_data(as_text=True)
+    assert '<p class="bad" id="never">另有 206 个中心尚未接入' in page
+    assert 'id="calm"' not in page  # one enrolled center is red: it is listed instead
+    full = "".join(city.get(f"/coverage?show=all&page={n}").get_data(as_text=True)
+                   for n in range(1, 6))  # 50 a page: the green ones come last
     assert "210102001" in full and "210103001" in full
     shenhe = hub_staff(app, "shenhe", ["district_admin"], scope="210103").client
     theirs = shenhe.get("/coverage?show=all").get_data(as_text=True)
     assert "210103001" in theirs and "210102001" not in theirs and "210102002" not in theirs
     assert city.get("/coverage?show=everything").status_code == 422
     assert app.test_client().get("/coverage").status_code == 302  # to the login page
+
+
+def test_the_coverage_page_never_calls_a_city_of_unenrolled_centers_calm(hub_dir):
+    """Issue 16: 没有需要关注的中心 stood above 206 centers in red (never enrolled)."""
+    app, _data_dir, _url = hub_dir  # one street enrolled and heard from now: green
+    page = hub_staff(app, "auditor", ["auditor"]).client.get("/coverage").get_data(as_text=True)
+    assert "没有需要关注的中心" not in page
+    assert '<p class="ok" id="calm">已接入的 1 个中心都运行正常。</p>' in page
+    assert '<p class="bad" id="never">另有 207 个中心尚未接入' in page
+    assert "onchange=" not in page and "hallsync node" not in page  # CSP-safe, no commands
+
+
+def test_the_full_list_of_centers_comes_fifty_a_page(hub_dir):
+    app, _data_dir, _url = hub_dir
+    city = hub_staff(app, "auditor", ["auditor"]).client
+
+    def rows(query):
+        page = city.get(f"/coverage?show=all{query}").get_data(as_text=True)
+        table = page.split('<table id="centers">', 1)[1].split("</table>", 1)[0]
+        return table.count("<tr class="), page
+
+    first, page = rows("")
+    assert first == 50 and "第 1–50 条，共 208 条" in page
+    assert 'href="/coverage?show=all&amp;page=2" rel="next"' in page
+    last, page = rows("&page=5")
+    assert last == 8 and "第 201–208 条，共 208 条" in page and 'rel="next"' not in page
+    for bad in ("6", "0", "x"):
+        refused = city.get(f"/coverage?show=all&page={bad}")
+        assert refused.status_code == 422
+        assert "页码：页码应为 1 到 5 之间的整数" in refused.get_data(as_text=True)
+
+
+def test_the_list_of_centers_downloads_as_an_excel_workbook(hub_dir):
+    import io
+
+    from openpyxl import load_workbook
+    app, _data_dir, _url = hub_dir
+    city = hub_staff(app, "auditor", ["auditor"]).client
+    answer = city.get("/api/coverage.xlsx")
+    assert answer.status_code == 200 and answer.mimetype.endswith("spreadsheetml.sheet")
+    rows = list(load_workbook(io.BytesIO(answer.data)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("状态", "中心编码", "中心名称") and len(rows) == 1 + 208
+    green = next(r for r in rows if r[1] == STREET)
+    assert green[0] == "绿" and green[3] == "街道" and isinstance(green[5], int)
+    assert 'id="xlsx"' in city.get("/coverage").get_data(as_text=True)
+    heping = hub_staff(app, "heping", ["district_admin"], scope=DISTRICT).client
+    theirs = list(load_workbook(io.BytesIO(heping.get("/api/coverage.xlsx").data))
+                  .active.iter_rows(values_only=True))
+    assert {r[1][:6] for r in theirs[1:]} == {DISTRICT}
 
 
 # -- districts that supervise their streets (督导) ------------------------------------------

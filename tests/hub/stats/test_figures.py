@@ -105,6 +105,71 @@ def test_previous_period_is_the_same_kind_just_before(db):
     assert Period.parse("year", "2026").previous().label() == "2025年"
 
 
+@pytest.mark.parametrize("kind, text, today, now, before, year_before", [
+    # still running: cut at today, beside as many days before and a year earlier (issue 16)
+    ("month", "2026-12", datetime.date(2026, 12, 2), ("2026-12-01", "2026-12-02"),
+     ("2026-11-01", "2026-11-02"), ("2025-12-01", "2025-12-02")),
+    ("month", "2026-03", datetime.date(2026, 3, 31), ("2026-03-01", "2026-03-31"),
+     ("2026-02-01", "2026-02-28"), ("2025-03-01", "2025-03-31")),  # whole by today
+    ("quarter", "2026-Q4", datetime.date(2026, 11, 15), ("2026-10-01", "2026-11-15"),
+     ("2026-07-01", "2026-08-15"), ("2025-10-01", "2025-11-15")),
+    ("year", "2028", datetime.date(2028, 2, 29), ("2028-01-01", "2028-02-29"),
+     ("2027-01-01", "2027-03-01"), ("2027-01-01", "2027-02-28")),  # 60 days; 29 Feb
+    # over: the whole period before and the whole one a year earlier
+    ("month", "2026-10", datetime.date(2026, 12, 2), ("2026-10-01", "2026-10-31"),
+     ("2026-09-01", "2026-09-30"), ("2025-10-01", "2025-10-31")),
+    ("day", "2026-12-02", datetime.date(2026, 12, 2), ("2026-12-02", "2026-12-02"),
+     ("2026-12-01", "2026-12-01"), ("2025-12-02", "2025-12-02")),
+])
+def test_a_period_is_compared_like_with_like(kind, text, today, now, before, year_before):
+    period = Period.parse(kind, text).to_date(today)
+    spans = [(p.start.isoformat(), p.end.isoformat())
+             for p in (period, period.previous(), period.year_before())]
+    assert spans == [now, before, year_before]
+
+
+def test_a_cut_period_says_which_days_it_holds():
+    period = Period.parse("month", "2026-12").to_date(datetime.date(2026, 12, 2))
+    assert (period.label(), period.previous().label()) == ("2026年12月（1日至2日）",
+                                                           "2026年11月（1日至2日）")
+    assert Period.parse("month", "2026-10").label() == "2026年10月"
+
+
+def test_completion_rate_counts_the_period_s_acceptances_and_stays_within_100_percent(db):
+    """Two cases accepted on 09-28 and decided on 09-30, a third accepted on 09-30 and open:
+    completed ÷ accepted on 09-30 read 200 %; of the one case accepted then, none is done."""
+    from hub.cases.copies import apply_cases
+    from tests.hub.stats.test_rollups import case_events
+    start = datetime.datetime(2026, 9, 28, 9, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+    with database.atomic():
+        for i in (0, 1):  # accept, start_review, submit, decide (09-30)
+            events = case_events(i, "210102001", "SY04001", [0, 0, 0, 3], start)
+            assert events[-1]["payload"]["action"] == "decide"
+            apply_cases([events[0]])
+            apply_cases(events[1:])
+        late = case_events(2, "210102001", "SY04001", [0],
+                           start + datetime.timedelta(days=2) - datetime.timedelta(hours=7))
+        apply_cases(late)  # accepted 09-30 09:00
+    day = report("210102001", Period.parse("day", "2026-09-30"))["figures"]
+    assert (day["accepted"], day["completed"], day["completion_rate"]) == (1, 2, 0.0)
+    both = report("210102001", Period.custom(datetime.date(2026, 9, 28),
+                                             datetime.date(2026, 9, 30)))["figures"]
+    assert (both["accepted"], both["completed"]) == (3, 2)
+    assert both["completion_rate"] == round(2 / 3, 4)
+
+
+def test_rates_never_pass_100_percent(db):
+    """Whatever the counters, a rate divides a part by the whole it belongs to."""
+    for values in ({"accepted": 1, "completed": 5, "completed_of_accepted": 1, "received": 1,
+                    "not_accepted": 1, "supplemented": 1, "evaluated": 4,
+                    "evaluated_of_completed": 3, "satisfied": 4, "completed_on_time": 2,
+                    "completed_early": 2, "completed_immediately": 3},):
+        counts = {f: 0 for f in FIELDS} | values
+        shown = derive(counts)
+        rates = [v for k, v in shown.items() if k.endswith(("_rate", "_share")) and v is not None]
+        assert rates and max(rates) <= 1.0, shown
+
+
 def case_row(number, center, state, due, code="SY04001"):
     HubCase.create(number=number, center=center, matter_code=code, matter_version=1,
                    matter="{}", applicant_kind="person", applicant_id="x", state=state,
@@ -186,8 +251,8 @@ def test_the_stats_command_prints_every_headline_beside_the_previous_period(db, 
 
     from hallsync.cli import cli
     load({("210102001", datetime.date(2026, 9, 15), "SY04001"):
-          {"received": 4, "accepted": 4, "completed": 2, "completed_immediately": 1,
-           "handling_days": 2, "handed_off": 1}})
+          {"received": 4, "accepted": 4, "completed": 2, "completed_of_accepted": 2,
+           "completed_immediately": 1, "handling_days": 2, "handed_off": 1}})
     db.close()
     result = CliRunner().invoke(cli, ["hub", "stats", "--center", "210102", "--period", "month",
                                       "--date", "2026-10", "--data-dir", str(tmp_path / "hub-data"),
@@ -195,6 +260,6 @@ def test_the_stats_command_prints_every_headline_beside_the_previous_period(db, 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].endswith("2026-10-01 … 2026-10-31（上期 2026-09-01 … 2026-09-30）")
-    assert "  收件数：0（上期 4）" in lines and "  办结率：—（上期 50.0%）" in lines
+    assert "  收件数：0（上期 4）" in lines and "  办结率（本期受理件中已办结的比例）：—（上期 50.0%）" in lines
     assert "  收件后移交办理（异地代收）：0（上期 1）" in lines
     assert any(line.startswith("  当前在办") for line in lines)

@@ -63,8 +63,11 @@ def test_city_quarter_and_street_month(client):
                                         ("/reports/month?date=2026-13", "date"),
                                         ("/api/reports/quarter.csv?date=2026-10", "date")])
 def test_bad_report_parameters_are_named(client, url, field):
-    answer = client.get(url)
+    answer = client.get(url, headers={"Accept": "application/json"})
     assert answer.status_code == 422 and answer.get_json()["field"] == field
+    if not url.startswith("/api/"):  # a person gets the page, naming the field in Chinese
+        page = client.get(url).get_data(as_text=True)
+        assert "日期：按月查看时应写作年-月" in page
 
 
 def test_the_report_command_writes_csv(tmp_path, client, hub_db_url):
@@ -88,3 +91,21 @@ def test_a_district_admin_reports_on_its_district_only(client):
                 "/reports/year?center=210103001&date=2026"):
         assert heping.get(url).status_code == 403
     assert app.test_client().get("/reports/year").status_code == 302  # to the login page
+
+
+def test_the_excel_workbook_holds_the_csv_s_table_with_numbers_as_numbers(client):
+    from openpyxl import load_workbook
+    answer = client.get("/api/reports/year.xlsx?center=210102&date=2026")
+    assert answer.status_code == 200 and answer.mimetype.endswith("spreadsheetml.sheet")
+    assert "report-210102-year-2026-01-01.xlsx" in answer.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(answer.data)).active
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    csv_rows = table(client.get("/api/reports/year.csv?center=210102&date=2026"))
+    assert rows[0] == list(csv_rows[0])  # the same header
+    assert len(rows) - 1 == len(csv_rows)
+    received = rows[0].index("收件数")
+    assert [r[received] for r in rows[1:]] == [int(r["收件数"]) for r in csv_rows]
+    assert isinstance(rows[1][received], int) and sheet.freeze_panes == "A2"
+    assert 'id="xlsx"' in client.get("/reports/year?center=210102&date=2026").get_data(
+        as_text=True)
+    assert client.get("/api/reports/week.xlsx").get_json()["field"] == "period"

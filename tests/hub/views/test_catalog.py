@@ -104,7 +104,9 @@ def test_history_and_diff(client, apply):
 
 @pytest.mark.parametrize("query", ["old=x", "new=99", "old=-1"])
 def test_a_bad_diff_version_names_the_field(client, query):
-    response = client.get(f"/catalog/diff?{query}")
+    page = client.get(f"/catalog/diff?{query}")  # a person gets the page (web.errors)
+    assert page.status_code == 422 and page.mimetype == "text/html"
+    response = client.get(f"/catalog/diff?{query}", headers={"Accept": "application/json"})
     assert response.status_code == 422
     assert response.get_json()["detail"].split(":")[0] == query.split("=")[0]
 
@@ -139,8 +141,10 @@ def test_consistency_per_level_and_the_centers_behind(auditor, apply):
 
 
 def test_consistency_refuses_an_unknown_sort(auditor):
-    response = auditor.get("/catalog/consistency?sort=random")
+    response = auditor.get("/catalog/consistency?sort=random",
+                           headers={"Accept": "application/json"})
     assert response.status_code == 422 and response.get_json()["code"] == "VALIDATION_FAILED"
+    assert auditor.get("/catalog/consistency?sort=random").mimetype == "text/html"
 
 
 def test_the_reform_page_is_computed_from_the_history(client):
