@@ -148,13 +148,13 @@ def test_intake_by_keyboard_with_an_id_card_reader(hub, window_node, browser_pag
     page.keyboard.type(PERSON["name"])
     page.keyboard.press("Tab")
     page.keyboard.type(PERSON["phone"])
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # Enter sends the form: step 2, the checklist
+        page.keyboard.press("Enter")
     assert page.locator("input[name=materials]:checked").count() == 0
     assert fits(page)
     shoot(page, tmp_path, "pages-09-intake-checklist.png", full_page=True)
-    page.click("#select-all")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#select-all")
     assert page.locator("input[name=materials]:checked").count() == len(MATERIALS)
     page.click("button[value=submit]")
     page.wait_for_url("**/window/cases/*")
