@@ -11,6 +11,8 @@ from sync.signing import KeyPair
 
 KEYS = ("code", "status", "title", "detail")
 
+JSON_ONLY = {"Accept": "application/json"}
+
 
 @pytest.fixture
 def hub_client(tmp_path):
@@ -41,8 +43,9 @@ def sealed_post(client, path, body, **kw):
     (lambda c: c.get("/api/progress?number=nonsense&code=23456789"), "VALIDATION_FAILED"),
     (lambda c: c.get("/api/public/cases?before=x"), "VALIDATION_FAILED"),
     (lambda c: c.get("/api/public/figures?period=week"), "VALIDATION_FAILED"),
-    (lambda c: c.get("/forms/nonsense"), "VALIDATION_FAILED"),
-    (lambda c: c.get("/forms/" + "0" * 64), "NOT_FOUND"),
+    # A form file is fetched by nodes and scripts asking for JSON errors (a browser gets a page).
+    (lambda c: c.get("/forms/nonsense", headers=JSON_ONLY), "VALIDATION_FAILED"),
+    (lambda c: c.get("/forms/" + "0" * 64, headers=JSON_ONLY), "NOT_FOUND"),
     (lambda c: c.post("/sms/v1/receipts", data=b"[]"), "SMS_REPORT_UNSIGNED"),
     (lambda c: c.get("/api/citizen/me"), "NOT_AUTHENTICATED"),
     (lambda c: c.post("/api/citizen/code", json={"phone": "13900000000"}), "VALIDATION_FAILED"),
