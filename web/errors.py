@@ -2,9 +2,9 @@
 a person.
 
 Every JSON error of hub and node outside `/sync/v1` goes through ``problem_body``. A
-request for a page (any path but ``/api/``, ``/sync/`` and ``/__heartbeat__``, unless it
-asks for JSON only) gets ``error.html`` instead: in Chinese, naming the field to correct,
-with the way back. The status and the stable code stay the same either way.
+request for a page (any path but ``/api/``, ``/sync/``, ``/sms/`` and ``/__heartbeat__``,
+unless it asks for JSON only) gets ``error.html`` instead: in Chinese, naming the field to
+correct, with the way back. The status and the stable code stay the same either way.
 
 A database that fails under a request (the disk is full, the file cannot be opened) is
 told as our error too, not a 500: a problem for the API, a page in Chinese for a person.
@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from sync.database_errors import FAILURES, database_unusable, disk_full_os_error
 from sync.errors import Code, HallsyncError, problem_body
 
-MACHINE_PATHS = ("/api/", "/sync/", "/__")
+MACHINE_PATHS = ("/api/", "/sync/", "/sms/", "/__")  # the SMS gateway posts its reports to /sms/
 TITLES = {400: "输入有误", 403: "无权访问", 404: "未找到页面", 405: "不支持的操作",
           409: "无法办理", 413: "提交的内容过大", 422: "输入有误", 429: "操作过于频繁",
           503: "服务暂时不可用"}
