@@ -112,6 +112,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
-        code = Code.NOT_FOUND if error.code == 404 else Code.VALIDATION_FAILED
+        code = (Code.NOT_FOUND if error.code == 404 else Code.INTERNAL if error.code >= 500
+                else Code.VALIDATION_FAILED)
         return respond(HallsyncError(error.description or error.name, code=code,
                                      status=error.code))

@@ -70,3 +70,17 @@ def test_a_node_page_error_is_a_page_in_its_frame(staff):  # noqa: F811
     assert '<header class="top">' in html and "您要找的页面不存在" in problem_text(html)
     api = clerk.get("/api/no/such")
     assert api.status_code == 404 and api.get_json()["code"] == "NOT_FOUND"
+
+
+def test_a_server_error_raised_by_the_http_layer_keeps_its_own_code(tmp_path):
+    """An HTTP exception of 5xx is the server's fault, never the client's input."""
+    from werkzeug.exceptions import ServiceUnavailable
+    app = create_hub({"data_dir": str(tmp_path / "hub"), "TESTING": True})
+
+    @app.get("/api/unavailable")
+    def _unavailable():
+        raise ServiceUnavailable("maintenance")
+
+    answer = app.test_client().get("/api/unavailable")
+    assert answer.status_code == 503
+    assert answer.get_json()["code"] == "INTERNAL"
