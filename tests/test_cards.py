@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import datetime
 import random
+import re
 
 import pytest
 
 from hub import db as hub_db
-from hub.cases.cards import hub_cards, listing
+from hub.cases.cards import hub_cards, listing, open_counts
 from node import case_log, store
 from node.cards import center_cards
 from node.cases import act, intake
 from node.models import database
 from sync.case_clock import CHINA
 from tests.catalog_changes import matter
+from tests.hallsync.test_city_node import Browser
 from tests.processes import hallsync, last_json
 from tests.queries import counted
+from tests.staff import hub_account
 
 CENTER = "210102"  # 和平区政务服务中心
 MATTER = "SY04001"  # 电力设施保护区内施工作业审批: promised, 3 working days
@@ -158,3 +161,27 @@ def test_the_command_lists_cards_and_refuses_an_unknown_center(hub, node, monkey
     bad = hallsync("hub", "cards", "--center", "999999", "--data-dir", str(hub.data_dir),
                    "--db", hub.db_url, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("error: CENTER_UNKNOWN:")
+
+
+def test_the_dashboard_shows_the_open_cases_cards(hub, node, monkeypatch):
+    _generate(node.data_dir, monkeypatch, 40)
+    assert node.sync()["errors"] == []
+    hub_database = hub_db.bind(hub.db_url)
+    with hub_database.connection_context():
+        today = datetime.date.today()
+        district, city = open_counts(CENTER, today), open_counts("210100", today)
+        everything = hub_cards(today, [CENTER])[CENTER]
+    hub_database.close()
+    # Open cases only: the district's red cards are all its cases' red cards (red is open).
+    assert district["total"]["red"] == sum(c.level == "red" for c in everything) > 0
+    assert city["children"][CENTER] == district["total"] == city["total"]
+    hub_account(hub, "wangmin", "operator")
+    browser = Browser(hub.url)
+    assert browser.login("", "wangmin").status_code == 302
+    html = browser.get("/dashboard?center=210100").text
+    for tile, level in (("tile-yellow", "yellow"), ("tile-red", "red")):
+        value = re.search(rf'id="{tile}">.*?<div class="value">([\d,]+)<', html, re.S).group(1)
+        assert int(value.replace(",", "")) == city["total"][level]
+    row = re.search(r'<tr><td><a [^>]*>和平区政务服务中心</a>(.*?)</tr>', html, re.S).group(1)
+    cells = re.findall(r'<td class="num">([\d,.%—]+)</td>', row)
+    assert cells[-2:] == [str(district["total"]["yellow"]), str(district["total"]["red"])]

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import orjson
 
-from hub.models import HubCase, HubCaseAction
+from hub.models import OPEN_STATES, HubCase, HubCaseAction
 from sync import case_records
 from sync.calendar import WorkCalendar, load_calendar
 from sync.cards import LEVELS, Card, cards
@@ -19,15 +19,17 @@ from sync.topology import load_topology
 
 
 def hub_cards(today: datetime.date, centers: list[str] | None = None,
-              calendar: WorkCalendar | None = None) -> dict[str, list[Card]]:
-    """Each center's cards as of ``today`` (``centers``: only those), sorted; centers
+              calendar: WorkCalendar | None = None, *,
+              open_only: bool = False) -> dict[str, list[Card]]:
+    """Each center's cards as of ``today`` (``centers``: only those; ``open_only``: of open
+    cases only, the sliver the figures read by their partial index), sorted; centers
     without a card are left out."""
     calendar = calendar or load_calendar()
     rows = HubCase.select(HubCase.number, HubCase.center, HubCase.matter, HubCase.received)
     actions = HubCaseAction.select().join(HubCase, on=(HubCaseAction.number == HubCase.number))
-    if centers is not None:
-        rows = rows.where(HubCase.center.in_(centers))
-        actions = actions.where(HubCase.center.in_(centers))
+    for condition in ([HubCase.center.in_(centers)] if centers is not None else []) + (
+            [HubCase.state.in_(OPEN_STATES)] if open_only else []):
+        rows, actions = rows.where(condition), actions.where(condition)
     logs = defaultdict(list)
     for a in actions.order_by(HubCaseAction.number, HubCaseAction.n):
         logs[a.number].append({"n": a.n, "action": a.action, "role": a.role, "user": a.user,
@@ -59,3 +61,16 @@ def listing(center: str | None, today: datetime.date) -> dict:
 def counts(found: list[Card]) -> dict[str, int]:
     """Cards per level (``sync.cards.LEVELS``), every level present."""
     return {level: sum(c.level == level for c in found) for level in LEVELS}
+
+
+def open_counts(center: str, today: datetime.date) -> dict:
+    """The dashboard's cards of open cases now: the center and all below it (``total``), its
+    own cases (``own``) and each child with everything below it (``children``)."""
+    topology = load_topology()
+    found = hub_cards(today, topology.subtree(center), open_only=True)
+
+    def summed(codes: list[str]) -> dict[str, int]:
+        return counts([c for code in codes for c in found.get(code, [])])
+    return {"total": summed(topology.subtree(center)), "own": summed([center]),
+            "children": {child.code: summed(topology.subtree(child.code))
+                         for child in topology.children(center)}}
