@@ -15,7 +15,8 @@ from node import store
 from node.models import Case, CaseAction
 from sync import case_records
 from sync.calendar import WorkCalendar, load_calendar
-from sync.cards import Card, cards
+from sync.cards import LEVELS, Card, cards
+from sync.topology import load_topology
 
 
 def center_cards(today: datetime.date, calendar: WorkCalendar | None = None) -> list[Card]:
@@ -35,3 +36,12 @@ def center_cards(today: datetime.date, calendar: WorkCalendar | None = None) -> 
         case = case_records.replay(orjson.loads(row.received), logs[row.number])
         found += cards(case, orjson.loads(row.matter)["promised_limit_days"], calendar, today)
     return sorted(found)
+
+
+def listing(today: datetime.date) -> dict:
+    """``node cards``: this center's cards, counted per level (as ``hub cards`` lists a center)."""
+    center = store.state().center
+    found = center_cards(today)
+    return {"center": center, "name": load_topology().name_of(center), "as_of": today.isoformat(),
+            "counts": {level: sum(c.level == level for c in found) for level in LEVELS},
+            "cards": [c.as_dict() for c in found]}

@@ -156,6 +156,11 @@ def test_the_command_lists_cards_and_refuses_an_unknown_center(hub, node, monkey
     hub_database.close()
     assert shown == expected and shown["name"] and shown["totals"]["red"] > 0
     assert [c["code"] for c in shown["centers"]] == [CENTER]
+    at_node = last_json(hallsync("node", "cards", "--json", "--data-dir", node.data_dir))
+    assert at_node["as_of"] == shown["as_of"] and at_node["center"] == CENTER
+    assert (at_node["counts"], at_node["cards"]) == (shown["centers"][0]["counts"],
+                                                     shown["centers"][0]["cards"])
+    assert "红牌" in hallsync("node", "cards", "--data-dir", node.data_dir).stdout
     text = hallsync("hub", "cards", "--data-dir", str(hub.data_dir), "--db", hub.db_url)
     assert "红牌" in text.stdout and CENTER in text.stdout
     bad = hallsync("hub", "cards", "--center", "999999", "--data-dir", str(hub.data_dir),
