@@ -1,4 +1,5 @@
-"""``hallsync node supervise on|off``: a district follows its streets' cases (督导), read only."""
+"""``hallsync node supervise on|off``: a district follows its streets' cases (督导), read only;
+``hallsync node cards``: this center's electronic supervision cards (电子监察)."""
 from __future__ import annotations
 
 import click
@@ -21,3 +22,26 @@ def supervise(switch, data_dir, as_json):
     store.bind(data_dir)
     emit(supervised.subscribe(store.load_keys(data_dir), store.state().center, switch == "on"),
          as_json)
+
+
+@node.command()
+@data_dir_option
+@json_option
+def cards(data_dir, as_json):
+    """This center's 预警, 黄牌, 红牌 and irregular handling today, as the hub lists them."""
+    import datetime
+
+    from node import store
+    from node.cards import listing
+    from sync.cards import LEVELS
+    store.bind(data_dir)
+    result = listing(datetime.date.today())
+    if not as_json:
+        click.echo(f"{result['name']} 电子监察（截至 {result['as_of']}）："
+                   + "，".join(f"{LEVELS[k]} {v}" for k, v in result["counts"].items()))
+        for card in result["cards"]:
+            what = card["clock_label"] + (f"（{card['department']}）" if card["department"] else "")
+            limit = f"，时限 {card['limit']}" if card["limit"] else ""
+            order = f"，督办期限 {card['order_due']}" if card["order_due"] else ""
+            click.echo(f"  {card['level_label']} {card['number']} {what}{limit}{order}")
+    emit(result, as_json, quiet=not as_json)

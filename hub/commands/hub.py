@@ -244,3 +244,31 @@ def report(period, date_text, center, csv_path, data_dir, db_url, as_json):
                        f"（上期 {show(result['previous']['figures'][key], kind)}）")
         click.echo(f"  当前在办 {result['now']['pending']}，超期 {result['now']['overdue']}")
     emit(result, as_json, quiet=not as_json)
+
+
+@hub.command()
+@click.option("--center", default=None, help="A center code (default: the city); its cards "
+                                              "and those of every center below it.")
+@data_dir_option
+@db_option
+@json_option
+def cards(center, data_dir, db_url, as_json):
+    """Electronic supervision (电子监察): warnings, yellow and red cards, irregular handling."""
+    import datetime
+
+    from hub.cases.cards import listing
+    from sync.cards import LEVELS
+    open_hub(data_dir, db_url)
+    result = listing(center, datetime.date.today())
+    if not as_json:
+        click.echo(f"{result['name']} 电子监察（截至 {result['as_of']}）："
+                   + "，".join(f"{LEVELS[k]} {v}" for k, v in result["totals"].items()))
+        for c in result["centers"]:
+            click.echo(f"  {c['code']:<10} {c['name']}："
+                       + "，".join(f"{LEVELS[k]} {v}" for k, v in c["counts"].items()))
+            for card in c["cards"]:
+                what = card["clock_label"] + (f"（{card['department']}）" if card["department"] else "")
+                limit = f"，时限 {card['limit']}" if card["limit"] else ""
+                order = f"，督办期限 {card['order_due']}" if card["order_due"] else ""
+                click.echo(f"    {card['level_label']} {card['number']} {what}{limit}{order}")
+    emit(result, as_json, quiet=not as_json)

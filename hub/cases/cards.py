@@ -1,0 +1,76 @@
+"""Electronic supervision at the hub: the cards of its case copies, by center.
+
+The same ``sync.cards.cards`` a node runs on its own cases (``node.cards``), so the
+city lists exactly the cards each center lists. Two queries whatever the number of
+cases: the copies, then all their actions, replayed in memory.
+"""
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+
+import orjson
+
+from hub.models import OPEN_STATES, HubCase, HubCaseAction
+from sync import case_records
+from sync.calendar import WorkCalendar, load_calendar
+from sync.cards import LEVELS, Card, cards
+from sync.topology import load_topology
+
+
+def hub_cards(today: datetime.date, centers: list[str] | None = None,
+              calendar: WorkCalendar | None = None, *,
+              open_only: bool = False) -> dict[str, list[Card]]:
+    """Each center's cards as of ``today`` (``centers``: only those; ``open_only``: of open
+    cases only, the sliver the figures read by their partial index), sorted; centers
+    without a card are left out."""
+    calendar = calendar or load_calendar()
+    rows = HubCase.select(HubCase.number, HubCase.center, HubCase.matter, HubCase.received)
+    actions = HubCaseAction.select().join(HubCase, on=(HubCaseAction.number == HubCase.number))
+    for condition in ([HubCase.center.in_(centers)] if centers is not None else []) + (
+            [HubCase.state.in_(OPEN_STATES)] if open_only else []):
+        rows, actions = rows.where(condition), actions.where(condition)
+    logs = defaultdict(list)
+    for a in actions.order_by(HubCaseAction.number, HubCaseAction.n):
+        logs[a.number].append({"n": a.n, "action": a.action, "role": a.role, "user": a.user,
+                               "at": a.at, "data": orjson.loads(a.data)})
+    found = defaultdict(list)
+    for row in rows:
+        case = case_records.replay(orjson.loads(row.received), logs[row.number])
+        found[row.center] += cards(case, orjson.loads(row.matter)["promised_limit_days"],
+                                   calendar, today)
+    return {center: sorted(found[center]) for center in sorted(found) if found[center]}
+
+
+def listing(center: str | None, today: datetime.date) -> dict:
+    """``hub cards``: the cards of ``center`` and every center below it (default the city),
+    counted per level and listed per center.
+
+    :raises NotFound: (CENTER_UNKNOWN) when no center has this code.
+    """
+    topology = load_topology()
+    root = topology.get(center or topology.hub.code)
+    by_center = hub_cards(today, topology.subtree(root.code))
+    centers = [{"code": code, "name": topology.name_of(code), "counts": counts(found),
+                "cards": [c.as_dict() for c in found]} for code, found in by_center.items()]
+    return {"center": root.code, "name": root.name, "as_of": today.isoformat(),
+            "totals": counts([c for found in by_center.values() for c in found]),
+            "centers": centers}
+
+
+def counts(found: list[Card]) -> dict[str, int]:
+    """Cards per level (``sync.cards.LEVELS``), every level present."""
+    return {level: sum(c.level == level for c in found) for level in LEVELS}
+
+
+def open_counts(center: str, today: datetime.date) -> dict:
+    """The dashboard's cards of open cases now: the center and all below it (``total``), its
+    own cases (``own``) and each child with everything below it (``children``)."""
+    topology = load_topology()
+    found = hub_cards(today, topology.subtree(center), open_only=True)
+
+    def summed(codes: list[str]) -> dict[str, int]:
+        return counts([c for code in codes for c in found.get(code, [])])
+    return {"total": summed(topology.subtree(center)), "own": summed([center]),
+            "children": {child.code: summed(topology.subtree(child.code))
+                         for child in topology.children(center)}}

@@ -1,0 +1,192 @@
+"""Electronic supervision: a node and the hub list the same cards (real processes both).
+
+Hundreds of cases are generated at a district node along random paths (late
+acceptances, special procedures with their written limits, pauses for
+supplements, withdrawals, decisions) on days spread over three months, synced
+to a real hub (SQLite and PostgreSQL), and both sides list their cards through
+``sync.cards`` as of several days: the lists are equal, and every kind of card
+occurs. ``hallsync hub cards`` prints them; an unknown center is refused.
+"""
+from __future__ import annotations
+
+import datetime
+import random
+import re
+
+import pytest
+
+from hub import db as hub_db
+from hub.cases.cards import hub_cards, listing, open_counts
+from node import case_log, store
+from node.cards import center_cards
+from node.cases import act, intake
+from node.models import database
+from sync.case_clock import CHINA
+from tests.catalog_changes import matter
+from tests.hallsync.test_city_node import Browser
+from tests.processes import hallsync, last_json
+from tests.queries import counted
+from tests.staff import hub_account
+
+CENTER = "210102"  # 和平区政务服务中心
+MATTER = "SY04001"  # 电力设施保护区内施工作业审批: promised, 3 working days
+CASES = 300
+FIRST_DAY = datetime.date(2026, 8, 3)
+AS_OF = [datetime.date(2026, 9, 1), datetime.date(2026, 10, 20), datetime.date(2026, 11, 30)]
+ENTERPRISE = {"kind": "enterprise", "name": "沈阳某建设有限公司",
+              "id_code": "91210100MA0Q123430", "phone": "02423456789"}
+CLERK, REVIEWER, APPROVER = (case_log.Actor("wang", "clerk"), case_log.Actor("li", "reviewer"),
+                             case_log.Actor("zhao", "approver"))
+
+
+def _paths(rng: random.Random):
+    """One case's random path: its intake outcome, then (actor, action, data) steps."""
+    outcome = rng.choices(["accept", "request_supplement", "not_accept"], [7, 2, 1])[0]
+    steps = []
+    if outcome == "request_supplement":
+        if rng.random() < 0.3:
+            return outcome, steps  # still waiting for the materials
+        steps.append((CLERK, "supplement_in", {}))
+        if rng.random() < 0.3:
+            return outcome, steps  # received, not yet accepted
+        steps.append((CLERK, "accept", {}))
+    elif outcome == "not_accept":
+        return outcome, steps
+    return outcome, steps + _after_acceptance(rng)
+
+
+def _after_acceptance(rng: random.Random):
+    """Up to four random moves the state machine takes, each pause closed before the next."""
+    done, state, paused = [], "accepted", None
+    for _ in range(rng.randint(0, 4)):
+        if paused:
+            done.append(paused)
+            paused = None
+        if state == "accepted":
+            done.append((REVIEWER, "start_review", {}))
+            state = "review"
+            continue
+        move = rng.choice(["special", "supplement", "forward", "withdraw"])
+        if move == "special":
+            paused = (REVIEWER, "end_special", {"result": "核查完毕"})
+            done.append((REVIEWER, "start_special", {"kind": "site_survey", "reason": "需现场核查",
+                                                    "limit_days": rng.randint(1, 8)}))
+        elif move == "supplement":
+            paused = (CLERK, "supplement_in", {})
+            done.append((REVIEWER, "suspend_supplement", {"missing": ["施工方案及安全保护措施"]}))
+        elif move == "withdraw":
+            return done + [(CLERK, "withdraw", {"reason": "申请人撤回"})]
+        elif state == "review":
+            done.append((REVIEWER, "submit_for_approval", {}))
+            state = "approval"
+        else:
+            return done + [(APPROVER, "decide", {"outcome": "approved",
+                                                 "document_number": "沈电审〔2026〕18号"})]
+    return done
+
+
+def _generate(data_dir, monkeypatch, count: int, seed: int = 15) -> None:
+    """``count`` cases at the node, each received on a random day and acted on days apart."""
+    rng = random.Random(seed)
+    clock = {"at": None}
+    monkeypatch.setattr(case_log, "now", lambda: clock["at"])
+    materials = [m["name"] for m in matter(MATTER)["materials"]]
+    store.bind(data_dir)
+    keys = store.load_keys(data_dir)
+    received = sorted(FIRST_DAY + datetime.timedelta(days=rng.randint(0, 100))
+                      for _ in range(count))
+    with database.connection_context():
+        for day in received:
+            at = datetime.datetime.combine(day, datetime.time(9), CHINA)
+            clock["at"] = at
+            outcome, steps = _paths(rng)
+            form = {"matter_code": MATTER, "applicant": ENTERPRISE, "outcome": outcome,
+                    "materials": materials[:-1] if outcome == "request_supplement" else materials,
+                    "missing": [materials[-1]],
+                    "reason": "不属于本机关职权范围" if outcome == "not_accept" else ""}
+            number = intake(keys, CENTER, CLERK, form)["number"]
+            for actor, action, data in steps:
+                at += datetime.timedelta(days=rng.choice([0, 1, 2, 3, 5, 8, 13]), minutes=10)
+                clock["at"] = at
+                act(keys, CENTER, number, action, actor, data)
+
+
+@pytest.fixture
+def node(hub, make_node):
+    node_dir = make_node(CENTER)
+    node_dir.enroll(hub)
+    assert node_dir.sync()["errors"] == []  # the catalog
+    return node_dir
+
+
+def test_node_and_hub_list_the_same_cards(hub, node, monkeypatch):
+    _generate(node.data_dir, monkeypatch, CASES)
+    assert node.sync()["errors"] == []
+    at_node = {}
+    store.bind(node.data_dir)
+    with database.connection_context():
+        for day in AS_OF:
+            with counted(database) as queries:
+                at_node[day] = center_cards(day)
+            assert len(queries) <= 3  # the state, the rows, their actions: not one per case
+    hub_database = hub_db.bind(hub.db_url)
+    with hub_database.connection_context():
+        for day in AS_OF:
+            assert hub_cards(day, [CENTER]).get(CENTER, []) == at_node[day]
+        if hub.db_url.startswith("sqlite"):  # the counter traces SQLite connections
+            with counted(hub_database) as queries:
+                hub_cards(AS_OF[-1], [CENTER])
+            assert len(queries) == 2  # the copies, their actions: not one per case
+    hub_database.close()
+    kinds = {(c.clock, c.level) for found in at_node.values() for c in found}
+    for expected in [("promised", "warning"), ("promised", "yellow"), ("promised", "red"),
+                     ("special", "yellow"), ("intake", "red"),
+                     ("late_acceptance", "irregular")]:
+        assert expected in kinds
+
+
+def test_the_command_lists_cards_and_refuses_an_unknown_center(hub, node, monkeypatch):
+    _generate(node.data_dir, monkeypatch, 40)
+    assert node.sync()["errors"] == []
+    shown = last_json(hallsync("hub", "cards", "--center", "210100", "--json",
+                               "--data-dir", str(hub.data_dir), "--db", hub.db_url))
+    hub_database = hub_db.bind(hub.db_url)
+    with hub_database.connection_context():
+        expected = listing("210100", datetime.date.today())
+    hub_database.close()
+    assert shown == expected and shown["name"] and shown["totals"]["red"] > 0
+    assert [c["code"] for c in shown["centers"]] == [CENTER]
+    at_node = last_json(hallsync("node", "cards", "--json", "--data-dir", node.data_dir))
+    assert at_node["as_of"] == shown["as_of"] and at_node["center"] == CENTER
+    assert (at_node["counts"], at_node["cards"]) == (shown["centers"][0]["counts"],
+                                                     shown["centers"][0]["cards"])
+    assert "红牌" in hallsync("node", "cards", "--data-dir", node.data_dir).stdout
+    text = hallsync("hub", "cards", "--data-dir", str(hub.data_dir), "--db", hub.db_url)
+    assert "红牌" in text.stdout and CENTER in text.stdout
+    bad = hallsync("hub", "cards", "--center", "999999", "--data-dir", str(hub.data_dir),
+                   "--db", hub.db_url, check=False)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: CENTER_UNKNOWN:")
+
+
+def test_the_dashboard_shows_the_open_cases_cards(hub, node, monkeypatch):
+    _generate(node.data_dir, monkeypatch, 40)
+    assert node.sync()["errors"] == []
+    hub_database = hub_db.bind(hub.db_url)
+    with hub_database.connection_context():
+        today = datetime.date.today()
+        district, city = open_counts(CENTER, today), open_counts("210100", today)
+        everything = hub_cards(today, [CENTER])[CENTER]
+    hub_database.close()
+    # Open cases only: the district's red cards are all its cases' red cards (red is open).
+    assert district["total"]["red"] == sum(c.level == "red" for c in everything) > 0
+    assert city["children"][CENTER] == district["total"] == city["total"]
+    hub_account(hub, "wangmin", "operator")
+    browser = Browser(hub.url)
+    assert browser.login("", "wangmin").status_code == 302
+    html = browser.get("/dashboard?center=210100").text
+    for tile, level in (("tile-yellow", "yellow"), ("tile-red", "red")):
+        value = re.search(rf'id="{tile}">.*?<div class="value">([\d,]+)<', html, re.S).group(1)
+        assert int(value.replace(",", "")) == city["total"][level]
+    row = re.search(r'<tr><td><a [^>]*>和平区政务服务中心</a>(.*?)</tr>', html, re.S).group(1)
+    cells = re.findall(r'<td class="num">([\d,.%—]+)</td>', row)
+    assert cells[-2:] == [str(district["total"]["yellow"]), str(district["total"]["red"])]
