@@ -18,14 +18,13 @@ from node.case_log import load
 from node.models import Case, CaseAction, CatalogMatter
 from sync import case_clock, case_labels, case_machine, case_state
 from sync.calendar import WorkCalendar, load_calendar
+from sync.cards import INTAKE_LIMIT_DAYS  # Art. 32: the same limit the cards judge
 from sync.deadlines import remaining_workdays, warning_level
 from sync.errors import ValidationError
 from web.pagination import page_count, page_number
 
 # 行政许可法 Art. 44: the result is served within 10 days of the decision; Art. 82: working days.
 DELIVERY_LIMIT_DAYS = 10
-# Art. 32: acceptance (or the 一次性告知 of what is missing) within 5 working days of receipt.
-INTAKE_LIMIT_DAYS = 5
 # Withdrawal (撤件) is open to the clerk on every open case, but it waits on the
 # applicant, not on the clerk: it puts no case in anyone's queue.
 NOT_QUEUED = frozenset({"withdraw"})
