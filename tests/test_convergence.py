@@ -23,6 +23,7 @@ import sqlite3
 
 import orjson
 import pytest
+from peewee import fn
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize, precondition, rule,
@@ -60,12 +61,12 @@ RUNS = settings(max_examples=40 if LONG else 3, stateful_step_count=30 if LONG e
                 deadline=None, suppress_health_check=list(HealthCheck))
 
 
-def with_node(node_dir, fn):
-    """``fn(keys)`` on the node's files, reopened (a restart costs nothing more)."""
+def with_node(node_dir, work):
+    """``work(keys)`` on the node's files, reopened (a restart costs nothing more)."""
     store.bind(node_dir.data_dir)
     try:
         with node_database.connection_context():
-            return fn(store.load_keys(node_dir.data_dir))
+            return work(store.load_keys(node_dir.data_dir))
     finally:
         node_database.close()
 
@@ -141,7 +142,8 @@ class Convergence(RuleBasedStateMachine):
         for code, node_dir in self.nodes.items():
             chain, _notices = node_chain(node_dir)
             assert chains.get(code, []) == chain, f"{code}: not exactly once at the hub"
-        current = at_hub(self.hub, lambda: CatalogVersion.select().count())
+        current = at_hub(self.hub, lambda: CatalogVersion.select(fn.MAX(CatalogVersion.version))
+                         .scalar())
         held = {code: with_node(node_dir, lambda keys: NodeState.get().catalog_version)
                 for code, node_dir in self.nodes.items()}
         assert held == {code: current for code in self.nodes}, (current, held)
@@ -156,11 +158,11 @@ def settle(nodes, attempts: int = 20) -> None:
     raise AssertionError(f"no quiet round in {attempts}")
 
 
-def at_hub(hub, fn, url: str | None = None):
+def at_hub(hub, work, url: str | None = None):
     db = hub_db.bind(url or hub.db_url)
     try:
         with database.connection_context():
-            return fn()
+            return work()
     finally:
         db.close()
 
