@@ -133,6 +133,10 @@ def test_an_imported_case_writes_the_events_a_window_would(app, at, node_dir, tm
     path = tmp_path / "one.jsonl"
     path.write_bytes(orjson.dumps(line) + b"\n")
     run_import(node_dir, path)
+    # Past cases carry no query-code hash: 4 ms of PBKDF2 each would slow an import of
+    # millions by hours, and the receiving center still answers their progress (docs/import.md).
+    assert "query_hash" in live[0][1]
+    del live[0][1]["query_hash"]
     assert payloads(node_dir, number) == live
 
 
