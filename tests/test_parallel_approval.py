@@ -19,9 +19,11 @@ import pytest
 from hub.models import Event, HubCase, HubMessage
 from node import outbox
 from node.inbox import Context
+from node.models import OutboxEvent
 from node.models import database as node_database
 from node.parallel import _opinion, give_opinion
 from sync.errors import AuthError, ConflictError, ProtocolError, ValidationError
+from sync.signing import b64
 from tests.test_handoffs import (APPROVER, CLERK, DISTRICT, OTHER_DISTRICT, REVIEWER,  # noqa: F401
                                  STREET, at_hub, collect, district, enrolled, street, timeline)
 
@@ -266,3 +268,33 @@ def test_the_hub_shows_the_whole_timeline_and_the_waiting_opinions(hub, street, 
     # The city's alert, not the district's (whose handed case is overdue by then: handoff_due).
     assert [a["kind"] for a in heping.get("/api/handoffs").get_json()["alerts"]] == ["handoff_due"]
     assert "并联会签临近或超期" in operator.get("/handoffs").get_data(as_text=True)
+
+
+def test_an_opinion_its_center_did_not_sign_is_never_relayed_to_the_owner(
+        hub, street, district, city):
+    """Stream poisoning through the joint-approval path (issue 13): the consulted center's
+    opinion signed over other bytes reaches the hub in an authentic push, is quarantined
+    there and never enters the owner's stream, which goes on."""
+    number = in_joint_review(street, district)
+    city.sync()
+    with city as keys:
+        opinion(city, number, department="natres", decision="consent")
+        with node_database.atomic():
+            row = OutboxEvent.get(OutboxEvent.type == "joint.opinion")
+            row.sig = b64(keys.sign(b"forged " + row.hash.encode()))  # a well-formed lie
+            row.save()
+    city.sync()
+    stored = at_hub(hub, lambda: Event.get((Event.origin == CITY)
+                                          & (Event.type == "joint.opinion")))
+    assert (stored.state, stored.error_code) == ("quarantined", "APPLY_FAILED")
+    assert "SIGNATURE_INVALID" in stored.error_detail or "not relayed" in stored.error_detail
+    assert at_hub(hub, lambda: HubMessage.select().where(
+        HubMessage.type == "joint.opinion").count()) == 0
+    # The owner is unharmed: its stream and its own work go on.
+    district.sync()
+    case = district.act(number, "joint_decide", APPROVER, {"department": "fire",
+                                                          "decision": "consent"})
+    assert case["state"] == "joint_review"  # natres, the city's, still to come
+    district.sync()
+    assert at_hub(hub, lambda: Event.select().where(
+        (Event.origin == DISTRICT) & (Event.state != "applied")).count()) == 0
