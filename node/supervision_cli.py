@@ -33,15 +33,11 @@ def cards(data_dir, as_json):
 
     from node import store
     from node.cards import listing
-    from sync.cards import LEVELS
+    from sync.cards import card_line, counts_line
     store.bind(data_dir)
     result = listing(datetime.date.today())
     if not as_json:
-        click.echo(f"{result['name']} 电子监察（截至 {result['as_of']}）："
-                   + "，".join(f"{LEVELS[k]} {v}" for k, v in result["counts"].items()))
+        click.echo(f"{result['name']} 电子监察（截至 {result['as_of']}）：" + counts_line(result["counts"]))
         for card in result["cards"]:
-            what = card["clock_label"] + (f"（{card['department']}）" if card["department"] else "")
-            limit = f"，时限 {card['limit']}" if card["limit"] else ""
-            order = f"，督办期限 {card['order_due']}" if card["order_due"] else ""
-            click.echo(f"  {card['level_label']} {card['number']} {what}{limit}{order}")
+            click.echo("  " + card_line(card))
     emit(result, as_json, quiet=not as_json)

@@ -113,3 +113,16 @@ def _irregular(case: CaseState, calendar: WorkCalendar):
     if (case.decision is not None and case.handling != "immediate"
             and not any(s.action == "submit_for_approval" for s in steps)):
         yield Card(case.number, "no_review", "irregular", None)
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    """"预警 2，黄牌 1，…" for the command lines of node and hub."""
+    return "，".join(f"{LEVELS[k]} {v}" for k, v in counts.items())
+
+
+def card_line(card: dict) -> str:
+    """One listed card as the command lines of node and hub print it."""
+    what = card["clock_label"] + (f"（{card['department']}）" if card["department"] else "")
+    limit = f"，时限 {card['limit']}" if card["limit"] else ""
+    order = f"，督办期限 {card['order_due']}" if card["order_due"] else ""
+    return f"{card['level_label']} {card['number']} {what}{limit}{order}"

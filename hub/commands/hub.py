@@ -257,18 +257,14 @@ def cards(center, data_dir, db_url, as_json):
     import datetime
 
     from hub.cases.cards import listing
-    from sync.cards import LEVELS
+    from sync.cards import card_line, counts_line
     open_hub(data_dir, db_url)
     result = listing(center, datetime.date.today())
     if not as_json:
         click.echo(f"{result['name']} 电子监察（截至 {result['as_of']}）："
-                   + "，".join(f"{LEVELS[k]} {v}" for k, v in result["totals"].items()))
+                   + counts_line(result["totals"]))
         for c in result["centers"]:
-            click.echo(f"  {c['code']:<10} {c['name']}："
-                       + "，".join(f"{LEVELS[k]} {v}" for k, v in c["counts"].items()))
+            click.echo(f"  {c['code']:<10} {c['name']}：" + counts_line(c["counts"]))
             for card in c["cards"]:
-                what = card["clock_label"] + (f"（{card['department']}）" if card["department"] else "")
-                limit = f"，时限 {card['limit']}" if card["limit"] else ""
-                order = f"，督办期限 {card['order_due']}" if card["order_due"] else ""
-                click.echo(f"    {card['level_label']} {card['number']} {what}{limit}{order}")
+                click.echo("    " + card_line(card))
     emit(result, as_json, quiet=not as_json)
