@@ -19,7 +19,7 @@ import orjson
 import requests
 
 from hallsync.demo_processes import Processes
-from sync.case_clock import CHINA
+from sync.case_clock import CHINA, china_today
 from sync.case_labels import COMPLETED, HANDED_OFF, IN_APPROVAL, SUSPENDED_SUPPLEMENT
 from sync.catalog_history import load_matters
 
@@ -202,7 +202,7 @@ class Day:
         """市区两级并联审批: the district consults a city bureau, which asks for a material."""
         number = self.take_in(OTHER_STREET, FOOD_LICENCE, PERSON, consent=True)["number"]
         self.case_at(DISTRICT, number, HANDED_OFF)
-        due = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+        due = (china_today() + datetime.timedelta(days=30)).isoformat()
         self.act(DISTRICT, number, "reviewer", "take_over")
         self.act(DISTRICT, number, "reviewer", "start_review")
         self.act(DISTRICT, number, "reviewer", "open_joint", {

@@ -32,6 +32,7 @@ import click
 
 from hallsync import simulate_node
 from hallsync.simulate_mix import amounts, spread
+from sync.case_clock import china_today
 
 ARTICLE_CASES = 4_742_000
 ARTICLE_ENTERPRISES, ARTICLE_CAPITAL_WAN = 6_599, 12_654_000  # 126.54 亿元
@@ -142,7 +143,7 @@ def _check_period(start: str, end: str) -> None:
         first, last = datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--from/--to") from None
-    if first > last or last >= datetime.date.today():
+    if first > last or last >= china_today():
         raise click.BadParameter("need --from <= --to, both before today (the import's rule)",
                                  param_hint="--from/--to")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from node.cli import node
+from sync.case_clock import china_today
 from sync.cli_output import data_dir_option, emit, json_option
 
 
@@ -29,13 +30,11 @@ def supervise(switch, data_dir, as_json):
 @json_option
 def cards(data_dir, as_json):
     """This center's 预警, 黄牌, 红牌 and irregular handling today, as the hub lists them."""
-    import datetime
-
     from node import store
     from node.cards import listing
     from sync.cards import card_line, counts_line
     store.bind(data_dir)
-    result = listing(datetime.date.today())
+    result = listing(china_today())
     if not as_json:
         click.echo(f"{result['name']} 电子监察（截至 {result['as_of']}）：" + counts_line(result["counts"]))
         for card in result["cards"]:

@@ -53,7 +53,7 @@ FORM_FIELDS = {
 
 def today() -> datetime.date:
     """Today in China: the day deadlines and figures are counted to."""
-    return datetime.datetime.now(case_clock.CHINA).date()
+    return case_clock.china_today()
 
 
 def yellow_days() -> int:

@@ -31,6 +31,12 @@ def china_date(at: datetime.datetime) -> datetime.date:
     return at.astimezone(CHINA).date()
 
 
+def china_today() -> datetime.date:
+    """Today in China: the day figures, deadlines and cards count to, whatever
+    the machine's own time zone (between 00:00 and 08:00 in China, UTC is a day behind)."""
+    return datetime.datetime.now(CHINA).date()
+
+
 # -- pausing and resuming: transitions, each returns the fields that change -----------
 
 def suspend(state: str) -> Callable:

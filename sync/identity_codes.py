@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import unicodedata
 
+from sync.case_clock import china_today
 from sync.errors import ValidationError
 
 # GB/T 2260 province-level codes (first two digits). 71/81/82/83 are the codes
@@ -104,7 +105,7 @@ def check_resident_id(text: str, *, field: str = "id_number",
         _fail(field, "身份证号码前 17 位必须是数字，最后一位是数字或 X")
     if number[:2] not in PROVINCES:
         _fail(field, f"身份证号码地区码 {number[:6]} 无效（前两位 {number[:2]} 不是省级行政区划代码）")
-    _check_birth(number[6:14], field, today or datetime.date.today())
+    _check_birth(number[6:14], field, today or china_today())
     # The message does not reveal the expected character: a clerk who is told
     # it would "fix" the last digit instead of finding the real typo.
     if resident_id_check_char(number[:17]) != number[17]:

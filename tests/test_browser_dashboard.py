@@ -16,13 +16,14 @@ from hallsync.bench.stats import load, loaded
 from hub import db as hub_db
 from tests.staff import browser_login, hub_account
 from tests.test_browser_catalog import CHROMIUM, browser_page, shoot  # noqa: F401 (fixture)
+from sync.case_clock import china_today
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="Chromium is not installed: `make install-test` installs it"),
 ]
-LAST_DAY = datetime.date.today() - datetime.timedelta(days=1)
+LAST_DAY = china_today() - datetime.timedelta(days=1)
 
 
 def tile(page, label: str) -> str:

@@ -15,13 +15,14 @@ from hub import db as hub_db
 from tests.staff import browser_login, hub_account
 from tests.test_browser_catalog import CHROMIUM, browser_page, shoot  # noqa: F401 (fixture)
 from tests.test_browser_window import STAFF, log_in, window_node  # noqa: F401 (fixture)
+from sync.case_clock import china_today
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="Chromium is not installed: `make install-test` installs it"),
 ]
-LAST_DAY = datetime.date.today() - datetime.timedelta(days=1)
+LAST_DAY = china_today() - datetime.timedelta(days=1)
 PERSON = {"kind": "person", "name": "张伟", "id_code": "210102198503150013",
           "phone": "13800000000"}
 MATERIALS = ["施工作业申请书", "施工方案及安全保护措施", "与电力设施产权单位签订的安全协议", "营业执照"]

@@ -21,6 +21,7 @@ from node import case_log, store
 from node.cards import center_cards
 from node.cases import act, intake
 from node.models import database
+from sync.case_clock import china_today
 from sync.case_clock import CHINA
 from tests.catalog_changes import matter
 from tests.hallsync.test_city_node import Browser
@@ -152,7 +153,7 @@ def test_the_command_lists_cards_and_refuses_an_unknown_center(hub, node, monkey
                                "--data-dir", str(hub.data_dir), "--db", hub.db_url))
     hub_database = hub_db.bind(hub.db_url)
     with hub_database.connection_context():
-        expected = listing("210100", datetime.date.today())
+        expected = listing("210100", china_today())
     hub_database.close()
     assert shown == expected and shown["name"] and shown["totals"]["red"] > 0
     assert [c["code"] for c in shown["centers"]] == [CENTER]
@@ -173,7 +174,7 @@ def test_the_dashboard_shows_the_open_cases_cards(hub, node, monkeypatch):
     assert node.sync()["errors"] == []
     hub_database = hub_db.bind(hub.db_url)
     with hub_database.connection_context():
-        today = datetime.date.today()
+        today = china_today()
         district, city = open_counts(CENTER, today), open_counts("210100", today)
         everything = hub_cards(today, [CENTER])[CENTER]
     hub_database.close()

@@ -8,6 +8,7 @@ from hub import db as hub_db
 from hub.models import Event, HubCase
 from node import case_log, store
 from node.cases import act, intake, query_secret, view
+from sync.case_clock import china_today
 from sync.case_numbers import check_query_code
 from sync.errors import ConflictError, ValidationError
 from tests.catalog_changes import change, matter, write
@@ -186,7 +187,7 @@ def test_citations_key_project_links_and_the_joint_rule_reach_the_hub(hub, node,
         act(k, DISTRICT, number, "decide", APPROVER,
             {"outcome": "approved", "document_number": f"沈电审{number[-3:]}号", **data})
     # A joint approval opened a week ago, natres silent past its deadline, closed today.
-    day, calendar = datetime.date.today() - datetime.timedelta(days=7), load_calendar()
+    day, calendar = china_today() - datetime.timedelta(days=7), load_calendar()
     while not calendar.is_workday(day):
         day -= datetime.timedelta(days=1)
     monkeypatch.setattr(case_log, "now", lambda: datetime.datetime.combine(
@@ -261,7 +262,7 @@ def test_an_online_application_counts_in_the_online_share(hub, node):
     from hub.stats.figures import report
     from hub.stats.periods import Period
     database = hub_db.bind(hub.db_url)
-    today = datetime.date.today()
+    today = china_today()
     figures = report(DISTRICT, Period.current("day", today), today=today)["own"]
     database.close()
     assert (figures["received"], figures["received_online"], figures["online_share"]) == (2, 1, 0.5)
@@ -306,7 +307,7 @@ def test_ratings_and_registered_capital_reach_the_hubs_figures(hub, node):
     from hub.stats.figures import report
     from hub.stats.periods import Period
     database = hub_db.bind(hub.db_url)
-    today = datetime.date.today()
+    today = china_today()
     figures = report(DISTRICT, Period.current("day", today), today=today)["own"]
     database.close()
     assert (figures["enterprises_registered"], figures["registered_capital"]) == (2, 5300)

@@ -20,6 +20,7 @@ from node.cases import act, intake, view
 from node.inbox import Context
 from node.models import InboxMessage
 from node.models import database as node_database
+from sync.case_clock import china_today
 from sync.errors import AuthError, ProtocolError
 from tests.catalog_changes import matter
 from tests.processes import last_json
@@ -153,11 +154,9 @@ def test_street_to_district_and_back(hub, street, district):
         center.sync()
     assert timeline(street.view(number)) == timeline(district.view(number))
     # The figures count the case once, at the street, and each side's handoff.
-    import datetime as dt
-
     from hub.stats.figures import report
     from hub.stats.periods import Period
-    today = dt.date.today()
+    today = china_today()
     street_figures, district_figures = at_hub(hub, lambda: [
         report(code, Period.current("month", today), today=today)["own"]
         for code in (STREET, DISTRICT)])

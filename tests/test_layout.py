@@ -109,3 +109,12 @@ def test_hub_is_laid_out_by_layer_then_capability():
     top = sorted(p.name for p in (ROOT / "hub").glob("*.py"))
     assert len(top) <= 20, top
     assert not [name for name in top if name.endswith(("_cli.py", "_pages.py", "_api.py"))]
+
+
+def test_no_module_takes_the_machines_date_for_the_citys():
+    """Figures, deadlines and cards count China days; a hub or PC kept on UTC is a day
+    behind from 00:00 to 08:00 there, so "today" is always ``sync.case_clock.china_today``."""
+    asking = [str(path.relative_to(ROOT)) for package in PACKAGES
+              for path in sorted((ROOT / package).rglob("*.py"))
+              if "date.today()" in path.read_text(encoding="utf-8")]
+    assert asking == []

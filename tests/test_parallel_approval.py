@@ -22,13 +22,14 @@ from node.inbox import Context
 from node.models import OutboxEvent
 from node.models import database as node_database
 from node.parallel import _opinion, give_opinion
+from sync.case_clock import china_today
 from sync.errors import AuthError, ConflictError, ProtocolError, ValidationError
 from sync.signing import b64
 from tests.test_handoffs import (APPROVER, CLERK, DISTRICT, OTHER_DISTRICT, REVIEWER,  # noqa: F401
                                  STREET, at_hub, collect, district, enrolled, street, timeline)
 
 CITY = "210100"
-DUE = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
+DUE = (china_today() + datetime.timedelta(days=20)).isoformat()
 
 
 def opinion(center, number, **data):

@@ -9,7 +9,6 @@ a street's subscription and an altered event are refused.
 from __future__ import annotations
 
 import copy
-import datetime
 
 import orjson
 import pytest
@@ -26,6 +25,7 @@ from node.queue import queue
 from node.supervised import _supervised
 from node.users import add_user
 from sync import envelope as env
+from sync.case_clock import china_today
 from sync.envelope import now_ms
 from sync.errors import AuthError
 from sync.events import sig_input
@@ -142,7 +142,7 @@ def test_a_district_sees_its_streets_cases_as_the_streets_do(hub, street, distri
     assert copy_of(district, handed).holder == DISTRICT
     with district:  # never the district's own work
         assert Case.get_or_none(Case.number == before) is None
-        assert before not in [i["number"] for i in queue(None, datetime.date.today())]
+        assert before not in [i["number"] for i in queue(None, china_today())]
         assert OutboxEvent.select().where(OutboxEvent.record == f"case:{before}").count() == 0
     logs = [copy_of(district, n).log for n in (before, handed)]
     for center in (street, district):  # syncing again changes nothing

@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 import orjson
 
+from sync.case_clock import china_today
 from sync.cli_output import emit, json_option
 
 MARK = "bench_progress_loaded"
@@ -86,7 +87,7 @@ def progress(n, sample, data_dir, as_json):
     with db.connection_context():
         if _loaded(db) != n:
             loaded(db)  # makes the stats load's own marker table, which ``load`` resets
-            last_day = datetime.date.today() - datetime.timedelta(days=1)
+            last_day = china_today() - datetime.timedelta(days=1)
             seconds = load(db, n, last_day, with_actions=True,
                            progress=lambda text: click.echo(text, err=True))
             db.execute_sql(f"DELETE FROM {MARK}")

@@ -24,6 +24,7 @@ from urllib.parse import urlparse, urlunparse
 
 import click
 
+from sync.case_clock import china_today
 from sync.cli_output import emit, json_option
 
 BENCH_DB = "hallsync_bench"
@@ -207,7 +208,7 @@ def stats(n, db_url, data_dir, requests, reload, as_json):
     seconds = None
     with db.connection_context():
         if reload or loaded(db) != n:
-            last_day = datetime.date.today() - datetime.timedelta(days=1)
+            last_day = china_today() - datetime.timedelta(days=1)
             seconds = load(db, n, last_day, progress=lambda text: click.echo(text, err=True))
             click.echo(f"loaded {n} cases in {seconds:.0f} s", err=True)
         last_day = datetime.date.fromisoformat(

@@ -17,7 +17,7 @@ import orjson
 from node import case_log, cases, outbox, store
 from node.models import CatalogMatter, database
 from sync.calendar import load_calendar
-from sync.case_clock import CHINA
+from sync.case_clock import CHINA, china_today
 from sync.identity_codes import resident_id_check_char
 
 STREET = "210102001"  # 和平区太原街道 (any street decides the matters below itself)
@@ -70,7 +70,7 @@ def do_work(data_dir, events: int, *, seed: int = 7, progress=lambda text: None)
                      .where(CatalogMatter.code.in_(IMMEDIATE + PROMISED))}
         first, _ = outbox.last()
     actors = {role: case_log.Actor(f"{role}1", role) for role in ("clerk", "reviewer", "approver")}
-    days = working_days(datetime.date.today())
+    days = working_days(china_today())
     moment = [None]
     made = n = 0
     with _clock_at(moment), database.connection_context():

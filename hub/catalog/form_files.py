@@ -8,12 +8,12 @@ disk, is refused rather than shown. Publishing one is a catalog ``amend`` like a
 """
 from __future__ import annotations
 
-import datetime
 import hashlib
 import re
 from pathlib import Path
 
 from hub.catalog import authority
+from sync.case_clock import china_today
 from sync.catalog_search import form_store_path
 from sync.errors import Code, ValidationError
 from sync.signing import KeyPair, write_atomic
@@ -67,6 +67,6 @@ def attach(data_dir, keys: KeyPair, code: str, file: str, content: bytes, *, aut
     forms = [dict(form) for form in matter["forms"]]
     forms[index]["sha256"] = digest
     change = {"op": "amend", "author": author, "reason": reason,
-              "effective_date": effective_date or datetime.date.today().isoformat(),
+              "effective_date": effective_date or china_today().isoformat(),
               "matters": [{**matter, "forms": forms}]}
     return authority.apply_change(change, keys=keys)

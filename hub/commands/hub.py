@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from sync import envelope as env
+from sync.case_clock import china_today
 from sync.cli_output import data_dir_option, emit, json_option
 
 
@@ -184,8 +185,6 @@ def rebuild_stats(data_dir, db_url, as_json):
 @json_option
 def stats(center, period, date_text, start, end, department, matter, data_dir, db_url, as_json):
     """Case figures of a center and everything below it, with the previous period."""
-    import datetime
-
     from hub.stats.figures import report
     from hub.stats.periods import period_from
     from sync.topology import load_topology
@@ -193,7 +192,7 @@ def stats(center, period, date_text, start, end, department, matter, data_dir, d
     args = {k: v for k, v in {"period": period, "date": date_text, "start": start,
                               "end": end}.items() if v}
     result = report(center or load_topology().hub.code,
-                    period_from(args, datetime.date.today()),
+                    period_from(args, china_today()),
                     department=department, matter=matter)
     if not as_json:
         _print_stats(result)
@@ -254,12 +253,10 @@ def report(period, date_text, center, csv_path, data_dir, db_url, as_json):
 @json_option
 def cards(center, data_dir, db_url, as_json):
     """Electronic supervision (电子监察): warnings, yellow and red cards, irregular handling."""
-    import datetime
-
     from hub.cases.cards import listing
     from sync.cards import card_line, counts_line
     open_hub(data_dir, db_url)
-    result = listing(center, datetime.date.today())
+    result = listing(center, china_today())
     if not as_json:
         click.echo(f"{result['name']} 电子监察（截至 {result['as_of']}）："
                    + counts_line(result["totals"]))

@@ -21,6 +21,7 @@ from hub.models import (OPEN_STATES, CaseRollup, CaseRollupMonth, CatalogMatter,
 from hub.stats.periods import Period
 from hub.stats.rollups import DAY_BUCKETS, FIELDS
 from sync import case_labels
+from sync.case_clock import china_today
 from sync.catalog_history import load_departments, load_matters
 from sync.errors import Code, ValidationError
 from sync.topology import Topology, load_topology
@@ -174,7 +175,7 @@ def report(code: str, period: Period, *, department: str | None = None,
     topology = topology or load_topology()
     center = topology.get(code)
     check_filters(department, matter)
-    today = today or datetime.date.today()
+    today = today or china_today()
     filters = {"department": department, "matter": matter}
     everyone = topology.subtree(code)
     # The city's subtree is every center: no IN list at all.

@@ -13,6 +13,7 @@ import datetime
 
 from hub.stats.figures import report
 from hub.stats.periods import Period
+from sync.case_clock import china_today
 from sync.errors import ValidationError
 from sync.topology import load_topology
 
@@ -70,7 +71,7 @@ def show(value, kind: str) -> str:
 
 def build(period_kind: str, args, today: datetime.date | None = None) -> dict:
     """The report of ``?center=`` (default the city) for ``?date=`` (default the last whole one)."""
-    today = today or datetime.date.today()
+    today = today or china_today()
     if period_kind not in PERIODS:
         raise ValidationError(f"period: 报表应为{'、'.join(PERIODS.values())}之一，实际为 {period_kind!r}",
                               field="period")

@@ -8,13 +8,13 @@ the logged-in operator, never a form field.
 """
 from __future__ import annotations
 
-import datetime
 import re
 
 import orjson
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from hub.catalog import authority
+from sync.case_clock import china_today
 from sync.catalog_changes import OPS
 from sync.catalog_schema import LEVELS
 from sync.errors import ConflictError, ValidationError
@@ -91,7 +91,7 @@ def new():
         return _form(_posted())
     op, code = request.args.get("op", "amend"), request.args.get("code", "")
     form = {"op": op, "codes": code, "to_levels": [],
-            "effective_date": datetime.date.today().isoformat(), "reason": "",
+            "effective_date": china_today().isoformat(), "reason": "",
             "matters": _prefill(code) if op in ("amend", "merge") and code else ""}
     return _form(form)
 

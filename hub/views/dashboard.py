@@ -12,8 +12,6 @@ district; hub operators and auditors start at the city.
 """
 from __future__ import annotations
 
-import datetime
-
 from flask import Blueprint, current_app, render_template, request
 
 from hub.cases.cards import open_counts
@@ -26,6 +24,7 @@ from hub.stats.periods import period_from
 from hub.stats.reports import DAY_LABELS, PERIODS, show
 from hub.views import charts
 from sync import envelope as env
+from sync.case_clock import china_today
 from sync.catalog_history import load_departments
 from sync.topology import load_topology
 from web.auth import current_user, requires
@@ -73,7 +72,7 @@ def breadcrumbs(code: str) -> list[tuple[str, str]]:
 @requires()
 def dashboard():
     """``?center=&period=&date=`` (or ``start=&end=``), ``department=`` and ``rank=``."""
-    today = datetime.date.today()
+    today = china_today()
     center = scoped_center(request.args)
     period = period_from(request.args, today).to_date(today)
     department = request.args.get("department") or None

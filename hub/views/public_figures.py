@@ -15,6 +15,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from hub.stats.figures import derive, sums, total
 from hub.stats.periods import period_from
+from sync.case_clock import china_today
 from sync.errors import ValidationError
 from sync.topology import load_topology
 from web.auth import public
@@ -45,7 +46,7 @@ def public_figures(args, today: datetime.date) -> dict:
 @public
 def figures_json():
     """The figures as JSON."""
-    return jsonify(public_figures(request.args, datetime.date.today()))
+    return jsonify(public_figures(request.args, china_today()))
 
 
 @bp.get("/public/figures")
@@ -53,7 +54,7 @@ def figures_json():
 def figures_page():
     """The figures as a table, one row per center."""
     try:
-        shown, error = public_figures(request.args, datetime.date.today()), ""
+        shown, error = public_figures(request.args, china_today()), ""
     except ValidationError as exc:
         shown, error = None, exc.detail.split(": ", 1)[-1]
     return render_template("public/figures.html", shown=shown, error=error,

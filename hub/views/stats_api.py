@@ -5,7 +5,6 @@ Any hub login reads the figures; a district admin only its own district's.
 """
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, request
@@ -14,6 +13,7 @@ from hub.staff import scoped_center
 from hub.stats.figures import report
 from hub.stats.periods import period_from
 from web.auth import public, requires
+from sync.case_clock import china_today
 
 bp = Blueprint("stats_api", __name__)
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
@@ -24,7 +24,7 @@ OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
 def view():
     """``?center=&period=&date=`` or ``&start=&end=``, optional ``department=`` / ``matter=``
     (default center: the login's scope, the city or its district)."""
-    today = datetime.date.today()
+    today = china_today()
     center = scoped_center(request.args)
     return jsonify(report(center, period_from(request.args, today),
                           department=request.args.get("department") or None,

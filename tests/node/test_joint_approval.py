@@ -14,6 +14,7 @@ from node.case_log import Actor
 from node.models import OutboxEvent, database
 from node.window import FORM_FIELDS
 from sync.calendar import load_calendar
+from sync.case_clock import china_today
 from sync.case_clock import CHINA
 from tests.node.test_window import CENTER, Staff, at, counts, new_case, seed  # noqa: F401
 
@@ -33,7 +34,7 @@ def app(seed, tmp_path, rule):  # noqa: F811
 
 def in_joint_review(app, at) -> tuple[str, datetime.date]:  # noqa: F811
     """A case whose joint approval opened on a past working day, natres's deadline that day."""
-    calendar, day = load_calendar(), datetime.date.today() - datetime.timedelta(days=7)
+    calendar, day = load_calendar(), china_today() - datetime.timedelta(days=7)
     while not calendar.is_workday(day):
         day -= datetime.timedelta(days=1)
     at(datetime.datetime.combine(day, datetime.time(9), CHINA))

@@ -3,8 +3,6 @@ received it, and an event's record must be the one its payload names. An enrolle
 center that signs whatever it likes tries both; its neighbour's work goes on unharmed."""
 from __future__ import annotations
 
-import datetime
-
 import pytest
 
 from hub import db as hub_db
@@ -14,6 +12,7 @@ from node.cases import intake
 from node.models import database as node_database
 from sync import envelope as env
 from sync import events
+from sync.case_clock import china_today
 from sync.case_numbers import case_number
 from sync.case_records import record_of
 from sync.events import GENESIS
@@ -71,7 +70,7 @@ def test_a_neighbours_case_number_cannot_be_claimed(hub, centers):
 def test_a_record_that_is_not_the_one_its_payload_names_refuses_the_push(hub, centers):
     victim, attacker = centers
     received = _received_offline(victim)
-    own = case_number(ATTACKER, datetime.date.today(), 1)
+    own = case_number(ATTACKER, china_today(), 1)
     _forged, response = _push(hub, attacker, 1, GENESIS, record_of(own), received["payload"])
     assert response.status_code == 400
     body = problem(response)
