@@ -19,7 +19,7 @@ import traceback
 import orjson
 
 from hub.ledger.ownership import owners_of
-from hub.ledger.registry import HANDLERS
+from hub.ledger.registry import HANDLERS, INDEPENDENT
 from hub.models import Event, database
 from sync.case_records import creator_of
 from sync.database import insert_rows
@@ -47,14 +47,17 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
 
     One pass in order: consecutive events of one handler's types form a run that it
     writes together; a run is applied before any later event is judged, so a
-    failure in it holds the later events of the same record.
+    failure in it holds the later events of the same record. Events of an independent
+    handler are judged in place but applied last, each handler's together.
     """
     blocked = blocked_records(origin)
     owners = owners_of({e["record"] for e in events if e["record"]})
     claims = []
     run: list[dict] = []
+    last: dict = {}  # independent handler -> its events, in order
     for event in events:
-        if run and HANDLERS.get(event["type"]) is not HANDLERS[run[0]["type"]]:
+        handler = HANDLERS.get(event["type"])
+        if run and handler not in INDEPENDENT and handler is not HANDLERS[run[0]["type"]]:
             _apply_run(run, blocked)
             run = []
         record = event["record"]
@@ -76,9 +79,10 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
             if record and owner is None:
                 owners[record] = origin
                 claims.append((record, origin, now_ms))
-            run.append(event)
-    if run:
-        _apply_run(run, blocked)
+            (last.setdefault(handler, []) if handler in INDEPENDENT else run).append(event)
+    for ready in (run, *last.values()):
+        if ready:
+            _apply_run(ready, blocked)
     # A handler may already have moved a record it claimed in this batch (a handoff).
     insert_rows(database.obj, "ownership", ("record", "owner", "since_ms"), claims,
                 suffix="ON CONFLICT (record) DO NOTHING")

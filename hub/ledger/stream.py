@@ -110,7 +110,7 @@ def pull(center: str, since: int, limit: int) -> dict:
     return {"messages": messages, "cursor": cursor, "more": more}
 
 
-@handles("message.applied")
+@handles("message.applied", independent=True)
 def _record_receipts(events: list[dict]) -> None:
     rows = [(e["payload"]["message_id"], e["origin"], e["created_at"]) for e in events]
     insert_rows(database.obj, "message_receipt", ("message_id", "center", "applied_at"), rows,

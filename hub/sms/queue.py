@@ -31,7 +31,7 @@ def _row(out_id: str, payload: dict, created_ms: int) -> tuple:
             _ms(payload.get("expires_at", "")), "queued", 0, 0, "", "", "")
 
 
-@handles(sms_events.REQUESTED)
+@handles(sms_events.REQUESTED, independent=True)
 def queue_requested(events: list[dict]) -> None:
     """Each center's message, queued once under its ``{origin}-{seq}`` (a replay adds none)."""
     rows = [_row(sms_events.out_id(e["origin"], e["seq"]), e["payload"], _ms(e["created_at"]))
