@@ -33,16 +33,36 @@ def now() -> datetime.datetime:
     return datetime.datetime.now(case_clock.CHINA).replace(microsecond=0)
 
 
+_CHUNK = 500  # case numbers per IN (…) list
+
+
+def _logged(action: CaseAction) -> dict:
+    return {"n": action.n, "action": action.action, "role": action.role, "user": action.user,
+            "at": action.at, "data": orjson.loads(action.data)}
+
+
 def load(number: str) -> tuple[Case, case_state.CaseState, list[dict]]:
     """The case's row, its state (replayed) and its action log."""
     row = Case.get_or_none(Case.number == number)
     if row is None:
         raise NotFound(f"没有办件 {number}")
-    actions = [{"n": a.n, "action": a.action, "role": a.role, "user": a.user, "at": a.at,
-                "data": orjson.loads(a.data)}
-               for a in CaseAction.select().where(CaseAction.number == number)
+    actions = [_logged(a) for a in CaseAction.select().where(CaseAction.number == number)
                .order_by(CaseAction.n)]
     return row, case_records.replay(orjson.loads(row.received), actions), actions
+
+
+def states_of(rows: list[Case]) -> dict[str, case_state.CaseState]:
+    """Each row's case replayed, the logs read a few hundred cases a statement: a list of
+    cases costs the same few statements however long it is."""
+    logs: dict[str, list[dict]] = {row.number: [] for row in rows}
+    numbers = list(logs)
+    for start in range(0, len(numbers), _CHUNK):
+        for action in (CaseAction.select()
+                       .where(CaseAction.number.in_(numbers[start:start + _CHUNK]))
+                       .order_by(CaseAction.number, CaseAction.n)):
+            logs[action.number].append(_logged(action))
+    return {row.number: case_records.replay(orjson.loads(row.received), logs[row.number])
+            for row in rows}
 
 
 def record_action(keys: KeyPair, center: str, number: str, case: case_state.CaseState,

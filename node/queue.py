@@ -14,7 +14,7 @@ import orjson
 from peewee import fn
 
 from node import handoffs, store
-from node.case_log import load
+from node.case_log import load, states_of
 from node.models import Case, CaseAction, CatalogMatter
 from sync import case_clock, case_labels, case_machine, case_state
 from sync.calendar import WorkCalendar, load_calendar
@@ -63,14 +63,17 @@ def clock(row: Case, case: case_state.CaseState, today: datetime.date, *,
             "paused": case.open_pause is not None}
 
 
-def actions_for(row: Case, case: case_state.CaseState, role: str | None) -> list[str]:
-    """The actions ``role`` may take on the case now at this center, withdrawal included."""
+def actions_for(row: Case, case: case_state.CaseState, role: str | None,
+                center: str | None = None) -> list[str]:
+    """The actions ``role`` may take on the case now at this center (``center``, read
+    once by a caller listing many cases), withdrawal included."""
     if not role:
         return []
     # 好差评 is the applicant's (node.evaluation): no member of staff ever takes it.
     return [a for a in handoffs.actions_here(row, orjson.loads(row.matter),
                                              case_machine.available_actions(case, role),
-                                             store.state().center) if a != "evaluate"]
+                                             center or store.state().center)
+            if a != "evaluate"]
 
 
 def summary(row: Case) -> dict:
@@ -88,11 +91,13 @@ def queue(role: str | None, today: datetime.date, *, yellow_within: int = 2) -> 
     Order: green channel (绿色通道) first, then red, yellow, green, then the
     earliest deadline, then the earliest received.
     """
-    calendar = load_calendar()
+    calendar, center = load_calendar(), store.state().center if role else None
+    rows = list(Case.select().where(Case.state.not_in(case_labels.TERMINAL) & ~Case.consulted))
+    states = states_of(rows)
     items = []
-    for row in Case.select().where(Case.state.not_in(case_labels.TERMINAL) & ~Case.consulted):
-        _row, case, _actions = load(row.number)
-        actions = [a for a in actions_for(row, case, role) if a not in NOT_QUEUED]
+    for row in rows:
+        case = states[row.number]
+        actions = [a for a in actions_for(row, case, role, center) if a not in NOT_QUEUED]
         if role is not None and not actions:
             continue
         items.append({**summary(row), "state": case.state,
@@ -148,15 +153,20 @@ def period(start: datetime.date, end: datetime.date,
     # Times are stored as China local ISO text, so a day range is a string range.
     lo, hi = start.isoformat(), (end + datetime.timedelta(days=1)).isoformat()
 
-    def numbers(*actions: str) -> list[str]:
-        return [n for (n,) in CaseAction.select(CaseAction.number)
+    def taken(*actions: str):
+        return (CaseAction.select(CaseAction.number)
                 .join(Case, on=(Case.number == CaseAction.number)).where(
                     CaseAction.action.in_(actions), CaseAction.at >= lo, CaseAction.at < hi,
-                    ~Case.consulted).tuples()]
+                    ~Case.consulted))
+
+    def numbers(*actions: str) -> list[str]:
+        return [n for (n,) in taken(*actions).tuples()]
 
     completed = numbers("decide", "complete_immediate")
     immediate = len(numbers("complete_immediate"))
-    days = [case_clock.handling_workdays(load(n)[1], calendar) or 0 for n in completed]
+    decided = states_of(list(Case.select().where(
+        Case.number.in_(taken("decide", "complete_immediate")))))
+    days = [case_clock.handling_workdays(decided[n], calendar) or 0 for n in completed]
     accepted_numbers = numbers("accept", "complete_immediate")
     accepted = len(accepted_numbers)
     # 办结率: of the cases accepted in the period, those completed by now, so it cannot pass
