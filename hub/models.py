@@ -521,3 +521,23 @@ class EvaluationLink(BaseModel):
 
 
 MODELS = MODELS + (EvaluationLink,)
+
+
+class HubRectification(BaseModel):
+    """The hub's copy of a rectification order (整改) replayed from the owning center's
+    ``rectification.action`` events, and the appeal's decision, which is the hub's own."""
+
+    number = CharField(primary_key=True, max_length=40)
+    center = CharField(max_length=16, index=True)
+    steps = TextField()
+    level = CharField(max_length=24)
+    opened_at = CharField(max_length=32)
+    due = CharField(max_length=10)
+    replied_at = CharField(max_length=32, null=True)
+    appeal_state = CharField(max_length=8, default="")  # "" | pending | upheld | rejected
+    decided_by = CharField(max_length=64, default="")
+    decided_at = CharField(max_length=32, default="")
+    decision_note = TextField(default="")
+
+
+MODELS = MODELS + (HubRectification,)

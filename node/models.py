@@ -306,3 +306,20 @@ class EvaluationInvite(BaseModel):
 
 
 MODELS = MODELS + (EvaluationInvite,)
+
+
+class Rectification(BaseModel):
+    """A bad review's rectification order (整改, ``sync.rectification``): its steps as
+    written, and the hub's decision on an appeal (``appeal_state``: "" | pending | upheld |
+    rejected) with the deciding admin's note."""
+
+    number = CharField(primary_key=True, max_length=40)
+    steps = TextField()  # JSON list of the steps, ``open`` first
+    opened_at = CharField(max_length=32, index=True)
+    due = CharField(max_length=10)
+    replied_at = CharField(max_length=32, null=True)
+    appeal_state = CharField(max_length=8, default="")
+    appeal_note = TextField(default="")
+
+
+MODELS = MODELS + (Rectification,)
