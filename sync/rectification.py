@@ -13,7 +13,7 @@ record ``rectification:<number>``; node and hub replay the same steps through
 * ``reply`` (整改答复): once, after at least one 回访; the applicant gets an SMS.
 * ``appeal`` (申诉): once, the center admin's case that the review is unfounded;
   a district or city admin decides it at the hub (``hub.cases.rectifications``),
-  and an upheld appeal takes the review out of the satisfaction figures.
+  and an upheld appeal takes the review out of the satisfaction per window.
 
 The light (``light``): the time used is the working days wholly past since the
 order opened; ``yellow`` once 80% of the period is used (the due day itself, for 5

@@ -183,3 +183,50 @@ def test_a_bad_review_opens_an_order_that_the_center_answers_and_the_hub_decides
     with database.connection_context():
         row = Rectification.get(Rectification.number == number)
     assert (row.appeal_state, row.appeal_note) == ("upheld", "经核实，申请人材料确不齐全")
+
+
+def test_satisfaction_per_window_counts_the_receiving_clerk_and_leaves_out_upheld_appeals(
+        hub, node):
+    from node.case_log import Actor
+    from sync.case_clock import china_today
+    from hub.stats.satisfaction import by_window
+    k = keys(node)
+    rated = [(CLERK, "very_satisfied", ""), (CLERK, "dissatisfied", "等候太久"),
+             (Actor("liu", "clerk"), "very_dissatisfied", "态度差"),
+             (Actor("liu", "clerk"), "basically_satisfied", "")]
+    numbers = []
+    for clerk, level, comment in rated:
+        number = intake(k, DISTRICT, clerk, {"matter_code": MATTER, "applicant": PERSON,
+                                             "materials": everything(),
+                                             "outcome": "accept"})["number"]
+        for action, actor, data in [("start_review", REVIEWER, {}),
+                                    ("submit_for_approval", REVIEWER, {}),
+                                    ("decide", APPROVER, {"outcome": "approved",
+                                                          "document_number": "沈电审〔2026〕9号"})]:
+            act(k, DISTRICT, number, action, actor, data)
+        rate(k, number, level, comment)
+        numbers.append(number)
+    from node import rectification
+    from node.case_log import Actor as NodeActor
+    rectification.act(k, DISTRICT, numbers[2], "appeal", NodeActor("chief", "center_admin"),
+                      {"reason": "申请人未按预约时间到场"})
+    assert node.sync()["errors"] == []
+    hub_app = create_hub({"data_dir": str(hub.data_dir), "database_url": hub.db_url,
+                          "TESTING": True})
+    operator = hub_staff(hub_app)
+    assert operator.post(f"/api/rectifications/{numbers[2]}/decision",
+                         json={"decision": "upheld", "note": "属实"}).status_code == 201
+    today = china_today()
+    db = hub_db.bind(hub.db_url)
+    try:
+        windows = {w["window"]: w for w in by_window(DISTRICT, today, today)}
+        assert by_window("210103", today, today) == []  # another center's windows: none
+    finally:
+        db.close()
+    assert {name: (w["evaluated"], w["satisfied"], w["bad_reviews"], w["appeals_upheld"],
+                   w["satisfaction_rate"]) for name, w in windows.items()} == {
+        "wang": (2, 1, 1, 0, 0.5), "liu": (1, 1, 0, 1, 1.0)}
+    assert windows["wang"]["levels"]["dissatisfied"] == 1
+    page = operator.client.get(f"/dashboard?center={DISTRICT}&period=day&date={today}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-window="wang"' in html and "50.0%" in html

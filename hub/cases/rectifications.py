@@ -6,7 +6,7 @@ as the node, so a step those rules refuse is quarantined, never applied. The
 appeal (申诉) is decided here by a district admin of the center's district or a
 city operator: the decision is the hub's own, kept on the order and sent to the
 center in its pull stream (``rectification.appeal_decided``). An upheld appeal
-takes the bad review out of the satisfaction figures (``hub.stats.satisfaction``).
+takes the bad review out of the satisfaction per window (``hub.stats.satisfaction``).
 """
 from __future__ import annotations
 
