@@ -541,3 +541,23 @@ class HubRectification(BaseModel):
 
 
 MODELS = MODELS + (HubRectification,)
+
+
+class HubConsultation(BaseModel):
+    """在线咨询 as the hub knows it: from the centers' events, and the questions asked at
+    the online hall (their asker's mobile kept here only, to show them the answer)."""
+
+    id = CharField(primary_key=True, max_length=40)
+    center = CharField(max_length=16, index=True)
+    matter_code = CharField(max_length=10)
+    department = CharField(max_length=32, default="")
+    question = TextField()
+    asker_phone = CharField(max_length=11, default="")
+    asked_at = CharField(max_length=32)
+    due = CharField(max_length=10, default="")
+    answer = TextField(default="")
+    answered_at = CharField(max_length=32, null=True)
+    published_version = IntegerField(null=True)  # the catalog version that put it in the FAQ
+
+
+MODELS = MODELS + (HubConsultation,)
