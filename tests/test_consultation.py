@@ -5,6 +5,7 @@ reaches every center's guide page."""
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from hub import db as hub_db
 from hub.app import create_app as create_hub
@@ -20,8 +21,6 @@ from sync.errors import ValidationError
 from tests.staff import PASSWORD, Staff, hub_staff
 from tests.test_cases import DISTRICT, MATTER, keys, node  # noqa: F401
 from tests.web.test_citizens import ID, PHONE, last_code
-
-import pytest
 
 
 def hub_citizen(hub_app) -> Staff:

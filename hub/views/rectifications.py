@@ -26,9 +26,9 @@ DECIDERS = ("operator", "district_admin")
 
 
 def _decide(number: str, form) -> dict:
+    at = datetime.datetime.now(case_clock.CHINA).replace(microsecond=0)
     return rectifications.decide(number, visible(), form.get("decision", ""),
-                                 form.get("note", ""), current_user().username,
-                                 iso(datetime.datetime.now(case_clock.CHINA).replace(microsecond=0)))
+                                 form.get("note", ""), current_user().username, iso(at))
 
 
 @bp.get("/rectifications")
