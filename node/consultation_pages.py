@@ -33,7 +33,8 @@ def _form(message: str = "", status: int = 200, values=None):
 @bp.get("/consult")
 @citizen_required
 def ask_page():
-    return _form()
+    """``?matter=``: the matter whose guide page the citizen came from, chosen already."""
+    return _form(values={"matter_code": request.args.get("matter", "")})
 
 
 @bp.post("/consult")

@@ -50,8 +50,8 @@ def test_a_question_at_the_hub_is_answered_by_its_center_and_published_to_the_fa
     hub_app = create_hub({"data_dir": str(hub.data_dir), "database_url": hub.db_url,
                           "TESTING": True})
     citizen = hub_citizen(hub_app)
-    form = citizen.client.get("/consult").get_data(as_text=True)
-    assert "咨询事项" in form and "和平区政务服务中心" in form
+    form = citizen.client.get(f"/consult?matter={MATTER}").get_data(as_text=True)
+    assert "和平区政务服务中心" in form and f'value="{MATTER}" selected' in form
     empty = citizen.submit("/consult", {"matter_code": MATTER, "center": DISTRICT,
                                         "question": ""})
     assert empty.status_code == 422 and "请填写咨询内容" in empty.get_data(as_text=True)
@@ -109,3 +109,4 @@ def test_a_question_at_the_hub_is_answered_by_its_center_and_published_to_the_fa
     assert faq[-1] == {"q": question, "a": answer}
     guide = app.test_client().get(f"/catalog/{MATTER}").get_data(as_text=True)
     assert question in guide and answer in guide
+    assert f'href="/consult?matter={MATTER}"' in guide  # the guide page leads to the form
