@@ -17,6 +17,8 @@ from hub.sms import receipts as sms_receipts
 from hub.sms import sender as sms_sender
 from hub.staff import HUB_STAFF
 from hub.views import cases as case_pages
+from hub.views import consultations as consultation_pages
+from hub.views import rectifications as rectification_pages
 from hub.views import catalog as catalog_pages
 from hub.views import catalog_edit
 from hub.views import coverage as coverage_pages
@@ -88,6 +90,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(coverage_pages.bp)
     app.register_blueprint(handoff_pages.bp)
     app.register_blueprint(case_pages.bp)  # one case's whole timeline
+    app.register_blueprint(rectification_pages.bp)  # 差评整改: orders, appeals decided here
+    app.register_blueprint(consultation_pages.bp)  # 在线咨询: the online hall's form, answers
     app.register_blueprint(dashboard.bp)
     public.init_app(app)  # 进度查询 and 办件公示, no login, from the hub's copy of each case
     app.register_blueprint(public_figures.bp)  # the figures per center, no login

@@ -521,3 +521,43 @@ class EvaluationLink(BaseModel):
 
 
 MODELS = MODELS + (EvaluationLink,)
+
+
+class HubRectification(BaseModel):
+    """The hub's copy of a rectification order (整改) replayed from the owning center's
+    ``rectification.action`` events, and the appeal's decision, which is the hub's own."""
+
+    number = CharField(primary_key=True, max_length=40)
+    center = CharField(max_length=16, index=True)
+    steps = TextField()
+    level = CharField(max_length=24)
+    opened_at = CharField(max_length=32)
+    due = CharField(max_length=10)
+    replied_at = CharField(max_length=32, null=True)
+    appeal_state = CharField(max_length=8, default="")  # "" | pending | upheld | rejected
+    decided_by = CharField(max_length=64, default="")
+    decided_at = CharField(max_length=32, default="")
+    decision_note = TextField(default="")
+
+
+MODELS = MODELS + (HubRectification,)
+
+
+class HubConsultation(BaseModel):
+    """在线咨询 as the hub knows it: from the centers' events, and the questions asked at
+    the online hall (their asker's mobile kept here only, to show them the answer)."""
+
+    id = CharField(primary_key=True, max_length=40)
+    center = CharField(max_length=16, index=True)
+    matter_code = CharField(max_length=10)
+    department = CharField(max_length=32, default="")
+    question = TextField()
+    asker_phone = CharField(max_length=11, default="")
+    asked_at = CharField(max_length=32)
+    due = CharField(max_length=10, default="")
+    answer = TextField(default="")
+    answered_at = CharField(max_length=32, null=True)
+    published_version = IntegerField(null=True)  # the catalog version that put it in the FAQ
+
+
+MODELS = MODELS + (HubConsultation,)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import (api, catalog_pages, citizens, evaluation_pages, frame, health, public, status,
-                  store, supervision, window)
+from node import (api, catalog_pages, citizens, consultation_pages, evaluation_pages, frame,
+                  health, public, rectification_pages, status, store, supervision, window)
 from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
@@ -46,4 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(supervision.api_bp)
     public.init_app(app)  # 进度查询, 办件公示: the pages open without a login
     app.register_blueprint(evaluation_pages.bp)  # the applicant's 好差评, by a one-time link
+    app.register_blueprint(rectification_pages.bp)  # 差评整改: the center admin's orders
+    app.register_blueprint(consultation_pages.bp)  # 在线咨询: the citizen's form
+    app.register_blueprint(consultation_pages.staff_bp)  # … and the staff's answers
     return app

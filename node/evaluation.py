@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from node import handoffs, outbox
+from node import handoffs, outbox, rectification
 from node.inbox import applies
 from node.case_log import Actor, load, record_action
 from node.models import Case, EvaluationInvite, database
 from sync import envelope as env
 from sync import sms_events, sms_templates
-from sync.case_labels import COMPLETED, DELIVERED
+from sync.case_labels import BAD_REVIEWS, COMPLETED, DELIVERED
 from sync.errors import ConflictError, NotFound, ProtocolError, ValidationError
 from sync.signing import KeyPair
 
@@ -97,6 +97,8 @@ def submit(keys: KeyPair, center: str, digest: str, form: dict) -> dict:
         handoffs.check_can_act(case_row, "evaluate", center)  # one writer per case
         _check_open(case)
         record_action(keys, center, row.number, case, "evaluate", APPLICANT, data)
+        if level in BAD_REVIEWS:  # 差评: the rectification order opens with it
+            rectification.open_order(keys, center, row.number, level, comment)
         # Every invitation of the case is spent: one evaluation per case.
         EvaluationInvite.update(used_ms=env.now_ms()).where(
             EvaluationInvite.number == row.number).execute()

@@ -306,3 +306,40 @@ class EvaluationInvite(BaseModel):
 
 
 MODELS = MODELS + (EvaluationInvite,)
+
+
+class Rectification(BaseModel):
+    """A bad review's rectification order (整改, ``sync.rectification``): its steps as
+    written, and the hub's decision on an appeal (``appeal_state``: "" | pending | upheld |
+    rejected) with the deciding admin's note."""
+
+    number = CharField(primary_key=True, max_length=40)
+    steps = TextField()  # JSON list of the steps, ``open`` first
+    opened_at = CharField(max_length=32, index=True)
+    due = CharField(max_length=10)
+    replied_at = CharField(max_length=32, null=True)
+    appeal_state = CharField(max_length=8, default="")
+    appeal_note = TextField(default="")
+
+
+MODELS = MODELS + (Rectification,)
+
+
+class Consultation(BaseModel):
+    """在线咨询 (``sync.consultation``): a question on a matter and its answer. The asker's
+    mobile is kept only when asked here (to show them the answer), never in an event."""
+
+    id = CharField(primary_key=True, max_length=40)
+    matter_code = CharField(max_length=10)
+    department = CharField(max_length=32)
+    question = TextField()
+    asker_phone = CharField(max_length=11, default="")
+    channel = CharField(max_length=8)  # node | hub
+    asked_at = CharField(max_length=32, index=True)
+    due = CharField(max_length=10)
+    answer = TextField(default="")
+    answered_by = CharField(max_length=64, default="")
+    answered_at = CharField(max_length=32, null=True)
+
+
+MODELS = MODELS + (Consultation,)

@@ -23,6 +23,11 @@ NODE = SHARED + LOGIN + PUBLIC + CITIZEN + [
     Setting("receipt_is_acceptance", True, "收件即受理: for a matter another center decides, "
             "the collecting window's acceptance starts the clock before the handoff; false: "
             "the window only collects, and the handling center accepts."),
+    Setting("rectification_reply_days", 5, "整改: a bad review's rectification order is due "
+            "this many working days after it opens (yellow at 80% of them, red past them); "
+            "each order records the value it opened with.", positive),
+    Setting("rectification_contact_phone", "12345", "The number the rectification reply SMS "
+            "gives the applicant to call (at most 35 characters)."),
     Setting("joint_deemed_consent", False, "Joint approval (联合审批): a department silent past "
             "its deadline is deemed to consent (逾期视为同意, the 2002 joint review rule) when "
             "the approval is closed; when false every department must state its view. Each "

@@ -23,6 +23,7 @@ from sync.signing import KeyPair
 from sync.topology import load_topology
 
 IN_FORCE = "in_force"
+STAMPED = ("version", "effective_date", "cancelled_date")  # a matter's fields a version sets
 CLOSED_STATES = sorted(TERMINAL | {COMPLETED})
 SEED_REASON = "沈阳市市级行政审批事项目录：1229 项经六批取消和调整后保留 106 项（2015 年）"
 

@@ -25,7 +25,6 @@ bp = Blueprint("catalog_edit", __name__, url_prefix="/catalog/changes")
 
 DEVOLVE_LEVELS = {lv: name for lv, name in LEVELS.items() if lv != "city"}
 # Stamped by the version itself; an operator does not write them.
-STAMPED = ("version", "effective_date", "cancelled_date")
 _CODE_SPLIT = re.compile(r"[\s,，、;；]+")
 
 
@@ -71,7 +70,7 @@ def _prefill(code: str) -> str:
     matter = authority.in_force().get(code)
     if matter is None:
         return ""
-    editable = {k: v for k, v in matter.items() if k not in STAMPED}
+    editable = {k: v for k, v in matter.items() if k not in authority.STAMPED}
     return orjson.dumps(editable, option=orjson.OPT_INDENT_2).decode()
 
 

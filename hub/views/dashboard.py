@@ -18,13 +18,14 @@ from hub.cases.cards import open_counts
 from hub.coverage.alerts import open_alerts
 from hub.coverage.centers import LEVEL_NAMES, coverage
 from hub.staff import scoped_center, visible
-from hub.stats import rankings
+from hub.stats import rankings, satisfaction
 from hub.stats.figures import NOT_AVAILABLE, report
 from hub.stats.periods import period_from
 from hub.stats.reports import DAY_LABELS, PERIODS, show
 from hub.views import charts
 from sync import envelope as env
 from sync.case_clock import china_today
+from sync.case_labels import EVALUATION_LEVELS
 from sync.catalog_history import load_departments
 from sync.topology import load_topology
 from web.auth import current_user, requires
@@ -96,4 +97,6 @@ def dashboard():
         by_children=by_children, distribution=distribution, kinds=KINDS, periods=PERIODS,
         departments=sorted(load_departments().items(), key=lambda d: d[0]),
         department=department, coverage=view, level_names=LEVEL_NAMES, alerts=alerts,
-        not_available=NOT_AVAILABLE, args=request.args, cards=open_counts(center, today))
+        not_available=NOT_AVAILABLE, args=request.args, cards=open_counts(center, today),
+        windows=satisfaction.by_window(center, period.start, period.end),
+        evaluation_levels=EVALUATION_LEVELS)

@@ -21,6 +21,8 @@ SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
     ("catalog_edit.new", "变更目录", {"operator"}),
     ("coverage_pages.coverage_page", "接入情况", STAFF),
     ("handoff_pages.handoff_page", "在途移交", STAFF),
+    ("rectification_pages.page", "差评整改", STAFF),
+    ("consultation_pages.staff_page", "在线咨询", STAFF),
 ]
 # app.extensions: [(path under the hub's root, label)] of sites served beside the hub's
 # pages (the city's departments at /city/, mounted by the composition tier).
