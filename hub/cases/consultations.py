@@ -25,7 +25,7 @@ from sync.signing import KeyPair
 from sync.topology import load_topology
 
 
-@handles(rules.ASKED, rules.ANSWERED)
+@handles(rules.ASKED, rules.ANSWERED, independent=True)  # reads and writes its own table only
 def apply_events(events: list[dict]) -> None:
     for event in events:
         p = event["payload"]
