@@ -22,7 +22,7 @@ def import_(file, data_dir, as_json):
     """
     from node import importer, store
     store.bind(data_dir)
-    result = importer.import_file(file, store.load_keys(data_dir))
+    result = importer.import_file(file, store.load_keys(data_dir), shown=True)
     if not as_json and not result["cases_imported"]:
         click.echo(f"nothing to import: all {result['cases_in_file']} cases of the file "
                    "are already at this node")

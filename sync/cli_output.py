@@ -5,6 +5,10 @@ it, ``key: value`` lines for people.
 """
 from __future__ import annotations
 
+import contextlib
+import sys
+from types import SimpleNamespace
+
 import click
 import orjson
 
@@ -24,3 +28,12 @@ def emit(result: dict, as_json: bool, *, quiet: bool = False) -> None:
         return
     for key, value in result.items():
         click.echo(f"{key}: {value}")
+
+
+def progress_bar(length: int, label: str, *, shown: bool = True):
+    """A long command's progress bar (``with … as bar: bar.update(n)``), on stderr and only
+    on a terminal: piped, or read by a test, stderr stays quiet and stdout keeps its result.
+    ``shown=False`` gives the same object drawing nothing (code a command shares)."""
+    if not shown or not sys.stderr.isatty():
+        return contextlib.nullcontext(SimpleNamespace(update=lambda n: None))
+    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)

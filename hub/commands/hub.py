@@ -5,7 +5,7 @@ import click
 
 from sync import envelope as env
 from sync.case_clock import china_today
-from sync.cli_output import data_dir_option, emit, json_option
+from sync.cli_output import data_dir_option, emit, json_option, progress_bar
 
 
 def open_hub(data_dir: str, db_url: str | None):
@@ -161,10 +161,12 @@ def quarantine_replay(origin, data_dir, db_url, as_json):
 @json_option
 def rebuild_stats(data_dir, db_url, as_json):
     """Rebuild the case rollups from the raw events; say whether they agreed."""
+    from hub.models import HubCase
     from hub.stats import rollups
     open_hub(data_dir, db_url)
     before = rollups.snapshot()
-    rows = rollups.rebuild()
+    with progress_bar(HubCase.select().count(), "重算统计（办件）") as bar:
+        rows = rollups.rebuild(bar.update)
     after = rollups.snapshot()
     differing = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     emit({"rows": rows, "agreed": not differing, "differing_rows": len(differing)}, as_json)

@@ -49,6 +49,7 @@ What the counters count (``FIELDS``):
 from __future__ import annotations
 
 from collections import Counter
+from typing import Callable
 
 import orjson
 from peewee import Model
@@ -259,33 +260,50 @@ def insert(grains: list[dict[tuple, list[int]]]) -> None:
             insert_rows(db, model._meta.table_name, columns + FIELDS, batch[offset:offset + 5000])
 
 
-def case_contributions(row: HubCase, actions: list[dict]) -> Counter:
+def case_contributions(row: HubCase, actions: list[dict],
+                       calendar: WorkCalendar | None = None) -> Counter:
     """Every contribution of one case, from its stored receipt and action log."""
+    calendar = calendar or load_calendar()
     received = orjson.loads(row.received)
     matter = received["matter"]
     case = case_records.replay(received, [])
     counts = contributions(row.center, matter, case_machine.RECEIVE, case, case.received_at,
-                           received["applicant"]["kind"], case_records.channel_of(received))
+                           received["applicant"]["kind"], case_records.channel_of(received),
+                           calendar)
     for action in actions:
         case = case_machine.apply(case, action["action"], role=action["role"],
                                  at=case_records.parse_at(action["at"]), data=action["data"])
-        counts += contributions(row.center, matter, action["action"], case, case.history[-1].at)
+        counts += contributions(row.center, matter, action["action"], case, case.history[-1].at,
+                                calendar=calendar)
     return counts
 
 
-def rebuild() -> int:
-    """Recompute every rollup row from the raw case logs; returns the (center, day, matter) rows."""
+REBUILD_CASES = 2_000  # cases read at a time: memory stays flat at the city's millions
+
+
+def rebuild(progress: Callable[[int], None] = lambda cases: None) -> int:
+    """Recompute every rollup row from the raw case logs; returns the (center, day, matter)
+    rows. ``progress`` is told how many more cases were counted, a chunk at a time."""
     totals: Counter = Counter()
-    logs: dict[str, list[dict]] = {}
-    for a in HubCaseAction.select().order_by(HubCaseAction.number, HubCaseAction.n):
-        logs.setdefault(a.number, []).append({"action": a.action, "role": a.role, "at": a.at,
-                                              "data": orjson.loads(a.data)})
     projects: dict[str, list[tuple]] = {}
-    for row in HubCase.select():
-        totals.update(case_contributions(row, logs.get(row.number, [])))
-        if row.key_project:
-            projects.setdefault(row.key_project, []).append(
-                (row.number, row.center, orjson.loads(row.received)))
+    calendar, last = load_calendar(), ""
+    while True:
+        rows = list(HubCase.select().where(HubCase.number > last)
+                    .order_by(HubCase.number).limit(REBUILD_CASES))
+        if not rows:
+            break
+        last = rows[-1].number
+        logs: dict[str, list[dict]] = {row.number: [] for row in rows}
+        for a in (HubCaseAction.select().where(HubCaseAction.number.in_(list(logs)))
+                  .order_by(HubCaseAction.number, HubCaseAction.n)):
+            logs[a.number].append({"action": a.action, "role": a.role, "at": a.at,
+                                   "data": orjson.loads(a.data)})
+        for row in rows:
+            totals.update(case_contributions(row, logs[row.number], calendar))
+            if row.key_project:
+                projects.setdefault(row.key_project, []).append(
+                    (row.number, row.center, orjson.loads(row.received)))
+        progress(len(rows))
     for candidates in projects.values():
         _number, center, received = _first(candidates)
         totals.update(project_contributions(center, received))

@@ -3,7 +3,10 @@ nothing, shown like the window's own, skipped on a second run, and synced to the
 from __future__ import annotations
 
 import datetime
+import os
 import shutil
+import subprocess
+import sys
 
 import orjson
 import pytest
@@ -15,7 +18,7 @@ from node.models import Case, CaseAction, KeyProjectCase, OutboxEvent, database
 from sync.case_clock import CHINA
 from tests.node.test_window import (  # noqa: F401  (app, at, seed: fixtures)
     CENTER, ENTERPRISE, Staff, act, app, at, everything, new_case, seed)
-from tests.processes import ROOT, hallsync, last_json
+from tests.processes import ROOT, child_env, hallsync, last_json
 
 EXAMPLE = ROOT / "config" / "examples" / "import.jsonl"
 EXAMPLE_CSV = ROOT / "config" / "examples" / "import.csv"
@@ -58,6 +61,32 @@ def test_the_example_imports_and_a_second_run_imports_nothing(node_dir):
     assert counts(node_dir) == after
     plain = hallsync("node", "import", EXAMPLE, "--data-dir", node_dir)
     assert "nothing to import: all 6 cases" in plain.stdout
+
+
+def test_a_terminal_sees_the_progress_and_stdout_keeps_its_json(node_dir):
+    """On a terminal the import draws its bar on stderr; stdout is the same JSON as piped."""
+    terminal, screen = os.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "hallsync", "node", "import", str(EXAMPLE),
+                               "--data-dir", str(node_dir), "--json"], stdout=subprocess.PIPE,
+                              stderr=screen, env=child_env(), cwd=ROOT, timeout=120, check=True)
+        os.close(screen)
+        drawn = b""
+        while chunk := _read(terminal):
+            drawn += chunk
+    finally:
+        os.close(terminal)
+    assert "导入办件" in drawn.decode() and "6/6" in drawn.decode()
+    assert orjson.loads(done.stdout.splitlines()[-1])["cases_imported"] == 6
+    piped = run_import(node_dir, EXAMPLE)  # piped: nothing drawn
+    assert "导入办件" not in piped.stderr
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the terminal's other end closed: all read
+        return b""
 
 
 def test_imported_cases_show_in_the_pages_and_the_api(node_dir):
