@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import (api, catalog_pages, citizens, evaluation_pages, frame, health, public, status,
-                  store, supervision, window)
+from node import (api, catalog_pages, citizens, evaluation_pages, frame, health, online, public,
+                  status, store, supervision, window)
 from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
@@ -36,7 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app, STAFF)  # secret key, session, CSRF, /login; views use auth.requires
     citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code, server="node",
-                          cases_of=citizens.cases_of)  # /citizen/: a cookie apart from staff
+                          cases_of=citizens.cases_of,  # /citizen/: a cookie apart from staff
+                          apply_endpoint="online.matters")
     heartbeat.init_app(app, health.CHECKS)
     app.register_blueprint(status.bp)
     app.register_blueprint(catalog_pages.bp)
@@ -46,4 +47,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(supervision.api_bp)
     public.init_app(app)  # 进度查询, 办件公示: the pages open without a login
     app.register_blueprint(evaluation_pages.bp)  # the applicant's 好差评, by a one-time link
+    app.register_blueprint(online.bp)  # 网上申请 by the citizen, 网上预审 by the clerk
     return app
