@@ -234,6 +234,10 @@ def waiting() -> list[dict]:
     return [described(r.id) for r in rows]
 
 
+def waiting_count() -> int:
+    return OnlineApplication.select().where(OnlineApplication.state.in_(prereview.OPEN)).count()
+
+
 def file_of(data_dir, number: str, sha256: str) -> tuple[Path, str]:
     """The stored file of one of the application's materials and its content type."""
     found = OnlineMaterial.get_or_none((OnlineMaterial.application == number)

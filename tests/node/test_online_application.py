@@ -92,6 +92,8 @@ def test_a_citizen_applies_online_and_the_pre_review_is_told_at_once_then_accept
         assert stored.content_type == "image/png"
         # Kept under its digest, never the client's name.
         assert file_path(node.data_dir, stored.sha256).read_bytes() == PNG
+    mine = clerk.client.get("/window/").get_data(as_text=True)  # the clerk's own queue says so
+    assert "另有 <b>1</b> 件网上申请等待预审" in mine
     queue = clerk.client.get("/window/prereview/").get_data(as_text=True)
     assert number in queue and PERSON["name"] in queue
     page = clerk.client.get(f"/window/prereview/{number}").get_data(as_text=True)
@@ -139,6 +141,7 @@ def test_a_citizen_applies_online_and_the_pre_review_is_told_at_once_then_accept
     assert reply.status_code == 302
     application = only_application()
     assert application.state == "passed" and application.case_number
+    assert 'id="prereviews"' not in clerk.client.get("/window/").get_data(as_text=True)
     with database.connection_context():
         case = Case.get(Case.number == application.case_number)
         received = orjson.loads(case.received)
