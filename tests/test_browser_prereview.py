@@ -111,6 +111,7 @@ def test_a_pre_review_returns_two_defects_at_once_then_passes(hub, make_node, wi
     page.wait_for_url("**/window/cases/**")
     assert "预审通过，已受理" in page.locator("[role=status]").inner_text()
     case_number = page.url.rsplit("/", 1)[-1]
+    assert page.locator("#channel").inner_text() == "网上申请"
     shoot(page, tmp_path, "prereview-accepted.png")
     store.bind(data_dir)
     with database.connection_context():
