@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 from node import (api, catalog_pages, citizens, consultation_pages, evaluation_pages, frame,
-                  health, public, rectification_pages, status, store, supervision, window)
+                  health, online, public, rectification_pages, status, store, supervision,
+                  window)
 from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
@@ -36,7 +37,8 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app, STAFF)  # secret key, session, CSRF, /login; views use auth.requires
     citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code, server="node",
-                          cases_of=citizens.cases_of)  # /citizen/: a cookie apart from staff
+                          cases_of=citizens.cases_of,  # /citizen/: a cookie apart from staff
+                          apply_endpoint="online.matters")
     heartbeat.init_app(app, health.CHECKS)
     app.register_blueprint(status.bp)
     app.register_blueprint(catalog_pages.bp)
@@ -49,4 +51,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(rectification_pages.bp)  # 差评整改: the center admin's orders
     app.register_blueprint(consultation_pages.bp)  # 在线咨询: the citizen's form
     app.register_blueprint(consultation_pages.staff_bp)  # … and the staff's answers
+    app.register_blueprint(online.bp)  # 网上申请 by the citizen, 网上预审 by the clerk
     return app

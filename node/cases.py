@@ -205,6 +205,8 @@ def view(number: str) -> dict:
             "applicant": {"kind": row.applicant_kind, "name": row.applicant_name,
                           "id_code": row.applicant_id, "phone": row.applicant_phone},
             "green_channel": row.green_channel,
+            "channel": (channel := case_records.channel_of(orjson.loads(row.received))),
+            "channel_label": case_records.CHANNELS[channel],
             "key_project": orjson.loads(row.received).get("key_project"),
             "precedent": (dataclasses.asdict(case.decision.precedent)
                           if case.decision and case.decision.precedent else None),

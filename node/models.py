@@ -343,3 +343,41 @@ class Consultation(BaseModel):
 
 
 MODELS = MODELS + (Consultation,)
+class OnlineApplication(BaseModel):
+    """An application made online (网上申请) waiting for or through its pre-review
+    (``node.prereview``); local until it passes, when it becomes a case with channel
+    ``online`` (``case_number``)."""
+
+    id = CharField(primary_key=True, max_length=24)  # generated, shown to the applicant
+    matter_code = CharField(max_length=10)
+    applicant = TextField()  # the checked applicant, canonical JSON
+    applicant_id = CharField(max_length=18, index=True)  # the citizen who logged in
+    applicant_phone = CharField(max_length=12)
+    state = CharField(max_length=12, index=True)  # sync.prereview.STATES
+    round = IntegerField(default=1)  # 1, then one more at each resubmission
+    submitted_at = CharField(max_length=32)  # the last (re)submission
+    reviewed_by = CharField(max_length=64, default="")
+    case_number = CharField(max_length=40, null=True)
+
+
+class OnlineMaterial(BaseModel):
+    """One material of an online application: its file (stored under its SHA-256), and
+    its verdict now and as the last notice gave it (the one-notice rule's memory)."""
+
+    application = CharField(max_length=24)
+    name = CharField(max_length=200)
+    sha256 = CharField(max_length=64)
+    content_type = CharField(max_length=32)
+    size = IntegerField()
+    verdict = CharField(max_length=8, default="")  # "" (not reviewed since the last change)
+    reason = CharField(max_length=4, default="")
+    note = TextField(default="")
+    notice_sha256 = CharField(max_length=64, default="")  # the file the last notice judged
+    notice_verdict = CharField(max_length=8, default="")
+    notice_reason = CharField(max_length=4, default="")
+
+    class Meta:
+        primary_key = CompositeKey("application", "name")
+
+
+MODELS = MODELS + (OnlineApplication, OnlineMaterial)

@@ -15,7 +15,8 @@ import re
 import orjson
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from node import cases, catalog, evaluation, parallel, precedents, projects, public, store
+from node import (cases, catalog, evaluation, parallel, precedents, prereview, projects, public,
+                  store)
 from node.case_log import Actor, load
 from node.models import Case, CatalogMatter, User
 from node.queue import actions_for, clock, figures, queue, search
@@ -271,7 +272,9 @@ def my_queue():
     consults = (parallel.consultations(store.state().center)
                 if role in ("reviewer", "approver") else [])
     return render_template("window/queue.html", role=role, read_only=acting is None,
-                           items=items, consults=consults, today=today(), yellow=yellow_days())
+                           items=items, consults=consults, today=today(), yellow=yellow_days(),
+                           # 网上申请 waiting for 网上预审: the clerk's, before they are cases
+                           prereviews=prereview.waiting_count() if role == "clerk" else 0)
 
 
 def _acceptable(q: str) -> list[dict]:

@@ -82,6 +82,9 @@ class Code(str, enum.Enum):
     # cases
     MATTER_UNKNOWN = "MATTER_UNKNOWN"
     MATTER_NOT_ACCEPTABLE = "MATTER_NOT_ACCEPTABLE"
+    # online applications and their pre-review (网上申请, 网上预审)
+    UPLOAD_REFUSED = "UPLOAD_REFUSED"
+    PREREVIEW_NEW_REASON = "PREREVIEW_NEW_REASON"
     # staff login at a node
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     # SMS and the citizens' logins
@@ -281,7 +284,8 @@ _CLASS_BY_CODE: dict[Code, type[HallsyncError]] = {
     Code.NOT_FOUND: NotFound, Code.CENTER_UNKNOWN: NotFound, Code.PROGRESS_NOT_FOUND: NotFound,
     Code.NOT_AUTHENTICATED: AuthError, Code.FORBIDDEN: Forbidden,
     Code.VALIDATION_FAILED: ValidationError, Code.MATTER_UNKNOWN: ValidationError,
-    Code.MATTER_NOT_ACCEPTABLE: ValidationError,
+    Code.MATTER_NOT_ACCEPTABLE: ValidationError, Code.UPLOAD_REFUSED: ValidationError,
+    Code.PREREVIEW_NEW_REASON: ConflictError,
     Code.ENVELOPE_MALFORMED: ProtocolError, Code.BODY_MALFORMED: ProtocolError,
     Code.BODY_TOO_LARGE: ProtocolError, Code.ORIGIN_MISMATCH: ProtocolError,
     Code.EVENT_MALFORMED: ProtocolError, Code.REPLY_INVALID: ProtocolError,

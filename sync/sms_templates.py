@@ -49,6 +49,10 @@ TEMPLATES = {t.kind: t for t in (
              "温馨提醒：您预约的${center}“${matter}”将于${date} ${time}开始办理，请携带材料按时到达。"),
     Template("supplement_requested", "SMS_HS_120",
              "您的办件${number}（${matter}）需补正材料：${materials}。请一次性补齐后到${center}提交。"),
+    # 网上预审: every defect is on the applicant's page at once; the SMS says how many.
+    Template("prereview_returned", "SMS_HS_123",
+             "您的网上申请${application}（${matter}）预审需补正${count}项材料，"
+             "请登录网上办事大厅查看全部意见，一次性补正后重新提交。"),
     Template("accepted", "SMS_HS_121",
              "您的办件${number}（${matter}）已于${date}受理，承诺办结日期${promised}，"
              "可凭受理回执上的查询码查询进度。"),
