@@ -67,3 +67,40 @@ def test_the_dashboard_drills_down_and_keeps_a_district_admin_in_its_district(
     refused = page.goto(hub.url + "/dashboard?center=210103")
     assert refused.status == 403
     shoot(page, tmp_path, "dashboard-03-refused.png")
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_the_period_is_picked_not_typed(hub, browser_page, tmp_path):
+    """A day and a month have the browser's pickers, 自定义 two days; the server still says
+    in Chinese what a typed period gets wrong."""
+    hub_account(hub, "wangmin", "operator", name="王敏")
+    page = browser_page
+    browser_login(page, hub.url, "wangmin", "/dashboard")
+    date = page.locator("#date-field input")
+    assert date.get_attribute("type") == "month"  # the default period: this month
+    page.select_option("select[data-period]", "day")
+    assert date.get_attribute("type") == "date"
+    date.fill(LAST_DAY.isoformat())
+    page.click("form:has(select[data-period]) button[type=submit]")
+    page.wait_for_url("**period=day**")
+    assert f"（{LAST_DAY.isoformat()} 至 {LAST_DAY.isoformat()}）" in page.inner_text("#compared")
+    assert page.locator("#date-field input").input_value() == LAST_DAY.isoformat()
+
+    page.select_option("select[data-period]", "range")
+    assert page.locator("#date-field").is_hidden() and page.locator("#range-fields").is_visible()
+    first = LAST_DAY.replace(day=1)
+    page.fill("#range-fields input[name=start]", first.isoformat())
+    page.fill("#range-fields input[name=end]", LAST_DAY.isoformat())
+    page.click("form:has(select[data-period]) button[type=submit]")
+    page.wait_for_url("**start=**")
+    assert "date=" not in page.url  # the hidden field is not sent
+    assert f"（{first.isoformat()} 至 {LAST_DAY.isoformat()}）" in page.inner_text("#compared")
+    assert page.locator("select[data-period]").input_value() == "range"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    shoot(page, tmp_path, "dashboard-04-range.png")
+
+    page.select_option("select[data-period]", "range")
+    page.fill("#range-fields input[name=start]", "")
+    page.fill("#range-fields input[name=end]", "")
+    page.click("form:has(select[data-period]) button[type=submit]")
+    assert "自定义周期请填写起止日期" in page.inner_text("main")

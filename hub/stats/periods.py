@@ -168,4 +168,7 @@ def period_from(args, today: datetime.date) -> Period:
     if start or end:
         return Period.custom(start or today.replace(day=1), end or today)
     kind = args.get("period") or "month"
+    if kind == "range":  # 自定义 chosen on a page, its two days left empty
+        raise ValidationError("start: 自定义周期请填写起止日期，例如 2026-11-01 至 2026-11-30",
+                              field="start")
     return Period.parse(kind, args["date"]) if args.get("date") else Period.current(kind, today)
