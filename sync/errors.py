@@ -19,8 +19,7 @@
     ├── ConflictError              409: ownership, duplicate, state conflict
     ├── Forbidden                  403: logged in, but not this role or not this center
     ├── NotFound                   404
-    ├── RateLimited                429: too many of something; ``retry_after_s`` says when
-    ├── TooManyRequests            429 + Retry-After: a client asked a public page too often
+    ├── TooManyRequests            429 + Retry-After: asked too often (a public page, SMS codes)
     └── ValidationError            400/422: bad input; names the field
 
 Only ``TransportError`` is retried by the scheduled jobs; everything else is
@@ -92,7 +91,6 @@ class Code(str, enum.Enum):
     SMS_REPORT_UNSIGNED = "SMS_REPORT_UNSIGNED"
     CODE_INVALID = "CODE_INVALID"
     CODE_EXPIRED = "CODE_EXPIRED"
-    RATE_LIMITED = "RATE_LIMITED"
     FORBIDDEN = "FORBIDDEN"
     # the public pages (no login)
     PROGRESS_NOT_FOUND = "PROGRESS_NOT_FOUND"
@@ -205,16 +203,6 @@ class Forbidden(HallsyncError):
     title = "Forbidden"
 
 
-class RateLimited(HallsyncError):
-    status = 429
-    code = Code.RATE_LIMITED
-    title = "Too many requests"
-
-    def __init__(self, detail: str = "", *, retry_after_s: int = 60, **kw):
-        super().__init__(detail, retry_after_s=retry_after_s, **kw)
-        self.retry_after_s = retry_after_s
-
-
 class NotFound(HallsyncError):
     status = 404
     code = Code.NOT_FOUND
@@ -222,7 +210,9 @@ class NotFound(HallsyncError):
 
 
 class TooManyRequests(HallsyncError):
-    """A client asked a public page more often than its throttle allows (``web.throttle``)."""
+    """Asked more often than allowed: a public page by one address (``web.throttle``), SMS
+    codes for one number or from one address (``web.citizens``). ``retry_after``: seconds,
+    in the body and the ``Retry-After`` header."""
 
     status = 429
     code = Code.TOO_MANY_REQUESTS

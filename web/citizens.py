@@ -24,7 +24,7 @@ from typing import Callable
 
 from peewee import fn
 
-from sync.errors import Code, RateLimited, ValidationError
+from sync.errors import Code, TooManyRequests, ValidationError
 from sync.identity_codes import check_resident_id
 from sync.sms_templates import PHONE
 
@@ -63,7 +63,7 @@ class Citizens:
         """Make and send a code to ``phone``; returns its lifetime in seconds.
 
         :raises ValidationError: not a mainland mobile number (``field`` phone).
-        :raises RateLimited: too soon, too many for the number or from the address.
+        :raises TooManyRequests: too soon, too many for the number or from the address.
         """
         phone = str(phone or "").strip()
         if not PHONE.match(phone):
@@ -75,15 +75,15 @@ class Citizens:
                            .tuples().get())
             wait_ms = (last or 0) + settings["citizen_code_resend_s"] * 1000 - now_ms
             if last is not None and wait_ms > 0:
-                raise RateLimited(f"phone: 验证码已发送，请 {-(-wait_ms // 1000)} 秒后再试",
-                                  retry_after_s=-(-wait_ms // 1000), field="phone")
+                raise TooManyRequests(f"phone: 验证码已发送，请 {-(-wait_ms // 1000)} 秒后再试",
+                                      retry_after=-(-wait_ms // 1000), field="phone")
             if today >= settings["citizen_codes_per_day"]:
-                raise RateLimited("phone: 该号码今日获取验证码次数已达上限，请明天再试",
-                                  retry_after_s=DAY_MS // 1000, field="phone")
+                raise TooManyRequests("phone: 该号码今日获取验证码次数已达上限，请明天再试",
+                                      retry_after=DAY_MS // 1000, field="phone")
             from_here = model.select().where((model.remote == remote)
                                              & (model.created_ms > now_ms - HOUR_MS)).count()
             if from_here >= settings["citizen_codes_per_address_hour"]:
-                raise RateLimited("phone: 请求过于频繁，请稍后再试", retry_after_s=HOUR_MS // 1000,
+                raise TooManyRequests("phone: 请求过于频繁，请稍后再试", retry_after=HOUR_MS // 1000,
                                   field="phone")
             code = f"{secrets.randbelow(10 ** 6):06d}"
             ttl_s = settings["citizen_code_ttl_s"]

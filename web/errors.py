@@ -47,7 +47,13 @@ STORAGE_MESSAGES = {
 
 
 def problem_response(error: HallsyncError):
-    return jsonify(problem_body(error)), error.status
+    return jsonify(problem_body(error)), error.status, _retry_after(error)
+
+
+def _retry_after(error: HallsyncError) -> dict:
+    """``Retry-After`` for an error that says when to ask again (429 ``TooManyRequests``)."""
+    seconds = getattr(error, "retry_after", None)
+    return {"Retry-After": str(int(seconds))} if seconds is not None else {}
 
 
 def wants_page() -> bool:
@@ -75,7 +81,7 @@ def error_page(error: HallsyncError):
     status = error.status
     return render_template("error.html", title=TITLES.get(status, "出错了"),
                            message=page_message(error), status=status,
-                           back=request.script_root + request.path), status
+                           back=request.script_root + request.path), status, _retry_after(error)
 
 
 def respond(error: HallsyncError):

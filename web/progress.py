@@ -99,8 +99,7 @@ def progress_json():
     try:
         return jsonify(progress_of(request.args.get("number"), request.args.get("code")))
     except TooManyRequests as error:
-        body, status = problem_response(error)
-        return body, status, {"Retry-After": str(error.retry_after)}
+        return problem_response(error)  # with its Retry-After
 
 
 @bp.route("/progress", methods=["GET", "POST"])
