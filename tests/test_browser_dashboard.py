@@ -104,3 +104,27 @@ def test_the_period_is_picked_not_typed(hub, browser_page, tmp_path):
     page.fill("#range-fields input[name=end]", "")
     page.click("form:has(select[data-period]) button[type=submit]")
     assert "自定义周期请填写起止日期" in page.inner_text("main")
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_a_case_is_found_across_the_city_and_opened(hub, browser_page, tmp_path):
+    database = hub_db.bind(hub.db_url)
+    with database.connection_context():
+        loaded(database)
+        load(database, 3_000, LAST_DAY)
+    database.close()
+    hub_account(hub, "wangmin", "operator", name="王敏")
+    page = browser_page
+    browser_login(page, hub.url, "wangmin", "/cases")
+    assert page.locator("#count").inner_text() == "3,000"
+    assert page.locator("nav.pager").inner_text().count("…") == 1  # 60 pages, not 60 links
+    page.select_option("select[name=center]", "210102")
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_url("**center=210102**")
+    numbers = page.locator("#cases td.code a").all_inner_texts()
+    assert numbers and all(n.startswith("210102-") for n in numbers)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    shoot(page, tmp_path, "cases-01-search.png", full_page=True)
+    page.click(f"#cases a:text('{numbers[0]}')")
+    page.wait_for_url(f"**/cases/{numbers[0]}")
+    assert page.locator("#number").inner_text() == numbers[0]

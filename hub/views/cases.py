@@ -10,14 +10,16 @@ centers is in its district (else 403, as for any center outside its scope).
 from __future__ import annotations
 
 import orjson
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, render_template, request
 
 from hub.cases.copies import log_of, state_of
 from hub.cases.handoffs import consulted_centers
 from hub.ledger.ownership import owner_of
+from hub.cases.search import search
 from hub.ledger.signed_events import signed_events
 from hub.models import HubCase
 from hub.staff import visible
+from hub.views.spreadsheets import xlsx_response
 from sync import case_labels, case_machine, case_records
 from sync.case_numbers import parse_case_number
 from sync.catalog_history import load_departments
@@ -25,6 +27,7 @@ from sync.catalog_search import department_name
 from sync.errors import Forbidden, NotFound
 from sync.topology import load_topology
 from web.auth import current_user, requires
+from web.pagination import PER_PAGE
 
 bp = Blueprint("case_pages", __name__)
 
@@ -87,3 +90,42 @@ def case_page(number: str):
 def case_json(number: str):
     """The same as JSON."""
     return jsonify(case_view(number))
+
+
+def _found(per_page: int = PER_PAGE):
+    return search(request.args, visible(), per_page=per_page,
+                  everything=current_user().center == load_topology().hub.code)
+
+
+@bp.get("/cases")
+@requires()
+def search_page():
+    """全市办件查询: the cases of the login's scope by number, center, matter, state, days."""
+    scope = visible()
+    centers = [c for c in load_topology().centers if c.code in scope]
+    return render_template("cases.html", found=_found(), centers=centers,
+                           states=case_labels.STATES)
+
+
+@bp.get("/api/cases")
+@requires()
+def search_json():
+    """The same page as JSON: ``{total, page, pages, cases}``."""
+    found = _found()
+    return jsonify({"total": found.total, "page": found.number, "pages": found.pages,
+                    "cases": list(found.items)})
+
+
+XLSX_COLUMNS = ("办件编号", "收件中心", "中心编码", "事项编码", "事项名称", "状态", "收件时间", "承诺办结")
+XLSX_ROWS = 10_000  # one sheet a person can open; narrow the query for more
+
+
+@bp.get("/api/cases.xlsx")
+@requires()
+def search_xlsx():
+    """The query's first 10,000 cases in an Excel workbook."""
+    rows = [list(XLSX_COLUMNS)] + [
+        [c["number"], c["center_name"], c["center"], c["matter_code"], c["matter_name"],
+         c["state_label"], c["received_at"], c["due_date"]]
+        for c in _found(XLSX_ROWS).items]
+    return xlsx_response(rows, title="办件查询", filename="cases.xlsx")

@@ -11,6 +11,7 @@ bp = Blueprint("pages", __name__)
 STAFF = {"operator", "district_admin", "auditor"}
 SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
     ("dashboard.dashboard", "运行概况", STAFF),
+    ("case_pages.search_page", "办件查询", STAFF),
     ("catalog_pages.matter_list", "事项目录", None),
     ("catalog_pages.history", "版本历史", None),
     ("catalog_pages.consistency", "各中心版本", STAFF),
