@@ -200,12 +200,15 @@ def query_secret(data_dir) -> bytes:
 def view(number: str) -> dict:
     """The case as pages and the API show it."""
     row, case, actions = load(number)
+    received = orjson.loads(row.received)
     return {"number": number, "state": case.state, "state_label": case_labels.STATES[case.state],
             "matter": orjson.loads(row.matter),
             "applicant": {"kind": row.applicant_kind, "name": row.applicant_name,
-                          "id_code": row.applicant_id, "phone": row.applicant_phone},
+                          "id_code": row.applicant_id, "phone": row.applicant_phone,
+                          **({"id_type": received["applicant"]["id_type"]}
+                             if "id_type" in received["applicant"] else {})},
             "green_channel": row.green_channel,
-            "channel": (channel := case_records.channel_of(orjson.loads(row.received))),
+            "channel": (channel := case_records.channel_of(received)),
             "channel_label": case_records.CHANNELS[channel],
             "key_project": orjson.loads(row.received).get("key_project"),
             "precedent": (dataclasses.asdict(case.decision.precedent)

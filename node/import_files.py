@@ -92,7 +92,10 @@ def _case_of(row: dict, line: int) -> dict:
         raise fail(line, "green_channel", "应为 true / false")
     return {"number": row["number"], "matter_code": row["matter_code"],
             "applicant": {"kind": row["applicant_kind"], "name": row["applicant_name"],
-                          "id_code": row["applicant_id_code"], "phone": row["applicant_phone"]},
+                          "id_code": row["applicant_id_code"], "phone": row["applicant_phone"],
+                          # optional column: a person's document when not the resident ID
+                          **({"id_type": row["applicant_id_type"]}
+                             if row.get("applicant_id_type") else {})},
             "channel": row["channel"] or "window", "materials": [m for m in materials if m],
             "received_at": row["received_at"], "received_by": row["received_by"],
             "green_channel": green in ("true", "1"), "steps": []}

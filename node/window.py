@@ -30,6 +30,7 @@ from sync.catalog_scope import acceptance
 from sync.catalog_search import department_name
 from sync.catalog_search import search as search_matters
 from sync.errors import Code, ConflictError, Forbidden, NotFound, ValidationError
+from sync.identity_codes import ID_TYPES
 from sync.topology import load_topology
 from web.auth import current_user, requires
 from web.pagination import PER_PAGE, page as page_of_rows
@@ -207,6 +208,7 @@ def intake_form(form) -> dict:
             "applicant": {"kind": form.get("applicant_kind", ""),
                           "name": form.get("applicant_name", ""),
                           "id_code": form.get("applicant_id_code", "").strip().upper(),
+                          "id_type": form.get("applicant_id_type") or None,
                           "phone": form.get("applicant_phone", "").strip()},
             "materials": form.getlist("materials"), "outcome": form.get("outcome") or None,
             "reason": form.get("reason", "").strip(), "green_channel": form.get("green_channel") == "1",
@@ -247,7 +249,7 @@ def _frame() -> dict:
             "states": case_labels.STATES, "actions_table": case_machine.ACTIONS,
             "outcomes": case_labels.OUTCOMES, "methods": case_labels.DELIVERY_METHODS,
             "pause_kinds": case_labels.PAUSE_KINDS, "specials": case_labels.SPECIAL_PROCEDURES,
-            "joint_decisions": case_labels.JOINT_DECISIONS, "applicant_kinds": APPLICANT_KINDS,
+            "joint_decisions": case_labels.JOINT_DECISIONS, "applicant_kinds": APPLICANT_KINDS, "id_types": ID_TYPES,
             "evaluation_levels": case_labels.EVALUATION_LEVELS,
             "capital_matters": case_results.REGISTERED_CAPITAL_MATTERS}
 

@@ -22,7 +22,7 @@ import datetime
 from sync import case_clock, case_machine, case_state, events, key_projects, query_hash
 from sync.case_numbers import parse_case_number
 from sync.errors import ValidationError
-from sync.identity_codes import check_credit_code, check_resident_id
+from sync.identity_codes import RESIDENT_ID, check_credit_code, check_person_id
 
 APPLICANT_KINDS = {"person": "自然人", "enterprise": "法人或其他组织"}
 # How the application came in: at a window, or online (网上申请, taken in by a
@@ -57,7 +57,7 @@ def parse_at(text: str, field: str = "at") -> datetime.datetime:
 
 
 def check_applicant(raw) -> dict:
-    """A person (name, resident ID, phone) or an enterprise (name, credit code, phone)."""
+    """A person (name, identity document, phone) or an enterprise (name, credit code, phone)."""
     if not isinstance(raw, dict):
         _fail("applicant", "必须填写申请人")
     kind = raw.get("kind")
@@ -69,11 +69,15 @@ def check_applicant(raw) -> dict:
     phone = str(raw.get("phone") or "").strip()
     if not phone.isdigit() or not 7 <= len(phone) <= 12:
         _fail("applicant.phone", "联系电话应为 7–12 位数字")
-    if kind == "person":
-        id_code = check_resident_id(str(raw.get("id_code") or ""), field="applicant.id_code")
-    else:
+    if kind != "person":
         id_code = check_credit_code(str(raw.get("id_code") or ""), field="applicant.id_code")
-    return {"kind": kind, "name": name, "id_code": id_code, "phone": phone}
+        return {"kind": kind, "name": name, "id_code": id_code, "phone": phone}
+    # The resident ID unless another document is named; recorded only then, so a receipt
+    # with a resident ID reads as it always has.
+    id_type = raw.get("id_type") or RESIDENT_ID
+    id_code = check_person_id(id_type, str(raw.get("id_code") or ""), field="applicant.id_code")
+    return {"kind": kind, "name": name, "id_code": id_code, "phone": phone,
+            **({"id_type": id_type} if id_type != RESIDENT_ID else {})}
 
 
 def channel_of(received: dict) -> str:

@@ -21,6 +21,7 @@ can build valid numbers without copying real people's.
 from __future__ import annotations
 
 import datetime
+import re
 import unicodedata
 
 from sync.case_clock import china_today
@@ -137,6 +138,63 @@ def check_credit_code(text: str, *, field: str = "credit_code") -> str:
     if credit_code_check_char(code[:17]) != code[17]:
         _fail(field, "统一社会信用代码第 18 位校验位不符，请逐位核对")
     return code
+
+
+# -- a person's identity document: the resident ID, or one of those who have none ------
+# GB/T 39046's 证件类型: Hong Kong, Macao and Taiwan residents' residence permits and travel
+# permits, passports, the foreign permanent residence ID card (2023 format). Each number
+# is checked as far as its format allows; a case made before the type was recorded is a
+# resident ID's.
+
+RESIDENT_ID = "resident_id"
+ID_TYPES = {  # code → label, in the order a clerk is offered them
+    RESIDENT_ID: "居民身份证",
+    "residence_permit": "港澳台居民居住证",
+    "hk_macao_permit": "港澳居民来往内地通行证",
+    "taiwan_permit": "台湾居民来往大陆通行证",
+    "foreign_permanent": "外国人永久居留身份证",
+    "passport": "护照",
+}
+_RESIDENCE_PREFIXES = {"810000": "香港", "820000": "澳门", "830000": "台湾"}
+_HK_MACAO = re.compile(r"[HM]\d{8}(\d{2})?")          # H/M + 8 digits (older cards: + 2)
+_TAIWAN = re.compile(r"\d{8}|[A-Z]?\d{8}[A-Z0-9]?")     # 8 digits, older ones with letters
+_PASSPORT = re.compile(r"[A-Z0-9]{5,17}")              # ICAO 9303: up to 9, some states more
+
+
+def check_person_id(id_type: str, text: str, *, field: str = "id_number") -> str:
+    """The normalised number of a person's document of ``id_type``, or ``ValidationError``."""
+    if id_type not in ID_TYPES:
+        _fail(field.rsplit(".", 1)[0] + ".id_type" if "." in field else "id_type",
+              f"证件类型应为{'、'.join(ID_TYPES.values())}之一")
+    if id_type == RESIDENT_ID:
+        return check_resident_id(text, field=field)
+    number = _normalise(text, field, ID_TYPES[id_type] + "号码")
+    if id_type in ("residence_permit", "foreign_permanent"):
+        return _eighteen(id_type, number, field)
+    pattern = {"hk_macao_permit": _HK_MACAO, "taiwan_permit": _TAIWAN,
+               "passport": _PASSPORT}[id_type]
+    if not pattern.fullmatch(number):
+        _fail(field, {"hk_macao_permit": "港澳居民来往内地通行证号码应为 H 或 M 加 8 位（旧证 10 位）数字",
+                      "taiwan_permit": "台湾居民来往大陆通行证号码应为 8 位数字（旧证可含字母）",
+                      "passport": "护照号码应为 5–17 位字母或数字"}[id_type])
+    return number
+
+
+def _eighteen(id_type: str, number: str, field: str) -> str:
+    """The two 18-character documents built like the resident ID: birth date and its
+    ISO 7064 MOD 11-2 check character."""
+    label = ID_TYPES[id_type]
+    if len(number) != 18 or not (number[:17].isdigit() and (number[17].isdigit()
+                                                             or number[17] == "X")):
+        _fail(field, f"{label}号码应为 18 位：前 17 位数字，最后一位数字或 X")
+    if id_type == "residence_permit" and number[:6] not in _RESIDENCE_PREFIXES:
+        _fail(field, f"{label}号码应以 810000（香港）、820000（澳门）或 830000（台湾）开头")
+    if id_type == "foreign_permanent" and number[0] != "9":
+        _fail(field, f"{label}（2023 年版）号码以 9 开头")
+    _check_birth(number[6:14], field, china_today())
+    if resident_id_check_char(number[:17]) != number[17]:
+        _fail(field, f"{label}号码校验位不符，请逐位核对号码")
+    return number
 
 
 def _normalise(text, field: str, what: str) -> str:

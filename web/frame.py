@@ -8,6 +8,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from sync.case_clock import CHINA
+from sync.identity_codes import ID_TYPES, RESIDENT_ID
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -38,3 +39,5 @@ def init_app(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(TEMPLATES)])
     app.jinja_env.filters["china_time"] = china_time
     app.jinja_env.filters["masked_id"] = masked_id
+    # A person's document (居民身份证 unless the case names another), for screens and receipts.
+    app.jinja_env.filters["id_type"] = lambda code: ID_TYPES.get(code or RESIDENT_ID, code)

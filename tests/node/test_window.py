@@ -10,6 +10,7 @@ import re
 import shutil
 import threading
 
+import orjson
 import pytest
 from werkzeug.serving import make_server
 
@@ -312,6 +313,32 @@ def test_intake_in_two_steps_shows_what_is_on_file_and_creates_the_case(app, sta
     assert shown["state"] == "accepted" and shown["green_channel"] is True
     assert {m["name"]: m["reused_from"] for m in shown["materials"]} == {
         name: first if i == 0 else "" for i, name in enumerate(everything())}
+
+
+def test_a_person_without_a_resident_id_is_taken_in_with_the_document_they_hold(app, staff):
+    """A passport holder at the window (issue 15: documents beyond the resident ID): the type is
+    chosen on the form, recorded in the signed receipt, masked and named on the case's page."""
+    clerk = staff("clerk")
+    form = {**INTAKE_CHOOSE, "applicant_kind": "person", "applicant_name": "John Smith",
+            "applicant_id_code": "p 1234 5678", "applicant_phone": "13800000000"}
+    wrong = clerk.form("/window/intake", {**form, "applicant_id_type": "resident_id"})
+    assert "身份证号码" in wrong.get_data(as_text=True)  # a passport number is no resident ID
+    step2 = clerk.form("/window/intake", {**form, "applicant_id_type": "passport"})
+    assert "第 2 步" in step2.get_data(as_text=True) and "（护照）" in step2.get_data(as_text=True)
+    done = clerk.form("/window/intake", {**form, "applicant_id_type": "passport", "step": "submit",
+                                         "materials": everything(), "outcome": "accept"})
+    assert done.status_code == 303
+    number = done.headers["Location"].rsplit("/", 1)[-1]
+    page = clerk.get(done.headers["Location"]).get_data(as_text=True)
+    assert 'id="id-code">P1*****78<' in page and '<span id="id-type">护照</span>' in page
+    with database.connection_context():
+        received = orjson.loads(Case.get(Case.number == number).received)
+    assert received["applicant"] == {"kind": "person", "name": "John Smith",
+                                     "id_code": "P12345678", "phone": "13800000000",
+                                     "id_type": "passport"}
+    api = clerk.json("/api/cases", {**API_INTAKE, "applicant": {
+        **PERSON, "id_type": "foreign_permanent", "id_code": "911015199001011239"}})
+    assert (api.status_code, api.get_json()["field"]) == (422, "applicant.id_code")
 
 
 @pytest.mark.parametrize("change, field, text", [

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from sync.errors import ValidationError
 from sync.identity_codes import (
     CREDIT_CHARSET, CREDIT_DIVISION_PREFIXES, PROVINCES, REGISTRATION_AUTHORITIES,
-    check_credit_code, check_resident_id, credit_code_check_char, org_code_check_char,
+    check_credit_code, check_person_id, check_resident_id, credit_code_check_char,
+    org_code_check_char,
     resident_id_check_char,
 )
 
@@ -146,3 +147,59 @@ def test_any_single_change_of_a_credit_code_is_refused(code, position, char):
     if changed != code:
         with pytest.raises(ValidationError):
             check_credit_code(changed)
+
+
+# -- the documents of people without a resident ID ---------------------------------------
+
+residence_permits = st.builds(
+    resident_id, region=st.sampled_from(["810000", "820000", "830000"]),
+    born=st.dates(min_value=datetime.date(1900, 1, 1), max_value=TODAY),
+    seq=st.integers(0, 999).map(lambda n: f"{n:03d}"))
+# 9, the issuing province, the 3-digit nationality code, the birth date, 3 digits, check.
+foreign_permanent_ids = st.builds(
+    lambda province, nation, born, seq: resident_id(f"9{province}{nation:03d}", born, seq),
+    st.sampled_from(sorted(PROVINCES)), st.integers(0, 999),
+    st.dates(min_value=datetime.date(1900, 1, 1), max_value=TODAY),
+    st.integers(0, 999).map(lambda n: f"{n:03d}"))
+
+
+@given(number=st.one_of(residence_permits.map(lambda n: ("residence_permit", n)),
+                        foreign_permanent_ids.map(lambda n: ("foreign_permanent", n))),
+       position=st.integers(0, 17), char=st.sampled_from("0123456789X"))
+def test_any_single_change_of_an_eighteen_character_document_is_refused(number, position, char):
+    id_type, text = number
+    assert check_person_id(id_type, text.lower()) == text
+    changed = text[:position] + char + text[position + 1:]
+    if changed != text:
+        with pytest.raises(ValidationError):
+            check_person_id(id_type, changed)
+
+
+@pytest.mark.parametrize("id_type, text, normalised", [
+    ("passport", "e12345678", "E12345678"),            # a Chinese passport
+    ("passport", "EA1234567", "EA1234567"),
+    ("passport", "X 1234 56", "X123456"),              # spaces typed to group: dropped
+    ("hk_macao_permit", "h12345678", "H12345678"),
+    ("hk_macao_permit", "M1234567890", "M1234567890"),   # an older card
+    ("taiwan_permit", "12345678", "12345678"),
+    ("resident_id", "11010519491231002x", "11010519491231002X"),
+])
+def test_each_document_type_takes_its_own_numbers(id_type, text, normalised):
+    assert check_person_id(id_type, text) == normalised
+
+
+@pytest.mark.parametrize("id_type, text, field, message", [
+    ("passport", "E1", "applicant.id_code", "护照号码应为 5–17 位字母或数字"),
+    ("passport", "E1234-567", "applicant.id_code", "护照号码"),
+    ("hk_macao_permit", "12345678", "applicant.id_code", "H 或 M"),
+    ("taiwan_permit", "1234", "applicant.id_code", "8 位数字"),
+    ("residence_permit", resident_id("110105", datetime.date(1990, 1, 1)), "applicant.id_code",
+     "810000（香港）"),
+    ("foreign_permanent", resident_id("110105", datetime.date(1990, 1, 1)), "applicant.id_code",
+     "以 9 开头"),
+    ("driving_licence", "123456", "applicant.id_type", "证件类型应为"),
+])
+def test_a_wrong_document_number_says_what_is_wrong(id_type, text, field, message):
+    with pytest.raises(ValidationError) as refused:
+        check_person_id(id_type, text, field="applicant.id_code")
+    assert refused.value.field == field and message in refused.value.detail
