@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from node import (api, catalog_pages, citizens, consultation_pages, evaluation_pages, frame,
+from node import (api, appointment_pages, catalog_pages, citizens, consultation_pages, evaluation_pages, frame,
                   health, online, public, rectification_pages, status, store, supervision,
                   window)
 from node.models import CitizenCode, CitizenSession, database
@@ -38,7 +38,10 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app, STAFF)  # secret key, session, CSRF, /login; views use auth.requires
     citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code, server="node",
                           cases_of=citizens.cases_of,  # /citizen/: a cookie apart from staff
-                          apply_endpoint="online.matters")
+                          services=(("网上申请", "online.matters",
+                                     "可网上申请的事项、我的网上申请及预审意见"),
+                                    ("网上预约", "appointments.index",
+                                     "预约到本中心窗口办理的时段、我的预约")))
     heartbeat.init_app(app, health.CHECKS)
     app.register_blueprint(status.bp)
     app.register_blueprint(catalog_pages.bp)
@@ -52,4 +55,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(consultation_pages.bp)  # 在线咨询: the citizen's form
     app.register_blueprint(consultation_pages.staff_bp)  # … and the staff's answers
     app.register_blueprint(online.bp)  # 网上申请 by the citizen, 网上预审 by the clerk
+    app.register_blueprint(appointment_pages.bp)  # 网上预约: the citizen's, the day's list
     return app

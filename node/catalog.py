@@ -8,14 +8,18 @@ until the missing one arrives.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import orjson
 
 from node.hub_keys import signed_by_hub
 from node.inbox import applies
 from node.models import CatalogMatter, NodeState
 from sync import codec
+from sync.catalog_scope import acceptance
 from sync.catalog_changes import verify_version
 from sync.errors import AuthError, Code, SequenceError
+from sync.topology import load_topology
 
 IN_FORCE = "in_force"
 
@@ -51,6 +55,18 @@ def matters_in_force() -> dict[str, dict]:
     rows = CatalogMatter.select(CatalogMatter.code, CatalogMatter.data).where(
         CatalogMatter.status == IN_FORCE).tuples()
     return {code: orjson.loads(data) for code, data in rows}
+
+
+def accepted_matters(center: str, admits: Callable[[dict], bool]) -> list[dict]:
+    """The matters of the catalog that ``center`` accepts new cases of (the window's
+    ``acceptance`` rule) and that ``admits``, by code: what the online hall offers."""
+    topology = load_topology()
+    found = []
+    for row in CatalogMatter.select().order_by(CatalogMatter.code):
+        matter = orjson.loads(row.data)
+        if admits(matter) and acceptance(matter, row.status, center, topology).allowed:
+            found.append(matter)
+    return found
 
 
 def summary() -> dict:

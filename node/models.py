@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
-                    IntegerField, Model, TextField)
+                    FloatField, IntegerField, Model, TextField)
 
-from web import citizen_models, logins, throttle
+from web import appointment_models, citizen_models, logins, throttle
 
 database = DatabaseProxy()
 
@@ -381,3 +381,23 @@ class OnlineMaterial(BaseModel):
 
 
 MODELS = MODELS + (OnlineApplication, OnlineMaterial)
+
+
+class AppointmentPlan(BaseModel):
+    """网上预约: the center's one plan of windows and slots (``sync.appointments``) and the
+    share of each slot's places the online hall at the hub books."""
+
+    id = IntegerField(primary_key=True, default=1)
+    windows = TextField()  # canonical JSON: [WindowPlan.as_dict(), …]
+    online_share = FloatField()
+    changed_at = CharField(max_length=32)
+
+
+class Appointment(appointment_models.Appointment):
+    """This center's bookings of its window's places, and those the hub forwards."""
+
+    class Meta:
+        database = database
+
+
+MODELS = MODELS + (AppointmentPlan, Appointment)

@@ -19,13 +19,12 @@ from pathlib import Path
 import orjson
 
 from node import cases, outbox, store
+from node.catalog import accepted_matters
 from node.case_log import Actor, now
 from node.models import CatalogMatter, OnlineApplication, OnlineMaterial, database
 from sync import case_records, prereview, sms_events, sms_templates, uploads
-from sync.catalog_scope import acceptance
 from sync.errors import Code, ConflictError, NotFound, ValidationError
 from sync.signing import KeyPair, write_atomic
-from sync.topology import load_topology
 
 MIN_ONLINE_DEPTH = 3  # 3: 一次办理 (online application, one visit at most); 4: 全程网办
 
@@ -50,14 +49,7 @@ def _save(data_dir, content: bytes, checked: dict) -> None:
 
 def online_matters(center: str) -> list[dict]:
     """The matters in force here that may be applied for online at this center."""
-    topology = load_topology()
-    found = []
-    for row in CatalogMatter.select().order_by(CatalogMatter.code):
-        matter = orjson.loads(row.data)
-        if (matter["online_depth"] >= MIN_ONLINE_DEPTH
-                and acceptance(matter, row.status, center, topology).allowed):
-            found.append(matter)
-    return found
+    return accepted_matters(center, lambda matter: matter["online_depth"] >= MIN_ONLINE_DEPTH)
 
 
 def online_matter(code: str, center: str) -> dict:

@@ -1,4 +1,5 @@
-"""APScheduler jobs of a running node: push, pull, form files and heartbeat.
+"""APScheduler jobs of a running node: push, pull, form files and heartbeat, and the
+appointments' own chores (reminders written, abandoned holds given back).
 
 Each job runs on its own interval with random jitter (so 203 nodes spread
 out), and all three share one backoff: while the hub is unreachable or asks
@@ -13,6 +14,7 @@ import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from node import appointments
 from node.inbox import hub_settings
 from node.models import NodeState, database
 from node.syncer import Node
@@ -21,6 +23,7 @@ from sync.database_errors import FAILURES, database_unusable
 from sync.errors import HallsyncError, HubBusy, TransportError
 
 log = logging.getLogger("hallsync.node.scheduler")
+CHORES_S = 60.0
 
 
 def effective_settings(settings: dict) -> dict:
@@ -62,6 +65,19 @@ class SyncJobs:
                 log.warning(f"{step_name}: {error.code.value}: {error.detail}; next try in "
                             f"{delay:.0f} s")
 
+    def run_chores(self) -> None:
+        """Local work that needs no hub: the day-ahead appointment reminders, written into
+        the outbox to leave with a push, and the places of holds that ran out."""
+        with self.lock, database.connection_context():
+            try:
+                appointments.write_reminders()
+                appointments.bookings().release_expired(appointments.now_ms())
+            except FAILURES as exc:
+                error = database_unusable(exc)
+                if error is None:
+                    raise
+                log.warning(f"appointments: {error.code.value}: {error.detail}")
+
     def _note(self, text: str) -> None:
         log.warning(text)
         NodeState.update(last_error=text[:1000]).execute()
@@ -75,6 +91,8 @@ class SyncJobs:
             self.scheduler.add_job(self.run, "interval", args=[step], id=step,
                                    seconds=settings[interval], jitter=settings["jitter_s"],
                                    max_instances=1, coalesce=True)
+        self.scheduler.add_job(self.run_chores, "interval", id="chores", seconds=CHORES_S,
+                               jitter=settings["jitter_s"], max_instances=1, coalesce=True)
         self.scheduler.start()
 
     def shutdown(self) -> None:

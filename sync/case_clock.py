@@ -37,6 +37,12 @@ def china_today() -> datetime.date:
     return datetime.datetime.now(CHINA).date()
 
 
+def china_at_ms(ms: int) -> datetime.datetime:
+    """A moment in epoch milliseconds as China's local time (an appointment's day and
+    hour are China's)."""
+    return datetime.datetime.fromtimestamp(ms / 1000, CHINA)
+
+
 # -- pausing and resuming: transitions, each returns the fields that change -----------
 
 def suspend(state: str) -> Callable:

@@ -84,6 +84,9 @@ class Code(str, enum.Enum):
     # online applications and their pre-review (网上申请, 网上预审)
     UPLOAD_REFUSED = "UPLOAD_REFUSED"
     PREREVIEW_NEW_REASON = "PREREVIEW_NEW_REASON"
+    # appointments (网上预约)
+    SLOT_FULL = "SLOT_FULL"
+    HOLD_EXPIRED = "HOLD_EXPIRED"
     # staff login at a node
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     # SMS and the citizens' logins

@@ -109,6 +109,8 @@ CITIZEN = [
     Setting("citizen_code_max_tries", 5, "Wrong entries that void a code.", positive),
     Setting("citizen_session_timeout_s", 1800, "A citizen's login ends after this many idle "
             "seconds.", positive),
+    Setting("appointment_hold_s", 600, "网上预约: a place is kept this long while the citizen "
+            "fills in the booking form, then given back.", positive),
 ]
 
 

@@ -25,15 +25,16 @@ bp = Blueprint("citizen", __name__)
 
 def init_app(app: Flask, code_model, session_model, send: Callable, *, server: str,
              cases_of: Callable[[Citizen], list[dict]] | None = None,
-             apply_endpoint: str = "") -> None:
+             services: tuple[tuple[str, str, str], ...] = ()) -> None:
     """After ``web.auth.init_app`` (its secret key and clock). ``send(phone, code, ttl_s,
     now_ms)`` sends a code in the caller's transaction; ``cases_of`` lists a citizen's cases;
-    ``apply_endpoint`` is the site's online application page (网上申请), if it has one."""
+    ``services``: the site's citizen pages linked from the citizen's home, as (label,
+    endpoint, what it offers): 网上申请, 网上预约, where the site has them."""
     settings = app.config["HALLSYNC"]
     citizens = Citizens(code_model, session_model, app.secret_key.encode(), send)
     app.extensions["citizen"] = SimpleNamespace(
         citizens=citizens, cookie=f"hallsync_citizen_{server}_{settings['port']}",
-        cases_of=cases_of or (lambda citizen: []), apply_endpoint=apply_endpoint)
+        cases_of=cases_of or (lambda citizen: []), services=services)
     app.before_request(_load_citizen)
     app.register_blueprint(bp)
 
@@ -138,8 +139,8 @@ def home():
     citizen = current_citizen()
     return render_template("citizen/home.html", title="我的办件", citizen=citizen,
                            cases=_site().cases_of(citizen),
-                           apply_url=url_for(_site().apply_endpoint) if _site().apply_endpoint
-                           else "")
+                           services=[(label, url_for(endpoint), offers)
+                                     for label, endpoint, offers in _site().services])
 
 
 def _json() -> dict:

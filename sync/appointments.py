@@ -1,0 +1,177 @@
+"""网上预约: a center's appointment plan, its slots, and how a slot's places are split.
+
+A center opens windows for appointments with a plan: for each window, the
+departments whose matters it takes (none: every matter open to appointments),
+its weekdays, its start times, each slot's length and its capacity. A slot is
+one window at one start time on one working day; its key, ``"2026-12-07 09:00
+A01"``, names it the same at node and hub.
+
+A slot's places are split, never shared: the first ``online_places(capacity,
+share)`` belong to the online hall at the hub, the rest to the center's own
+window and kiosk. Each side books only its own places, each place at most once
+(a unique index on the place's key in that side's database), so no slot is
+overbooked even while a street's node cannot reach the hub. Pure functions:
+node and hub list the same slots from the same plan.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from collections.abc import Collection
+
+from sync.calendar import WorkCalendar
+from sync.errors import ValidationError
+
+SIDES = ("online", "window")  # who books a place: the hub's online hall, or the center itself
+_WINDOW = re.compile(r"^[A-Z0-9]{1,8}$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+MAX_CAPACITY = 50
+MAX_WINDOWS = 60
+
+
+@dataclasses.dataclass(frozen=True)
+class WindowPlan:
+    window: str                  # the window's code, as on the hall's signs: A01
+    name: str                    # 户籍窗口
+    departments: tuple[str, ...]  # the departments whose matters it takes; () for all
+    weekdays: tuple[int, ...]    # ISO weekdays it opens for appointments (1 = Monday)
+    times: tuple[str, ...]       # slot start times, "HH:MM", ascending
+    minutes: int                 # each slot's length
+    capacity: int                # places per slot
+
+    def as_dict(self) -> dict:
+        return {"window": self.window, "name": self.name, "departments": list(self.departments),
+                "weekdays": list(self.weekdays), "times": list(self.times),
+                "minutes": self.minutes, "capacity": self.capacity}
+
+    def takes(self, matter: dict) -> bool:
+        return not self.departments or matter["department"] in self.departments
+
+
+@dataclasses.dataclass(frozen=True)
+class Slot:
+    key: str
+    day: datetime.date
+    start: str
+    end: str
+    window: str
+    window_name: str
+    capacity: int
+
+
+def _fail(field: str, message: str):
+    raise ValidationError(f"{field}: {message}", field=field)
+
+
+def check_plan(raw, known_departments: Collection[str] | None = None) -> list[WindowPlan]:
+    """A plan as given (``{"windows": [...]}``), checked field by field; ``known_departments``:
+    the department codes a window may name (None: not checked, a plan already stored).
+
+    :raises ValidationError: naming the window and the field, in Chinese.
+    """
+    windows = raw.get("windows") if isinstance(raw, dict) else None
+    if not isinstance(windows, list) or len(windows) > MAX_WINDOWS:
+        _fail("windows", f"预约安排应为窗口列表（至多 {MAX_WINDOWS} 个）")
+    plans, seen = [], set()
+    for i, w in enumerate(windows):
+        at = f"windows[{i}]"
+        if not isinstance(w, dict):
+            _fail(at, "应为一个窗口的预约安排")
+        code = w.get("window")
+        if not isinstance(code, str) or not _WINDOW.match(code) or code in seen:
+            _fail(f"{at}.window", "窗口编号应为 1–8 位大写字母或数字，且不重复")
+        seen.add(code)
+        name = w.get("name", code)
+        if not isinstance(name, str) or not 0 < len(name.strip()) <= 30:
+            _fail(f"{at}.name", "窗口名称应为 1–30 个字")
+        departments = w.get("departments", [])
+        if not isinstance(departments, list) or not all(
+                isinstance(d, str) and d.strip() for d in departments):
+            _fail(f"{at}.departments", "应为部门代码的列表（空列表表示所有可预约事项）")
+        unknown = [d for d in departments
+                   if known_departments is not None and d not in known_departments]
+        if unknown:
+            _fail(f"{at}.departments", "没有这些部门：" + "、".join(unknown))
+        weekdays = w.get("weekdays", [1, 2, 3, 4, 5])
+        if (not isinstance(weekdays, list) or not weekdays
+                or not all(type(d) is int and 1 <= d <= 7 for d in weekdays)):
+            _fail(f"{at}.weekdays", "应为 1–7 的星期列表（1 为星期一）")
+        times = w.get("times")
+        if (not isinstance(times, list) or not times
+                or not all(isinstance(t, str) and _TIME.match(t) for t in times)
+                or sorted(set(times)) != times):
+            _fail(f"{at}.times", "应为按先后排列、不重复的开始时间（如 09:00）")
+        minutes, capacity = w.get("minutes", 30), w.get("capacity")
+        if type(minutes) is not int or not 5 <= minutes <= 240:
+            _fail(f"{at}.minutes", "每个时段应为 5–240 分钟")
+        if type(capacity) is not int or not 1 <= capacity <= MAX_CAPACITY:
+            _fail(f"{at}.capacity", f"每个时段的号源应为 1–{MAX_CAPACITY} 个")
+        plans.append(WindowPlan(code, name.strip(), tuple(d.strip() for d in departments),
+                                tuple(sorted(set(weekdays))), tuple(times), minutes, capacity))
+    return plans
+
+
+def check_share(value) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+        _fail("online_share", "网上预约所占比例应在 0 与 1 之间")
+    return float(value)
+
+
+def online_places(capacity: int, share: float) -> int:
+    """How many of a slot's places the online hall books (rounded down: a street's own
+    window keeps the odd place)."""
+    return int(capacity * share)
+
+
+def places(side: str, capacity: int, share: float) -> range:
+    """The place numbers ``side`` may book in a slot of ``capacity``."""
+    online = online_places(capacity, share)
+    return range(0, online) if side == "online" else range(online, capacity)
+
+
+def slot_key(day: datetime.date, start: str, window: str) -> str:
+    return f"{day.isoformat()} {start} {window}"
+
+
+def place_key(key: str, place: int) -> str:
+    """What the unique index holds while a place is held or booked."""
+    return f"{key}#{place}"
+
+
+def _end(start: str, minutes: int) -> str:
+    h, m = map(int, start.split(":"))
+    total = min(h * 60 + m + minutes, 24 * 60 - 1)
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def slots(plans: list[WindowPlan], matter: dict | None, calendar: WorkCalendar,
+          first: datetime.date, last: datetime.date) -> list[Slot]:
+    """Every slot from ``first`` to ``last`` (working days the calendar knows) of the
+    windows that take ``matter`` (None: every window), by day, time and window."""
+    found = []
+    day = first
+    while day <= last:
+        if calendar.covers(day) and calendar.is_workday(day):
+            for plan in plans:
+                if day.isoweekday() in plan.weekdays and (matter is None or plan.takes(matter)):
+                    found += [Slot(slot_key(day, t, plan.window), day, t, _end(t, plan.minutes),
+                                   plan.window, plan.name, plan.capacity) for t in plan.times]
+        day += datetime.timedelta(days=1)
+    return sorted(found, key=lambda s: (s.day, s.start, s.window))
+
+
+def find_slot(plans: list[WindowPlan], key: str, calendar: WorkCalendar) -> Slot:
+    """The slot ``key`` names, if the plan opens it.
+
+    :raises ValidationError: (field ``slot``) no such slot.
+    """
+    try:
+        day_text, start, window = key.split(" ")
+        day = datetime.date.fromisoformat(day_text)
+    except (ValueError, AttributeError):
+        _fail("slot", "预约时段不存在")
+    for slot in slots([p for p in plans if p.window == window], None, calendar, day, day):
+        if slot.start == start:
+            return slot
+    _fail("slot", "预约时段不存在")
