@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from hub import citizens, db, handlers, health, scheduler  # noqa: F401  (handlers: registry)
+from hub.cases.appointments import OnlineHall
 from hub.catalog import authority
 from hub.identity import HubKeyFile
 from hub.ledger import hub_keys, stream
@@ -29,7 +30,8 @@ from hub.views import form_files, pages, public, public_figures, reports, stats_
 from sync.errors import ConfigError
 from sync.settings import resolve
 from sync.signing import KeyPair
-from web import auth, citizen_auth, errors, frame, heartbeat, security_headers
+from web import (appointment_pages, auth, citizen_auth, errors, frame, heartbeat,
+                 security_headers)
 
 
 @dataclass
@@ -75,7 +77,9 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app, HUB_STAFF)  # operators, district admins, auditors; views use auth.requires
     citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code,
-                          server="hub")  # the online hall's logins: a cookie apart from staff
+                          server="hub",  # the online hall's logins: a cookie apart from staff
+                          services=(("网上预约", "appointments.index",
+                                     "预约到各政务服务中心窗口办理的时段、我的预约"),))
     sync_api.init_app(app)
     heartbeat.init_app(app, health.CHECKS)
     scheduler.init_app(app)  # coverage alerts, nonce cleanup: once per interval in all
@@ -92,6 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(case_pages.bp)  # one case's whole timeline
     app.register_blueprint(rectification_pages.bp)  # 差评整改: orders, appeals decided here
     app.register_blueprint(consultation_pages.bp)  # 在线咨询: the online hall's form, answers
+    appointment_pages.init_app(app, OnlineHall())  # 网上预约: the online places of each slot
     app.register_blueprint(dashboard.bp)
     public.init_app(app)  # 进度查询 and 办件公示, no login, from the hub's copy of each case
     app.register_blueprint(public_figures.bp)  # the figures per center, no login

@@ -6,7 +6,7 @@ from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Composi
                     DatabaseProxy, IntegerField, Model, TextField)
 
 from sync.case_labels import OPEN  # the open cases' states, for a partial index
-from web import citizen_models, logins, throttle  # the same columns as a node's
+from web import appointment_models, citizen_models, logins, throttle  # as a node's
 
 database = DatabaseProxy()
 
@@ -561,3 +561,22 @@ class HubConsultation(BaseModel):
 
 
 MODELS = MODELS + (HubConsultation,)
+
+
+class HubAppointmentPlan(BaseModel):
+    """网上预约: each center's plan as its last ``appointment.plan`` event gave it."""
+
+    center = CharField(primary_key=True, max_length=16)
+    windows = TextField()  # canonical JSON, as the center sent it
+    online_percent = IntegerField()
+    changed_at = CharField(max_length=32)
+
+
+class HubAppointment(appointment_models.Appointment):
+    """The online hall's bookings: the online places of the centers' slots."""
+
+    class Meta:
+        database = database
+
+
+MODELS = MODELS + (HubAppointmentPlan, HubAppointment)

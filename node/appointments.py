@@ -14,18 +14,20 @@ import datetime
 
 import orjson
 
+from peewee import IntegrityError
+
 from node import outbox, store
 from node.case_log import now
 from node.catalog import accepted_matters
+from node.inbox import applies
 from node.models import Appointment, AppointmentPlan, database
 from sync import appointments, case_clock, case_records, codec, sms_events, sms_templates
 from sync.calendar import load_calendar
 from sync.catalog_history import load_departments
-from sync.errors import NotFound, ValidationError
+from sync.errors import ValidationError
 from sync.topology import load_topology
 from web.appointments import Bookings
 
-DAYS_AHEAD = 14  # how far ahead slots are offered (calendar days)
 REMIND_BEFORE_MS = 24 * 3_600_000
 
 
@@ -34,25 +36,29 @@ def now_ms() -> int:
 
 
 def set_plan(raw: dict) -> list[appointments.WindowPlan]:
-    """Replace the plan (``{"windows": [...], "online_share": 0.5}``). Bookings made stay
+    """Replace the plan (``{"windows": [...], "online_percent": 50}``). Bookings made stay
     as they are; slots the new plan no longer opens simply take no new ones.
 
     :raises ValidationError: naming the window and field.
     """
     plans = appointments.check_plan(raw, load_departments())
-    share = appointments.check_share(raw.get("online_share", 0.5))
+    percent = appointments.check_percent(raw.get("online_percent", 50))
     windows = codec.canonical([p.as_dict() for p in plans]).decode()
-    AppointmentPlan.insert(id=1, windows=windows, online_share=share,
-                           changed_at=case_records.iso(now())).on_conflict_replace().execute()
+    at = case_records.iso(now())
+    with database.atomic():  # the hub learns the plan with the next push
+        AppointmentPlan.insert(id=1, windows=windows, online_percent=percent,
+                               changed_at=at).on_conflict_replace().execute()
+        outbox.emit(store.load_keys(store.bound_dir()), store.state().center, appointments.PLAN,
+                    "", appointments.plan_payload(plans, percent, at))
     return plans
 
 
 def plan() -> tuple[list[appointments.WindowPlan], float]:
-    """The plan in force and the online hall's share; no windows before a plan is set."""
+    """The plan in force and the online hall's percent; no windows before a plan is set."""
     row = AppointmentPlan.get_or_none(AppointmentPlan.id == 1)
     if row is None:
-        return [], 0.5
-    return appointments.check_plan({"windows": orjson.loads(row.windows)}), row.online_share
+        return [], 50
+    return appointments.check_plan({"windows": orjson.loads(row.windows)}), row.online_percent
 
 
 def bookable_matters(center: str) -> list[dict]:
@@ -72,29 +78,16 @@ def bookable_matter(code: str, center: str) -> dict:
 
 def open_slots(matter: dict, day: datetime.date | None = None) -> list[dict]:
     """The window's free places per slot of ``matter``: of ``day``, or from today on."""
-    plans, share = plan()
-    today = case_clock.china_today()
-    first, last = (day, day) if day else (today, today + datetime.timedelta(days=DAYS_AHEAD))
-    if first < today or last > today + datetime.timedelta(days=DAYS_AHEAD):
-        return []
+    plans, percent = plan()
     at = now_ms()
-    found = [s for s in appointments.slots(plans, matter, load_calendar(), first, last)
-             if not _started(s, at)]
-    return bookings().free(found, share, at)
-
-
-def _started(slot: appointments.Slot, at_ms: int) -> bool:
-    moment = case_clock.china_at_ms(at_ms)
-    return (slot.day, slot.start) <= (moment.date(), moment.strftime("%H:%M"))
+    found = appointments.upcoming(plans, matter, load_calendar(), case_clock.china_at_ms(at),
+                                  day)
+    return bookings().free(found, percent, at)
 
 
 def slot_of(key: str, matter: dict) -> appointments.Slot:
     """The slot ``key`` of this center's plan, if one of its windows takes ``matter``."""
-    plans, _ = plan()
-    slot = appointments.find_slot(plans, str(key or ""), load_calendar())
-    if not any(p.window == slot.window and p.takes(matter) for p in plans):
-        raise ValidationError("slot: 该窗口不办理此事项", field="slot")
-    return slot
+    return appointments.find_slot(plan()[0], key, load_calendar(), matter)
 
 
 def _announce(booked: Appointment) -> None:
@@ -107,19 +100,7 @@ def _announce(booked: Appointment) -> None:
 
 
 def bookings() -> Bookings:
-    return Bookings(Appointment, "window", lambda: store.state().center, _announce)
-
-
-def book(center: str, citizen, matter_code: str, slot_key: str, name: str,
-         hold_s: int) -> Appointment:
-    """Hold and book in one step (the API's ``POST /api/appointments``)."""
-    matter = bookable_matter(matter_code, center)
-    slot = slot_of(slot_key, matter)
-    _, share = plan()
-    at = now_ms()
-    with database.atomic():
-        held = bookings().hold(slot, share, matter, citizen, at, hold_s)
-        return bookings().confirm(held.id, citizen, name, at)
+    return Bookings(Appointment, "window", store.state().center, _announce)
 
 
 def write_reminders(at_ms: int | None = None) -> int:
@@ -153,12 +134,73 @@ def write_reminders(at_ms: int | None = None) -> int:
     return len(due)
 
 
+@applies(appointments.FORWARDED)
+def apply_forwarded(message: dict, ctx) -> str:
+    """A booking made, moved or cancelled at the hub's online hall, recorded for the
+    clerk's list of the day. Its place is one of the online places, which this center
+    never books; only a plan whose percent changed under it could make them meet."""
+    payload = message["payload"]
+    problem = appointments.forwarded_problem(payload)
+    if problem:
+        return f"not recorded: {problem}"
+    day, start, window = payload["slot"].split(" ")
+    occupies = payload["state"] == "booked"
+    row = {"center": ctx.center, "slot": payload["slot"], "day": day, "start": start,
+           "window": window, "place": payload["place"],
+           "place_key": appointments.place_key(ctx.center, payload["slot"], payload["place"])
+           if occupies else None,
+           "matter_code": payload["matter_code"], "matter_name": payload["matter_name"],
+           "name": payload["name"], "phone": payload["phone"], "id_code": payload["id_code"],
+           "state": payload["state"], "changed_ms": now_ms(), "side": "online"}
+    try:
+        with database.atomic():
+            (Appointment.insert(id=payload["id"], created_ms=row["changed_ms"], **row)
+             .on_conflict(conflict_target=[Appointment.id],
+                          update={getattr(Appointment, k): v for k, v in row.items()})
+             .execute())
+    except IntegrityError:
+        return f"not recorded: place {payload['place']} of {payload['slot']} is taken here"
+    return "recorded"
+
+
 def day_list(day: datetime.date) -> list[Appointment]:
     return bookings().of_day(day)
 
 
-def find(number: str) -> Appointment:
-    row = Appointment.get_or_none(Appointment.id == number)
-    if row is None:
-        raise NotFound("没有该预约")
-    return row
+class NodeSite:
+    """This center's side for the shared pages (``web.appointment_pages.AppointmentSite``):
+    its own slots only, whatever center a request names."""
+
+    def centers(self) -> list[tuple[str, str]]:
+        center = store.state().center
+        return [(center, load_topology().name_of(center))]
+
+    def own_center(self) -> str:
+        return store.state().center
+
+    def matters(self, center: str) -> list[dict]:
+        return bookable_matters(center)
+
+    def matter(self, center: str, code: str) -> dict:
+        return bookable_matter(code, center)
+
+    def slots(self, center: str, matter: dict, day: datetime.date | None) -> list[dict]:
+        return open_slots(matter, day)
+
+    def slot(self, center: str, key: str, matter: dict) -> appointments.Slot:
+        return slot_of(key, matter)
+
+    def share(self, center: str) -> int:
+        return plan()[1]
+
+    def bookings(self, center: str) -> Bookings:
+        return bookings()
+
+    def center_of(self, number: str) -> str | None:
+        return Appointment.select(Appointment.center).where(Appointment.id == number).scalar()
+
+    def of_citizen(self, citizen) -> list[Appointment]:
+        return bookings().of_citizen(citizen)
+
+    def now_ms(self) -> int:
+        return now_ms()

@@ -20,7 +20,7 @@ def appointments():
 @json_option
 def plan(file, data_dir, as_json):
     """Set the plan from a TOML file: [[windows]] with window, name, departments, weekdays,
-    times, minutes, capacity; online_share (the online hall's part of each slot, 0–1).
+    times, minutes, capacity; online_percent (the online hall's part of each slot, whole percent 0–100).
 
     See config/appointments.example.toml.
     """
@@ -30,9 +30,9 @@ def plan(file, data_dir, as_json):
     store.bind(data_dir)
     store.state()
     windows = booking.set_plan(read_toml(file.read_bytes()))
-    _, share = booking.plan()
+    _, percent = booking.plan()
     emit({"windows": len(windows), "slots_per_day": sum(len(w.times) for w in windows),
-          "online_share": share}, as_json)
+          "online_percent": percent}, as_json)
 
 
 @appointments.command("list")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
-                    FloatField, IntegerField, Model, TextField)
+                    IntegerField, Model, TextField)
 
 from web import appointment_models, citizen_models, logins, throttle
 
@@ -385,11 +385,11 @@ MODELS = MODELS + (OnlineApplication, OnlineMaterial)
 
 class AppointmentPlan(BaseModel):
     """网上预约: the center's one plan of windows and slots (``sync.appointments``) and the
-    share of each slot's places the online hall at the hub books."""
+    share of each slot's places (percent) the online hall at the hub books."""
 
     id = IntegerField(primary_key=True, default=1)
     windows = TextField()  # canonical JSON: [WindowPlan.as_dict(), …]
-    online_share = FloatField()
+    online_percent = IntegerField()  # whole percent
     changed_at = CharField(max_length=32)
 
 

@@ -7,7 +7,7 @@ one window at one start time on one working day; its key, ``"2026-12-07 09:00
 A01"``, names it the same at node and hub.
 
 A slot's places are split, never shared: the first ``online_places(capacity,
-share)`` belong to the online hall at the hub, the rest to the center's own
+percent)`` belong to the online hall at the hub, the rest to the center's own
 window and kiosk. Each side books only its own places, each place at most once
 (a unique index on the place's key in that side's database), so no slot is
 overbooked even while a street's node cannot reach the hub. Pure functions:
@@ -20,6 +20,7 @@ import datetime
 import re
 from collections.abc import Collection
 
+from sync import events
 from sync.calendar import WorkCalendar
 from sync.errors import ValidationError
 
@@ -27,6 +28,7 @@ SIDES = ("online", "window")  # who books a place: the hub's online hall, or the
 _WINDOW = re.compile(r"^[A-Z0-9]{1,8}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_CAPACITY = 50
+DAYS_AHEAD = 14  # how far ahead slots are offered (calendar days)
 MAX_WINDOWS = 60
 
 
@@ -112,21 +114,22 @@ def check_plan(raw, known_departments: Collection[str] | None = None) -> list[Wi
     return plans
 
 
-def check_share(value) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
-        _fail("online_share", "网上预约所占比例应在 0 与 1 之间")
-    return float(value)
+def check_percent(value) -> int:
+    """The online hall's share of each slot, in whole percent (signed data has no floats)."""
+    if type(value) is not int or not 0 <= value <= 100:
+        _fail("online_percent", "网上预约所占比例应为 0–100 的整数（百分比）")
+    return value
 
 
-def online_places(capacity: int, share: float) -> int:
+def online_places(capacity: int, percent: int) -> int:
     """How many of a slot's places the online hall books (rounded down: a street's own
     window keeps the odd place)."""
-    return int(capacity * share)
+    return capacity * percent // 100
 
 
-def places(side: str, capacity: int, share: float) -> range:
+def places(side: str, capacity: int, percent: int) -> range:
     """The place numbers ``side`` may book in a slot of ``capacity``."""
-    online = online_places(capacity, share)
+    online = online_places(capacity, percent)
     return range(0, online) if side == "online" else range(online, capacity)
 
 
@@ -134,9 +137,10 @@ def slot_key(day: datetime.date, start: str, window: str) -> str:
     return f"{day.isoformat()} {start} {window}"
 
 
-def place_key(key: str, place: int) -> str:
-    """What the unique index holds while a place is held or booked."""
-    return f"{key}#{place}"
+def place_key(center: str, key: str, place: int) -> str:
+    """What the unique index holds while a place is held or booked (the hub holds every
+    center's online places in one table)."""
+    return f"{center}/{key}#{place}"
 
 
 def _end(start: str, minutes: int) -> str:
@@ -161,17 +165,89 @@ def slots(plans: list[WindowPlan], matter: dict | None, calendar: WorkCalendar,
     return sorted(found, key=lambda s: (s.day, s.start, s.window))
 
 
-def find_slot(plans: list[WindowPlan], key: str, calendar: WorkCalendar) -> Slot:
-    """The slot ``key`` names, if the plan opens it.
+def upcoming(plans: list[WindowPlan], matter: dict, calendar: WorkCalendar,
+             now: datetime.datetime, day: datetime.date | None = None) -> list[Slot]:
+    """The slots of ``matter`` still to begin (``now`` in China's time): on ``day``, or
+    from today through ``DAYS_AHEAD`` days; none for a day outside that window."""
+    today = now.date()
+    horizon = today + datetime.timedelta(days=DAYS_AHEAD)
+    first, last = (day, day) if day else (today, horizon)
+    if first < today or last > horizon:
+        return []
+    begun = (today, now.strftime("%H:%M"))
+    return [s for s in slots(plans, matter, calendar, first, last) if (s.day, s.start) > begun]
 
-    :raises ValidationError: (field ``slot``) no such slot.
+
+def find_slot(plans: list[WindowPlan], key: str, calendar: WorkCalendar,
+              matter: dict | None = None) -> Slot:
+    """The slot ``key`` names, if the plan opens it (and its window takes ``matter``).
+
+    :raises ValidationError: (field ``slot``) no such slot, or not for this matter.
     """
     try:
-        day_text, start, window = key.split(" ")
+        day_text, start, window = str(key).split(" ")
         day = datetime.date.fromisoformat(day_text)
-    except (ValueError, AttributeError):
+    except ValueError:
         _fail("slot", "预约时段不存在")
-    for slot in slots([p for p in plans if p.window == window], None, calendar, day, day):
-        if slot.start == start:
-            return slot
+    for plan in plans:
+        if plan.window == window:
+            for slot in slots([plan], None, calendar, day, day):
+                if slot.start == start:
+                    if matter is not None and not plan.takes(matter):
+                        _fail("slot", "该窗口不办理此事项")
+                    return slot
     _fail("slot", "预约时段不存在")
+
+
+# -- what travels -------------------------------------------------------------------
+
+PLAN = "appointment.plan"            # a center's plan, to the hub (an event of its chain)
+FORWARDED = "appointment.forwarded"  # a booking at the hub's online hall, to its center
+FORWARDED_STATES = ("booked", "cancelled")
+_FORWARDED_TEXTS = {"id": 24, "slot": 32, "matter_code": 10, "matter_name": 200, "name": 60,
+                    "phone": 11, "id_code": 18, "state": 10}
+
+
+def plan_payload(plans: list[WindowPlan], percent: int, changed_at: str) -> dict:
+    return {"windows": [p.as_dict() for p in plans], "online_percent": percent,
+            "changed_at": changed_at}
+
+
+def _plan_event(payload: dict) -> str | None:
+    try:
+        check_plan(payload)
+        check_percent(payload.get("online_percent"))
+    except ValidationError as exc:
+        return exc.detail
+    changed_at = payload.get("changed_at")
+    return None if isinstance(changed_at, str) and len(changed_at) <= 32 else (
+        "changed_at: must be a time")
+
+
+def forwarded_problem(payload) -> str | None:
+    """Why a forwarded booking cannot be recorded, or None."""
+    if not isinstance(payload, dict):
+        return "payload: must be an object"
+    for field, limit in _FORWARDED_TEXTS.items():
+        value = payload.get(field)
+        if not isinstance(value, str) or not value or len(value) > limit:
+            return f"{field}: must be a text of 1 to {limit} characters"
+    if payload["state"] not in FORWARDED_STATES:
+        return f"state: must be one of {FORWARDED_STATES}"
+    place = payload.get("place")
+    if type(place) is not int or not 0 <= place < MAX_CAPACITY:
+        return "place: must be a place number"
+    parts = payload["slot"].split(" ")
+    if len(parts) != 3 or not _TIME.match(parts[1]) or not _WINDOW.match(parts[2]):
+        return "slot: must be a slot key"
+    try:
+        datetime.date.fromisoformat(parts[0])
+    except ValueError:
+        return "slot: must be a slot key"
+    return None
+
+
+events.register(PLAN, needs_record=False, check=_plan_event,
+                help="网上预约: the center's plan of appointment windows and slots and the online "
+                     "hall's percent of each slot's places; payload {windows, online_percent, "
+                     "changed_at}.")

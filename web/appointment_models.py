@@ -24,7 +24,7 @@ class Appointment(Model):
     place = IntegerField()
     # The place's key while the appointment occupies it; NULL once it is given up. Unique:
     # two bookings of one place cannot both commit, whatever the timing.
-    place_key = CharField(max_length=40, null=True, unique=True)
+    place_key = CharField(max_length=64, null=True, unique=True)
     matter_code = CharField(max_length=10)
     matter_name = CharField(max_length=200)
     name = CharField(max_length=60, default="")

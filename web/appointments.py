@@ -32,16 +32,22 @@ def new_id(day: datetime.date) -> str:
     return f"YY{day.strftime('%Y%m%d')}{secrets.token_hex(4).upper()}"
 
 
+def _quiet(row) -> None:
+    pass
+
+
 @dataclass
 class Bookings:
-    """One site's appointments: its table, its side of each slot, and how it announces a
-    booking (a node writes the SMS into its outbox; the hub queues it), called inside the
-    transaction that books."""
+    """One center's appointments at one site: the site's table, its side of each slot, how
+    it announces a booking or a move by SMS (a node writes it into its outbox; the hub
+    queues it) and whom it tells of every change (the hub tells the center). Both are
+    called inside the transaction that makes the change."""
 
     model: type
     side: str  # sync.appointments.SIDES
-    center_of: Callable[[], str]
+    center: str
     announce: Callable[[object], None]
+    changed: Callable[[object], None] = _quiet
 
     @property
     def _db(self):
@@ -55,19 +61,19 @@ class Bookings:
         if not keys:
             return {}
         rows = (m.select(m.slot, m.id).where(
-            m.slot.in_(keys) & m.place_key.is_null(False)
+            (m.center == self.center) & m.slot.in_(keys) & m.place_key.is_null(False)
             & ~((m.state == "held") & (m.hold_expires_ms < now_ms))).tuples())
         counts: dict[str, int] = {}
         for slot, _ in rows:
             counts[slot] = counts.get(slot, 0) + 1
         return counts
 
-    def free(self, found: list[Slot], share: float, now_ms: int) -> list[dict]:
+    def free(self, found: list[Slot], percent: int, now_ms: int) -> list[dict]:
         """The slots with this side's places still free, in one query."""
         taken = self.taken([s.key for s in found], now_ms)
         listed = []
         for slot in found:
-            mine = len(appointments.places(self.side, slot.capacity, share))
+            mine = len(appointments.places(self.side, slot.capacity, percent))
             listed.append({"slot": slot.key, "date": slot.day.isoformat(),
                            "weekday": "一二三四五六日"[slot.day.weekday()], "start": slot.start,
                            "end": slot.end, "window": slot.window,
@@ -81,7 +87,7 @@ class Bookings:
         :raises NotFound: no such appointment (or another person's).
         """
         m = self.model
-        row = m.get_or_none(m.id == number)
+        row = m.get_or_none((m.id == number) & (m.center == self.center))
         if row is None or (citizen is not None and (row.phone, row.id_code) != (
                 citizen.phone, citizen.id_code)):
             raise NotFound("没有该预约")
@@ -89,14 +95,15 @@ class Bookings:
 
     def of_citizen(self, citizen) -> list:
         m = self.model
-        return list(m.select().where((m.phone == citizen.phone) & (m.id_code == citizen.id_code)
-                                     & (m.state != "expired"))
+        return list(m.select().where((m.center == self.center) & (m.phone == citizen.phone)
+                                     & (m.id_code == citizen.id_code) & (m.state != "expired"))
                     .order_by(m.day.desc(), m.start.desc()).limit(100))
 
     def of_day(self, day: datetime.date) -> list:
         """The day's appointments at this center, by time and window (the clerk's list)."""
         m = self.model
-        return list(m.select().where((m.day == day.isoformat()) & m.state.in_(
+        return list(m.select().where((m.center == self.center) & (m.day == day.isoformat())
+                                     & m.state.in_(
             ("booked", "arrived", "no_show", "cancelled"))).order_by(m.start, m.window, m.place))
 
     # -- taking and giving up places -------------------------------------------------
@@ -105,12 +112,12 @@ class Bookings:
         """Give up the places of holds that ran out (of one slot, or all); how many."""
         m = self.model
         query = m.update(state="expired", place_key=None, changed_ms=now_ms).where(
-            (m.state == "held") & (m.hold_expires_ms < now_ms))
+            (m.center == self.center) & (m.state == "held") & (m.hold_expires_ms < now_ms))
         if slot is not None:
             query = query.where(m.slot == slot)
         return query.execute()
 
-    def _take(self, slot: Slot, share: float, now_ms: int, write: Callable[[int], None]) -> int:
+    def _take(self, slot: Slot, percent: int, now_ms: int, write: Callable[[int], None]) -> int:
         """Write the first free place of ``slot`` on this side; the place.
 
         :raises ConflictError: ``SLOT_FULL``.
@@ -118,8 +125,9 @@ class Bookings:
         m = self.model
         self.release_expired(now_ms, slot.key)
         occupied = {p for (p,) in m.select(m.place).where(
-            (m.slot == slot.key) & m.place_key.is_null(False)).tuples()}
-        for place in appointments.places(self.side, slot.capacity, share):
+            (m.center == self.center) & (m.slot == slot.key)
+            & m.place_key.is_null(False)).tuples()}
+        for place in appointments.places(self.side, slot.capacity, percent):
             if place in occupied:
                 continue
             try:
@@ -130,7 +138,7 @@ class Bookings:
                 continue
         raise ConflictError(FULL, code=Code.SLOT_FULL, field="slot")
 
-    def hold(self, slot: Slot, share: float, matter: dict, citizen, now_ms: int,
+    def hold(self, slot: Slot, percent: int, matter: dict, citizen, now_ms: int,
              hold_s: int):
         """Keep a place of ``slot`` for ``citizen`` while the form is filled in."""
         _check_ahead(slot, now_ms)
@@ -138,16 +146,16 @@ class Bookings:
 
         def write(place: int) -> None:
             self.model.create(
-                id=number, center=self.center_of(), slot=slot.key, day=slot.day.isoformat(),
+                id=number, center=self.center, slot=slot.key, day=slot.day.isoformat(),
                 start=slot.start, window=slot.window, place=place,
-                place_key=appointments.place_key(slot.key, place),
+                place_key=appointments.place_key(self.center, slot.key, place),
                 matter_code=matter["basic_code"], matter_name=matter["name"],
                 phone=citizen.phone, id_code=citizen.id_code, state="held",
                 hold_expires_ms=now_ms + hold_s * 1000, created_ms=now_ms, changed_ms=now_ms,
                 side=self.side)
 
         with self._db.atomic():
-            self._take(slot, share, now_ms, write)
+            self._take(slot, percent, now_ms, write)
         return self.get(number)
 
     def confirm(self, number: str, citizen, name: str, now_ms: int):
@@ -169,6 +177,7 @@ class Bookings:
                                     code=Code.HOLD_EXPIRED, field="hold")
             booked = self.get(number)
             self.announce(booked)
+            self.changed(booked)
         return booked
 
     def cancel(self, number: str, citizen, now_ms: int):
@@ -177,11 +186,15 @@ class Bookings:
         if row.state not in ("held", "booked") or _begun(row.day, row.start, now_ms):
             raise ConflictError("state: 该预约已不能取消", field="state")
         m = self.model
-        m.update(state="cancelled", place_key=None, changed_ms=now_ms).where(
-            (m.id == number) & m.state.in_(("held", "booked"))).execute()
-        return self.get(number)
+        with self._db.atomic():
+            m.update(state="cancelled", place_key=None, changed_ms=now_ms).where(
+                (m.id == number) & m.state.in_(("held", "booked"))).execute()
+            cancelled = self.get(number)
+            if row.state == "booked":  # a hold was never told
+                self.changed(cancelled)
+        return cancelled
 
-    def reschedule(self, number: str, citizen, slot: Slot, share: float, now_ms: int):
+    def reschedule(self, number: str, citizen, slot: Slot, percent: int, now_ms: int):
         """Move a booking to another slot of the same matter: the new place is taken and
         the old one given up in one statement, so the booking is never in both or neither.
 
@@ -195,14 +208,15 @@ class Bookings:
 
         def write(place: int) -> None:
             m.update(slot=slot.key, day=slot.day.isoformat(), start=slot.start,
-                     window=slot.window, place=place,
-                     place_key=appointments.place_key(slot.key, place), reminded=False,
-                     changed_ms=now_ms).where((m.id == number) & (m.state == "booked")).execute()
+                     window=slot.window, place=place, reminded=False, changed_ms=now_ms,
+                     place_key=appointments.place_key(self.center, slot.key, place)).where(
+                (m.id == number) & (m.state == "booked")).execute()
 
         with self._db.atomic():
-            self._take(slot, share, now_ms, write)
+            self._take(slot, percent, now_ms, write)
             moved = self.get(number)
             self.announce(moved)
+            self.changed(moved)
         return moved
 
     def mark(self, number: str, state: str, now_ms: int):

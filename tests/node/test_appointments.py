@@ -24,7 +24,7 @@ from tests.processes import hallsync
 from tests.test_cases import PERSON, keys, node  # noqa: F401
 from web.citizens import Citizen
 
-PLAN = {"online_share": 0.5, "windows": [
+PLAN = {"online_percent": 50, "windows": [
     {"window": "A01", "name": "综合窗口", "departments": [], "weekdays": [1, 2, 3, 4, 5, 6, 7],
      "times": ["09:00", "14:00"], "minutes": 30, "capacity": 4}]}
 ALICE = Citizen(PERSON["phone"], PERSON["id_code"], "")
@@ -66,12 +66,12 @@ def sms(kind: str) -> list[dict]:
 
 
 def test_the_plan_splits_each_slot_and_the_node_books_only_its_own_places():
-    assert rules.online_places(4, 0.5) == 2 and rules.online_places(5, 0.5) == 2
-    assert list(rules.places("online", 5, 0.5)) == [0, 1]
-    assert list(rules.places("window", 5, 0.5)) == [2, 3, 4]
-    assert list(rules.places("window", 3, 0.0)) == [0, 1, 2]
-    assert list(rules.places("online", 3, 1.0)) == [0, 1, 2]
-    assert not rules.places("window", 3, 1.0)
+    assert rules.online_places(4, 50) == 2 and rules.online_places(5, 50) == 2
+    assert list(rules.places("online", 5, 50)) == [0, 1]
+    assert list(rules.places("window", 5, 50)) == [2, 3, 4]
+    assert list(rules.places("window", 3, 0)) == [0, 1, 2]
+    assert list(rules.places("online", 3, 100)) == [0, 1, 2]
+    assert not rules.places("window", 3, 100)
 
 
 @pytest.mark.parametrize("window, field", [
@@ -168,7 +168,7 @@ def test_many_at_once_for_the_last_places_book_exactly_as_many_as_there_are(node
     day = next_workday()
     now = at_ms(day, "08:00")
     with database.connection_context():
-        target, share = slot(day), appointments.plan()[1]
+        target, percent = slot(day), appointments.plan()[1]
     outcomes, barrier = [], threading.Barrier(16)
 
     def book(i: int) -> None:
@@ -176,7 +176,7 @@ def test_many_at_once_for_the_last_places_book_exactly_as_many_as_there_are(node
         barrier.wait()
         with database.connection_context():
             try:
-                held = appointments.bookings().hold(target, share, planned, person, now, HOLD_S)
+                held = appointments.bookings().hold(target, percent, planned, person, now, HOLD_S)
                 appointments.bookings().confirm(held.id, person, "某", now)
                 outcomes.append("booked")
             except ConflictError as exc:
@@ -197,18 +197,18 @@ def test_a_hold_that_runs_out_gives_its_place_back_and_cannot_be_confirmed(node,
     now = at_ms(day, "07:00")
     book = appointments.bookings()
     with database.connection_context():
-        target, share = slot(day), appointments.plan()[1]
-        first = book.hold(target, share, planned, ALICE, now, HOLD_S)
-        book.hold(target, share, planned, BOB, now, HOLD_S)
+        target, percent = slot(day), appointments.plan()[1]
+        first = book.hold(target, percent, planned, ALICE, now, HOLD_S)
+        book.hold(target, percent, planned, BOB, now, HOLD_S)
         with pytest.raises(ConflictError) as full:
-            book.hold(target, share, planned, BOB, now + 1000, HOLD_S)
+            book.hold(target, percent, planned, BOB, now + 1000, HOLD_S)
         assert full.value.code == Code.SLOT_FULL
         later = now + (HOLD_S + 1) * 1000
-        assert book.free([target], share, later)[0]["free"] == 2  # both holds ran out
+        assert book.free([target], percent, later)[0]["free"] == 2  # both holds ran out
         with pytest.raises(ConflictError) as expired:
             book.confirm(first.id, ALICE, "张伟", later)
         assert expired.value.code == Code.HOLD_EXPIRED
-        again = book.hold(target, share, planned, BOB, later, HOLD_S)
+        again = book.hold(target, percent, planned, BOB, later, HOLD_S)
         assert again.place in (2, 3)
         # Taking a place released the slot's abandoned forms first, both of them.
         assert book.release_expired(later) == 0
@@ -220,17 +220,17 @@ def test_cancel_and_move_free_the_old_place_and_the_day_records_who_came(node, p
     day = next_workday()
     book = appointments.bookings()
     with database.connection_context():
-        morning, afternoon, share = slot(day), slot(day, "14:00"), appointments.plan()[1]
+        morning, afternoon, percent = slot(day), slot(day, "14:00"), appointments.plan()[1]
         now = at_ms(day, "07:00")
-        moved = book.confirm(book.hold(morning, share, planned, ALICE, now, HOLD_S).id, ALICE,
+        moved = book.confirm(book.hold(morning, percent, planned, ALICE, now, HOLD_S).id, ALICE,
                              "张伟", now)
-        stays = book.confirm(book.hold(morning, share, planned, BOB, now, HOLD_S).id, BOB,
+        stays = book.confirm(book.hold(morning, percent, planned, BOB, now, HOLD_S).id, BOB,
                              "李娜", now)
         with pytest.raises(NotFound):
             book.get(moved.id, BOB)  # another person's booking is not found
-        moved = book.reschedule(moved.id, ALICE, afternoon, share, now)
+        moved = book.reschedule(moved.id, ALICE, afternoon, percent, now)
         assert (moved.slot, moved.state) == (afternoon.key, "booked")
-        assert book.free([morning, afternoon], share, now)[0]["free"] == 1
+        assert book.free([morning, afternoon], percent, now)[0]["free"] == 1
         assert len(sms("appointment_confirmed")) == 3  # booked twice, moved once
 
         with pytest.raises(ConflictError):
@@ -240,7 +240,7 @@ def test_cancel_and_move_free_the_old_place_and_the_day_records_who_came(node, p
         with pytest.raises(ConflictError):
             book.cancel(moved.id, ALICE, at_ms(day, "13:55"))  # came already
 
-        other = book.confirm(book.hold(morning, share, planned, BOB, now, HOLD_S).id, BOB,
+        other = book.confirm(book.hold(morning, percent, planned, BOB, now, HOLD_S).id, BOB,
                              "李娜", now)
         assert book.cancel(other.id, BOB, now).state == "cancelled"
         assert Appointment.get_by_id(other.id).place_key is None
@@ -253,9 +253,9 @@ def test_a_reminder_is_written_once_the_day_before_and_expires_when_the_slot_beg
     day = next_workday()
     book = appointments.bookings()
     with database.connection_context():
-        share = appointments.plan()[1]
+        percent = appointments.plan()[1]
         early = at_ms(day - datetime.timedelta(days=2), "10:00")
-        booked = book.confirm(book.hold(slot(day), share, planned, ALICE, early, HOLD_S).id,
+        booked = book.confirm(book.hold(slot(day), percent, planned, ALICE, early, HOLD_S).id,
                               ALICE, "张伟", early)
         assert appointments.write_reminders(early) == 0  # more than a day ahead
         eve = at_ms(day - datetime.timedelta(days=1), "10:00")
@@ -273,7 +273,7 @@ def test_the_plan_command_sets_the_plan_and_refuses_a_bad_file(node, tmp_path): 
     result = hallsync("node", "appointments", "plan", good, "--data-dir", node.data_dir,
                       "--json")
     assert orjson.loads(result.stdout.splitlines()[-1]) == {
-        "windows": 2, "slots_per_day": 11, "online_share": 0.5}
+        "windows": 2, "slots_per_day": 11, "online_percent": 50}
     bad = tmp_path / "bad.toml"
     bad.write_text('[[windows]]\nwindow = "A01"\ntimes = ["14:00", "09:00"]\ncapacity = 2\n',
                    encoding="utf-8")
@@ -291,8 +291,8 @@ def test_the_nodes_chores_give_back_an_abandoned_hold(node, planned):  # noqa: F
     from node.scheduler import SyncJobs
     day = next_workday()
     with database.connection_context():
-        share = appointments.plan()[1]
-        abandoned = appointments.bookings().hold(slot(day), share, planned, ALICE,
+        percent = appointments.plan()[1]
+        abandoned = appointments.bookings().hold(slot(day), percent, planned, ALICE,
                                                  appointments.now_ms() - 700_000, HOLD_S)
     SyncJobs(None, load_settings({"data_dir": str(node.data_dir)})).run_chores()
     with database.connection_context():

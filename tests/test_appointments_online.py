@@ -1,0 +1,127 @@
+"""网上预约 across the city: a center's plan reaches the hub with a push; the online hall
+books only the online places of each slot while the street, offline, books its window's;
+the bookings reach the center through its pull stream, and no slot ever holds more than
+its capacity. 64 citizens at once for the last online places book exactly as many as
+there are — on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+
+from hub.app import create_app as create_hub
+from hub.models import HubAppointment, HubAppointmentPlan, SmsMessage
+from hub.models import database as hub_database
+from node import appointments
+from node.models import Appointment, database
+from sync import appointments as rules
+from sync.calendar import load_calendar
+from sync.errors import Code, ConflictError
+from tests.node.test_appointments import ALICE, BOB, HOLD_S, PLAN, at_ms, next_workday
+from tests.test_cases import DISTRICT, keys, node  # noqa: F401
+from tests.test_consultation import hub_citizen
+from web.citizens import Citizen
+
+
+@pytest.fixture
+def planned(hub, node):  # noqa: F811
+    keys(node)
+    with database.connection_context():
+        appointments.set_plan(PLAN)
+        matter = appointments.bookable_matters(node.center)[0]
+    assert node.sync()["errors"] == []  # the plan goes with the push
+    return matter
+
+
+def hub_app(hub):
+    return create_hub({"data_dir": str(hub.data_dir), "database_url": hub.db_url,
+                       "TESTING": True})
+
+
+def test_the_online_hall_and_an_offline_street_share_a_slot_and_never_overbook_it(
+        hub, node, planned):  # noqa: F811
+    app = hub_app(hub)
+    with app.app_context(), hub_database.connection_context():
+        assert HubAppointmentPlan.get_by_id(DISTRICT).online_percent == 50
+    citizen = hub_citizen(app)
+    day, code = next_workday(), planned["basic_code"]
+    key = rules.slot_key(day, "09:00", "A01")
+    listed = citizen.client.get(
+        f"/api/appointments/slots?center={DISTRICT}&matter={code}&date={day}").get_json()
+    assert [(s["start"], s["free"]) for s in listed["slots"]] == [("09:00", 2), ("14:00", 2)]
+    assert citizen.client.get(f"/api/appointments/slots?center=210103&matter={code}"
+                              ).get_json() == {"slots": []}  # sent no plan
+    for _ in range(2):
+        made = citizen.post("/api/appointments", json={"center": DISTRICT, "matter": code,
+                                                       "slot": key, "name": "王芳"})
+        assert made.status_code == 201, made.get_json()
+    full = citizen.post("/api/appointments", json={"center": DISTRICT, "matter": code,
+                                                   "slot": key, "name": "王芳"})
+    assert full.status_code == 409 and full.get_json()["code"] == Code.SLOT_FULL.value
+    with app.app_context(), hub_database.connection_context():
+        assert sorted(a.place for a in HubAppointment.select()) == [0, 1]
+        assert SmsMessage.select().where(SmsMessage.kind == "appointment_confirmed").count() == 2
+
+    # Meanwhile the street, not yet synced, books its own two places and no more.
+    book = appointments.bookings()
+    with database.connection_context():
+        plans, percent = appointments.plan()
+        slot = rules.find_slot(plans, key, load_calendar())
+        now = at_ms(day, "07:00")
+        for person in (ALICE, BOB):
+            book.confirm(book.hold(slot, percent, planned, person, now, HOLD_S).id, person,
+                         "某", now)
+        with pytest.raises(ConflictError):
+            book.hold(slot, percent, planned, Citizen("13900000009", ALICE.id_code, ""), now,
+                      HOLD_S)
+
+    assert node.sync()["errors"] == []  # the hub's two bookings arrive
+    with database.connection_context():
+        held = [(a.place, a.side, a.state) for a in appointments.day_list(day)]
+    assert sorted(held) == [(0, "online", "booked"), (1, "online", "booked"),
+                            (2, "window", "booked"), (3, "window", "booked")]
+
+    mine = citizen.client.get("/api/appointments").get_json()["appointments"]
+    cancelled = citizen.post(f"/api/appointments/{mine[0]['number']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.get_json()["state"] == "cancelled"
+    assert node.sync()["errors"] == []
+    with database.connection_context():
+        row = Appointment.get_by_id(mine[0]["number"])
+        assert (row.state, row.place_key) == ("cancelled", None)
+
+    page = citizen.client.get(f"/citizen/appointments/?center={DISTRICT}").get_data(
+        as_text=True)
+    assert "和平区政务服务中心" in page and f"/citizen/appointments/new/{code}" in page
+
+
+def test_64_citizens_at_once_for_the_online_places_book_exactly_as_many(hub, node, planned):  # noqa: F811
+    app = hub_app(hub)
+    day = next_workday()
+    key = rules.slot_key(day, "14:00", "A01")
+    hall = app.extensions["appointments"]
+    with app.app_context(), hub_database.connection_context():
+        slot = hall.slot(DISTRICT, key, planned)
+    outcomes, barrier = [], threading.Barrier(64)
+
+    def book(i: int) -> None:
+        person = Citizen(f"1370000{i:04d}", ALICE.id_code, "")
+        barrier.wait()
+        with app.app_context(), hub_database.connection_context():
+            bookings = hall.bookings(DISTRICT)
+            try:
+                with hub_database.atomic():
+                    held = bookings.hold(slot, 50, planned, person, hall.now_ms(), HOLD_S)
+                    bookings.confirm(held.id, person, "某", hall.now_ms())
+                outcomes.append("booked")
+            except ConflictError as exc:
+                outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=book, args=(i,)) for i in range(64)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Counter(outcomes) == {"booked": 2, Code.SLOT_FULL: 62}
+    with app.app_context(), hub_database.connection_context():
+        assert HubAppointment.select().where(HubAppointment.slot == key).count() == 2
