@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import orjson
 
-from hub.models import OPEN_STATES, HubCase, HubCaseAction
+from hub.models import OPEN_LITERAL, HubCase, HubCaseAction
 from sync import case_records
 from sync.calendar import WorkCalendar, load_calendar
 from sync.cards import LEVELS, Card, cards
@@ -19,16 +19,23 @@ from sync.topology import load_topology
 
 
 def hub_cards(today: datetime.date, centers: list[str] | None = None,
-              calendar: WorkCalendar | None = None, *,
-              open_only: bool = False) -> dict[str, list[Card]]:
+              calendar: WorkCalendar | None = None, *, open_only: bool = False,
+              department: str | None = None, matter: str | None = None
+              ) -> dict[str, list[Card]]:
     """Each center's cards as of ``today`` (``centers``: only those; ``open_only``: of open
-    cases only, the sliver the figures read by their partial index), sorted; centers
-    without a card are left out."""
+    cases only, the sliver the figures read by their partial index; ``department`` /
+    ``matter``: of those cases only), sorted; centers without a card are left out."""
     calendar = calendar or load_calendar()
     rows = HubCase.select(HubCase.number, HubCase.center, HubCase.matter, HubCase.received)
     actions = HubCaseAction.select().join(HubCase, on=(HubCaseAction.number == HubCase.number))
-    for condition in ([HubCase.center.in_(centers)] if centers is not None else []) + (
-            [HubCase.state.in_(OPEN_STATES)] if open_only else []):
+    conditions = [HubCase.center.in_(centers)] if centers is not None else []
+    if open_only:
+        conditions.append(OPEN_LITERAL)
+    if department:
+        conditions.append(HubCase.department == department)
+    if matter:
+        conditions.append(HubCase.matter_code == matter)
+    for condition in conditions:
         rows, actions = rows.where(condition), actions.where(condition)
     logs = defaultdict(list)
     for a in actions.order_by(HubCaseAction.number, HubCaseAction.n):
@@ -63,14 +70,8 @@ def counts(found: list[Card]) -> dict[str, int]:
     return {level: sum(c.level == level for c in found) for level in LEVELS}
 
 
-def open_counts(center: str, today: datetime.date) -> dict:
-    """The dashboard's cards of open cases now: the center and all below it (``total``), its
-    own cases (``own``) and each child with everything below it (``children``)."""
-    topology = load_topology()
-    found = hub_cards(today, topology.subtree(center), open_only=True)
-
-    def summed(codes: list[str]) -> dict[str, int]:
-        return counts([c for code in codes for c in found.get(code, [])])
-    return {"total": summed(topology.subtree(center)), "own": summed([center]),
-            "children": {child.code: summed(topology.subtree(child.code))
-                         for child in topology.children(center)}}
+def open_counts(centers: list[str] | None, today: datetime.date, **filters) -> dict[str, dict]:
+    """Cards of open cases now, counted per level, per center (``centers``: only those,
+    None: every one); ``filters``: ``department`` / ``matter``, as the figures take them."""
+    return {center: counts(found) for center, found in
+            hub_cards(today, centers, open_only=True, **filters).items()}
