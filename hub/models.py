@@ -546,6 +546,27 @@ class HubRectification(BaseModel):
 MODELS = MODELS + (HubRectification,)
 
 
+class HubSupervisionOrder(BaseModel):
+    """A 督办 order on a case's yellow card (``sync.cards.Order``): the hub's own record, one
+    per card, sent to the center that collected the case (``hub.cases.orders``)."""
+
+    number = CharField(max_length=40)
+    clock = CharField(max_length=16)       # a ``sync.cards.CLOCKS`` code
+    department = CharField(max_length=32, default="")  # a joint clock's department
+    center = CharField(max_length=16)      # the collecting center, whose card it is
+    due = CharField(max_length=10)
+    note = TextField()
+    by = CharField(max_length=16)          # the issuing login's center: a district or the city
+    issued_by = CharField(max_length=64)   # the login (kept at the hub, never sent)
+    issued_at = CharField(max_length=32)
+
+    class Meta:
+        primary_key = CompositeKey("number", "clock", "department")
+
+
+MODELS = MODELS + (HubSupervisionOrder,)
+
+
 class HubConsultation(BaseModel):
     """在线咨询 as the hub knows it: from the centers' events, and the questions asked at
     the online hall (their asker's mobile kept here only, to show them the answer)."""

@@ -11,23 +11,27 @@ from collections import defaultdict
 
 import orjson
 
-from hub.models import OPEN_LITERAL, HubCase, HubCaseAction
+from hub.models import OPEN_LITERAL, HubCase, HubCaseAction, HubSupervisionOrder
 from sync import case_records
 from sync.calendar import WorkCalendar, load_calendar
-from sync.cards import LEVELS, Card, cards
+from sync.cards import LEVELS, Card, Order, cards, order_key
 from sync.topology import load_topology
 
 
 def hub_cards(today: datetime.date, centers: list[str] | None = None,
               calendar: WorkCalendar | None = None, *, open_only: bool = False,
-              department: str | None = None, matter: str | None = None
-              ) -> dict[str, list[Card]]:
+              department: str | None = None, matter: str | None = None,
+              number: str | None = None) -> dict[str, list[Card]]:
     """Each center's cards as of ``today`` (``centers``: only those; ``open_only``: of open
     cases only, the sliver the figures read by their partial index; ``department`` /
-    ``matter``: of those cases only), sorted; centers without a card are left out."""
+    ``matter`` / ``number``: of those cases only), sorted; centers without a card are left
+    out. The 督办 orders issued here set their cards' deadlines. Three statements whatever
+    the number of cases: the copies, their actions, their orders."""
     calendar = calendar or load_calendar()
     rows = HubCase.select(HubCase.number, HubCase.center, HubCase.matter, HubCase.received)
     actions = HubCaseAction.select().join(HubCase, on=(HubCaseAction.number == HubCase.number))
+    orders = HubSupervisionOrder.select().join(
+        HubCase, on=(HubSupervisionOrder.number == HubCase.number))
     conditions = [HubCase.center.in_(centers)] if centers is not None else []
     if open_only:
         conditions.append(OPEN_LITERAL)
@@ -35,17 +39,23 @@ def hub_cards(today: datetime.date, centers: list[str] | None = None,
         conditions.append(HubCase.department == department)
     if matter:
         conditions.append(HubCase.matter_code == matter)
+    if number:
+        conditions.append(HubCase.number == number)
     for condition in conditions:
-        rows, actions = rows.where(condition), actions.where(condition)
+        rows, actions, orders = (rows.where(condition), actions.where(condition),
+                                 orders.where(condition))
     logs = defaultdict(list)
     for a in actions.order_by(HubCaseAction.number, HubCaseAction.n):
         logs[a.number].append({"n": a.n, "action": a.action, "role": a.role, "user": a.user,
                                "at": a.at, "data": orjson.loads(a.data)})
+    ordered = defaultdict(dict)
+    for o in orders:
+        ordered[o.number][order_key(o.clock, o.department)] = Order.from_row(o)
     found = defaultdict(list)
     for row in rows:
         case = case_records.replay(orjson.loads(row.received), logs[row.number])
         found[row.center] += cards(case, orjson.loads(row.matter)["promised_limit_days"],
-                                   calendar, today)
+                                   calendar, today, orders=ordered[row.number])
     return {center: sorted(found[center]) for center in sorted(found) if found[center]}
 
 
