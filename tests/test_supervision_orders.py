@@ -21,6 +21,7 @@ from sync.case_clock import CHINA, china_today
 from sync.cards import ORDERED
 from tests.catalog_changes import matter
 from tests.hallsync.test_city_node import Browser
+from tests.hub.views.test_openapi import DOC, check, resolve
 from tests.processes import hallsync, last_json
 from tests.staff import hub_account
 from tests.test_cards import CENTER, CLERK, ENTERPRISE, MATTER  # 和平区; promised, 3 working days
@@ -141,6 +142,13 @@ def test_a_district_orders_its_own_cases_only(hub, late_case):
     assert done.status_code == 201, done.text
     assert done.json()["order"] == {"due": due, "note": "催办", "by": CENTER,
                                     "issued_at": done.json()["order"]["issued_at"]}
+    documented = DOC["paths"]["/api/cases/{number}/orders"]["post"]["responses"]
+    check(documented["201"]["content"]["application/json"]["schema"], done.json())
+    check(resolve(documented["403"])["content"]["application/json"]["schema"], refused.json())
+    case = heping.get(f"/api/cases/{number}").json()
+    check(resolve(DOC["paths"]["/api/cases/{number}"]["get"]["responses"]["200"])
+          ["content"]["application/json"]["schema"], case)
+    assert case["can_order"] and case["cards"][0]["order"]["note"] == "催办"
     assert stored(hub) == (1, 1)
 
 
