@@ -2,7 +2,7 @@
 proxy that ``hub.db.init_app`` (or a CLI command) points at the URL."""
 from __future__ import annotations
 
-from peewee import (AutoField, BigIntegerField, BooleanField, CharField, CompositeKey,
+from peewee import (SQL, AutoField, BigIntegerField, BooleanField, CharField, CompositeKey,
                     DatabaseProxy, IntegerField, Model, TextField)
 
 from sync.case_labels import OPEN  # the open cases' states, for a partial index
@@ -260,8 +260,11 @@ class HubCase(BaseModel):
 
 
 # Open cases are a sliver of all cases: "pending and overdue now" (hub.stats.figures.pending)
-# reads this partial index only. SQLite matches it only to the same literal IN list.
+# and the cards of open cases (hub.cases.cards) read this partial index only. SQLite matches
+# it only to the same literal IN list, so they select by OPEN_LITERAL, not bound parameters
+# (with parameters SQLite scans millions of rows).
 OPEN_STATES = tuple(sorted(OPEN))
+OPEN_LITERAL = SQL("(state IN ({}))".format(", ".join(f"'{s}'" for s in OPEN_STATES)))
 for _first in (None, HubCase.matter_code, HubCase.department):  # unfiltered, per matter, per dept
     HubCase.add_index(HubCase.index(*filter(None, (_first, HubCase.center, HubCase.state,
                                                    HubCase.due_date)),
@@ -541,6 +544,27 @@ class HubRectification(BaseModel):
 
 
 MODELS = MODELS + (HubRectification,)
+
+
+class HubSupervisionOrder(BaseModel):
+    """A 督办 order on a case's yellow card (``sync.cards.Order``): the hub's own record, one
+    per card, sent to the center that collected the case (``hub.cases.orders``)."""
+
+    number = CharField(max_length=40)
+    clock = CharField(max_length=16)       # a ``sync.cards.CLOCKS`` code
+    department = CharField(max_length=32, default="")  # a joint clock's department
+    center = CharField(max_length=16)      # the collecting center, whose card it is
+    due = CharField(max_length=10)
+    note = TextField()
+    by = CharField(max_length=16)          # the issuing login's center: a district or the city
+    issued_by = CharField(max_length=64)   # the login (kept at the hub, never sent)
+    issued_at = CharField(max_length=32)
+
+    class Meta:
+        primary_key = CompositeKey("number", "clock", "department")
+
+
+MODELS = MODELS + (HubSupervisionOrder,)
 
 
 class HubConsultation(BaseModel):

@@ -1,8 +1,9 @@
 """Electronic supervision at a node: the cards of the cases this center collected.
 
 The same ``sync.cards.cards`` the hub runs on its copies (``hub.cases.cards``), so a
-center and the city list the same cards. Two queries whatever the number of cases:
-the rows, then every action of those rows, replayed in memory.
+center and the city list the same cards. Three queries whatever the number of cases:
+the rows, every action of those rows, replayed in memory, and the 督办 orders the hub
+sent on their yellow cards (``sync.cards.ORDERED``, applied here from the pull stream).
 """
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from collections import defaultdict
 import orjson
 
 from node import store
-from node.models import Case, CaseAction
+from node.inbox import Context, applies
+from node.models import Case, CaseAction, SupervisionOrder
 from sync import case_records
 from sync.calendar import WorkCalendar, load_calendar
-from sync.cards import LEVELS, Card, cards
+from sync.cards import CLOCKS, LEVELS, ORDERED, Card, Order, cards, order_key
 from sync.topology import load_topology
 
 
@@ -31,11 +33,36 @@ def center_cards(today: datetime.date, calendar: WorkCalendar | None = None) -> 
               .order_by(CaseAction.number, CaseAction.n)):
         logs[a.number].append({"n": a.n, "action": a.action, "role": a.role, "user": a.user,
                                "at": a.at, "data": orjson.loads(a.data)})
+    ordered = defaultdict(dict)
+    for o in SupervisionOrder.select():  # only ever on cases collected here (the applier)
+        ordered[o.number][order_key(o.clock, o.department)] = Order.from_row(o)
     found = []
     for row in rows:
         case = case_records.replay(orjson.loads(row.received), logs[row.number])
-        found += cards(case, orjson.loads(row.matter)["promised_limit_days"], calendar, today)
+        found += cards(case, orjson.loads(row.matter)["promised_limit_days"], calendar, today,
+                       orders=ordered[row.number])
     return sorted(found)
+
+
+@applies(ORDERED)
+def apply_order(message: dict, ctx: Context) -> str:
+    """The hub's 督办 order on a yellow card of a case collected here: kept, so this center's
+    cards take its deadline as the hub's do."""
+    payload = message["payload"]
+    try:
+        order = Order.from_dict(payload)
+        clock, department, number = payload["clock"], payload["department"], payload["number"]
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"not applied: malformed order ({exc})"
+    if clock not in CLOCKS:
+        return f"not applied: unknown clock {clock!r}"
+    if Case.get_or_none((Case.number == number) & (Case.collected_by == ctx.center)) is None:
+        return f"not applied: no case {number} collected here"
+    (SupervisionOrder.insert(number=number, clock=clock, department=department,
+                             due=order.due.isoformat(), note=order.note, by=order.by,
+                             issued_at=order.issued_at, message_id=message["id"])
+     .on_conflict_replace().execute())
+    return "applied"
 
 
 def listing(today: datetime.date) -> dict:

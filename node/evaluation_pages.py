@@ -8,6 +8,7 @@ from node import evaluation, store
 from sync.case_labels import EVALUATION_LEVELS
 from sync.errors import ConflictError, NotFound, ValidationError
 from web.auth import public
+from web.errors import json_object
 
 bp = Blueprint("evaluation_pages", __name__)
 
@@ -51,8 +52,6 @@ def submit(token: str):
 @bp.post("/api/evaluations/<token>")
 @public
 def api_submit(token: str):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("body: must be a JSON object", field="body")
+    body = json_object()
     done = evaluation.submit(_keys(), store.state().center, evaluation.token_hash(token), body)
     return jsonify(done), 201

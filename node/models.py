@@ -325,6 +325,26 @@ class Rectification(BaseModel):
 MODELS = MODELS + (Rectification,)
 
 
+class SupervisionOrder(BaseModel):
+    """A 督办 order the hub sent on a yellow card of a case collected here
+    (``sync.cards.ORDERED``); the cards of that case use its deadline (``node.cards``)."""
+
+    number = CharField(max_length=40)
+    clock = CharField(max_length=16)
+    department = CharField(max_length=32, default="")
+    due = CharField(max_length=10)
+    note = TextField()
+    by = CharField(max_length=16)
+    issued_at = CharField(max_length=32)
+    message_id = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("number", "clock", "department")
+
+
+MODELS = MODELS + (SupervisionOrder,)
+
+
 class Consultation(BaseModel):
     """在线咨询 (``sync.consultation``): a question on a matter and its answer. The asker's
     mobile is kept only when asked here (to show them the answer), never in an event."""

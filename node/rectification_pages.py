@@ -17,6 +17,7 @@ from sync.calendar import load_calendar
 from sync.case_labels import EVALUATION_LEVELS
 from sync.errors import ConflictError, ValidationError
 from web.auth import current_user, requires
+from web.errors import json_object
 
 bp = Blueprint("rectification_pages", __name__)
 bp.context_processor(window._frame)  # the window's staff bar
@@ -83,8 +84,6 @@ def api_one(number: str):
 @bp.post("/api/rectifications/<number>/<action>")
 @requires("center_admin")
 def api_act(number: str, action: str):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("body: must be a JSON object", field="body")
+    body = json_object()
     _act(number, action, body)
     return jsonify(_one(number)), 201

@@ -16,7 +16,9 @@ import re
 import pytest
 
 from hub import db as hub_db
-from hub.cases.cards import hub_cards, listing, open_counts
+from hub.cases.cards import hub_cards, listing
+from hub.stats.figures import report
+from hub.stats.periods import Period
 from node import case_log, store
 from node.cards import center_cards
 from node.cases import act, intake
@@ -129,7 +131,8 @@ def test_node_and_hub_list_the_same_cards(hub, node, monkeypatch):
         for day in AS_OF:
             with counted(database) as queries:
                 at_node[day] = center_cards(day)
-            assert len(queries) <= 3  # the state, the rows, their actions: not one per case
+            assert len(queries) <= 4  # the state, the rows, their actions, the orders: not
+            # one per case
     hub_database = hub_db.bind(hub.db_url)
     with hub_database.connection_context():
         for day in AS_OF:
@@ -137,7 +140,7 @@ def test_node_and_hub_list_the_same_cards(hub, node, monkeypatch):
         if hub.db_url.startswith("sqlite"):  # the counter traces SQLite connections
             with counted(hub_database) as queries:
                 hub_cards(AS_OF[-1], [CENTER])
-            assert len(queries) == 2  # the copies, their actions: not one per case
+            assert len(queries) == 3  # the copies, their actions, their orders: not one per case
     hub_database.close()
     kinds = {(c.clock, c.level) for found in at_node.values() for c in found}
     for expected in [("promised", "warning"), ("promised", "yellow"), ("promised", "red"),
@@ -175,19 +178,23 @@ def test_the_dashboard_shows_the_open_cases_cards(hub, node, monkeypatch):
     hub_database = hub_db.bind(hub.db_url)
     with hub_database.connection_context():
         today = china_today()
-        district, city = open_counts(CENTER, today), open_counts("210100", today)
+        month = Period.current("month", today)
+        district, city = report(CENTER, month, today=today), report("210100", month, today=today)
         everything = hub_cards(today, [CENTER])[CENTER]
     hub_database.close()
     # Open cases only: the district's red cards are all its cases' red cards (red is open).
-    assert district["total"]["red"] == sum(c.level == "red" for c in everything) > 0
-    assert city["children"][CENTER] == district["total"] == city["total"]
+    assert district["now"]["cards"]["red"] == sum(c.level == "red" for c in everything) > 0
+    assert district["own_now"]["cards"] == district["now"]["cards"]  # no street has a case
+    heping = next(c for c in city["children"] if c["code"] == CENTER)
+    assert heping["now"]["cards"] == district["now"]["cards"] == city["now"]["cards"]
     hub_account(hub, "wangmin", "operator")
     browser = Browser(hub.url)
     assert browser.login("", "wangmin").status_code == 302
     html = browser.get("/dashboard?center=210100").text
     for tile, level in (("tile-yellow", "yellow"), ("tile-red", "red")):
         value = re.search(rf'id="{tile}">.*?<div class="value">([\d,]+)<', html, re.S).group(1)
-        assert int(value.replace(",", "")) == city["total"][level]
+        assert int(value.replace(",", "")) == city["now"]["cards"][level]
     row = re.search(r'<tr><td><a [^>]*>和平区政务服务中心</a>(.*?)</tr>', html, re.S).group(1)
     cells = re.findall(r'<td class="num">([\d,.%—]+)</td>', row)
-    assert cells[-2:] == [str(district["total"]["yellow"]), str(district["total"]["red"])]
+    assert cells[-2:] == [str(district["now"]["cards"]["yellow"]),
+                          str(district["now"]["cards"]["red"])]

@@ -19,6 +19,7 @@ from web.appointment_models import STATES
 from web.appointments import Bookings
 from web.auth import public
 from web.citizen_auth import citizen_required, current_citizen
+from web.errors import json_object
 
 bp = Blueprint("appointments", __name__)
 
@@ -241,9 +242,7 @@ def as_json(row) -> dict:
 @bp.post("/api/appointments")
 @citizen_required
 def api_book():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("body: must be a JSON object", field="body")
+    body = json_object()
     center = _center(str(body.get("center", "")))
     if center is None:
         raise ValidationError("center: 该中心未开放网上预约", field="center")

@@ -15,10 +15,10 @@ from typing import Callable
 from flask import (Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request,
                    url_for)
 
-from sync.errors import AuthError, Code, HallsyncError, ValidationError
+from sync.errors import AuthError, Code, HallsyncError
 from web.auth import public
 from web.citizens import Citizen, Citizens
-from web.errors import problem_response
+from web.errors import json_object, problem_response
 
 bp = Blueprint("citizen", __name__)
 
@@ -143,17 +143,10 @@ def home():
                                      for label, endpoint, offers in _site().services])
 
 
-def _json() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("body: must be a JSON object", field="body")
-    return body
-
-
 @bp.post("/api/citizen/code")
 @public
 def api_code():
-    ttl_s = _site().citizens.request_code(_json().get("phone"), request.remote_addr or "",
+    ttl_s = _site().citizens.request_code(json_object().get("phone"), request.remote_addr or "",
                                           _now(), _settings())
     return jsonify({"expires_in_s": ttl_s}), 202
 
@@ -161,7 +154,7 @@ def api_code():
 @bp.post("/api/citizen/session")
 @public
 def api_session():
-    body = _json()
+    body = json_object()
     token, citizen = _site().citizens.log_in(body.get("phone"), body.get("code"),
                                              body.get("id_code"), _now(), _settings())
     return _with_cookie(jsonify({"phone": citizen.masked_phone,

@@ -18,7 +18,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from sync.database_errors import FAILURES, database_unusable, disk_full_os_error
-from sync.errors import Code, HallsyncError, problem_body
+from sync.errors import Code, HallsyncError, ValidationError, problem_body
 
 MACHINE_PATHS = ("/api/", "/sync/", "/sms/", "/__")  # the SMS gateway posts its reports to /sms/
 TITLES = {400: "输入有误", 403: "无权访问", 404: "未找到页面", 405: "不支持的操作",
@@ -44,6 +44,14 @@ STORAGE_MESSAGES = {
     Code.DATABASE_DAMAGED: "本机数据库文件已损坏，刚才的操作没有保存。请联系管理员从备份恢复。",
     Code.DATABASE_UNAVAILABLE: "暂时无法访问本机数据库，刚才的操作没有保存。请稍后重试或联系管理员。",
 }
+
+
+def json_object() -> dict:
+    """The request's JSON body, which must be an object (else 422 naming ``body``)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("body: must be a JSON object", field="body")
+    return body
 
 
 def problem_response(error: HallsyncError):

@@ -11,34 +11,51 @@ from collections import defaultdict
 
 import orjson
 
-from hub.models import OPEN_STATES, HubCase, HubCaseAction
+from hub.models import OPEN_LITERAL, HubCase, HubCaseAction, HubSupervisionOrder
 from sync import case_records
 from sync.calendar import WorkCalendar, load_calendar
-from sync.cards import LEVELS, Card, cards
+from sync.cards import LEVELS, Card, Order, cards, order_key
 from sync.topology import load_topology
 
 
 def hub_cards(today: datetime.date, centers: list[str] | None = None,
-              calendar: WorkCalendar | None = None, *,
-              open_only: bool = False) -> dict[str, list[Card]]:
+              calendar: WorkCalendar | None = None, *, open_only: bool = False,
+              department: str | None = None, matter: str | None = None,
+              number: str | None = None) -> dict[str, list[Card]]:
     """Each center's cards as of ``today`` (``centers``: only those; ``open_only``: of open
-    cases only, the sliver the figures read by their partial index), sorted; centers
-    without a card are left out."""
+    cases only, the sliver the figures read by their partial index; ``department`` /
+    ``matter`` / ``number``: of those cases only), sorted; centers without a card are left
+    out. The 督办 orders issued here set their cards' deadlines. Three statements whatever
+    the number of cases: the copies, their actions, their orders."""
     calendar = calendar or load_calendar()
     rows = HubCase.select(HubCase.number, HubCase.center, HubCase.matter, HubCase.received)
     actions = HubCaseAction.select().join(HubCase, on=(HubCaseAction.number == HubCase.number))
-    for condition in ([HubCase.center.in_(centers)] if centers is not None else []) + (
-            [HubCase.state.in_(OPEN_STATES)] if open_only else []):
-        rows, actions = rows.where(condition), actions.where(condition)
+    orders = HubSupervisionOrder.select().join(
+        HubCase, on=(HubSupervisionOrder.number == HubCase.number))
+    conditions = [HubCase.center.in_(centers)] if centers is not None else []
+    if open_only:
+        conditions.append(OPEN_LITERAL)
+    if department:
+        conditions.append(HubCase.department == department)
+    if matter:
+        conditions.append(HubCase.matter_code == matter)
+    if number:
+        conditions.append(HubCase.number == number)
+    for condition in conditions:
+        rows, actions, orders = (rows.where(condition), actions.where(condition),
+                                 orders.where(condition))
     logs = defaultdict(list)
     for a in actions.order_by(HubCaseAction.number, HubCaseAction.n):
         logs[a.number].append({"n": a.n, "action": a.action, "role": a.role, "user": a.user,
                                "at": a.at, "data": orjson.loads(a.data)})
+    ordered = defaultdict(dict)
+    for o in orders:
+        ordered[o.number][order_key(o.clock, o.department)] = Order.from_row(o)
     found = defaultdict(list)
     for row in rows:
         case = case_records.replay(orjson.loads(row.received), logs[row.number])
         found[row.center] += cards(case, orjson.loads(row.matter)["promised_limit_days"],
-                                   calendar, today)
+                                   calendar, today, orders=ordered[row.number])
     return {center: sorted(found[center]) for center in sorted(found) if found[center]}
 
 
@@ -63,14 +80,8 @@ def counts(found: list[Card]) -> dict[str, int]:
     return {level: sum(c.level == level for c in found) for level in LEVELS}
 
 
-def open_counts(center: str, today: datetime.date) -> dict:
-    """The dashboard's cards of open cases now: the center and all below it (``total``), its
-    own cases (``own``) and each child with everything below it (``children``)."""
-    topology = load_topology()
-    found = hub_cards(today, topology.subtree(center), open_only=True)
-
-    def summed(codes: list[str]) -> dict[str, int]:
-        return counts([c for code in codes for c in found.get(code, [])])
-    return {"total": summed(topology.subtree(center)), "own": summed([center]),
-            "children": {child.code: summed(topology.subtree(child.code))
-                         for child in topology.children(center)}}
+def open_counts(centers: list[str] | None, today: datetime.date, **filters) -> dict[str, dict]:
+    """Cards of open cases now, counted per level, per center (``centers``: only those,
+    None: every one); ``filters``: ``department`` / ``matter``, as the figures take them."""
+    return {center: counts(found) for center, found in
+            hub_cards(today, centers, open_only=True, **filters).items()}

@@ -204,12 +204,14 @@ def stats(center, period, date_text, start, end, department, matter, data_dir, d
 def _print_stats(result: dict) -> None:
     """Every figure of the report's headlines beside the previous period's, then the children."""
     from hub.stats.reports import HEADLINES, show
+    from sync.cards import counts_line
     f, before = result["figures"], result["previous"]
     click.echo(f"{result['name']} {result['from']} … {result['to']}"
                f"（上期 {before['from']} … {before['to']}）")
     for label, key, kind, _article in HEADLINES:
         click.echo(f"  {label}：{show(f[key], kind)}（上期 {show(before['figures'][key], kind)}）")
     click.echo(f"  当前在办 {result['now']['pending']} 件，其中超期 {result['now']['overdue']} 件")
+    click.echo(f"  在办件电子监察：{counts_line(result['now']['cards'])}")
     for child in result["children"]:
         cf = child["figures"]
         if cf["received"] or cf["completed"]:
@@ -233,6 +235,7 @@ def report(period, date_text, center, csv_path, data_dir, db_url, as_json):
     import csv
 
     from hub.stats.reports import HEADLINES, build, csv_rows, show
+    from sync.cards import counts_line
     open_hub(data_dir, db_url)
     result = build(period, {"date": date_text, "center": center})
     if csv_path:
@@ -244,6 +247,7 @@ def report(period, date_text, center, csv_path, data_dir, db_url, as_json):
             click.echo(f"  {label}: {show(result['figures'][key], kind)}"
                        f"（上期 {show(result['previous']['figures'][key], kind)}）")
         click.echo(f"  当前在办 {result['now']['pending']}，超期 {result['now']['overdue']}")
+        click.echo(f"  在办件电子监察：{counts_line(result['now']['cards'])}")
     emit(result, as_json, quiet=not as_json)
 
 

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections import Counter
 from collections.abc import Iterable
 
 from peewee import SQL, fn
 
-from hub.models import (OPEN_STATES, CaseRollup, CaseRollupMonth, CatalogMatter, CenterRollupDay,
+from hub.cases.cards import open_counts
+from hub.models import (OPEN_LITERAL, CaseRollup, CaseRollupMonth, CatalogMatter, CenterRollupDay,
                         CenterRollupMonth, HubCase)
 from hub.stats.periods import Period
 from hub.stats.rollups import DAY_BUCKETS, FIELDS
 from sync import case_labels
+from sync.cards import LEVELS
 from sync.case_clock import china_today
 from sync.catalog_history import load_departments, load_matters
 from sync.errors import Code, ValidationError
@@ -30,9 +33,6 @@ from sync.topology import Topology, load_topology
 # (Empty now: 好差评, registered capital and project investment travel with the case events.)
 NOT_AVAILABLE: dict[str, str] = {}
 _PAUSED = tuple(case_labels.PAUSED)
-# Literal, not bound parameters: SQLite uses the partial index on open cases only
-# for the very same IN list (with parameters it scans millions of rows).
-_OPEN_LITERAL = SQL("(state IN ({}))".format(", ".join(f"'{s}'" for s in OPEN_STATES)))
 
 
 @functools.cache
@@ -148,7 +148,7 @@ def pending(centers: list[str] | None, today: datetime.date, *, department: str 
     """
     overdue = fn.SUM(((HubCase.due_date < today.isoformat())
                       & HubCase.state.not_in(_PAUSED)).cast("integer"))
-    where = _OPEN_LITERAL
+    where = OPEN_LITERAL
     if centers is not None:
         where &= HubCase.center.in_(centers)
     if department:
@@ -160,10 +160,17 @@ def pending(centers: list[str] | None, today: datetime.date, *, department: str 
     return {center: (int(count), int(late or 0)) for center, count, late in query}
 
 
-def _now(rows: dict[str, tuple[int, int]], centers: Iterable[str]) -> dict:
+def _now(rows: dict[str, tuple[int, int]], cards: dict[str, dict[str, int]],
+         centers: Iterable[str]) -> dict:
+    """Open and overdue cases now, and the open cases' cards (电子监察) per level."""
+    centers = list(centers)
     open_ = sum(rows.get(c, (0, 0))[0] for c in centers)
     late = sum(rows.get(c, (0, 0))[1] for c in centers)
-    return {"pending": open_, "overdue": late, "overdue_rate": _rate(late, open_)}
+    levels = Counter({level: 0 for level in LEVELS})
+    for code in centers:
+        levels.update(cards.get(code, {}))
+    return {"pending": open_, "overdue": late, "overdue_rate": _rate(late, open_),
+            "cards": dict(levels)}
 
 
 def report(code: str, period: Period, *, department: str | None = None,
@@ -171,7 +178,8 @@ def report(code: str, period: Period, *, department: str | None = None,
            topology: Topology | None = None) -> dict:
     """A center's figures for the period, the one before and the same one a year earlier,
     its own (``own``: cases of the center itself, so children + own = the total) and its
-    children's."""
+    children's; ``now`` (``own_now``, each child's): open and overdue cases and the open
+    cases' 电子监察 cards per level as of ``today``."""
     topology = topology or load_topology()
     center = topology.get(code)
     check_filters(department, matter)
@@ -185,11 +193,12 @@ def report(code: str, period: Period, *, department: str | None = None,
     rows_before = sums(before.start, before.end, scope, **filters)
     rows_year_before = sums(year_before.start, year_before.end, scope, **filters)
     rows_open = pending(scope, today, **filters)
+    rows_cards = open_counts(scope, today, **filters)
 
     def block(codes: list[str]) -> dict:
         return {"figures": derive(total(rows_now, codes)),
                 "previous_figures": derive(total(rows_before, codes)),
-                "now": _now(rows_open, codes)}
+                "now": _now(rows_open, rows_cards, codes)}
 
     children = []
     for child in topology.children(code):
@@ -201,7 +210,7 @@ def report(code: str, period: Period, *, department: str | None = None,
             "period": period.kind, "label": period.label(),
             "from": period.start.isoformat(), "to": period.end.isoformat(),
             "filters": filters, "figures": whole["figures"],
-            "own": derive(total(rows_now, [code])), "own_now": _now(rows_open, [code]),
+            "own": derive(total(rows_now, [code])), "own_now": _now(rows_open, rows_cards, [code]),
             "previous": {"from": before.start.isoformat(), "to": before.end.isoformat(),
                          "label": before.label(), "figures": whole["previous_figures"]},
             "year_before": {"from": year_before.start.isoformat(),

@@ -13,6 +13,7 @@ import datetime
 
 from hub.stats.figures import report
 from hub.stats.periods import Period
+from sync.cards import LEVELS
 from sync.case_clock import china_today
 from sync.errors import ValidationError
 from sync.topology import load_topology
@@ -55,7 +56,8 @@ CSV_COLUMNS = (("中心编码", "code"), ("中心名称", "name"), ("层级", "l
                ("起始日", "from"), ("截止日", "to"),
                *((label, key) for label, key, _kind, _article in HEADLINES),
                *((f"办理时长分布：{label}", key) for key, label in DAY_LABELS.items()),
-               ("当前在办", "pending"), ("当前超期", "overdue"))
+               ("当前在办", "pending"), ("当前超期", "overdue"),
+               *((f"当前{label}（在办件电子监察）", level) for level, label in LEVELS.items()))
 
 
 def show(value, kind: str) -> str:
@@ -86,12 +88,17 @@ def build(period_kind: str, args, today: datetime.date | None = None) -> dict:
 
 
 def csv_rows(result: dict) -> list[list]:
-    """The report as a table: the center's totals, the previous period's, its own, each child's."""
+    """The report as a table: the center's totals, the previous period's, its own, each child's
+    (own + children = totals, the open cases and their cards now included)."""
     def row(code, name, level, scope, start, end, figures, now):
         # The distribution columns are counts (figures[days_…]), not shares: CSV readers sum them.
+        # "Now" figures (open cases, their cards) are today's: none on the previous period's row.
+        if now is None:
+            current = dict.fromkeys(("pending", "overdue", *LEVELS), "")
+        else:
+            current = {"pending": now["pending"], "overdue": now["overdue"], **now["cards"]}
         values = {"code": code, "name": name, "level": LEVEL_NAMES[level], "scope": scope,
-                  "from": start, "to": end, **figures,
-                  "pending": now["pending"] if now else "", "overdue": now["overdue"] if now else ""}
+                  "from": start, "to": end, **figures, **current}
         return ["" if values[key] is None else values[key] for _label, key in CSV_COLUMNS]
 
     start, end = result["from"], result["to"]
@@ -102,7 +109,7 @@ def csv_rows(result: dict) -> list[list]:
             row(result["code"], result["name"], result["level"], "上期（本级及下级合计）",
                 previous["from"], previous["to"], previous["figures"], None),
             row(result["code"], result["name"], result["level"], "本级", start, end,
-                result["own"], None)]
+                result["own"], result["own_now"])]
     for child in result["children"]:
         rows.append(row(child["code"], child["name"], child["level"], "下级", start, end,
                         child["figures"], child["now"]))

@@ -6,12 +6,21 @@ collecting center, the handling center of each handoff, and the centers a
 joint approval consulted (并联审批), each step with the center that signed it.
 Operators and auditors see any case; a district admin a case one of whose
 centers is in its district (else 403, as for any center outside its scope).
+
+The page lists the case's 电子监察 cards now; on a yellow one a district admin (of the
+collecting center's district) or an operator issues a 督办 order
+(``POST /cases/<number>/orders``, ``POST /api/cases/<number>/orders`` with
+``{clock, department, due, note}``; ``hub.cases.orders``).
 """
 from __future__ import annotations
 
 import orjson
-from flask import Blueprint, jsonify, render_template, request
+import datetime
 
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+
+from hub.cases import orders
+from hub.cases.cards import hub_cards
 from hub.cases.copies import log_of, state_of
 from hub.cases.handoffs import consulted_centers
 from hub.ledger.ownership import owner_of
@@ -20,16 +29,18 @@ from hub.ledger.signed_events import signed_events
 from hub.models import HubCase
 from hub.staff import visible
 from hub.views.spreadsheets import xlsx_response
-from sync import case_labels, case_machine, case_records
+from sync import case_clock, case_labels, case_machine, case_records
 from sync.case_numbers import parse_case_number
 from sync.catalog_history import load_departments
 from sync.catalog_search import department_name
-from sync.errors import Forbidden, NotFound
+from sync.errors import ConflictError, Forbidden, NotFound, ValidationError
 from sync.topology import load_topology
 from web.auth import current_user, requires
+from web.errors import json_object
 from web.pagination import PER_PAGE
 
 bp = Blueprint("case_pages", __name__)
+ORDERING = ("operator", "district_admin")  # who issues 督办 orders (auditors read)
 
 
 def case_view(number: str) -> dict:
@@ -74,15 +85,48 @@ def case_view(number: str) -> dict:
                    "center": s.center, "center_name": name(s.center) if s.center else "",
                    "decision": s.decision, "reason": s.reason, "missing": list(s.missing)}
                   for s in case.joint],
+        "cards": [{**card.as_dict(), "order_by_name": name(card.order.by) if card.order else ""}
+                  for card in hub_cards(case_clock.china_today(), [row.center],
+                                        number=number).get(row.center, [])],
+        # Orders are for the collecting center's district or the city; the page offers the
+        # form only then (``orders.issue`` checks it again).
+        "can_order": bool(set(ORDERING) & current_user().role_set) and row.center in visible(),
     }
 
 
 @bp.get("/cases/<number>")
 @requires()
-def case_page(number: str):
-    """A case's whole timeline, as the hub holds it."""
-    return render_template("case.html", c=case_view(number),
-                           joint_decisions=case_labels.JOINT_DECISIONS)
+def case_page(number: str, message: str = "", status: int = 200):
+    """A case's whole timeline, as the hub holds it, and its cards."""
+    return render_template("case.html", c=case_view(number), message=message,
+                           joint_decisions=case_labels.JOINT_DECISIONS), status
+
+
+def _issue(number: str, form) -> dict:
+    at = datetime.datetime.now(case_clock.CHINA).replace(microsecond=0)
+    user = current_user()
+    return orders.issue(number, form, scope=visible(), by=user.center, user=user.username,
+                        today=case_clock.china_today(), at=case_records.iso(at))
+
+
+@bp.post("/cases/<number>/orders")
+@requires(*ORDERING)
+def order_page(number: str):
+    """The case page's 督办 form; a refused one shows the page again saying why."""
+    try:
+        card = _issue(number, request.form)
+    except (ValidationError, ConflictError) as exc:
+        return case_page(number, exc.detail.split(": ", 1)[-1], exc.status)
+    flash(f"已督办 {number} 的{card['clock_label']}黄牌，期限 {card['order_due']}")
+    return redirect(url_for(".case_page", number=number), 303)
+
+
+@bp.post("/api/cases/<number>/orders")
+@requires(*ORDERING)
+def order_json(number: str):
+    """``{clock, department?, due, note}`` → 201 and the card with its order."""
+    body = json_object()
+    return jsonify(_issue(number, body)), 201
 
 
 @bp.get("/api/cases/<number>")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from hub.cases.cards import open_counts
 from hub.coverage.alerts import open_alerts
 from hub.coverage.centers import LEVEL_NAMES, coverage
 from hub.staff import scoped_center, visible
@@ -97,6 +96,6 @@ def dashboard():
         by_children=by_children, distribution=distribution, kinds=KINDS, periods=PERIODS,
         departments=sorted(load_departments().items(), key=lambda d: d[0]),
         department=department, coverage=view, level_names=LEVEL_NAMES, alerts=alerts,
-        not_available=NOT_AVAILABLE, args=request.args, cards=open_counts(center, today),
+        not_available=NOT_AVAILABLE, args=request.args,
         windows=satisfaction.by_window(center, period.start, period.end),
         evaluation_levels=EVALUATION_LEVELS)

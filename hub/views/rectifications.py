@@ -20,6 +20,7 @@ from sync.case_labels import EVALUATION_LEVELS
 from sync.case_records import iso
 from sync.errors import ConflictError, ValidationError
 from web.auth import current_user, requires
+from web.errors import json_object
 
 bp = Blueprint("rectification_pages", __name__)
 DECIDERS = ("operator", "district_admin")
@@ -63,7 +64,5 @@ def api_list():
 @bp.post("/api/rectifications/<number>/decision")
 @requires(*DECIDERS)
 def api_decide(number: str):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("body: must be a JSON object", field="body")
+    body = json_object()
     return jsonify(_decide(number, body)), 201

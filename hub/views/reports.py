@@ -12,6 +12,7 @@ from hub.staff import scoped_center
 from hub.stats.figures import NOT_AVAILABLE
 from hub.stats.reports import DAY_LABELS, HEADLINES, PERIODS, build, csv_rows, show
 from hub.views.spreadsheets import xlsx_response
+from sync.cards import LEVELS
 from sync.topology import load_topology
 from web.auth import requires
 
@@ -29,7 +30,8 @@ def page(period: str):
     result = build(period, _scoped_args())
     return render_template("reports/report.html", r=result, headlines=HEADLINES,
                            day_labels=DAY_LABELS, show=show, periods=PERIODS,
-                           not_available=NOT_AVAILABLE, site_name=load_topology().hub.name)
+                           not_available=NOT_AVAILABLE, site_name=load_topology().hub.name,
+                           card_levels=LEVELS)
 
 
 @bp.get("/api/reports/<period>.csv")

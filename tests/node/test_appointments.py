@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import threading
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -164,30 +165,40 @@ def test_the_api_books_the_windows_places_then_answers_slot_full(node, planned):
     assert wrong.status_code == 422 and wrong.get_json()["field"] == "slot"
 
 
+def race(n: int, book: Callable[[Citizen], None]) -> Counter:
+    """``n`` citizens call ``book`` at the same moment, each on a thread of its own: how
+    many booked and how many were refused, by code."""
+    outcomes, barrier = [], threading.Barrier(n)
+
+    def one(i: int) -> None:
+        person = Citizen(f"139{i:08d}", ALICE.id_code, "")
+        barrier.wait()
+        try:
+            book(person)
+            outcomes.append("booked")
+        except ConflictError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Counter(outcomes)
+
+
 def test_many_at_once_for_the_last_places_book_exactly_as_many_as_there_are(node, planned):  # noqa: F811
     day = next_workday()
     now = at_ms(day, "08:00")
     with database.connection_context():
         target, percent = slot(day), appointments.plan()[1]
-    outcomes, barrier = [], threading.Barrier(16)
 
-    def book(i: int) -> None:
-        person = Citizen(f"1390000{i:04d}", ALICE.id_code, "")
-        barrier.wait()
+    def book(person: Citizen) -> None:
         with database.connection_context():
-            try:
-                held = appointments.bookings().hold(target, percent, planned, person, now, HOLD_S)
-                appointments.bookings().confirm(held.id, person, "某", now)
-                outcomes.append("booked")
-            except ConflictError as exc:
-                outcomes.append(exc.code)
+            held = appointments.bookings().hold(target, percent, planned, person, now, HOLD_S)
+            appointments.bookings().confirm(held.id, person, "某", now)
 
-    threads = [threading.Thread(target=book, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert Counter(outcomes) == {"booked": 2, Code.SLOT_FULL: 14}
+    assert race(16, book) == {"booked": 2, Code.SLOT_FULL: 14}
     with database.connection_context():
         assert Appointment.select().where(Appointment.slot == target.key).count() == 2
 

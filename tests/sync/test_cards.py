@@ -5,7 +5,7 @@ import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync.cards import ORDER_DAYS, cards
+from sync.cards import ORDER_DAYS, Order, cards, order_key
 from sync.case_labels import IN_REVIEW, RECEIVED
 from sync.case_state import Step
 from tests.sync.case_walks import ACCEPT, APPROVE, CAL, REVIEW, SUBMIT, at, case_in, walk
@@ -36,9 +36,18 @@ def test_promised_limit_gives_warning_then_yellow_then_red():
 
 def test_a_supervision_order_sets_the_red_card_day():
     case = case_in(IN_REVIEW)
-    ordered = {"promised": D(2025, 10, 1)}
+    order = Order(D(2025, 10, 1), "请于国庆前办结", "210102", "2025-09-29T10:00:00+08:00")
+    ordered = {"promised": order}
     assert levels(case, D(2025, 10, 1), orders=ordered) == [("promised", "yellow")]
     assert levels(case, D(2025, 10, 2), orders=ordered) == [("promised", "red")]
+    [card] = cards(case, 5, CAL, D(2025, 10, 2), orders=ordered)
+    assert (card.order_due, card.order) == (order.due, order)
+    assert card.as_dict()["order"] == {"due": "2025-10-01", "note": "请于国庆前办结",
+                                       "by": "210102", "issued_at": "2025-09-29T10:00:00+08:00"}
+    assert Order.from_dict(order.as_dict()) == order
+    # An order on another clock, or another department's joint clock, changes nothing here.
+    assert levels(case, D(2025, 10, 2), orders={order_key("joint", "natres"): order}) == [
+        ("promised", "yellow")]
 
 
 def test_a_closed_case_has_no_clock_cards():

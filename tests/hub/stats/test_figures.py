@@ -4,6 +4,7 @@ their district, districts and the rest to the city), any period equals the sum o
 from __future__ import annotations
 
 import datetime
+import json
 from collections import Counter
 
 import pytest
@@ -171,10 +172,15 @@ def test_rates_never_pass_100_percent(db):
 
 
 def case_row(number, center, state, due, code="SY04001"):
+    """A copy with its intake record and no action: replayed, still 已收件 (its cards judge
+    the acceptance clock), whatever ``state`` the figures read."""
+    matter = {"basic_code": code, "handling_type": "promised", "promised_limit_days": 3}
+    received = {"number": number, "matter": matter, "at": "2026-10-01T09:00:00+08:00",
+                "role": "clerk", "user": "wang"}
     HubCase.create(number=number, center=center, matter_code=code, matter_version=1,
-                   matter="{}", applicant_kind="person", applicant_id="x", state=state,
-                   received_at="2026-10-01T09:00:00+08:00", received="{}", due_date=due,
-                   department=MATTERS[code])
+                   matter=json.dumps(matter), applicant_kind="person", applicant_id="x",
+                   state=state, received_at=received["at"], received=json.dumps(received),
+                   due_date=due, department=MATTERS[code])
 
 
 def test_pending_and_overdue_as_of_today(db):
@@ -188,11 +194,20 @@ def test_pending_and_overdue_as_of_today(db):
     assert pending(None, today) == {"210102001": (2, 1), "210102002": (2, 0),
                                     "210103001": (1, 1)}
     district = report("210102", Period.parse("month", "2026-10"), today=today)
+    cards = district["now"].pop("cards")
     assert district["now"] == {"as_of": "2026-10-20", "pending": 4, "overdue": 1,
                                "overdue_rate": 0.25}
+    # Each open copy, still 已收件 when replayed, is past its acceptance limit (5 working days
+    # after 1 October's holiday week): one card each, the completed A5 none.
+    assert sorted(cards) == ["irregular", "red", "warning", "yellow"]
+    assert cards["yellow"] + cards["red"] == 4 and cards["warning"] == cards["irregular"] == 0
+    street = next(c for c in district["children"] if c["code"] == "210102002")
+    assert sum(street["now"]["cards"].values()) == 2  # A3 and A4
+    assert district["own_now"]["cards"] == dict.fromkeys(cards, 0)
     city = report(TOPOLOGY.hub.code, Period.parse("month", "2026-10"), today=today,
                   department="market")
     assert (city["now"]["pending"], city["now"]["overdue"]) == (1, 1)
+    assert sum(city["now"]["cards"].values()) == 1  # A6 alone is the market department's
 
 
 def test_the_stats_api_answers_and_names_bad_parameters(tmp_path, hub_db_url):
@@ -236,13 +251,12 @@ def test_the_stats_api_answers_and_names_bad_parameters(tmp_path, hub_db_url):
 
 def test_pending_reads_the_partial_index_of_open_cases():
     """SQLite uses a partial index only for the very same literal IN list in the query."""
-    from hub.models import OPEN_STATES, HubCase
-    from hub.stats.figures import _OPEN_LITERAL
+    from hub.models import OPEN_LITERAL, OPEN_STATES, HubCase
     from sync.case_labels import OPEN
     assert set(OPEN_STATES) == OPEN
     index = next(i for i in HubCase._meta.indexes if i._name == "hub_case_center_state_due_date")
     listed = ", ".join(f"'{state}'" for state in OPEN_STATES)
-    assert index._where.rhs == OPEN_STATES and _OPEN_LITERAL.sql == f"(state IN ({listed}))"
+    assert index._where.rhs == OPEN_STATES and OPEN_LITERAL.sql == f"(state IN ({listed}))"
 
 
 def test_the_stats_command_prints_every_headline_beside_the_previous_period(db, tmp_path,

@@ -5,12 +5,17 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from click.testing import CliRunner
 
 from hallsync.bench.stats import load, loaded
+from hub.cases.cards import counts, hub_cards
 from hub.models import database
+from sync.cards import LEVELS
+from sync.case_clock import china_today
+from tests.queries import counted
 from tests.staff import hub_staff
 
 LAST_DAY = datetime.date(2026, 10, 30)
@@ -109,3 +114,46 @@ def test_the_excel_workbook_holds_the_csv_s_table_with_numbers_as_numbers(client
     assert 'id="xlsx"' in client.get("/reports/year?center=210102&date=2026").get_data(
         as_text=True)
     assert client.get("/api/reports/week.xlsx").get_json()["field"] == "period"
+
+
+CARD_COLUMNS = [f"当前{label}（在办件电子监察）" for label in LEVELS.values()]
+
+
+def test_the_open_cases_cards_add_up_like_the_other_columns(client):
+    """Each center's 预警, 黄牌, 红牌 and 违规办理 of open cases now: own + children = total,
+    the same on the page, in the CSV and in the workbook, and equal to the cards themselves."""
+    total, previous, own, *children = table(client.get("/api/reports/year.csv?date=2026"))
+    for column in ("当前在办", *CARD_COLUMNS):
+        assert int(total[column]) == int(own[column]) + sum(int(r[column]) for r in children)
+        assert previous[column] == ""  # a count of now, not of the period before
+    with database.connection_context():
+        expected = counts([c for found in hub_cards(china_today(), open_only=True).values()
+                           for c in found])
+    assert [int(total[column]) for column in CARD_COLUMNS] == list(expected.values())
+    assert expected["yellow"] + expected["red"] > 0  # the loaded cases' acceptance clocks ran out
+    html = client.get("/reports/year?date=2026").get_data(as_text=True)
+    rows = re.search(r'<table class="report" id="children">(.*?)</table>', html, re.S).group(1)
+    *shown_children, shown_own, shown_total = [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row,
+                                                                      re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", rows, re.S)[1:]]
+    assert shown_own[0].startswith("本级") and shown_total[0] == "合计"
+    first = 9  # 中心, six figures, 在办, 超期, then the four cards
+    assert [int(v.replace(",", "")) for v in shown_total[first:first + 4]] == list(
+        expected.values())
+    assert [int(v.replace(",", "")) for v in shown_own[first:first + 4]] == [
+        int(own[column]) for column in CARD_COLUMNS]
+    assert len(shown_children) == len(children)
+    red = re.search(r'<tr id="now-red"><td>在办件电子监察：红牌</td><td class="num">([\d,]+)<', html)
+    assert int(red.group(1).replace(",", "")) == expected["red"]
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)  # counted at SQLite's cursor
+def test_a_report_costs_the_same_statements_for_a_street_and_the_city(client):
+    statements = []
+    for center in ("210102001", "210102", "210100"):  # no child, 10 streets, 19 children
+        with counted(database) as seen:
+            assert client.get(f"/api/reports/year.csv?center={center}&date=2026"
+                              ).status_code == 200
+        statements.append(len(seen))
+    assert statements[0] == statements[1] == statements[2], statements
