@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+import config
 from hallsync.demo_day import CITY, DISTRICT, NODES, Day, Sites, figures, sms_summary
 from hallsync.demo_processes import Processes, free_port
 from sync import roles
@@ -82,6 +83,9 @@ def start_network(procs: Processes, root: Path, password: str) -> Sites:
                                   "--data-dir", root / f"node-{code}")
         click.echo(f"2. Enrolled {topology.get(code).name} ({code}): its own key "
                    f"{enrolled['key_id']}, hub key pinned {enrolled['hub_key_id']}")
+        # 网上预约: the example plan, sent to the hub with the node's first push
+        procs.run("node", "appointments", "plan", config.path("appointments.example.toml"),
+                  "--data-dir", root / f"node-{code}")
     enrolled = procs.run_json("hub", "city-node", "enroll", "--data-dir", hub_dir,
                               "--city-dir", city_dir, "--hub-url", hub_url)
     click.echo(f"2. Enrolled the city center's node ({CITY}, key {enrolled['key_id']}), "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import queue
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from hallsync.demo_day import NODES
 from tests.processes import ROOT, child_env, hallsync
 
 pytestmark = pytest.mark.slow
@@ -38,6 +40,11 @@ def test_once_plays_the_day_and_prints_the_consolidated_figures(tmp_path):
     assert "runs catalog v2" in out and "event(s) wait at its node" in out
     assert "Ctrl-C" not in out  # --once does not serve
     assert (data / "hub").is_dir() and (data / "node-210102001" / "node.db").is_file()
+    # Each street's appointment plan reached the hub: its online hall offers their slots.
+    hub = sqlite3.connect(data / "hub" / "hub.db")
+    planned = {c for (c,) in hub.execute("SELECT center FROM hub_appointment_plan")}
+    hub.close()
+    assert planned == set(NODES)
 
 
 def _descendants(pid: int) -> set[int]:
