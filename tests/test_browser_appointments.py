@@ -3,15 +3,20 @@ a slot, confirms with a name and sees the booking; the clerk finds it on that da
 Screenshots in ``tmp_path`` and ``/tmp/hallsync-screens/appointment-*.png``."""
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import orjson
 import pytest
 
-from tests.processes import hallsync
+from sync.topology import load_topology
+from tests.processes import hallsync, last_json
 from tests.test_browser_catalog import CHROMIUM, browser_page, shoot  # noqa: F401
 from tests.test_browser_prereview import citizen_logs_in, fits
 from tests.test_browser_window import CENTER, log_in, window_node  # noqa: F401
+from tests.test_cases import PERSON
 
+STREET = "210102001"  # a street of 和平区
 PLAN = Path(__file__).parents[1] / "config" / "appointments.example.toml"
 
 pytestmark = [
@@ -63,3 +68,51 @@ def test_a_citizen_books_a_slot_and_the_clerk_sees_it_on_the_day(hub, make_node,
     shoot(clerk, tmp_path, "appointment-day.png")
     fits(clerk)
     clerk.close()
+
+
+def hub_code(hub) -> str:
+    """The SMS code the hub queued last (its SQLite file)."""
+    db = sqlite3.connect(hub.data_dir / "hub.db")
+    (params,) = db.execute("SELECT params FROM sms_message WHERE kind = 'verification_code' "
+                           "ORDER BY id DESC LIMIT 1").fetchone()
+    db.close()
+    return orjson.loads(params)["code"]
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_the_online_hall_books_a_streets_online_place(hub, make_node, browser_page, tmp_path):
+    node = make_node(STREET)
+    node.enroll(hub)
+    hallsync("node", "appointments", "plan", PLAN, "--data-dir", node.data_dir)
+    assert node.sync()["errors"] == []  # the plan reaches the hub
+    page = browser_page
+    page.goto(hub.url + "/citizen/login")
+    page.fill("#code-phone", PERSON["phone"])
+    page.click("form[action$='/citizen/code'] button")
+    page.wait_for_selector("#code")
+    page.fill("#code", hub_code(hub))
+    page.fill("#id_code", PERSON["id_code"])
+    page.click("form[action$='/citizen/login'] button")
+    page.wait_for_url("**/citizen/")
+    page.click("text=网上预约")
+    page.select_option("#center", STREET)
+    page.click("#choose-center button")
+    page.wait_for_selector("#matters a")
+    shoot(page, tmp_path, "appointment-hall.png")
+    fits(page)
+    page.locator("#matters a").first.click()
+    assert page.locator("#center").inner_text() == load_topology().name_of(STREET)
+    first = page.locator("#slots button[data-slot]:not([disabled])").first
+    assert first.get_attribute("data-free") == "2"  # the online half of the plan's 4
+    first.click()
+    page.wait_for_url("**/confirm")
+    page.fill("#name", PERSON["name"])
+    page.click("#confirm")
+    page.wait_for_selector("#appointment")
+    assert page.locator("#state").inner_text() == "已预约"
+    shoot(page, tmp_path, "appointment-hall-booked.png")
+    number = page.locator("h1 .code").inner_text()
+    assert node.sync()["errors"] == []  # forwarded to the street
+    listed = hallsync("node", "appointments", "list", "--date", page.locator("#when").inner_text()
+                      .split(" ")[0], "--data-dir", node.data_dir, "--json")
+    assert [a["number"] for a in last_json(listed)["appointments"]] == [number]
