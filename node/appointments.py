@@ -53,7 +53,7 @@ def set_plan(raw: dict) -> list[appointments.WindowPlan]:
     return plans
 
 
-def plan() -> tuple[list[appointments.WindowPlan], float]:
+def plan() -> tuple[list[appointments.WindowPlan], int]:
     """The plan in force and the online hall's percent; no windows before a plan is set."""
     row = AppointmentPlan.get_or_none(AppointmentPlan.id == 1)
     if row is None:
@@ -92,7 +92,7 @@ def slot_of(key: str, matter: dict) -> appointments.Slot:
 
 def _announce(booked: Appointment) -> None:
     center = store.state().center
-    name = load_topology().get(center).name
+    name = load_topology().name_of(center)
     outbox.emit(store.load_keys(store.bound_dir()), center, sms_events.REQUESTED, "",
                 sms_events.payload("appointment_confirmed", booked.phone, {
                     "center": sms_templates.fit(name), "date": booked.day, "time": booked.start,
@@ -117,7 +117,7 @@ def write_reminders(at_ms: int | None = None) -> int:
     if not due:
         return 0
     center = store.state().center
-    name = sms_templates.fit(load_topology().get(center).name)
+    name = sms_templates.fit(load_topology().name_of(center))
     changes = []
     for a in due:
         begins = datetime.datetime.fromisoformat(f"{a.day}T{a.start}").replace(
