@@ -51,5 +51,6 @@ def bind(url: str):
 
 
 def init_app(app: Flask) -> None:
-    """Connect per request (``hub.app.initialise`` has bound the models already)."""
-    connect_per_request(app, database)
+    """Connect per request (``hub.app.initialise`` has bound the models already); a
+    SQLite connection stays with its worker thread."""
+    connect_per_request(app, database, keep_sqlite_open=True)

@@ -8,11 +8,18 @@ and ``BEGIN IMMEDIATE`` so two writers queue instead of deadlocking.
 """
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect
+
+try:
+    import fcntl
+except ImportError:  # Windows: a node is one process, its threads queue on the thread lock
+    fcntl = None
 
 from sync.errors import ConfigError
 
@@ -30,14 +37,80 @@ def open_database(url: str) -> Database:
 
     :raises ConfigError: when the URL's scheme is neither sqlite nor postgresql.
     """
-    scheme = urlparse(url).scheme
-    if scheme == "sqlite":
-        SQLITE_FOLDERS.add(Path(urlparse(url).path).parent)
-        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
-                       check_same_thread=False)
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path[1:])
+        SQLITE_FOLDERS.add(Path(path).parent)
+        return QueuedWritersDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+                                     check_same_thread=False)
+    scheme = parsed.scheme
     if scheme in ("postgresql", "postgres"):
         return connect(url)
     raise ConfigError("database_url", url, "must start with sqlite:/// or postgresql://")
+
+
+class QueuedWritersDatabase(SqliteDatabase):
+    """SQLite whose write transactions queue on a lock, in arrival order, before ``BEGIN``.
+
+    A writer that finds the database locked is left to SQLite's busy handler, which
+    sleeps and retries at growing intervals (up to 100 ms): under the hub's many threads
+    and workers a push could wait whole seconds while others got in. Here the threads
+    of a process queue on a lock and the processes on an ``flock`` of a file beside the
+    database (``-writer``), which wakes the next one the moment a transaction ends.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pid = None
+        self._holder = threading.local()
+
+    def _locks(self) -> tuple[threading.Lock, int | None]:
+        if self._pid != os.getpid():  # first use, or a forked worker: its own lock and file
+            self._thread_lock = threading.Lock()
+            self._lock_fd = (os.open(f"{self.database}-writer", os.O_CREAT | os.O_RDWR, 0o600)
+                             if fcntl is not None else None)
+            self._pid = os.getpid()
+        return self._thread_lock, self._lock_fd
+
+    def begin(self, lock_type=None):
+        thread_lock, fd = self._locks()
+        thread_lock.acquire()
+        try:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                super().begin(lock_type)
+            except BaseException:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                raise
+        except BaseException:
+            thread_lock.release()
+            raise
+        self._holder.held = True
+
+    def _release(self) -> None:
+        if getattr(self._holder, "held", False):
+            self._holder.held = False
+            if self._lock_fd is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            self._thread_lock.release()
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def _close(self, conn):
+        self._release()  # a connection closed inside a transaction ends it
+        super()._close(conn)
 
 
 def is_sqlite(db: Database) -> bool:
@@ -78,13 +151,20 @@ def insert_rows(db: Database, table: str, columns: tuple[str, ...], rows: list[t
     return affected
 
 
-def connect_per_request(app, database) -> None:
-    """One connection per request on a Flask ``app`` (hub and node), closed at teardown."""
+def connect_per_request(app, database, *, keep_sqlite_open: bool = False) -> None:
+    """A connection for each request on a Flask ``app`` (hub and node), closed at teardown.
+
+    With ``keep_sqlite_open`` (the hub's busy workers), a SQLite connection stays with its
+    thread for the next request instead: closing the last connection to a database
+    checkpoints and deletes its WAL, which the next request then builds again.
+    """
     @app.before_request
     def _connect():
         database.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(_exc):
+        if keep_sqlite_open and is_sqlite(database.obj):
+            return
         if not database.is_closed():
             database.close()

@@ -7,11 +7,12 @@ the one before, and what they change is kept here and written at ``flush``: case
 rows, actions, signed events, rollups (summed per center, day and matter),
 ownership moves and relayed messages, one statement per table.
 
-An action that needs more than that (a handoff to route or settle, a joint approval
-consulting other centers) goes through ``hub.cases.handoffs`` as before, after a
-flush, since it reads what the events before it wrote. Any failure raises: the run
-rolls back and ``hub.ledger.apply`` retries it in halves down to the bad event, so
-that one alone is quarantined.
+An action on a handed-off case is relayed to the other center and settles its
+handoff here too; one that sends the case itself (a ``hand_off`` to route, an
+``open_joint`` consulting other centers) goes through ``hub.cases.handoffs`` one by
+one, after a flush, since it reads what the events before it wrote. Any failure
+raises: the run rolls back and ``hub.ledger.apply`` retries it in halves down to the
+bad event, so that one alone is quarantined.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from hub.cases.supervision import DistrictRelay
 from hub.ledger.ownership import owner_of, owners_of
 from hub.ledger.signed_events import KeyRing
 from hub.ledger.stream import send_many
-from hub.models import HubCase, HubCaseAction, database
+from hub.models import CaseHandoff, HubCase, HubCaseAction, database
 from hub.stats import rollups
 from sync import case_clock, case_machine, case_records, case_state, relay
 from sync.calendar import WorkCalendar, load_calendar
@@ -57,6 +58,7 @@ class CaseBatch:
         self.cases: dict[str, LoadedCase] = {}
         self.owners: dict[str, str] = {}
         self.projects: dict[str, list[tuple]] = {}
+        self.handoffs: dict[str, CaseHandoff] = {}  # each case's current handoff
         self.keys = KeyRing()
         self.calendar = load_calendar()  # once per run: it is read for every action
         self.districts = DistrictRelay(self.keys)
@@ -69,6 +71,7 @@ class CaseBatch:
         self.signed: list[tuple] = []
         self.transfers: dict[str, tuple[str, int]] = {}
         self.messages: list[tuple[str, str, dict]] = []
+        self.settled: dict[str, CaseHandoff] = {}
 
     def _load(self, events: list[dict]) -> None:
         """The stored cases the run acts on, their logs replayed, and every owner."""
@@ -88,6 +91,12 @@ class CaseBatch:
                 state = case_records.replay(orjson.loads(row["received"]), logs[row["number"]])
                 self.cases[row["number"]] = LoadedCase(row, orjson.loads(row["matter"]), state,
                                                        stored=True)
+        handed = [number for number, case in self.cases.items() if case.state.handoffs]
+        for start in range(0, len(handed), _CHUNK):
+            for handoff in (CaseHandoff.select()
+                            .where(CaseHandoff.number.in_(handed[start:start + _CHUNK]))
+                            .order_by(CaseHandoff.k)):
+                self.handoffs[handoff.number] = handoff  # the last one wins
         self.owners = owners_of({case_records.record_of(n) for n in numbers})
         projects = {rollups.project_of(e["payload"]) for e in events if e["type"] == RECEIVED}
         self.projects = rollups.linked_cases(projects - {None})
@@ -148,15 +157,20 @@ class CaseBatch:
             document_number=state.decision.document_number if state.decision else None,
             due_date=due_date(state, case.matter, self.calendar))
         case.state, case.changed = state, True
-        self._keep(number, record["n"], event, case.row["center"])
-        if handoffs.routine(record["action"], state):
-            self._follow_holder(number, state, case.row["center"])
-        else:  # routing reads what the run wrote so far: write it, then as one by one
+        collecting = case.row["center"]
+        self._keep(number, record["n"], event, collecting)
+        if record["action"] in handoffs.ROUTED:  # it reads what the run wrote: write it first
             self.flush()
-            handoffs.after_action(HubCase(number=number, center=case.row["center"]), event,
-                                  state)
+            handoffs.after_action(HubCase(number=number, center=collecting), event, state)
             record_name = case_records.record_of(number)
             self.owners[record_name] = owner_of(record_name)
+            self.handoffs[number] = handoffs.latest(number)
+            return
+        self.messages.extend(handoffs.relays(number, event, state, collecting, self.keys.of))
+        self._follow_holder(number, state, collecting)
+        current = self.handoffs.get(number)
+        if handoffs.settle(current, record["action"], origin, record, now_ms()):
+            self.settled[number] = current
 
     def _keep(self, number: str, n: int, event: dict, collecting: str) -> None:
         """The signed event for later handoffs, and its relay to a supervising district."""
@@ -196,6 +210,8 @@ class CaseBatch:
                     suffix="ON CONFLICT (record) DO UPDATE SET owner = excluded.owner, "
                            "since_ms = excluded.since_ms")
         send_many(self.messages)
+        for handoff in self.settled.values():
+            handoff.save()
         self._reset_writes()
 
 

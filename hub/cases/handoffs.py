@@ -61,12 +61,7 @@ def refuse_unless_holder(number: str, origin: str, owner: str | None) -> None:
                             code=Code.NOT_OWNER)
 
 
-def routine(action: str, case: case_state.CaseState) -> bool:
-    """Whether ``after_action`` has nothing to route, relay or settle for this action
-    (ownership aside): no handoff, no center consulted, none opened by it — the
-    common case, which the case handlers apply in bulk."""
-    return (action not in ("hand_off", "open_joint") and not case.handoffs
-            and not consulted_centers(case))
+ROUTED = ("hand_off", "open_joint")  # actions that send the case itself: ``after_action``
 
 
 def undeliverable(target: str, collecting: str) -> str:
@@ -106,22 +101,35 @@ def _parties(case: case_state.CaseState, origin: str, collecting: str,
 
 
 def after_action(row: HubCase, event: dict, case: case_state.CaseState) -> None:
-    """Route, relay and move ownership after one applied case action."""
+    """Route, relay and move ownership after a ``hand_off`` or an ``open_joint``, one by
+    one: routing reads what the events before it wrote. ``hub.cases.batch`` does the
+    same for every other action in bulk, with ``relays`` and ``settle``."""
     record = event["payload"]
     number, action, origin, collecting = row.number, record["action"], event["origin"], row.center
     at = now_ms()
     if action == "hand_off":
         _route(number, collecting, case.handoffs[-1], at)
         return
-    for party in sorted(_parties(case, origin, collecting, action)):
-        send(party, "case.relayed", {"number": number, "events": [relay.relayed(event)],
-                                     "keys": signing_keys([event])})
+    for message in relays(number, event, case, collecting, signing_keys):
+        send(*message)
     if action == "open_joint":
         _consult(number, case, origin, collecting)
     holder = case_machine.holder(case, collecting)
     if holder != owner_of(case_records.record_of(number)):
         transfer(case_records.record_of(number), holder, at)
-    _settle(number, action, origin, collecting, record, at)
+    current = latest(number)
+    if settle(current, action, origin, record, at):
+        current.save()
+
+
+def relays(number: str, event: dict, case: case_state.CaseState, collecting: str,
+           keys_of) -> list[tuple[str, str, dict]]:
+    """The ``case.relayed`` messages of one action, to every other center that holds a
+    copy of the case (``keys_of``: the signing keys of events, checked)."""
+    parties = _parties(case, event["origin"], collecting, event["payload"]["action"])
+    return [(party, "case.relayed", {"number": number, "events": [relay.relayed(event)],
+                                     "keys": keys_of([event])})
+            for party in sorted(parties)]
 
 
 def consulted_centers(case: case_state.CaseState) -> set[str]:
@@ -160,14 +168,19 @@ def _route(number: str, collecting: str, handoff: case_state.Handoff, at: int) -
                                            "events": events, "keys": signing_keys(events)})
 
 
-def _settle(number: str, action: str, origin: str, collecting: str, record: dict,
-            at: int) -> None:
-    """Keep the current handoff's row up to date for the hub's pages and alerts."""
-    current = (CaseHandoff.select().where(CaseHandoff.number == number)
-               .order_by(CaseHandoff.k.desc()).first())
+def latest(number: str) -> CaseHandoff | None:
+    """The case's current (last) handoff, if it has one."""
+    return (CaseHandoff.select().where(CaseHandoff.number == number)
+            .order_by(CaseHandoff.k.desc()).first())
+
+
+def settle(current: CaseHandoff | None, action: str, origin: str, record: dict,
+           at: int) -> bool:
+    """Bring the current handoff's row up to date with an action, for the hub's pages and
+    alerts; whether it changed (the caller saves it)."""
     if (current is None or current.state not in (HANDOFF_SENT, HANDOFF_TAKEN)
             or origin != current.target):
-        return
+        return False
     if action == "take_over":
         current.state, current.taken_ms = HANDOFF_TAKEN, at
     elif action == "return_handoff":
@@ -176,8 +189,8 @@ def _settle(number: str, action: str, origin: str, collecting: str, record: dict
     elif action in ("decide", "complete_immediate", "withdraw"):
         current.state, current.settled_ms = HANDOFF_DECIDED, at
     else:
-        return
-    current.save()
+        return False
+    return True
 
 
 def pending(within: frozenset[str], now: int | None = None) -> list[dict]:
