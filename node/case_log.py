@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from node import outbox
+from node import outbox, reuse
 from node.models import Case, CaseAction
 from sync import case_clock, case_machine, case_records, case_state
 from sync.calendar import load_calendar
@@ -100,3 +100,5 @@ def _update_row(number: str, case: case_state.CaseState) -> None:
                 outcome=case.decision.outcome if case.decision else None,
                 document_number=case.decision.document_number if case.decision else None,
                 ).where(Case.number == number).execute()
+    if case.decision and reuse.completes(case.state, case.decision.outcome):
+        reuse.keep(orjson.loads(row.received), case_records.iso(case.decision.decided_at))

@@ -11,10 +11,10 @@ import secrets
 
 import orjson
 
-from node import (case_log, evaluation, handoffs, outbox, parallel, precedents, projects, sms,
-                  store)
+from node import (case_log, evaluation, handoffs, outbox, parallel, precedents, projects, reuse,
+                  sms, store)
 from node.case_log import Actor, load, record_action
-from node.models import Case, CaseMaterial, CatalogMatter, MaterialOnFile, database
+from node.models import Case, CaseMaterial, CatalogMatter, database
 from sync import case_labels, case_machine, case_records, case_results, query_hash
 from sync.case_numbers import case_number, query_code
 from sync.catalog_scope import acceptance
@@ -33,17 +33,22 @@ def _matter(code: str) -> tuple[dict, str]:
     return orjson.loads(row.data), row.status
 
 
-def checklist(matter: dict, applicant_id: str, provided: list[str]) -> list[dict]:
-    """Each material of the matter: provided now, on file from an earlier case, or missing."""
-    on_file = dict(MaterialOnFile.select(MaterialOnFile.name, MaterialOnFile.number).where(
-        MaterialOnFile.applicant_id == applicant_id).tuples())
+def checklist(matter: dict, applicant: dict, provided: list[str],
+              declined: list[str] = ()) -> list[dict]:
+    """Each material of the matter: provided now, on file from an earlier case
+    (``node.reuse``: reusable kinds only, still trusted, unless the clerk ``declined`` the
+    copy on file), or missing."""
+    on_file = reuse.on_file(applicant, case_log.now().date())
     names = {m["name"] for m in matter["materials"]}
-    for name in provided:
+    for name in [*provided, *declined]:
         if name not in names:
             raise ValidationError(f"materials: {name!r} 不是该事项的申请材料", field="materials")
+    reusable = reuse.reusable_names(matter)
+    kept = {name: number for name, number in on_file.items()
+            if name in reusable and name not in declined}
     return [{"name": m["name"], "required": m["required"],
-             "provided": m["name"] in provided or m["name"] in on_file,
-             "reused_from": "" if m["name"] in provided else on_file.get(m["name"], "")}
+             "provided": m["name"] in provided or m["name"] in kept,
+             "reused_from": "" if m["name"] in provided else kept.get(m["name"], "")}
             for m in matter["materials"]]
 
 
@@ -77,7 +82,8 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
         raise ValidationError("outcome: 请选择受理结果", field="outcome")
     handoff = _handoff_at_intake(allowed.decided_by, center, outcome, form, receipt_is_acceptance)
     link = projects.link_for(form.get("key_project"), matter["basic_code"])
-    materials = checklist(matter, applicant["id_code"], list(form.get("materials") or []))
+    materials = checklist(matter, applicant, list(form.get("materials") or []),
+                          list(form.get("declined") or []))
     missing = [m["name"] for m in materials if m["required"] and not m["provided"]]
     if outcome in ("accept", "complete_immediate") and missing:
         raise ValidationError("materials: 必备材料不齐，应一次性告知补正：" + "、".join(missing),
@@ -143,9 +149,6 @@ def _store_received(keys: KeyPair, center: str, received: dict, case) -> None:
     for m in received["materials"]:
         CaseMaterial.create(number=received["number"], name=m["name"], required=m["required"],
                             provided=m["provided"], reused_from=m["reused_from"])
-        if m["provided"] and not m["reused_from"]:
-            (MaterialOnFile.insert(applicant_id=applicant["id_code"], name=m["name"],
-                                   number=received["number"]).on_conflict_replace().execute())
     outbox.emit(keys, center, "case.received", case_records.record_of(received["number"]),
                 received)
 
@@ -225,6 +228,9 @@ def view(number: str) -> dict:
                 "comment": case.evaluation.comment,
                 "at": case_records.iso(case.evaluation.evaluated_at)},
             "missing": list(case.missing),
+            # Another open application of the same matter by the same person (a warning).
+            "same_matter_open": reuse.open_cases(row.matter_code, received["applicant"],
+                                                 besides=number),
             "materials": [{"name": m.name, "required": m.required, "provided": m.provided,
                            "reused_from": m.reused_from}
                           for m in CaseMaterial.select().where(CaseMaterial.number == number)],

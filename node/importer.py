@@ -17,12 +17,12 @@ from pathlib import Path
 
 import orjson
 
-from node import outbox, projects, store
+from node import outbox, projects, reuse, store
 from node.case_log import now
 from node.import_check import Catalog, Checked, check_case
 from node.import_files import fail, read_cases
-from node.models import (Case, CaseAction, CaseMaterial, CatalogMatter, KeyProjectCase,
-                         MaterialOnFile, database)
+from node.models import (Case, CaseAction, CaseMaterial, CatalogMatter, KeptMaterial,
+                         KeyProjectCase, database)
 from sync import case_clock, case_machine, case_records
 from sync.calendar import WorkCalendar, load_calendar
 from sync.cli_output import progress_bar
@@ -153,14 +153,28 @@ def _events(cases: list[Checked], made_at: str) -> list[tuple]:
 
 
 def _remember_materials(cases: list[Checked]) -> None:
-    """Materials handed in go on file for their applicant, as at the window (newest case
-    wins; what the window holds already stays: it is newer than any history)."""
+    """The reusable materials of approved, completed cases go on file, as at the window
+    (``node.reuse``): per person and material the newest decision; what the window holds
+    already stays (it is newer than any history)."""
+    matters = {code: data for code, data in
+               CatalogMatter.select(CatalogMatter.code, CatalogMatter.data).tuples()}
+    reusable: dict[str, set[str]] = {}
     rows, seen = [], set()
-    for checked in sorted(cases, key=lambda c: c.received["at"], reverse=True):
-        applicant_id = checked.received["applicant"]["id_code"]
-        for m in checked.received["materials"]:
-            if m["provided"] and (applicant_id, m["name"]) not in seen:
-                seen.add((applicant_id, m["name"]))
-                rows.append((applicant_id, m["name"], checked.received["number"]))
-    insert_rows(database.obj, _table(MaterialOnFile),
-                ("applicant_id", "name", "number"), rows, suffix="ON CONFLICT DO NOTHING")
+    decided = [c for c in cases
+               if c.case.decision and reuse.completes(c.case.state, c.case.decision.outcome)]
+    for checked in sorted(decided, key=lambda c: c.case.decision.decided_at, reverse=True):
+        received = checked.received
+        code = received["matter"]["basic_code"]
+        if code not in reusable:
+            reusable[code] = (reuse.reusable_names(orjson.loads(matters[code]))
+                              if code in matters else set())
+        id_type, id_code = reuse.person(received["applicant"])
+        kept_on = case_records.iso(checked.case.decision.decided_at)[:10]
+        for m in received["materials"]:
+            key = (id_type, id_code, m["name"])
+            if m["provided"] and m["name"] in reusable[code] and key not in seen:
+                seen.add(key)
+                rows.append((*key, received["number"], kept_on))
+    insert_rows(database.obj, _table(KeptMaterial),
+                ("id_type", "id_code", "name", "number", "kept_on"), rows,
+                suffix="ON CONFLICT DO NOTHING")

@@ -200,15 +200,18 @@ class CaseMaterial(BaseModel):
         primary_key = CompositeKey("number", "name")
 
 
-class MaterialOnFile(BaseModel):
-    """A material this center already holds for an applicant: not asked for again."""
+class KeptMaterial(BaseModel):
+    """A reusable material this center holds for a person from an approved case: not asked
+    for again while it is trusted (``node.reuse``)."""
 
-    applicant_id = CharField(max_length=18)
+    id_type = CharField(max_length=32)  # sync.identity_codes.ID_TYPES
+    id_code = CharField(max_length=32)
     name = CharField(max_length=200)
     number = CharField(max_length=40)  # the case it came with
+    kept_on = CharField(max_length=10)  # the day that case was decided (ISO)
 
     class Meta:
-        primary_key = CompositeKey("applicant_id", "name")
+        primary_key = CompositeKey("id_type", "id_code", "name")
 
 
 class KeyProjectList(BaseModel):
@@ -246,7 +249,7 @@ class KeyProjectCase(BaseModel):
 
 MODELS = (NodeState, OutboxEvent, KnownKey, InboxMessage, Notice, HubSetting, LocalRecord,
           CatalogMatter, RefusedMessage, User, LoginAttempt, PublicHit, Case, CaseAction,
-          CaseMaterial, MaterialOnFile, KeyProjectList, KeyProject, KeyProjectCase)
+          CaseMaterial, KeptMaterial, KeyProjectList, KeyProject, KeyProjectCase)
 
 
 class SupervisedCase(BaseModel):

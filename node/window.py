@@ -16,7 +16,7 @@ import orjson
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from node import (cases, catalog, evaluation, parallel, precedents, prereview, projects, public,
-                  store)
+                  reuse, store)
 from node.case_log import Actor, load
 from node.models import Case, CatalogMatter, User
 from node.queue import actions_for, clock, figures, queue, search
@@ -210,7 +210,8 @@ def intake_form(form) -> dict:
                           "id_code": form.get("applicant_id_code", "").strip().upper(),
                           "id_type": form.get("applicant_id_type") or None,
                           "phone": form.get("applicant_phone", "").strip()},
-            "materials": form.getlist("materials"), "outcome": form.get("outcome") or None,
+            "materials": form.getlist("materials"), "declined": form.getlist("declined"),
+            "outcome": form.get("outcome") or None,
             "reason": form.get("reason", "").strip(), "green_channel": form.get("green_channel") == "1",
             "key_project": projects.parse_choice(form.get("key_project", "")),
             "decision": form.get("decision") or "approved",
@@ -317,7 +318,8 @@ def _intake_page(form: dict, step: int, error=None, status: int = 200):
                     handled_by=None if decided_by == store.state().center
                     else load_topology().get(decided_by),
                     receipt_is_acceptance=receipt_is_acceptance(),
-                    checklist=cases.checklist(matter, applicant["id_code"], []),
+                    checklist=cases.checklist(matter, applicant, [], form["declined"]),
+                    same_matter_open=reuse.open_cases(matter["basic_code"], applicant),
                     # 原件 and 复印件 to take, for the checklist only (not in the case's record)
                     copies={m["name"]: (m.get("originals", 1), m.get("copies", 0))
                             for m in matter["materials"]},
@@ -339,6 +341,9 @@ def intake():
         _chosen(form)
     except ValidationError as exc:
         return _intake_page(form, 1, exc, 422)
+    if request.form.get("decline"):  # the clerk does not take a copy on file: collect it now
+        form["declined"] = sorted({*form["declined"], request.form["decline"]})
+        return _intake_page(form, 2)
     if step == "choose":
         return _intake_page(form, 2)
     if step == "select_all":  # 全选: every material ticked, the clerk unticks what is missing
