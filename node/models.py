@@ -424,3 +424,21 @@ class Appointment(appointment_models.Appointment):
 
 
 MODELS = MODELS + (AppointmentPlan, Appointment)
+
+
+class DecisionLetter(BaseModel):
+    """The 文号 of a decided case's 决定书, allocated by this node when the letter is first
+    printed and kept, so every reprint carries the same number (``node.letters``)."""
+
+    number = CharField(primary_key=True, max_length=40)  # the case
+    outcome = CharField(max_length=12)  # approved (准予) / refused (不予): numbered apart
+    year = IntegerField()
+    seq = IntegerField()
+    document_number = CharField(max_length=64, unique=True)
+    allocated_at = CharField(max_length=32)
+
+    class Meta:
+        indexes = ((("outcome", "year", "seq"), True),)
+
+
+MODELS = MODELS + (DecisionLetter,)

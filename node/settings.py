@@ -32,6 +32,10 @@ NODE = SHARED + LOGIN + PUBLIC + CITIZEN + [
             "its deadline is deemed to consent (逾期视为同意, the 2002 joint review rule) when "
             "the approval is closed; when false every department must state its view. Each "
             "close records the value in force, so the hub replays the same rule."),
+    Setting("reconsideration_organ", "", "行政复议机关 a refusal letter (不予行政许可决定书) "
+            "names for the applicant's right to administrative reconsideration. Empty: the "
+            "people's government of the center's district or city (和平区政务服务中心 → "
+            "和平区人民政府)."),
 ]
 
 # The hub may change these remotely with a settings message; nothing else.

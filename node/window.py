@@ -15,8 +15,8 @@ import re
 import orjson
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from node import (cases, catalog, evaluation, parallel, precedents, prereview, projects, public,
-                  reuse, store)
+from node import (cases, catalog, evaluation, letters, parallel, precedents, prereview, projects,
+                  public, reuse, store)
 from node.case_log import Actor, load
 from node.models import Case, CatalogMatter, User
 from node.queue import actions_for, clock, figures, queue, search
@@ -442,6 +442,32 @@ def receipt(number: str):
     link = public.progress_link(number)
     return render_template("window/receipt.html", c=shown, query_code=query_code(number, secret),
                            printed=today(), progress_link=link, progress_qr=public.qr_svg(link))
+
+
+@bp.get("/cases/<number>/letter")
+@requires()
+def letter(number: str):
+    """The printable 准予 / 不予行政许可决定书 of a decided case, with its node-allocated 文号."""
+    return _letter_page(number, "window/letter.html")
+
+
+@bp.get("/cases/<number>/service-proof")
+@requires()
+def service_proof(number: str):
+    """The printable 送达回证 of a decided case's letter, signed by the recipient."""
+    return _letter_page(number, "window/service_proof.html")
+
+
+def _letter_page(number: str, template: str):
+    number, center = own_case(number), store.state().center
+    shown = detail(number, current_user())
+    organ = letters.reconsideration_organ(current_app.config["HALLSYNC"]["reconsideration_organ"],
+                                          load_topology(), center)
+    department = department_name(shown["matter"]["department"], _department_table())
+    return render_template(template, c=shown, letter=letters.letter(number, center),
+                           department=department, organ=organ, printed=today(),
+                           reconsideration_days=letters.RECONSIDERATION_DAYS,
+                           lawsuit_months=letters.LAWSUIT_MONTHS)
 
 
 @bp.get("/search")

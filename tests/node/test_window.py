@@ -173,6 +173,9 @@ ROUTES = {
     ("POST", "/window/cases/{n}/act", "start_review"): {"reviewer": 303, "center_admin": 303},
     ("POST", "/window/cases/{n}/act", "withdraw"): {"clerk": 303, "center_admin": 303},
     ("GET", "/window/cases/{n}/receipt", None): dict.fromkeys(EVERYONE, 200),
+    # An accepted case has no decision yet, so no letter: every role gets the 409 page.
+    ("GET", "/window/cases/{n}/letter", None): dict.fromkeys(EVERYONE, 409),
+    ("GET", "/window/cases/{n}/service-proof", None): dict.fromkeys(EVERYONE, 409),
     ("GET", "/window/search?q=沈阳", None): dict.fromkeys(EVERYONE, 200),
     ("GET", "/window/figures", None): dict.fromkeys(EVERYONE, 200),
     ("GET", "/api/cases", None): dict.fromkeys(EVERYONE, 200),
