@@ -175,3 +175,34 @@ def test_a_case_from_intake_to_delivery(hub, window_node, browser_page, tmp_path
     page.wait_for_url("**/window/figures")
     assert page.locator("tr[data-key=completed] td").first.inner_text() == "1"
     shoot(page, tmp_path, "window-10-figures.png")
+
+    # The same applicant again: the licence of the approved case is on file (the rest is
+    # handed in again); a third application of the matter is flagged as a possible duplicate.
+    def intake_step2() -> None:
+        page.click("nav.sub >> text=收件受理")
+        page.fill("input[type=search][name=q]", "电力设施")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/window/intake?q=*")
+        page.check("input[name=applicant_kind][value=enterprise]")
+        page.fill("#applicant_name", "沈阳某建设有限公司")
+        page.fill("#applicant_id_code", "91210100MA0Q123430")
+        page.fill("#applicant_phone", "02423456789")
+        page.click("button[value=choose]")
+        page.wait_for_load_state()
+
+    intake_step2()
+    assert f"本中心已于办件 {number} 收取" in page.locator("table.materials").inner_text()
+    assert page.locator("input[name=materials]").count() == MATERIALS - 1
+    for box in page.locator("input[name=materials]").all():
+        box.check()
+    page.click("button[value=submit]")
+    page.wait_for_url("**/window/cases/*")
+    second = page.locator("#number").inner_text()
+    intake_step2()
+    assert second in page.locator("#same-matter-open").inner_text()
+    shoot(page, tmp_path, "window-11-intake-on-file.png", full_page=True)
+    page.click("button[name=decline]")  # the licence changed: collect it again
+    page.wait_for_load_state()
+    assert page.locator("input[name=materials]").count() == MATERIALS
+    assert "须本次收取" in page.locator("table.materials").inner_text()
+    shoot(page, tmp_path, "window-12-intake-declined.png", full_page=True)
