@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 from node import (api, appointment_pages, appointments, catalog_pages, citizens,
-                  consultation_pages, evaluation_pages, frame, health, online, public,
-                  rectification_pages, status, store, supervision, window)
+                  complaint_pages, consultation_pages, evaluation_pages, frame, health, online,
+                  public, rectification_pages, status, store, supervision, window)
 from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
@@ -55,6 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(rectification_pages.bp)  # 差评整改: the center admin's orders
     app.register_blueprint(consultation_pages.bp)  # 在线咨询: the citizen's form
     app.register_blueprint(consultation_pages.staff_bp)  # … and the staff's answers
+    app.register_blueprint(complaint_pages.bp)  # 投诉: the citizen's form and API
+    app.register_blueprint(complaint_pages.staff_bp)  # … and the center admin's answers
     app.register_blueprint(online.bp)  # 网上申请 by the citizen, 网上预审 by the clerk
     appointment_site.init_app(app, appointments.NodeSite())  # 网上预约: the citizen's
     app.register_blueprint(appointment_pages.bp)  # … and the clerk's list of the day
