@@ -4,6 +4,7 @@ within 5 working days, the citizen is texted and reads the answer; the hub count
 answered, answered late and open past the due day per center."""
 from __future__ import annotations
 
+import csv
 import datetime
 import json
 
@@ -219,3 +220,11 @@ def test_a_complaint_at_the_hub_goes_to_the_cases_center_is_answered_and_counted
     assert city["complaints"]["received"] == 2
     (district,) = [c for c in city["children"] if c["code"] == DISTRICT]
     assert district["complaints"]["answered_late"] == 1
+    report = operator.client.get(f"/reports/month?center={DISTRICT}&date={today[:7]}")
+    assert report.status_code == 200
+    assert 'id="complaints-answered_late"' in report.get_data(as_text=True)
+    rows = list(csv.reader(operator.client.get(
+        f"/api/reports/month.csv?center={DISTRICT}&date={today[:7]}").get_data(as_text=True)
+        .splitlines()))
+    total = dict(zip(rows[0], rows[1]))
+    assert (total["投诉件数"], total["逾期答复投诉"], total["超期未答复投诉"]) == ("2", "1", "1")
