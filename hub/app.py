@@ -80,7 +80,9 @@ def create_app(config: dict | None = None) -> Flask:
     citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code,
                           server="hub",  # the online hall's logins: a cookie apart from staff
                           services=(("网上预约", "appointments.index",
-                                     "预约到各政务服务中心窗口办理的时段、我的预约"),))
+                                     "预约到各政务服务中心窗口办理的时段、我的预约"),
+                                    ("投诉", "complaint_pages.file_page",
+                                     "对办件或窗口服务的投诉，转所涉中心答复；我的投诉")))
     sync_api.init_app(app)
     heartbeat.init_app(app, health.CHECKS)
     scheduler.init_app(app)  # coverage alerts, nonce cleanup: once per interval in all

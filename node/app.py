@@ -42,7 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
                           services=(("网上申请", "online.matters",
                                      "可网上申请的事项、我的网上申请及预审意见"),
                                     ("网上预约", "appointments.index",
-                                     "预约到本中心窗口办理的时段、我的预约")))
+                                     "预约到本中心窗口办理的时段、我的预约"),
+                                    ("投诉", "complaint_pages.file_page",
+                                     "对办件或窗口服务的投诉、我的投诉及答复")))
     heartbeat.init_app(app, health.CHECKS)
     app.register_blueprint(status.bp)
     app.register_blueprint(catalog_pages.bp)

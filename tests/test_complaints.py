@@ -98,6 +98,8 @@ def test_at_a_node_the_center_admin_answers_and_the_citizen_is_texted(node):
     citizen = node_citizen(app)
     assert Staff(app.test_client()).post("/api/complaints", json={
         "category": "attitude", "text": "x"}).status_code == 401
+    home = citizen.client.get("/citizen/").get_data(as_text=True)
+    assert f'href="/complain?case={case["number"]}"' in home  # each case leads to the form
     form = citizen.client.get(f"/complain?case={case['number']}").get_data(as_text=True)
     assert "投诉类别" in form and f'value="{case["number"]}"' in form and "5 个工作日" in form
     empty = citizen.submit("/complain", {"category": "attitude", "text": ""})
