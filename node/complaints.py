@@ -86,7 +86,8 @@ def listing(today: datetime.date, *, phone: str | None = None) -> list[dict]:
     if phone is not None:
         query = query.where(Complaint.phone == phone)
     calendar = load_calendar()
-    return rules.ordered([{**rules.view(row, calendar, today), "channel": row.channel} for row in query])
+    return rules.ordered([{**rules.view(row, calendar, today), "channel": row.channel}
+                          for row in query])
 
 
 @applies(rules.FORWARDED)

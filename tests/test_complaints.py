@@ -14,13 +14,13 @@ import pytest
 from hub import db as hub_db
 from hub.app import create_app as create_hub
 from hub.models import HubComplaint, SmsMessage
-from node import complaints, store
+from hub.views.stats_api import OPENAPI as HUB_OPENAPI
+from node import complaints
 from node.api import OPENAPI as NODE_OPENAPI
 from node.app import create_app
 from node.cases import intake
 from node.models import Complaint, OutboxEvent, database
 from node.users import add_user
-from hub.views.stats_api import OPENAPI as HUB_OPENAPI
 from sync import complaints as rules
 from sync.calendar import load_calendar
 from sync.case_clock import china_today
@@ -28,8 +28,8 @@ from sync.envelope import now_ms
 from sync.errors import ValidationError
 from tests.openapi_check import Schemas
 from tests.staff import PASSWORD, Staff, hub_staff
-from tests.test_cases import (CLERK, DISTRICT, ENTERPRISE, MATTER, PERSON, everything, keys,  # noqa: F401
-                              node)
+from tests.test_cases import (CLERK, DISTRICT, ENTERPRISE, MATTER, PERSON,  # noqa: F401
+                              everything, keys, node)
 from tests.test_consultation import hub_citizen
 from tests.web.test_citizens import ID, PHONE
 
