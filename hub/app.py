@@ -18,6 +18,7 @@ from hub.sms import receipts as sms_receipts
 from hub.sms import sender as sms_sender
 from hub.staff import HUB_STAFF
 from hub.views import cases as case_pages
+from hub.views import complaints as complaint_pages
 from hub.views import consultations as consultation_pages
 from hub.views import rectifications as rectification_pages
 from hub.views import catalog as catalog_pages
@@ -79,7 +80,9 @@ def create_app(config: dict | None = None) -> Flask:
     citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code,
                           server="hub",  # the online hall's logins: a cookie apart from staff
                           services=(("网上预约", "appointments.index",
-                                     "预约到各政务服务中心窗口办理的时段、我的预约"),))
+                                     "预约到各政务服务中心窗口办理的时段、我的预约"),
+                                    ("投诉", "complaint_pages.file_page",
+                                     "对办件或窗口服务的投诉，转所涉中心答复；我的投诉")))
     sync_api.init_app(app)
     heartbeat.init_app(app, health.CHECKS)
     scheduler.init_app(app)  # coverage alerts, nonce cleanup: once per interval in all
@@ -96,6 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(case_pages.bp)  # one case's whole timeline
     app.register_blueprint(rectification_pages.bp)  # 差评整改: orders, appeals decided here
     app.register_blueprint(consultation_pages.bp)  # 在线咨询: the online hall's form, answers
+    app.register_blueprint(complaint_pages.bp)  # 投诉: the online hall's form, every center's
     appointment_pages.init_app(app, OnlineHall())  # 网上预约: the online places of each slot
     app.register_blueprint(dashboard.bp)
     public.init_app(app)  # 进度查询 and 办件公示, no login, from the hub's copy of each case

@@ -587,6 +587,26 @@ class HubConsultation(BaseModel):
 MODELS = MODELS + (HubConsultation,)
 
 
+class HubComplaint(BaseModel):
+    """投诉 as the hub knows it: from the centers' events (counted in the figures), and
+    the complaints filed at the online hall (their complainant's mobile kept here only,
+    to show them the answer)."""
+
+    id = CharField(primary_key=True, max_length=40)
+    center = CharField(max_length=16, index=True)
+    category = CharField(max_length=16)
+    case_number = CharField(max_length=40, default="")
+    text = TextField()
+    phone = CharField(max_length=11, default="")
+    filed_at = CharField(max_length=32, index=True)
+    due = CharField(max_length=10, default="")
+    answer = TextField(default="")
+    answered_at = CharField(max_length=32, null=True)
+
+
+MODELS = MODELS + (HubComplaint,)
+
+
 class HubAppointmentPlan(BaseModel):
     """网上预约: each center's plan as its last ``appointment.plan`` event gave it."""
 

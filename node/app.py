@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 from node import (api, appointment_pages, appointments, catalog_pages, citizens,
-                  consultation_pages, evaluation_pages, frame, health, online, public,
-                  rectification_pages, status, store, supervision, window)
+                  complaint_pages, consultation_pages, evaluation_pages, frame, health, online,
+                  public, rectification_pages, status, store, supervision, window)
 from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
@@ -42,7 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
                           services=(("网上申请", "online.matters",
                                      "可网上申请的事项、我的网上申请及预审意见"),
                                     ("网上预约", "appointments.index",
-                                     "预约到本中心窗口办理的时段、我的预约")))
+                                     "预约到本中心窗口办理的时段、我的预约"),
+                                    ("投诉", "complaint_pages.file_page",
+                                     "对办件或窗口服务的投诉、我的投诉及答复")))
     heartbeat.init_app(app, health.CHECKS)
     app.register_blueprint(status.bp)
     app.register_blueprint(catalog_pages.bp)
@@ -55,6 +57,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(rectification_pages.bp)  # 差评整改: the center admin's orders
     app.register_blueprint(consultation_pages.bp)  # 在线咨询: the citizen's form
     app.register_blueprint(consultation_pages.staff_bp)  # … and the staff's answers
+    app.register_blueprint(complaint_pages.bp)  # 投诉: the citizen's form and API
+    app.register_blueprint(complaint_pages.staff_bp)  # … and the center admin's answers
     app.register_blueprint(online.bp)  # 网上申请 by the citizen, 网上预审 by the clerk
     appointment_site.init_app(app, appointments.NodeSite())  # 网上预约: the citizen's
     app.register_blueprint(appointment_pages.bp)  # … and the clerk's list of the day

@@ -442,3 +442,24 @@ class DecisionLetter(BaseModel):
 
 
 MODELS = MODELS + (DecisionLetter,)
+
+
+class Complaint(BaseModel):
+    """投诉 (``sync.complaints``): a complaint about a case or this center's window and
+    the center admin's answer. The complainant's mobile is kept here for the answer's
+    SMS and their own page, never in an event."""
+
+    id = CharField(primary_key=True, max_length=40)
+    category = CharField(max_length=16)
+    case_number = CharField(max_length=40, default="")
+    text = TextField()
+    phone = CharField(max_length=11, default="")
+    channel = CharField(max_length=8)  # node | hub
+    filed_at = CharField(max_length=32, index=True)
+    due = CharField(max_length=10)
+    answer = TextField(default="")
+    answered_by = CharField(max_length=64, default="")
+    answered_at = CharField(max_length=32, null=True)
+
+
+MODELS = MODELS + (Complaint,)

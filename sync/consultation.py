@@ -41,29 +41,24 @@ def state(answered: bool, due: datetime.date, calendar: WorkCalendar,
     return "overdue" if remaining_workdays(today, due, calendar) < 0 else "open"
 
 
-def _text(payload: dict, field: str, limit: int) -> str | None:
-    value = payload.get(field)
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        return f"payload.{field} must be a text of 1 to {limit} characters"
+def check_texts(payload: dict, limits: tuple[tuple[str, int], ...]) -> str | None:
+    """Why the payload is refused: the first field that is not a text of 1 to its limit
+    characters (also used by ``sync.complaints``)."""
+    for field, limit in limits:
+        value = payload.get(field)
+        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+            return f"payload.{field} must be a text of 1 to {limit} characters"
     return None
 
 
 def _asked(payload: dict) -> str | None:
-    for field, limit in (("id", 40), ("matter_code", 10), ("department", 32),
-                         ("question", MAX_QUESTION), ("asked_at", 32), ("due", 10),
-                         ("channel", 8)):
-        reason = _text(payload, field, limit)
-        if reason:
-            return reason
-    return None
+    return check_texts(payload, (("id", 40), ("matter_code", 10), ("department", 32),
+                                 ("question", MAX_QUESTION), ("asked_at", 32), ("due", 10),
+                                 ("channel", 8)))
 
 
 def _answered(payload: dict) -> str | None:
-    for field, limit in (("id", 40), ("answer", MAX_ANSWER), ("user", 64), ("at", 32)):
-        reason = _text(payload, field, limit)
-        if reason:
-            return reason
-    return None
+    return check_texts(payload, (("id", 40), ("answer", MAX_ANSWER), ("user", 64), ("at", 32)))
 
 
 def _named(payload: dict) -> str | None:

@@ -64,6 +64,8 @@ TEMPLATES = {t.kind: t for t in (
              "（一次有效）"),
     Template("rectification_reply", "SMS_HS_131",
              "您对办件${number}的评价已有整改答复，请登录网上办事大厅查看，或致电${phone}。"),
+    Template("complaint_answered", "SMS_HS_132",
+             "您${date}提出的投诉（${category}）已由${center}答复，请登录网上办事大厅“我的投诉”查看。"),
 )}
 BY_CODE = {t.code: t for t in TEMPLATES.values()}
 

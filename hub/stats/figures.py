@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from peewee import SQL, fn
 
+from hub.cases import complaints
 from hub.cases.cards import open_counts
 from hub.models import (OPEN_LITERAL, CaseRollup, CaseRollupMonth, CatalogMatter, CenterRollupDay,
                         CenterRollupMonth, HubCase)
@@ -179,7 +180,8 @@ def report(code: str, period: Period, *, department: str | None = None,
     """A center's figures for the period, the one before and the same one a year earlier,
     its own (``own``: cases of the center itself, so children + own = the total) and its
     children's; ``now`` (``own_now``, each child's): open and overdue cases and the open
-    cases' 电子监察 cards per level as of ``today``."""
+    cases' 电子监察 cards per level as of ``today``; ``complaints`` (own and each child's):
+    the 投诉 filed in the period, answered, answered late and open past their due day."""
     topology = topology or load_topology()
     center = topology.get(code)
     check_filters(department, matter)
@@ -194,11 +196,14 @@ def report(code: str, period: Period, *, department: str | None = None,
     rows_year_before = sums(year_before.start, year_before.end, scope, **filters)
     rows_open = pending(scope, today, **filters)
     rows_cards = open_counts(scope, today, **filters)
+    # 投诉 are about a center, not a department or matter: counted unfiltered.
+    rows_complaints = complaints.counts(scope, period.start, period.end, today)
 
     def block(codes: list[str]) -> dict:
         return {"figures": derive(total(rows_now, codes)),
                 "previous_figures": derive(total(rows_before, codes)),
-                "now": _now(rows_open, rows_cards, codes)}
+                "now": _now(rows_open, rows_cards, codes),
+                "complaints": complaints.total(rows_complaints, codes)}
 
     children = []
     for child in topology.children(code):
@@ -217,4 +222,6 @@ def report(code: str, period: Period, *, department: str | None = None,
                             "to": year_before.end.isoformat(), "label": year_before.label(),
                             "figures": derive(total(rows_year_before, everyone))},
             "now": {"as_of": today.isoformat(), **whole["now"]},
+            "complaints": whole["complaints"],
+            "own_complaints": complaints.total(rows_complaints, [code]),
             "children": children, "not_available": NOT_AVAILABLE}

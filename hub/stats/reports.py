@@ -52,12 +52,16 @@ HEADLINES = (
 )
 DAY_LABELS = {"days_0": "当日", "days_1": "1 天", "days_2_3": "2–3 天", "days_4_5": "4–5 天",
               "days_6_10": "6–10 天", "days_over_10": "10 天以上"}
+# 投诉 filed in the period (``hub.cases.complaints.counts``): key → label.
+COMPLAINT_LABELS = {"received": "投诉件数", "answered": "已答复投诉",
+                    "answered_late": "逾期答复投诉", "open_overdue": "超期未答复投诉"}
 CSV_COLUMNS = (("中心编码", "code"), ("中心名称", "name"), ("层级", "level"), ("范围", "scope"),
                ("起始日", "from"), ("截止日", "to"),
                *((label, key) for label, key, _kind, _article in HEADLINES),
                *((f"办理时长分布：{label}", key) for key, label in DAY_LABELS.items()),
                ("当前在办", "pending"), ("当前超期", "overdue"),
-               *((f"当前{label}（在办件电子监察）", level) for level, label in LEVELS.items()))
+               *((f"当前{label}（在办件电子监察）", level) for level, label in LEVELS.items()),
+               *((label, f"complaints_{key}") for key, label in COMPLAINT_LABELS.items()))
 
 
 def show(value, kind: str) -> str:
@@ -90,27 +94,29 @@ def build(period_kind: str, args, today: datetime.date | None = None) -> dict:
 def csv_rows(result: dict) -> list[list]:
     """The report as a table: the center's totals, the previous period's, its own, each child's
     (own + children = totals, the open cases and their cards now included)."""
-    def row(code, name, level, scope, start, end, figures, now):
+    def row(code, name, level, scope, start, end, figures, now, complaints=None):
         # The distribution columns are counts (figures[days_…]), not shares: CSV readers sum them.
         # "Now" figures (open cases, their cards) are today's: none on the previous period's row.
         if now is None:
             current = dict.fromkeys(("pending", "overdue", *LEVELS), "")
         else:
             current = {"pending": now["pending"], "overdue": now["overdue"], **now["cards"]}
+        # 投诉 are counted for this period only: none on the previous period's row.
+        counted = {f"complaints_{key}": (complaints or {}).get(key, "") for key in COMPLAINT_LABELS}
         values = {"code": code, "name": name, "level": LEVEL_NAMES[level], "scope": scope,
-                  "from": start, "to": end, **figures, **current}
+                  "from": start, "to": end, **figures, **current, **counted}
         return ["" if values[key] is None else values[key] for _label, key in CSV_COLUMNS]
 
     start, end = result["from"], result["to"]
     previous = result["previous"]
     rows = [[label for label, _key in CSV_COLUMNS],
             row(result["code"], result["name"], result["level"], "本级及下级合计", start, end,
-                result["figures"], result["now"]),
+                result["figures"], result["now"], result["complaints"]),
             row(result["code"], result["name"], result["level"], "上期（本级及下级合计）",
                 previous["from"], previous["to"], previous["figures"], None),
             row(result["code"], result["name"], result["level"], "本级", start, end,
-                result["own"], result["own_now"])]
+                result["own"], result["own_now"], result["own_complaints"])]
     for child in result["children"]:
         rows.append(row(child["code"], child["name"], child["level"], "下级", start, end,
-                        child["figures"], child["now"]))
+                        child["figures"], child["now"], child["complaints"]))
     return rows

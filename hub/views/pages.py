@@ -24,6 +24,7 @@ SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
     ("handoff_pages.handoff_page", "在途移交", STAFF),
     ("rectification_pages.page", "差评整改", STAFF),
     ("consultation_pages.staff_page", "在线咨询", STAFF),
+    ("complaint_pages.staff_page", "投诉", STAFF),
 ]
 # app.extensions: [(path under the hub's root, label)] of sites served beside the hub's
 # pages (the city's departments at /city/, mounted by the composition tier).
