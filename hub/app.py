@@ -26,6 +26,7 @@ from hub.views import catalog_edit
 from hub.views import coverage as coverage_pages
 from hub.views import coverage_api, dashboard
 from hub.views import evaluation as evaluation_pages
+from hub.views import cards as card_pages
 from hub.views import handoffs as handoff_pages
 from hub.views import form_files, pages, public, public_figures, reports, stats_api, sync_api
 from sync.errors import ConfigError
@@ -96,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(coverage_pages.bp)
     app.register_blueprint(handoff_pages.bp)
+    app.register_blueprint(card_pages.bp)
     app.register_blueprint(case_pages.bp)  # one case's whole timeline
     app.register_blueprint(rectification_pages.bp)  # 差评整改: orders, appeals decided here
     app.register_blueprint(consultation_pages.bp)  # 在线咨询: the online hall's form, answers

@@ -10,6 +10,7 @@ occurs. ``hallsync hub cards`` prints them; an unknown center is refused.
 from __future__ import annotations
 
 import datetime
+import json
 import random
 import re
 
@@ -17,6 +18,7 @@ import pytest
 
 from hub import db as hub_db
 from hub.cases.cards import hub_cards, listing
+from hub.views.stats_api import OPENAPI as HUB_OPENAPI
 from hub.stats.figures import report
 from hub.stats.periods import Period
 from node import case_log, store
@@ -27,10 +29,12 @@ from sync.case_clock import china_today
 from sync.case_clock import CHINA
 from tests.catalog_changes import matter
 from tests.hallsync.test_city_node import Browser
+from tests.openapi_check import Schemas
 from tests.processes import hallsync, last_json
 from tests.queries import counted
 from tests.staff import hub_account
 
+HUB_DOC = Schemas(json.loads(HUB_OPENAPI.read_text(encoding="utf-8")))
 CENTER = "210102"  # 和平区政务服务中心
 MATTER = "SY04001"  # 电力设施保护区内施工作业审批: promised, 3 working days
 CASES = 300
@@ -170,6 +174,26 @@ def test_the_command_lists_cards_and_refuses_an_unknown_center(hub, node, monkey
     bad = hallsync("hub", "cards", "--center", "999999", "--data-dir", str(hub.data_dir),
                    "--db", hub.db_url, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("error: CENTER_UNKNOWN:")
+
+    # The same listing on the hub's page and API, within the login's scope.
+    hub_account(hub, "wangmin", "operator")
+    hub_account(hub, "shenhe", "district_admin", scope="210103")  # 沈河区: not 和平区
+    operator, other_district = Browser(hub.url), Browser(hub.url)
+    assert operator.login("", "wangmin").status_code == 302
+    assert other_district.login("", "shenhe").status_code == 302
+    answer = operator.get("/api/cards?center=210100")
+    assert answer.status_code == 200 and answer.json() == expected
+    HUB_DOC.check(HUB_DOC.doc["paths"]["/api/cards"]["get"]["responses"]["200"]["content"]
+                  ["application/json"]["schema"], answer.json())
+    red = operator.get("/api/cards?center=210100&level=red").json()
+    assert {c["level"] for found in red["centers"] for c in found["cards"]} == {"red"}
+    assert red["totals"]["red"] == expected["totals"]["red"] and red["totals"]["yellow"] == 0
+    assert operator.get("/api/cards?level=purple").json()["code"] == "VALIDATION_FAILED"
+    assert other_district.get("/api/cards?center=210102").status_code == 403
+    assert other_district.get("/api/cards").json()["centers"] == []  # none of its own
+    page = operator.get("/cards?center=210100&level=red").text
+    numbers = [c["number"] for c in red["centers"][0]["cards"]]
+    assert all(number in page for number in numbers) and "红牌" in page
 
 
 def test_the_dashboard_shows_the_open_cases_cards(hub, node, monkeypatch):
