@@ -56,6 +56,12 @@ def test_the_dashboard_drills_down_and_keeps_a_district_admin_in_its_district(
         hub.url + f"/api/stats?center=210102&period=year&date={LAST_DAY.year}").json()
     assert tile(page, "办结") == f"{district['figures']['completed']:,}"
     shoot(page, tmp_path, "dashboard-02-district.png", full_page=True)
+    page.click("#cards-link")  # 电子监察: the district's cards of open cases
+    page.wait_for_url("**/cards?center=210102")
+    cards = page.request.get(hub.url + "/api/cards?center=210102").json()
+    assert page.locator("table.cards tbody tr").count() == sum(
+        len(c["cards"]) for c in cards["centers"])
+    shoot(page, tmp_path, "dashboard-05-cards.png")
 
     page.click("header .who button")  # log out
     browser_login(page, hub.url, "heping", "/dashboard")

@@ -181,11 +181,17 @@ def test_the_command_lists_cards_and_refuses_an_unknown_center(hub, node, monkey
     operator, other_district = Browser(hub.url), Browser(hub.url)
     assert operator.login("", "wangmin").status_code == 302
     assert other_district.login("", "shenhe").status_code == 302
-    answer = operator.get("/api/cards?center=210100")
+    answer = operator.get("/api/cards?center=210100&all=1")
     assert answer.status_code == 200 and answer.json() == expected
+    hub_database = hub_db.bind(hub.db_url)
+    with hub_database.connection_context():
+        open_only = listing("210100", china_today(), open_only=True)
+    hub_database.close()
+    assert operator.get("/api/cards?center=210100").json() == open_only
+    assert 0 < open_only["totals"]["red"] and open_only["totals"]["red"] == expected["totals"]["red"]
     HUB_DOC.check(HUB_DOC.doc["paths"]["/api/cards"]["get"]["responses"]["200"]["content"]
                   ["application/json"]["schema"], answer.json())
-    red = operator.get("/api/cards?center=210100&level=red").json()
+    red = operator.get("/api/cards?center=210100&level=red&all=1").json()
     assert {c["level"] for found in red["centers"] for c in found["cards"]} == {"red"}
     assert red["totals"]["red"] == expected["totals"]["red"] and red["totals"]["yellow"] == 0
     assert operator.get("/api/cards?level=purple").json()["code"] == "VALIDATION_FAILED"

@@ -1,5 +1,6 @@
-"""电子监察 at the hub: every card of a center and the centers below it, on a page and at
-``/api/cards`` (``?center=`` inside the login's scope, ``?level=`` one level only).
+"""电子监察 at the hub: the cards of a center and the centers below it, on a page and at
+``/api/cards`` (``?center=`` inside the login's scope, ``?level=`` one level only): of open
+cases, what a supervisor acts on; ``?all=1`` adds the closed cases' irregular handling.
 
 The same listing as ``hallsync hub cards``; each card links to its case, where a district
 admin or an operator issues the 督办 order of a yellow card.
@@ -22,7 +23,8 @@ def _listing() -> dict:
     level = request.args.get("level") or None
     if level is not None and level not in LEVELS:
         raise ValidationError(f"level: 应为 {'、'.join(LEVELS)} 之一", field="level")
-    return listing(scoped_center(request.args), case_clock.china_today(), level=level)
+    return listing(scoped_center(request.args), case_clock.china_today(), level=level,
+                   open_only=request.args.get("all") != "1")
 
 
 @bp.get("/cards")
@@ -30,7 +32,8 @@ def _listing() -> dict:
 def cards_page():
     """The cards per center, most first; a filter by level."""
     return render_template("cards.html", r=_listing(), levels=LEVELS,
-                           level=request.args.get("level") or "")
+                           level=request.args.get("level") or "",
+                           closed=request.args.get("all") == "1")
 
 
 @bp.get("/api/cards")

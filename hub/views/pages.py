@@ -22,6 +22,7 @@ SECTIONS = [  # (endpoint, label, roles that see it; None: everyone)
     ("catalog_edit.new", "变更目录", {"operator"}),
     ("coverage_pages.coverage_page", "接入情况", STAFF),
     ("handoff_pages.handoff_page", "在途移交", STAFF),
+    ("card_pages.cards_page", "电子监察", STAFF),
     ("rectification_pages.page", "差评整改", STAFF),
     ("consultation_pages.staff_page", "在线咨询", STAFF),
     ("complaint_pages.staff_page", "投诉", STAFF),
