@@ -3,9 +3,10 @@ with the bookings made here and those the hub's online hall forwarded, and 已�
 未到场 recorded on the day. The citizen's pages and API are ``web.appointment_pages``."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
 
-from node import appointments, window
+from node import appointments, store, window
 from sync import case_clock
 from sync.errors import ConflictError, HallsyncError, NotFound, ValidationError
 from web.appointment_models import STATES
@@ -28,8 +29,40 @@ def day_page():
     except ValidationError as exc:
         return render_template("appointments/day.html", day=None, items=[], states=STATES,
                                message=_message(exc)), exc.status
+    return _day(day, "", {})
+
+
+def _day(day, message: str, form, status: int = 200):
+    center = store.state().center
     return render_template("appointments/day.html", day=day, items=appointments.day_list(day),
-                           states=STATES, message="")
+                           states=STATES, message=message, form=form,
+                           matters=appointments.bookable_matters(center),
+                           slots=appointments.day_slots(center, day)), status
+
+
+@bp.post("/window/appointments")
+@requires("clerk")
+def book():
+    """The clerk books a window's place for a caller (phone or walk-in) by the same
+    ``Bookings`` as the citizen's own booking, with the confirmation SMS."""
+    form = request.form
+    try:
+        matter = appointments.bookable_matter(form.get("matter", ""), store.state().center)
+        slot = appointments.slot_of(form.get("slot", ""), matter)
+        booked = appointments.bookings().book(
+            slot, appointments.plan()[1], matter,
+            appointments.caller(form.get("phone", ""), form.get("id_code", "")),
+            form.get("name", ""), appointments.now_ms(),
+            current_app.config["HALLSYNC"]["appointment_hold_s"])
+    except (ValidationError, ConflictError) as exc:
+        try:
+            day = parse_day(form.get("date")) or case_clock.china_today()
+        except ValidationError:
+            day = case_clock.china_today()
+        return _day(day, _message(exc), form, exc.status)
+    flash(f"已为 {booked.name} 预约 {booked.day} {booked.start}，预约号 {booked.id}，"
+          "确认短信已发送。")
+    return redirect(url_for(".day_page", date=booked.day))
 
 
 @bp.post("/window/appointments/<number>/mark")

@@ -26,7 +26,10 @@ from sync.calendar import load_calendar
 from sync.catalog_history import load_departments
 from sync.errors import ValidationError
 from sync.topology import load_topology
+from sync.identity_codes import check_resident_id
+from sync.sms_templates import PHONE
 from web.appointments import Bookings
+from web.citizens import Citizen
 
 REMIND_BEFORE_MS = 24 * 3_600_000
 
@@ -101,6 +104,29 @@ def _announce(booked: Appointment) -> None:
 
 def bookings() -> Bookings:
     return Bookings(Appointment, "window", store.state().center, _announce)
+
+
+def caller(phone: str, id_code: str) -> Citizen:
+    """The citizen a clerk books for (phone or walk-in): the same phone and ID number they
+    log in with, so the booking is in their list at the kiosk and the online hall.
+
+    :raises ValidationError: naming ``phone`` or ``id_code``.
+    """
+    phone = str(phone or "").strip()
+    if not PHONE.match(phone):
+        raise ValidationError("phone: 请输入 11 位手机号码", field="phone")
+    return Citizen(phone, check_resident_id(str(id_code or ""), field="id_code"), "")
+
+
+def day_slots(center: str, day: datetime.date) -> list[dict]:
+    """The window's slots of ``day`` with places free, of any matter booked here, each once:
+    what the clerk can offer a caller."""
+    found = {}
+    for matter in bookable_matters(center):
+        for slot in open_slots(matter, day):
+            if slot["free"]:
+                found.setdefault(slot["slot"], slot)
+    return sorted(found.values(), key=lambda s: (s["start"], s["window"]))
 
 
 def write_reminders(at_ms: int | None = None) -> int:

@@ -248,11 +248,9 @@ def api_book():
         raise ValidationError("center: 该中心未开放网上预约", field="center")
     matter = _site().matter(center, str(body.get("matter", "")))
     slot = _site().slot(center, str(body.get("slot", "")), matter)
-    bookings, now = _site().bookings(center), _site().now_ms()
-    with bookings.model._meta.database.atomic():
-        held = bookings.hold(slot, _site().share(center), matter, current_citizen(), now,
-                             _hold_s())
-        booked = bookings.confirm(held.id, current_citizen(), body.get("name", ""), now)
+    booked = _site().bookings(center).book(slot, _site().share(center), matter,
+                                           current_citizen(), body.get("name", ""),
+                                           _site().now_ms(), _hold_s())
     return jsonify(as_json(booked)), 201
 
 

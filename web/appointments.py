@@ -177,6 +177,14 @@ class Bookings:
             self.changed(booked)
         return booked
 
+    def book(self, slot: Slot, percent: int, matter: dict, citizen, name: str, now_ms: int,
+             hold_s: int):
+        """Hold and confirm at once, in one transaction: the citizen's API, and the clerk
+        booking for a caller (phone or walk-in)."""
+        with self._db.atomic():
+            held = self.hold(slot, percent, matter, citizen, now_ms, hold_s)
+            return self.confirm(held.id, citizen, name, now_ms)
+
     def cancel(self, number: str, citizen, now_ms: int):
         """Give up a held or booked place before its slot begins."""
         row = self.get(number, citizen)

@@ -309,3 +309,36 @@ def test_the_nodes_chores_give_back_an_abandoned_hold(node, planned):  # noqa: F
     with database.connection_context():
         row = Appointment.get_by_id(abandoned.id)
         assert (row.state, row.place_key) == ("expired", None)
+
+
+def test_the_clerk_books_a_callers_place_by_the_same_bookings_with_the_sms(node, planned):  # noqa: F811
+    app = create_app({"data_dir": str(node.data_dir), "TESTING": True})
+    clerk, day, code = clerk_of(app), next_workday(), planned["basic_code"]
+    key = rules.slot_key(day, "09:00", "A01")
+    page = clerk.client.get(f"/window/appointments?date={day}").get_data(as_text=True)
+    assert f'<option value="{key}"' in page and "（余 2）" in page
+    caller = {"date": day.isoformat(), "matter": code, "slot": key, "name": "李娜",
+              "phone": BOB.phone, "id_code": BOB.id_code}
+    bad_phone = clerk.submit("/window/appointments", {**caller, "phone": "1390000"})
+    assert bad_phone.status_code == 422 and "请输入 11 位手机号码" in bad_phone.get_data(
+        as_text=True)
+    bad_id = clerk.submit("/window/appointments", {**caller, "id_code": "110105194912310021"})
+    assert bad_id.status_code == 422
+    with database.connection_context():
+        assert not Appointment.select().exists() and not sms("appointment_confirmed")
+    for _ in range(2):
+        assert clerk.submit("/window/appointments", caller).status_code == 302
+    full = clerk.submit("/window/appointments", caller)
+    assert full.status_code == 409 and "该时段已约满" in full.get_data(as_text=True)
+    with database.connection_context():
+        rows = list(Appointment.select().order_by(Appointment.place))
+        assert [(r.state, r.side, r.place, r.name, r.phone) for r in rows] == [
+            ("booked", "window", 2, "李娜", BOB.phone), ("booked", "window", 3, "李娜", BOB.phone)]
+        assert sorted((m["phone"], m["params"]["number"]) for m in sms(
+            "appointment_confirmed")) == sorted((BOB.phone, r.id) for r in rows)
+    listed = clerk.client.get(f"/window/appointments?date={day}").get_data(as_text=True)
+    assert all(f'data-id="{r.id}"' in listed for r in rows)
+    # The caller logging in with the same phone and ID number sees the booking as theirs.
+    mine = citizen_of(app, {"phone": BOB.phone, "id_code": BOB.id_code})
+    assert {a["number"] for a in mine.client.get("/api/appointments").get_json()[
+        "appointments"]} == {r.id for r in rows}
