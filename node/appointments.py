@@ -25,9 +25,8 @@ from sync import appointments, case_clock, case_records, codec, sms_events, sms_
 from sync.calendar import load_calendar
 from sync.catalog_history import load_departments
 from sync.errors import ValidationError
-from sync.topology import load_topology
 from sync.identity_codes import check_resident_id
-from sync.sms_templates import PHONE
+from sync.topology import load_topology
 from web.appointments import Bookings
 from web.citizens import Citizen
 
@@ -113,7 +112,7 @@ def caller(phone: str, id_code: str) -> Citizen:
     :raises ValidationError: naming ``phone`` or ``id_code``.
     """
     phone = str(phone or "").strip()
-    if not PHONE.match(phone):
+    if not sms_templates.PHONE.match(phone):
         raise ValidationError("phone: 请输入 11 位手机号码", field="phone")
     return Citizen(phone, check_resident_id(str(id_code or ""), field="id_code"), "")
 
