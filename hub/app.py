@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from hub import citizens, db, handlers, health, scheduler  # noqa: F401  (handlers: registry)
+from hub.cases import applications
 from hub.cases.appointments import OnlineHall
 from hub.catalog import authority
 from hub.identity import HubKeyFile
@@ -32,8 +33,8 @@ from hub.views import form_files, pages, public, public_figures, reports, stats_
 from sync.errors import ConfigError
 from sync.settings import resolve
 from sync.signing import KeyPair
-from web import (appointment_pages, auth, citizen_auth, errors, frame, heartbeat,
-                 security_headers)
+from web import (application_pages, appointment_pages, auth, citizen_auth, errors, frame,
+                 heartbeat, security_headers)
 
 
 @dataclass
@@ -80,7 +81,9 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app, HUB_STAFF)  # operators, district admins, auditors; views use auth.requires
     citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code,
                           server="hub",  # the online hall's logins: a cookie apart from staff
-                          services=(("网上预约", "appointments.index",
+                          services=(("网上申请", "online.matters",
+                                     "网上办理深度三级及以上事项的申请，转所选中心预审；我的网上申请"),
+                                    ("网上预约", "appointments.index",
                                      "预约到各政务服务中心窗口办理的时段、我的预约"),
                                     ("投诉", "complaint_pages.file_page",
                                      "对办件或窗口服务的投诉，转所涉中心答复；我的投诉")))
@@ -107,5 +110,6 @@ def create_app(config: dict | None = None) -> Flask:
     public.init_app(app)  # 进度查询 and 办件公示, no login, from the hub's copy of each case
     app.register_blueprint(public_figures.bp)  # the figures per center, no login
     app.register_blueprint(form_files.bp)  # the catalog's form files, by digest, no login
+    application_pages.init_app(app, applications.OnlineHall())  # 网上申请, to the chosen center
     app.register_blueprint(evaluation_pages.bp)  # 好差评 by the SMS link, forwarded to its center
     return app

@@ -2,9 +2,9 @@
 (``hub.ledger.registry``); the app and the commands that apply events import it."""
 # case.received, case.action; joint.opinion; supervision.subscribe; rectification.action;
 # consultation.asked, consultation.answered; complaint.filed, complaint.answered;
-# appointment.plan
-from hub.cases import (appointments, complaints, consultations, copies,  # noqa: F401
-                       parallel, rectifications, supervision)
+# appointment.plan; prereview.returned, prereview.passed, prereview.declined
+from hub.cases import (applications, appointments, complaints, consultations,  # noqa: F401
+                       copies, parallel, rectifications, supervision)
 # record.put, record.delete; message.applied
 from hub.ledger import records, stream  # noqa: F401
 # sms.requested

@@ -624,3 +624,41 @@ class HubAppointment(appointment_models.Appointment):
 
 
 MODELS = MODELS + (HubAppointmentPlan, HubAppointment)
+
+
+class HubApplication(BaseModel):
+    """网上申请 made at the online hall: forwarded to the center that takes it, followed
+    here by its citizen as the center's pre-review events come back."""
+
+    id = CharField(primary_key=True, max_length=24)  # WS…, as a node's
+    center = CharField(max_length=16, index=True)
+    matter_code = CharField(max_length=10)
+    applicant = TextField()  # the checked applicant, canonical JSON
+    applicant_id = CharField(max_length=18, index=True)  # the citizen who logged in
+    applicant_phone = CharField(max_length=12)
+    state = CharField(max_length=12)  # sync.prereview.STATES
+    round = IntegerField(default=1)
+    submitted_at = CharField(max_length=32)
+    case_number = CharField(max_length=40, null=True)
+    declined = TextField(default="")  # why the center could not take it
+
+
+class HubApplicationMaterial(BaseModel):
+    """One material's file (kept under its digest, fetched by the center) and the
+    center's last verdict on it."""
+
+    application = CharField(max_length=24)
+    name = CharField(max_length=200)
+    sha256 = CharField(max_length=64, index=True)
+    content_type = CharField(max_length=32)
+    size = IntegerField()
+    verdict = CharField(max_length=8, default="")
+    reason = CharField(max_length=4, default="")
+    note = TextField(default="")
+    changed = BooleanField(default=False)  # replaced since the last verdict
+
+    class Meta:
+        primary_key = CompositeKey("application", "name")
+
+
+MODELS = MODELS + (HubApplication, HubApplicationMaterial)

@@ -4,14 +4,16 @@ from __future__ import annotations
 from flask import Flask
 
 from node import (api, appointment_pages, appointments, catalog_pages, citizens,
-                  complaint_pages, consultation_pages, evaluation_pages, frame, health, online,
-                  public, rectification_pages, status, store, supervision, window)
+                  complaint_pages, consultation_pages, evaluation_pages, frame, health,
+                  prereview, prereview_pages, public, rectification_pages, status, store,
+                  supervision, window)
 from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
 from sync.database import connect_per_request
 from sync.errors import ConfigError
 from sync.settings import resolve
+from web import application_pages
 from web import appointment_pages as appointment_site
 from web import auth, citizen_auth, errors
 from web import frame as shared_frame
@@ -59,7 +61,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(consultation_pages.staff_bp)  # … and the staff's answers
     app.register_blueprint(complaint_pages.bp)  # 投诉: the citizen's form and API
     app.register_blueprint(complaint_pages.staff_bp)  # … and the center admin's answers
-    app.register_blueprint(online.bp)  # 网上申请 by the citizen, 网上预审 by the clerk
+    application_pages.init_app(app, prereview.CenterSite())  # 网上申请 by the citizen
+    app.register_blueprint(prereview_pages.bp)  # … and 网上预审 by the clerk
     appointment_site.init_app(app, appointments.NodeSite())  # 网上预约: the citizen's
     app.register_blueprint(appointment_pages.bp)  # … and the clerk's list of the day
     return app

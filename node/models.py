@@ -381,6 +381,9 @@ class OnlineApplication(BaseModel):
     submitted_at = CharField(max_length=32)  # the last (re)submission
     reviewed_by = CharField(max_length=64, default="")
     case_number = CharField(max_length=40, null=True)
+    # "hub": made at the hub's online hall (node.forwarded_applications), whose citizen
+    # pages show it: its review is reported there as events. "": made at this node.
+    source = CharField(max_length=8, default="")
 
 
 class OnlineMaterial(BaseModel):

@@ -13,7 +13,6 @@ center, like a window's draft: no case exists, nothing is synced but the SMS.
 """
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import orjson
@@ -24,32 +23,16 @@ from node.case_log import Actor, now
 from node.models import CatalogMatter, OnlineApplication, OnlineMaterial, database
 from sync import case_records, prereview, sms_events, sms_templates, uploads
 from sync.errors import Code, ConflictError, NotFound, ValidationError
-from sync.signing import KeyPair, write_atomic
-
-MIN_ONLINE_DEPTH = 3  # 3: 一次办理 (online application, one visit at most); 4: 全程网办
-
+from sync.signing import KeyPair
 
 def uploads_dir(data_dir) -> Path:
     return Path(data_dir) / "uploads"
 
 
-def file_path(data_dir, sha256: str) -> Path:
-    """Where a file is kept: its digest is its name (never the client's name)."""
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise NotFound("没有该文件")
-    return uploads_dir(data_dir) / sha256[:2] / sha256
-
-
-def _save(data_dir, content: bytes, checked: dict) -> None:
-    path = file_path(data_dir, checked["sha256"])
-    if not path.exists():  # content-addressed: the same bytes are kept once
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, content)
-
-
 def online_matters(center: str) -> list[dict]:
     """The matters in force here that may be applied for online at this center."""
-    return accepted_matters(center, lambda matter: matter["online_depth"] >= MIN_ONLINE_DEPTH)
+    return accepted_matters(center,
+                            lambda matter: matter["online_depth"] >= prereview.MIN_ONLINE_DEPTH)
 
 
 def online_matter(code: str, center: str) -> dict:
@@ -58,20 +41,6 @@ def online_matter(code: str, center: str) -> dict:
             return matter
     raise ValidationError(f"matter_code: 事项 {code!r} 不能在本中心网上申请（需网上办理深度三级及以上）",
                           field="matter_code", code=Code.MATTER_NOT_ACCEPTABLE)
-
-
-def _checked_files(matter: dict, files: dict[str, bytes], *, required: bool) -> dict:
-    names = {m["name"]: m["required"] for m in matter["materials"]}
-    uploads.check_count(len(files))
-    for name in files:
-        if name not in names:
-            raise ValidationError(f"files: {name!r} 不是该事项的申请材料", field="files")
-    if required:
-        missing = [n for n, needed in names.items() if needed and n not in files]
-        if missing:
-            raise ValidationError("files: 请上传必备材料：" + "、".join(missing), field="files",
-                                  code=Code.UPLOAD_REFUSED)
-    return {name: uploads.check(name, content) for name, content in files.items()}
 
 
 def apply(data_dir, center: str, citizen, form: dict, files: dict[str, bytes]) -> str:
@@ -85,11 +54,11 @@ def apply(data_dir, center: str, citizen, form: dict, files: dict[str, bytes]) -
                                               "phone": citizen.phone})
     if form.get("consent") is not True:
         raise ValidationError("consent: 请阅读并同意告知承诺及材料共享", field="consent")
-    checked = _checked_files(matter, files, required=True)
+    checked = prereview.check_files(matter, files, required=True)
     at = case_records.iso(now())
-    number = f"WS{at[:10].replace('-', '')}{secrets.token_hex(4).upper()}"
+    number = prereview.new_id(at)
     for name, content in files.items():
-        _save(data_dir, content, checked[name])
+        uploads.keep(uploads_dir(data_dir), content, checked[name]["sha256"])
     with database.atomic():
         OnlineApplication.create(id=number, matter_code=matter["basic_code"],
                                  applicant=orjson.dumps(applicant).decode(),
@@ -114,27 +83,33 @@ def _materials(number: str) -> list[OnlineMaterial]:
 
 def resubmit(data_dir, citizen, number: str, files: dict[str, bytes]) -> None:
     """Replace files after a notice and send the application back to pre-review."""
-    row = _application(number)
-    if row.applicant_id != citizen.id_code or row.applicant_phone != citizen.phone:
+    if not owns(citizen, number):
         raise NotFound("没有该网上申请")
+    row = _application(number)
     if row.state != "returned":
         raise ConflictError("该申请当前不需要补正")
     matter = online_matter(row.matter_code, store.state().center)
     if not files:
         raise ValidationError("files: 请上传补正后的材料", field="files", code=Code.UPLOAD_REFUSED)
-    checked = _checked_files(matter, files, required=False)
+    checked = prereview.check_files(matter, files, required=False)
     for name, content in files.items():
-        _save(data_dir, content, checked[name])
+        uploads.keep(uploads_dir(data_dir), content, checked[name]["sha256"])
     with database.atomic():
-        for name, file in checked.items():
-            (OnlineMaterial.insert(application=number, name=name, **file)
-             .on_conflict(conflict_target=[OnlineMaterial.application, OnlineMaterial.name],
-                          update={**{getattr(OnlineMaterial, k): v for k, v in file.items()},
-                                  OnlineMaterial.verdict: "", OnlineMaterial.reason: "",
-                                  OnlineMaterial.note: ""}).execute())
-        OnlineApplication.update(state="resubmitted", round=row.round + 1,
-                                 submitted_at=case_records.iso(now())).where(
-            OnlineApplication.id == number).execute()
+        replace_materials(row, checked, state="resubmitted", at=case_records.iso(now()))
+
+
+def replace_materials(row: OnlineApplication, files: dict[str, dict], *, state: str,
+                      at: str) -> None:
+    """A resubmission: the files replaced (``name → {sha256, content_type, size}``), their
+    verdicts cleared, the notice's memory kept, and one more round."""
+    for name, file in files.items():
+        (OnlineMaterial.insert(application=row.id, name=name, **file)
+         .on_conflict(conflict_target=[OnlineMaterial.application, OnlineMaterial.name],
+                      update={**{getattr(OnlineMaterial, k): v for k, v in file.items()},
+                              OnlineMaterial.verdict: "", OnlineMaterial.reason: "",
+                              OnlineMaterial.note: ""}).execute())
+    OnlineApplication.update(state=state, round=row.round + 1, submitted_at=at).where(
+        OnlineApplication.id == row.id).execute()
 
 
 def review(keys: KeyPair, center: str, actor: Actor, number: str, verdicts: dict, *,
@@ -165,6 +140,7 @@ def review(keys: KeyPair, center: str, actor: Actor, number: str, verdicts: dict
             OnlineApplication.update(state="returned", reviewed_by=actor.user).where(
                 OnlineApplication.id == number).execute()
             _text_defects(keys, center, row, len(rejected))
+            _report(keys, center, row, prereview.RETURNED, {"round": row.round})
             return {"id": number, "state": "returned", "rejected": rejected}
         case = cases.intake(keys, center, actor, {
             "matter_code": row.matter_code, "applicant": orjson.loads(row.applicant),
@@ -173,7 +149,17 @@ def review(keys: KeyPair, center: str, actor: Actor, number: str, verdicts: dict
         OnlineApplication.update(state="passed", reviewed_by=actor.user,
                                  case_number=case["number"]).where(
             OnlineApplication.id == number).execute()
+        _report(keys, center, row, prereview.PASSED, {"case_number": case["number"]})
     return {"id": number, "state": "passed", "case": case["number"]}
+
+
+def _report(keys: KeyPair, center: str, row: OnlineApplication, event_type: str,
+            extra: dict) -> None:
+    """In the review's transaction: the verdicts on an application made at the hub, whose
+    citizen pages show them (a local one stays local)."""
+    if row.source == "hub":
+        outbox.emit(keys, center, event_type, "", {
+            "id": row.id, **extra, "materials": prereview.verdicts_of(_materials(row.id))})
 
 
 def _text_defects(keys: KeyPair, center: str, row: OnlineApplication, count: int) -> None:
@@ -196,25 +182,21 @@ def described(number: str) -> dict:
             "round": row.round, "submitted_at": row.submitted_at, "case_number": row.case_number,
             "matter": {"code": matter["basic_code"], "name": matter["name"]},
             "applicant": orjson.loads(row.applicant),
-            "materials": [{"name": m["name"], "required": m["required"],
-                           **({"sha256": f.sha256, "content_type": f.content_type,
-                               "type_label": uploads.TYPE_LABELS[f.content_type], "size": f.size,
-                               "verdict": f.verdict, "reason": f.reason,
-                               "reason_label": prereview.REASONS.get(f.reason, ""),
-                               "note": f.note, "changed": f.sha256 != f.notice_sha256}
-                              if (f := on_file.get(m["name"])) else {"sha256": ""})}
-                          for m in matter["materials"]]}
+            "materials": prereview.materials_view(
+                matter, on_file, lambda f: f.sha256 != f.notice_sha256)}
 
 
 def owns(citizen, number: str) -> bool:
+    """The citizen made this application here (one made at the hub is followed there)."""
     row = OnlineApplication.get_or_none(OnlineApplication.id == number)
-    return row is not None and (row.applicant_id, row.applicant_phone) == (
+    return row is not None and row.source == "" and (row.applicant_id, row.applicant_phone) == (
         citizen.id_code, citizen.phone)
 
 
 def of_citizen(citizen) -> list[dict]:
     rows = (OnlineApplication.select().where((OnlineApplication.applicant_id == citizen.id_code)
-                                             & (OnlineApplication.applicant_phone == citizen.phone))
+                                             & (OnlineApplication.applicant_phone == citizen.phone)
+                                             & (OnlineApplication.source == ""))
             .order_by(OnlineApplication.submitted_at.desc()).limit(100))
     return [described(r.id) for r in rows]
 
@@ -236,4 +218,27 @@ def file_of(data_dir, number: str, sha256: str) -> tuple[Path, str]:
                                        & (OnlineMaterial.sha256 == sha256))
     if found is None:
         raise NotFound("没有该文件")
-    return file_path(data_dir, sha256), found.content_type
+    return uploads.stored_path(uploads_dir(data_dir), sha256), found.content_type
+
+
+class CenterSite:
+    """The node's side of the citizen's pages (``web.application_pages``): applications
+    for this center only."""
+
+    def matters(self) -> list[dict]:
+        return online_matters(store.state().center)
+
+    def matter(self, code: str) -> dict:
+        return online_matter(code, store.state().center)
+
+    def centers(self, matter: dict) -> list[tuple[str, str]]:
+        return []  # this one
+
+    def apply(self, data_dir, citizen, form: dict, files: dict[str, bytes]) -> str:
+        return apply(data_dir, store.state().center, citizen, form, files)
+
+    resubmit = staticmethod(resubmit)
+    owns = staticmethod(owns)
+    described = staticmethod(described)
+    of_citizen = staticmethod(of_citizen)
+    file_of = staticmethod(file_of)

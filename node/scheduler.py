@@ -84,9 +84,10 @@ class SyncJobs:
 
     def start(self) -> None:
         settings = effective_settings(self.settings)
-        # forms: the catalog's form files a pull named, fetched on the pull's pace.
+        # forms and uploads: the files a pull named (the catalog's forms, the files of
+        # applications made at the hub), fetched on the pull's pace.
         for step, interval in (("push", "push_interval_s"), ("pull", "pull_interval_s"),
-                               ("forms", "pull_interval_s"),
+                               ("forms", "pull_interval_s"), ("uploads", "pull_interval_s"),
                                ("heartbeat", "heartbeat_interval_s")):
             self.scheduler.add_job(self.run, "interval", args=[step], id=step,
                                    seconds=settings[interval], jitter=settings["jitter_s"],

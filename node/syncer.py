@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from node import appliers, form_files, hub_keys, inbox, outbox, store  # noqa: F401  (appliers)
+from node import (appliers, form_files, forwarded_applications, hub_keys, inbox,  # noqa: F401
+                  outbox, store)  # (appliers registers the message appliers)
 from node.models import KnownKey, NodeState, OutboxEvent, database
 from node.records import LOCAL_EFFECTS
 from sync import envelope as env
@@ -33,6 +34,7 @@ class Moved:
     problems: list = field(default_factory=list)
     heartbeat: bool = False
     forms: list = field(default_factory=list)  # form files fetched (node.form_files)
+    uploads: int = 0  # files of applications made at the hub (node.forwarded_applications)
     errors: list = field(default_factory=list)
 
 
@@ -135,6 +137,12 @@ class Node:
                                 code=Code.DIGEST_MISMATCH, status=502)
         return moved
 
+    # files of applications made at the hub ----------------------------------------------
+    def uploads(self, moved: Moved | None = None) -> Moved:
+        moved = moved or Moved()
+        moved.uploads += forwarded_applications.fetch_files(self.data_dir, self.client)
+        return moved
+
     # heartbeat ----------------------------------------------------------------------------
     def heartbeat(self, moved: Moved | None = None) -> Moved:
         moved = moved or Moved()
@@ -157,7 +165,7 @@ class Node:
     def cycle(self) -> Moved:
         """Push, pull (and push what applying it wrote), heartbeat; errors are collected."""
         moved = Moved()
-        for step in (self.push, self.pull, self.push, self.forms, self.heartbeat):
+        for step in (self.push, self.pull, self.push, self.forms, self.uploads, self.heartbeat):
             try:
                 step(moved)
             except HallsyncError as exc:

@@ -8,8 +8,10 @@ file is stored under its SHA-256 (``digest``), so the client's name is never a p
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
-from sync.errors import Code, ValidationError
+from sync.errors import Code, NotFound, ValidationError
+from sync.signing import write_atomic
 
 # The scans and photos a window takes in: content types and their leading bytes.
 MAGIC = (("application/pdf", b"%PDF-"), ("image/jpeg", b"\xff\xd8\xff"),
@@ -55,3 +57,21 @@ def check(field: str, content: bytes) -> dict:
 def check_count(count: int) -> None:
     if count > MAX_FILES:
         _refuse("files", f"一次最多上传 {MAX_FILES} 个文件")
+
+
+def stored_path(root: Path, sha256: str) -> Path:
+    """Where a file is kept under ``root``: its digest is its name (never the client's).
+
+    :raises NotFound: ``sha256`` is not a digest (so never a path of the client's making).
+    """
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise NotFound("没有该文件")
+    return root / sha256[:2] / sha256
+
+
+def keep(root: Path, content: bytes, sha256: str) -> None:
+    """Store ``content`` under its digest; the same bytes are kept once."""
+    path = stored_path(root, sha256)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, content)

@@ -40,6 +40,11 @@ def in_force() -> dict[str, dict]:
     return {code: orjson.loads(data) for code, data in rows}
 
 
+def matter_data(code: str) -> dict:
+    """A matter as the catalog holds it now, in force or not (what a past record names)."""
+    return orjson.loads(CatalogMatter.get(CatalogMatter.code == code).data)
+
+
 def _store(body: dict) -> None:
     CatalogVersion.create(version=body["version"], op=body["op"], author=body["author"],
                           reason=body["reason"], effective_date=body["effective_date"],

@@ -6,11 +6,13 @@ part (signature, decompression, parsing) never holds the write lock.
 """
 from __future__ import annotations
 
+import base64
 import random
 import threading
 
 from flask import Blueprint, Response, current_app, g, request
 
+from hub.cases import applications
 from hub.coverage import centers
 from hub.identity import HUB_ID
 from hub.ledger import enrollment, hub_keys, ingest, stream
@@ -18,8 +20,10 @@ from hub.ledger.security import (authenticate, check_size, consume_nonce, log_re
                                  log_unauthenticated)
 from hub.models import database
 from sync import envelope as env
+from sync import prereview
 from sync.body_fields import an_object, integer
-from sync.errors import Code, ConflictError, HallsyncError, HubBusy, ProtocolError, problem_body
+from sync.errors import (Code, ConflictError, HallsyncError, HubBusy, NotFound, ProtocolError,
+                         problem_body)
 from web.auth import csrf, public
 
 bp = Blueprint("sync_api", __name__, url_prefix="/sync/v1")
@@ -174,6 +178,26 @@ def own_events():
         head_seq, head_hash = ingest.head_of(envelope.sender)
         events = ingest.events_of(envelope.sender, from_seq, _state().settings["pull_batch"])
     return sealed({"events": events, "head_seq": head_seq, "head_hash": head_hash})
+
+
+@bp.post("/upload")
+@public  # authenticated by its signed envelope, not a login
+def upload():
+    """A center fetches a file of an application the online hall forwarded to it."""
+    envelope, body = _authenticated()
+    sha256 = an_object(body, "upload").get("sha256")
+    if not isinstance(sha256, str) or not prereview.SHA256.fullmatch(sha256):
+        raise ProtocolError("body.sha256 must be a SHA-256 digest", code=Code.BODY_MALFORMED,
+                            field="sha256")
+    with database.atomic():
+        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
+    try:
+        content, content_type = applications.file_for(_state().settings["data_dir"],
+                                                      envelope.sender, sha256)
+    except NotFound as exc:
+        raise ProtocolError(exc.detail, code=Code.NOT_FOUND, status=404) from None
+    return sealed({"content": base64.b64encode(content).decode("ascii"),
+                   "content_type": content_type})
 
 
 @bp.errorhandler(HallsyncError)

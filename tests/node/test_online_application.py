@@ -12,7 +12,7 @@ import pytest
 from node import store
 from node.app import create_app
 from node.models import Case, OnlineApplication, OnlineMaterial, OutboxEvent, User, database
-from node.prereview import file_path
+from node.prereview import uploads_dir
 from node.users import STAFF
 from sync import uploads
 from tests.staff import PASSWORD, Staff
@@ -91,7 +91,7 @@ def test_a_citizen_applies_online_and_the_pre_review_is_told_at_once_then_accept
         stored = OnlineMaterial.get(OnlineMaterial.name == names[-1])
         assert stored.content_type == "image/png"
         # Kept under its digest, never the client's name.
-        assert file_path(node.data_dir, stored.sha256).read_bytes() == PNG
+        assert uploads.stored_path(uploads_dir(node.data_dir), stored.sha256).read_bytes() == PNG
     mine = clerk.client.get("/window/").get_data(as_text=True)  # the clerk's own queue says so
     assert "另有 <b>1</b> 件网上申请等待预审" in mine
     queue = clerk.client.get("/window/prereview/").get_data(as_text=True)
