@@ -7,16 +7,21 @@ the applicant's: nothing goes on file under the agent, and the power of attorney
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
+from pathlib import Path
 
 import orjson
 import pytest
 
 from node.models import Case, KeptMaterial, database
 from sync.case_agents import POWER_OF_ATTORNEY
+from tests.node.test_import import node_dir  # noqa: F401  (fixture)
 from tests.node.test_window import (  # noqa: F401  (app, seed, staff: fixtures)
     API_INTAKE, APPROVAL, ENTERPRISE, INTAKE_CHOOSE, KEYS, LICENCE, MATTER, PERSON, act, app,
     counts, everything, new_case, seed, staff)
+from tests.processes import last_json
 
 AGENT = {"name": "李娜", "id_type": "resident_id", "id_code": "110101199003071233",
          "phone": "13900000000"}
@@ -180,3 +185,51 @@ def test_reuse_stays_the_applicants_and_never_keeps_the_power_of_attorney(app):
     with pytest.raises(Exception) as info:
         new_case(app, applicant=PERSON, agent=agent, materials=others)
     assert info.value.code.value == "POWER_OF_ATTORNEY_MISSING"
+
+
+# -- the historical import --------------------------------------------------------------------
+
+def csv_with_agent(tmp_path, agent: dict, materials_extra: str = POWER_OF_ATTORNEY,
+                   on_row: int = 1) -> Path:
+    """The example CSV with the agent columns, filled on data row ``on_row`` (1: the first
+    case's own row) and the power of attorney added to that case's materials."""
+    from tests.node.test_import import EXAMPLE_CSV
+    rows = list(csv.reader(io.StringIO(EXAMPLE_CSV.read_text(), newline="")))
+    columns = ("agent_name", "agent_id_type", "agent_id_code", "agent_phone")
+    rows[0] += columns
+    for i, row in enumerate(rows[1:], 1):
+        row += [agent.get(c.removeprefix("agent_"), "") if i == on_row else "" for c in columns]
+    if materials_extra:
+        rows[1][rows[0].index("materials")] += ";" + materials_extra
+    path = tmp_path / "agents.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows(rows)
+    return path
+
+
+def test_the_import_takes_the_agent_columns(node_dir, tmp_path):
+    from tests.node.test_import import payloads, run_import
+    result = last_json(run_import(node_dir, csv_with_agent(tmp_path, AGENT)))
+    assert result["cases_imported"] == 2
+    received = payloads(node_dir, "210102-20261102-00001")[0][1]
+    assert received["agent"] == AGENT
+    assert received["materials"][0] == {"name": POWER_OF_ATTORNEY, "required": True,
+                                        "provided": True, "reused_from": ""}
+    assert "agent" not in payloads(node_dir, "210102-20261102-00002")[0][1]
+
+
+@pytest.mark.parametrize("agent, extra, on_row, error", [
+    ({**AGENT, "id_code": "110101199003071234"}, POWER_OF_ATTORNEY, 1,
+     "VALIDATION_FAILED: line 2: agent.id_code: 代理人身份证号码校验位不符"),
+    ({**AGENT, "id_code": "91210100MA0Q123430"}, POWER_OF_ATTORNEY, 1,
+     "VALIDATION_FAILED: line 2: agent.id_code: 代理人身份证号码"),
+    (AGENT, "", 1, "POWER_OF_ATTORNEY_MISSING: line 2: materials: 由代理人 李娜 办理的"),
+    (AGENT, POWER_OF_ATTORNEY, 2, "VALIDATION_FAILED: line 3: agent_name: 办件信息只写在该办件的第一行"),
+])
+def test_a_bad_agent_line_is_named_and_nothing_is_imported(node_dir, tmp_path, agent, extra,
+                                                           on_row, error):
+    from tests.node.test_import import counts as import_counts, run_import
+    before = import_counts(node_dir)
+    result = run_import(node_dir, csv_with_agent(tmp_path, agent, extra, on_row), check=False)
+    assert result.returncode == 2 and result.stderr.startswith(f"error: {error}"), result.stderr
+    assert import_counts(node_dir) == before
