@@ -135,6 +135,8 @@ def test_the_api_takes_an_agent_and_answers_problems_with_a_code_and_field(app, 
              "VALIDATION_FAILED", "agent.id_code"),
             ({**with_agent, "agent": {**AGENT, "id_type": "licence"}},
              "VALIDATION_FAILED", "agent.id_type"),
+            ({**with_agent, "agent": {**AGENT, "id_type": ["passport"]}},
+             "VALIDATION_FAILED", "agent.id_type"),
             ({**with_agent, "agent": {**AGENT, "relation": "父子"}},
              "VALIDATION_FAILED", "agent.relation"),
             ({**with_agent, "agent": "李娜"}, "VALIDATION_FAILED", "agent")):
