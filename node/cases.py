@@ -15,7 +15,7 @@ from node import (case_log, evaluation, handoffs, outbox, parallel, precedents, 
                   sms, store)
 from node.case_log import Actor, load, record_action
 from node.models import Case, CaseMaterial, CatalogMatter, database
-from sync import case_labels, case_machine, case_records, case_results, query_hash
+from sync import case_agents, case_labels, case_machine, case_records, case_results, query_hash
 from sync.case_numbers import case_number, query_code
 from sync.catalog_scope import acceptance
 from sync.errors import Code, ValidationError
@@ -34,10 +34,12 @@ def _matter(code: str) -> tuple[dict, str]:
 
 
 def checklist(matter: dict, applicant: dict, provided: list[str],
-              declined: list[str] = ()) -> list[dict]:
+              declined: list[str] = (), agent: dict | None = None) -> list[dict]:
     """Each material of the matter: provided now, on file from an earlier case
     (``node.reuse``: reusable kinds only, still trusted, unless the clerk ``declined`` the
-    copy on file), or missing."""
+    copy on file), or missing; first, when an ``agent`` acts, the power of attorney."""
+    attorney = case_agents.power_of_attorney(agent, provided)
+    provided = [name for name in provided if name != case_agents.POWER_OF_ATTORNEY]
     on_file = reuse.on_file(applicant, case_log.now().date())
     names = {m["name"] for m in matter["materials"]}
     for name in [*provided, *declined]:
@@ -46,10 +48,10 @@ def checklist(matter: dict, applicant: dict, provided: list[str],
     reusable = reuse.reusable_names(matter)
     kept = {name: number for name, number in on_file.items()
             if name in reusable and name not in declined}
-    return [{"name": m["name"], "required": m["required"],
-             "provided": m["name"] in provided or m["name"] in kept,
-             "reused_from": "" if m["name"] in provided else kept.get(m["name"], "")}
-            for m in matter["materials"]]
+    return attorney + [{"name": m["name"], "required": m["required"],
+                        "provided": m["name"] in provided or m["name"] in kept,
+                        "reused_from": "" if m["name"] in provided else kept.get(m["name"], "")}
+                       for m in matter["materials"]]
 
 
 def _next_number(center: str, day: datetime.date) -> str:
@@ -62,8 +64,9 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
            receipt_is_acceptance: bool = True) -> dict:
     """Receive an application at the window and decide its intake outcome at once.
 
-    ``form``: matter_code, applicant {kind, name, id_code, phone}, materials (names
-    handed in), outcome (accept | not_accept | request_supplement |
+    ``form``: matter_code, applicant {kind, name, id_code, phone}, agent (委托代理人:
+    {name, id_type, id_code, phone?} or absent), materials (names handed in, with the
+    power of attorney 授权委托书 when an agent acts), outcome (accept | not_accept | request_supplement |
     complete_immediate), reason, and for an immediate matter outcome/document_number;
     key_project ``{year, code, step}`` for a key project's step of this matter, which
     puts the case in the green channel. For a matter another center decides,
@@ -77,13 +80,16 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
         raise ValidationError(f"matter_code: {allowed.reason}", field="matter_code",
                               code=Code.MATTER_NOT_ACCEPTABLE)
     applicant = case_records.check_applicant(form.get("applicant"))
+    agent = case_agents.check_agent(form.get("agent"), applicant)
     outcome = form.get("outcome")
     if outcome not in INTAKE_OUTCOMES:
         raise ValidationError("outcome: 请选择受理结果", field="outcome")
     handoff = _handoff_at_intake(allowed.decided_by, center, outcome, form, receipt_is_acceptance)
     link = projects.link_for(form.get("key_project"), matter["basic_code"])
     materials = checklist(matter, applicant, list(form.get("materials") or []),
-                          list(form.get("declined") or []))
+                          list(form.get("declined") or []), agent)
+    # Whatever the outcome: without the power of attorney nobody may apply for another.
+    case_agents.check_power_of_attorney(agent, materials)
     missing = [m["name"] for m in materials if m["required"] and not m["provided"]]
     if outcome in ("accept", "complete_immediate") and missing:
         raise ValidationError("materials: 必备材料不齐，应一次性告知补正：" + "、".join(missing),
@@ -101,7 +107,8 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
         # A key project's case goes through the green channel (重点项目绿色通道) by being one.
         green = link is not None or (bool(form.get("green_channel")) and matter["green_channel"])
         received = {"number": number, "matter": case_records.snapshot(matter),
-                    "applicant": applicant, "materials": materials, "green_channel": green,
+                    "applicant": applicant, **({"agent": agent} if agent else {}),
+                    "materials": materials, "green_channel": green,
                     "channel": channel,
                     # The hub and a handling center check the applicant's code against this.
                     "query_hash": query_hash.hash_code(
@@ -210,6 +217,8 @@ def view(number: str) -> dict:
                           "id_code": row.applicant_id, "phone": row.applicant_phone,
                           **({"id_type": received["applicant"]["id_type"]}
                              if "id_type" in received["applicant"] else {})},
+            # 委托代理人 (None: the applicant came in person, and every case before agents)
+            "agent": received.get("agent"),
             "green_channel": row.green_channel,
             "channel": (channel := case_records.channel_of(received)),
             "channel_label": case_records.CHANNELS[channel],

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from node.import_files import fail
 from node.projects import link_for
-from sync import case_clock, case_machine, case_records, case_state
+from sync import case_agents, case_clock, case_machine, case_records, case_state
 from sync.case_numbers import parse_case_number
 from sync.catalog_scope import acceptance
 from sync.errors import Code, ConflictError, HallsyncError, NotFound, ValidationError
@@ -22,7 +22,7 @@ from sync.topology import Topology
 # approval's consulted centers) or another case (a precedent). Import them live.
 # (A key-project link needs only the node's loaded lists: it is imported.)
 NOT_IMPORTED = {"hand_off": "移交", "take_over": "接收移交", "return_handoff": "退回移交"}
-CASE_FIELDS = frozenset({"number", "matter_code", "applicant", "channel", "materials",
+CASE_FIELDS = frozenset({"number", "matter_code", "applicant", "agent", "channel", "materials",
                          "received_at", "received_by", "green_channel", "key_project", "steps"})
 STEP_FIELDS = frozenset({"action", "role", "user", "at", "data"})
 RECEIVING_ROLE = "clerk"
@@ -59,6 +59,7 @@ def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) ->
     matter = _matter(line, raw.get("matter_code"), catalog)
     try:
         applicant = case_records.check_applicant(raw.get("applicant"))
+        agent = case_agents.check_agent(raw.get("agent"), applicant)
         channel = case_records.check_channel(raw.get("channel") or "window")
     except ValidationError as exc:
         raise fail(line, exc.field, _reason(exc)) from None
@@ -66,7 +67,8 @@ def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) ->
     # A key project's case goes through the green channel by being one, as at the window.
     green = _green_channel(line, raw, matter) or link is not None
     received = {"number": number, "matter": case_records.snapshot(matter),
-                "applicant": applicant, "materials": _materials(line, raw, matter),
+                "applicant": applicant, **({"agent": agent} if agent else {}),
+                "materials": _materials(line, raw, matter, agent),
                 "green_channel": green, "channel": channel,
                 **({"key_project": link} if link else {}),
                 "at": case_records.iso(received_at), "role": RECEIVING_ROLE,
@@ -121,17 +123,23 @@ def _matter(line: int, code, catalog: Catalog) -> dict:
     return matter
 
 
-def _materials(line: int, raw: dict, matter: dict) -> list[dict]:
+def _materials(line: int, raw: dict, matter: dict, agent: dict | None) -> list[dict]:
     handed_in = raw.get("materials") or []
     if not isinstance(handed_in, list):
         raise fail(line, "materials", "应为所交材料名称的列表")
-    names = {m["name"] for m in matter["materials"]}
+    try:  # an agent's case holds the power of attorney, as at the window
+        attorney = case_agents.power_of_attorney(agent, handed_in)
+        case_agents.check_power_of_attorney(agent, attorney)
+    except ValidationError as exc:
+        raise fail(line, exc.field, _reason(exc), code=exc.code) from None
+    names = {m["name"] for m in matter["materials"]} | {m["name"] for m in attorney}
     for i, name in enumerate(handed_in):
         if name not in names:
             raise fail(line, f"materials[{i}]", f"{name!r} 不是该事项的申请材料")
     # Historical cases reuse nothing: what was handed in then is what they hold.
-    return [{"name": m["name"], "required": m["required"], "provided": m["name"] in handed_in,
-             "reused_from": ""} for m in matter["materials"]]
+    return attorney + [{"name": m["name"], "required": m["required"],
+                        "provided": m["name"] in handed_in, "reused_from": ""}
+                       for m in matter["materials"]]
 
 
 def _key_project(line: int, choice, matter: dict, catalog: Catalog) -> dict | None:

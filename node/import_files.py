@@ -3,7 +3,7 @@
 Two formats (docs/import.md):
 
 * JSON lines (``.jsonl``, ``.json``): one case per line, ``{number, matter_code,
-  applicant, channel, materials, received_at, received_by, green_channel, steps}``;
+  applicant, agent?, channel, materials, received_at, received_by, green_channel, steps}``;
 * CSV (``.csv``, UTF-8, a header row): one row per step, the case's rows together;
   the first row of a case carries its fields, a step's ``data`` is a JSON object.
 
@@ -25,6 +25,9 @@ from sync.errors import ValidationError
 CASE_COLUMNS = ("number", "matter_code", "applicant_kind", "applicant_name", "applicant_id_code",
                 "applicant_phone", "channel", "materials", "received_at", "received_by",
                 "green_channel")
+# Optional: a person's document when not the resident ID; the agent (委托代理人) acting for them.
+OPTIONAL_COLUMNS = ("applicant_id_type", "agent_name", "agent_id_type", "agent_id_code",
+                    "agent_phone")
 STEP_COLUMNS = ("action", "role", "user", "at", "data")
 CSV_COLUMNS = CASE_COLUMNS + STEP_COLUMNS
 MATERIAL_SEPARATOR = ";"
@@ -75,7 +78,7 @@ def _csv_cases(text: str) -> Iterator[tuple[int, dict, list[int]]]:
                 yield start, case, step_lines
             case, start, step_lines = _case_of(row, line), line, []
         else:
-            repeated = [c for c in CASE_COLUMNS[1:] if row[c]]
+            repeated = [c for c in CASE_COLUMNS[1:] + OPTIONAL_COLUMNS if row.get(c)]
             if repeated:
                 raise fail(line, repeated[0], "办件信息只写在该办件的第一行，后续行只写办理步骤")
         if row["action"]:
@@ -93,12 +96,19 @@ def _case_of(row: dict, line: int) -> dict:
     return {"number": row["number"], "matter_code": row["matter_code"],
             "applicant": {"kind": row["applicant_kind"], "name": row["applicant_name"],
                           "id_code": row["applicant_id_code"], "phone": row["applicant_phone"],
-                          # optional column: a person's document when not the resident ID
                           **({"id_type": row["applicant_id_type"]}
                              if row.get("applicant_id_type") else {})},
+            **({"agent": _agent_of(row)} if any(row.get(c) for c in OPTIONAL_COLUMNS[1:]) else {}),
             "channel": row["channel"] or "window", "materials": [m for m in materials if m],
             "received_at": row["received_at"], "received_by": row["received_by"],
             "green_channel": green in ("true", "1"), "steps": []}
+
+
+def _agent_of(row: dict) -> dict:
+    """The agent's columns as the case takes them (``sync.case_agents.check_agent``)."""
+    return {"name": row.get("agent_name", ""), "id_code": row.get("agent_id_code", ""),
+            **({"id_type": row["agent_id_type"]} if row.get("agent_id_type") else {}),
+            **({"phone": row["agent_phone"]} if row.get("agent_phone") else {})}
 
 
 def _step_of(row: dict, line: int) -> dict:

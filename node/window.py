@@ -24,6 +24,7 @@ from node.users import ROLES
 from sync import case_clock, case_labels, case_machine, case_results
 from sync import roles as known_roles
 from sync.case_numbers import case_number, parse_case_number, query_code
+from sync.case_agents import POWER_OF_ATTORNEY, check_agent, power_of_attorney
 from sync.case_records import APPLICANT_KINDS, check_applicant
 from sync.catalog_history import load_departments
 from sync.catalog_scope import acceptance
@@ -126,6 +127,8 @@ def detail(number: str, user: User) -> dict:
     listed = CatalogMatter.get_or_none(CatalogMatter.code == row.matter_code)
     order = {m["name"]: i for i, m in enumerate(orjson.loads(listed.data)["materials"])} \
         if listed else {}
+    # The power of attorney (an agent's case) first, as the intake form lists it.
+    order[POWER_OF_ATTORNEY] = -1
     shown["materials"].sort(key=lambda m: order.get(m["name"], len(order)))
     mine = {}
     for role in user_roles(user):
@@ -210,6 +213,8 @@ def intake_form(form) -> dict:
                           "id_code": form.get("applicant_id_code", "").strip().upper(),
                           "id_type": form.get("applicant_id_type") or None,
                           "phone": form.get("applicant_phone", "").strip()},
+            # 由代理人办理: the agent's fields count only while the box is ticked
+            "agent": _agent_form(form) if form.get("by_agent") == "1" else None,
             "materials": form.getlist("materials"), "declined": form.getlist("declined"),
             "outcome": form.get("outcome") or None,
             "reason": form.get("reason", "").strip(), "green_channel": form.get("green_channel") == "1",
@@ -217,6 +222,12 @@ def intake_form(form) -> dict:
             "decision": form.get("decision") or "approved",
             "document_number": form.get("document_number", "").strip(),
             "consent": form.get("consent") == "1", "waybill": form.get("waybill", "").strip()}
+
+
+def _agent_form(form) -> dict:
+    return {"name": form.get("agent_name", ""), "id_type": form.get("agent_id_type") or None,
+            "id_code": form.get("agent_id_code", "").strip().upper(),
+            "phone": form.get("agent_phone", "").strip()}
 
 
 # Steps that end or send back a case: their buttons look destructive, not like the main one.
@@ -251,6 +262,7 @@ def _frame() -> dict:
             "outcomes": case_labels.OUTCOMES, "methods": case_labels.DELIVERY_METHODS,
             "pause_kinds": case_labels.PAUSE_KINDS, "specials": case_labels.SPECIAL_PROCEDURES,
             "joint_decisions": case_labels.JOINT_DECISIONS, "applicant_kinds": APPLICANT_KINDS, "id_types": ID_TYPES,
+            "power_of_attorney": POWER_OF_ATTORNEY,
             "evaluation_levels": case_labels.EVALUATION_LEVELS,
             "capital_matters": case_results.REGISTERED_CAPITAL_MATTERS}
 
@@ -291,8 +303,8 @@ def _acceptable(q: str) -> list[dict]:
     return found
 
 
-def _chosen(form: dict) -> tuple[dict, dict]:
-    """Step 1: the matter this center accepts and a valid applicant."""
+def _chosen(form: dict) -> tuple[dict, dict, dict | None]:
+    """Step 1: the matter this center accepts, a valid applicant and their agent if any."""
     row = CatalogMatter.get_or_none(CatalogMatter.code == form["matter_code"])
     if row is None:
         raise ValidationError("matter_code: 请选择本中心受理的事项", field="matter_code",
@@ -302,7 +314,8 @@ def _chosen(form: dict) -> tuple[dict, dict]:
     if not allowed.allowed:
         raise ValidationError(f"matter_code: {allowed.reason}", field="matter_code",
                               code=Code.MATTER_NOT_ACCEPTABLE)
-    return matter, check_applicant(form["applicant"])
+    applicant = check_applicant(form["applicant"])
+    return matter, applicant, check_agent(form["agent"], applicant)
 
 
 def _intake_page(form: dict, step: int, error=None, status: int = 200):
@@ -311,18 +324,19 @@ def _intake_page(form: dict, step: int, error=None, status: int = 200):
     if step == 1:
         args["matters"] = _acceptable(args["q"])
     else:
-        matter, applicant = _chosen(form)
+        matter, applicant, agent = _chosen(form)
         decided_by = acceptance(matter, "in_force", store.state().center,
                                 load_topology()).decided_by
-        args.update(matter=matter, applicant=applicant,
+        args.update(matter=matter, applicant=applicant, agent=agent,
                     handled_by=None if decided_by == store.state().center
                     else load_topology().get(decided_by),
                     receipt_is_acceptance=receipt_is_acceptance(),
-                    checklist=cases.checklist(matter, applicant, [], form["declined"]),
+                    checklist=cases.checklist(matter, applicant, [], form["declined"], agent),
                     same_matter_open=reuse.open_cases(matter["basic_code"], applicant),
                     # 原件 and 复印件 to take, for the checklist only (not in the case's record)
-                    copies={m["name"]: (m.get("originals", 1), m.get("copies", 0))
-                            for m in matter["materials"]},
+                    copies={POWER_OF_ATTORNEY: (1, 0),
+                            **{m["name"]: (m.get("originals", 1), m.get("copies", 0))
+                               for m in matter["materials"]}},
                     key_steps=projects.steps_for(matter["basic_code"]),
                     key_choice=request.values.get("key_project", ""))
     return render_template("window/intake.html", **args), status
@@ -347,8 +361,9 @@ def intake():
     if step == "choose":
         return _intake_page(form, 2)
     if step == "select_all":  # 全选: every material ticked, the clerk unticks what is missing
-        matter, _applicant = _chosen(form)
-        return _intake_page({**form, "materials": [m["name"] for m in matter["materials"]]}, 2)
+        matter, _applicant, agent = _chosen(form)
+        every = [m["name"] for m in power_of_attorney(agent, []) + matter["materials"]]
+        return _intake_page({**form, "materials": every}, 2)
     user = current_user()
     try:
         case = cases.intake(keys(), store.state().center, Actor(user.username, "clerk"),

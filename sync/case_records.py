@@ -4,10 +4,11 @@ and at the hub that applies them.
 
 Two event types carry a case (record ``case:<number>``):
 
-* ``case.received``: ``{number, matter: {...snapshot...}, applicant: {...},
+* ``case.received``: ``{number, matter: {...snapshot...}, applicant: {...}, agent?,
   materials: [...], green_channel, key_project?, channel?, query_hash?, at, role,
   user}`` — the case as received, with the catalog version of the matter it was
-  accepted under, for a key project's step the link (``sync.key_projects.link``), how
+  accepted under, the agent acting for the applicant (``sync.case_agents``; absent:
+  in person), for a key project's step the link (``sync.key_projects.link``), how
   it was applied for (``CHANNELS``; absent: at the window), and the salted hash of
   the applicant's query code (``sync.query_hash``; absent in cases received before it);
 * ``case.action``: ``{number, n, action, role, user, at, data}`` — the n-th
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 import datetime
 
-from sync import case_clock, case_machine, case_state, events, key_projects, query_hash
+from sync import (case_agents, case_clock, case_machine, case_state, events, key_projects,
+                  query_hash)
 from sync.case_numbers import parse_case_number
 from sync.errors import ValidationError
 from sync.identity_codes import RESIDENT_ID, check_credit_code, check_person_id
@@ -135,7 +137,8 @@ def signers(received: dict, actions: list[dict]) -> list[str]:
 def _received(payload: dict) -> str | None:
     try:
         parse_case_number(payload["number"])
-        check_applicant(payload["applicant"])
+        agent = case_agents.check_agent(payload.get("agent"), check_applicant(payload["applicant"]))
+        case_agents.check_power_of_attorney(agent, payload.get("materials"))
         if payload.get("key_project") is not None:
             key_projects.check_link(payload["key_project"])
         check_channel(channel_of(payload))

@@ -81,6 +81,9 @@ class Code(str, enum.Enum):
     # cases
     MATTER_UNKNOWN = "MATTER_UNKNOWN"
     MATTER_NOT_ACCEPTABLE = "MATTER_NOT_ACCEPTABLE"
+    # an applicant acting through an agent (委托代理人)
+    AGENT_IS_APPLICANT = "AGENT_IS_APPLICANT"
+    POWER_OF_ATTORNEY_MISSING = "POWER_OF_ATTORNEY_MISSING"
     # online applications and their pre-review (网上申请, 网上预审)
     UPLOAD_REFUSED = "UPLOAD_REFUSED"
     PREREVIEW_NEW_REASON = "PREREVIEW_NEW_REASON"
@@ -278,6 +281,7 @@ _CLASS_BY_CODE: dict[Code, type[HallsyncError]] = {
     Code.NOT_AUTHENTICATED: AuthError, Code.FORBIDDEN: Forbidden,
     Code.VALIDATION_FAILED: ValidationError, Code.MATTER_UNKNOWN: ValidationError,
     Code.MATTER_NOT_ACCEPTABLE: ValidationError, Code.UPLOAD_REFUSED: ValidationError,
+    Code.AGENT_IS_APPLICANT: ValidationError, Code.POWER_OF_ATTORNEY_MISSING: ValidationError,
     Code.PREREVIEW_NEW_REASON: ConflictError,
     Code.ENVELOPE_MALFORMED: ProtocolError, Code.BODY_MALFORMED: ProtocolError,
     Code.BODY_TOO_LARGE: ProtocolError, Code.ORIGIN_MISMATCH: ProtocolError,

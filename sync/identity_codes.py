@@ -163,7 +163,7 @@ _PASSPORT = re.compile(r"[A-Z0-9]{5,17}")              # ICAO 9303: up to 9, som
 
 def check_person_id(id_type: str, text: str, *, field: str = "id_number") -> str:
     """The normalised number of a person's document of ``id_type``, or ``ValidationError``."""
-    if id_type not in ID_TYPES:
+    if not isinstance(id_type, str) or id_type not in ID_TYPES:  # a list is no dict key
         _fail(field.rsplit(".", 1)[0] + ".id_type" if "." in field else "id_type",
               f"证件类型应为{'、'.join(ID_TYPES.values())}之一")
     if id_type == RESIDENT_ID:

@@ -15,7 +15,8 @@ import pytest
 import config
 from tests.processes import hallsync, last_json
 from tests.test_browser_catalog import CHROMIUM, browser_page, shoot  # noqa: F401
-from tests.test_browser_window import CENTER, act, log_in, log_out, window_node  # noqa: F401
+from tests.test_browser_window import (CENTER, act, log_in, log_out, start_intake,  # noqa: F401
+                                       window_node)
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,14 +27,7 @@ pytestmark = [
 
 def receive(page, key_project: str = "") -> str:
     """The clerk receives and accepts an SY04001 application; returns the case number."""
-    page.click("nav.sub >> text=收件受理")
-    page.fill("input[type=search][name=q]", "电力设施")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/window/intake?q=*")
-    page.check("input[name=applicant_kind][value=enterprise]")
-    page.fill("#applicant_name", "沈阳某建设有限公司")
-    page.fill("#applicant_id_code", "91210100MA0Q123430")
-    page.fill("#applicant_phone", "02423456789")
+    start_intake(page)
     page.click("button[value=choose]")
     page.wait_for_load_state()
     for box in page.locator("input[name=materials]").all():

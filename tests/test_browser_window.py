@@ -65,6 +65,18 @@ def log_out(page) -> None:
     page.wait_for_url("**/login")
 
 
+def start_intake(page) -> None:
+    """收件受理 step 1 for the SY04001 applicant of these tests, filled but not sent."""
+    page.click("nav.sub >> text=收件受理")
+    page.fill("input[type=search][name=q]", "电力设施")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/window/intake?q=*")
+    page.check("input[name=applicant_kind][value=enterprise]")
+    page.fill("#applicant_name", "沈阳某建设有限公司")
+    page.fill("#applicant_id_code", "91210100MA0Q123430")
+    page.fill("#applicant_phone", "02423456789")
+
+
 def act(page, action: str, **fields) -> None:
     """Fill and send the small form of one action on the case page."""
     form = page.locator(f"#act-{action}")
@@ -179,14 +191,7 @@ def test_a_case_from_intake_to_delivery(hub, window_node, browser_page, tmp_path
     # The same applicant again: the licence of the approved case is on file (the rest is
     # handed in again); a third application of the matter is flagged as a possible duplicate.
     def intake_step2() -> None:
-        page.click("nav.sub >> text=收件受理")
-        page.fill("input[type=search][name=q]", "电力设施")
-        page.keyboard.press("Enter")
-        page.wait_for_url("**/window/intake?q=*")
-        page.check("input[name=applicant_kind][value=enterprise]")
-        page.fill("#applicant_name", "沈阳某建设有限公司")
-        page.fill("#applicant_id_code", "91210100MA0Q123430")
-        page.fill("#applicant_phone", "02423456789")
+        start_intake(page)
         page.click("button[value=choose]")
         page.wait_for_load_state()
 
@@ -206,3 +211,34 @@ def test_a_case_from_intake_to_delivery(hub, window_node, browser_page, tmp_path
     assert page.locator("input[name=materials]").count() == MATERIALS
     assert "须本次收取" in page.locator("table.materials").inner_text()
     shoot(page, tmp_path, "window-12-intake-declined.png", full_page=True)
+
+    # 由代理人办理 (issue 15.6): the agent's section opens with its checkbox, by CSS alone.
+    start_intake(page)
+    assert not page.locator("#agent-fields").is_visible()
+    page.check("#by_agent")
+    assert page.locator("#agent-fields").is_visible()
+    page.fill("#agent_id_code", "110101199003071233")
+    page.fill("#agent_name", "李娜")
+    page.fill("#agent_phone", "13900000000")
+    shoot(page, tmp_path, "window-13-intake-agent.png", full_page=True)
+    page.click("button[value=choose]")
+    page.wait_for_load_state()
+    assert "李娜" in page.locator("#agent").inner_text()
+    attorney = page.locator("input[name=materials][value=授权委托书]")
+    for box in page.locator("input[name=materials]").all():
+        box.check()
+    attorney.uncheck()  # the agent came without the power of attorney: refused
+    page.click("button[value=submit]")
+    page.wait_for_load_state()
+    assert "须收取申请人签署的授权委托书" in page.locator(
+        ".field-error[data-field=materials]").inner_text()
+    shoot(page, tmp_path, "window-14-intake-no-attorney.png", full_page=True)
+    for box in page.locator("input[name=materials]").all():
+        box.check()
+    page.click("button[value=submit]")
+    page.wait_for_url("**/window/cases/*")
+    assert page.locator("#agent").inner_text() == "李娜 居民身份证 110101********1233 · 13900000000"
+    page.click("#receipt-link")
+    page.wait_for_url("**/receipt")
+    assert page.locator("#agent").inner_text() == "李娜 居民身份证 110101********1233"
+    shoot(page, tmp_path, "window-15-receipt-agent.png", full_page=True)

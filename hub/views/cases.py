@@ -34,9 +34,11 @@ from sync.case_numbers import parse_case_number
 from sync.catalog_history import load_departments
 from sync.catalog_search import department_name
 from sync.errors import ConflictError, Forbidden, NotFound, ValidationError
+from sync.identity_codes import RESIDENT_ID
 from sync.topology import load_topology
 from web.auth import current_user, requires
 from web.errors import json_object
+from web.frame import masked_id
 from web.pagination import PER_PAGE
 
 bp = Blueprint("case_pages", __name__)
@@ -59,8 +61,12 @@ def case_view(number: str) -> dict:
         log_of(number)
     holder = owner_of(case_records.record_of(number))
     departments, name = load_departments(), load_topology().name_of
+    received = orjson.loads(row.received)
     return {
         "number": number, "matter": orjson.loads(row.matter)["name"],
+        "applicant": shown_party(received["applicant"]),
+        # 委托代理人; None when the applicant came in person (and in every case before agents)
+        "agent": shown_party(received["agent"]) if received.get("agent") else None,
         "matter_code": row.matter_code, "state": case.state,
         "state_label": case_labels.STATES[case.state],
         "collecting": row.center, "collecting_name": name(row.center),
@@ -92,6 +98,15 @@ def case_view(number: str) -> dict:
         # form only then (``orders.issue`` checks it again).
         "can_order": bool(set(ORDERING) & current_user().role_set) and row.center in visible(),
     }
+
+
+def shown_party(party: dict) -> dict:
+    """An applicant's or agent's name and document, the number masked as on the window's
+    pages: supervising a case never needs the whole number, nor the phone."""
+    kind = party.get("kind", "person")  # an agent is always a person
+    return {"name": party["name"], "kind": kind,
+            "id_type": (party.get("id_type") or RESIDENT_ID) if kind == "person" else None,
+            "id_code": masked_id(party["id_code"], kind)}
 
 
 @bp.get("/cases/<number>")
