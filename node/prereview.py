@@ -49,9 +49,7 @@ def apply(data_dir, center: str, citizen, form: dict, files: dict[str, bytes]) -
     :raises ValidationError: the matter, the applicant, or a file (``UPLOAD_REFUSED``).
     """
     matter = online_matter(str(form.get("matter_code", "")), center)
-    applicant = case_records.check_applicant({"kind": "person", "name": form.get("name"),
-                                              "id_code": citizen.id_code,
-                                              "phone": citizen.phone})
+    applicant = case_records.check_applicant(citizen.as_applicant(form.get("name")))
     if form.get("consent") is not True:
         raise ValidationError("consent: 请阅读并同意告知承诺及材料共享", field="consent")
     checked = prereview.check_files(matter, files, required=True)

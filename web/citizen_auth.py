@@ -16,6 +16,7 @@ from flask import (Blueprint, Flask, current_app, g, jsonify, redirect, render_t
                    url_for)
 
 from sync.errors import AuthError, Code, HallsyncError
+from sync.identity_codes import ID_TYPES, RESIDENT_ID
 from web.auth import public
 from web.citizens import Citizen, Citizens
 from web.errors import json_object, problem_response
@@ -85,7 +86,8 @@ def _with_cookie(response, token: str):
 
 def _page(message: str = "", status: int = 200, *, sent_to: str = "", phone: str = ""):
     return render_template("citizen/login.html", title="市民登录", message=message,
-                           sent_to=sent_to, phone=phone,
+                           sent_to=sent_to, phone=phone, id_types=ID_TYPES,
+                           id_type=request.form.get("id_type") or RESIDENT_ID,
                            minutes=_settings()["citizen_code_ttl_s"] // 60), status
 
 
@@ -118,7 +120,8 @@ def log_in():
     form = request.form
     try:
         token, _citizen = _site().citizens.log_in(form.get("phone", ""), form.get("code", ""),
-                                                  form.get("id_code", ""), _now(), _settings())
+                                                  form.get("id_code", ""), _now(), _settings(),
+                                                  form.get("id_type"))
     except HallsyncError as error:
         return _page(_message(error), error.status, sent_to="1", phone=form.get("phone", ""))
     return _with_cookie(redirect(url_for("citizen.home")), token)
@@ -156,7 +159,8 @@ def api_code():
 def api_session():
     body = json_object()
     token, citizen = _site().citizens.log_in(body.get("phone"), body.get("code"),
-                                             body.get("id_code"), _now(), _settings())
+                                             body.get("id_code"), _now(), _settings(),
+                                             body.get("id_type"))
     return _with_cookie(jsonify({"phone": citizen.masked_phone,
                                  "id_code": citizen.masked_id}), token), 201
 

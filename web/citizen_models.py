@@ -27,6 +27,7 @@ class CitizenSession(Model):
     token_hash = CharField(primary_key=True, max_length=64)  # SHA-256 of the cookie's token
     phone = CharField(max_length=16)
     id_code = CharField(max_length=18)
+    id_type = CharField(max_length=20, default="resident_id")  # sync.identity_codes.ID_TYPES
     created_ms = BigIntegerField()
     seen_ms = BigIntegerField()
     ended_ms = BigIntegerField(null=True)

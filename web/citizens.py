@@ -25,7 +25,7 @@ from typing import Callable
 from peewee import fn
 
 from sync.errors import Code, TooManyRequests, ValidationError
-from sync.identity_codes import check_resident_id
+from sync.identity_codes import RESIDENT_ID, check_person_id
 from sync.sms_templates import PHONE
 
 DAY_MS, HOUR_MS = 86_400_000, 3_600_000
@@ -36,6 +36,7 @@ class Citizen:
     phone: str
     id_code: str
     token_hash: str
+    id_type: str = RESIDENT_ID  # sync.identity_codes.ID_TYPES
 
     @property
     def masked_phone(self) -> str:
@@ -43,7 +44,14 @@ class Citizen:
 
     @property
     def masked_id(self) -> str:
-        return self.id_code[:6] + "********" + self.id_code[-4:]
+        keep_head, keep_tail = (6, 4) if len(self.id_code) >= 15 else (2, 2)
+        return (self.id_code[:keep_head] + "*" * (len(self.id_code) - keep_head - keep_tail)
+                + self.id_code[-keep_tail:])
+
+    def as_applicant(self, name) -> dict:
+        """The citizen as a case's applicant (checked by ``sync.case_records``)."""
+        return {"kind": "person", "name": name, "id_code": self.id_code, "phone": self.phone,
+                **({"id_type": self.id_type} if self.id_type != RESIDENT_ID else {})}
 
 
 @dataclass
@@ -93,16 +101,18 @@ class Citizens:
         return ttl_s
 
     def log_in(self, phone: str, code: str, id_code: str, now_ms: int,
-               settings: dict) -> tuple[str, Citizen]:
-        """Check the code and the ID number; returns (cookie token, citizen).
+               settings: dict, id_type=RESIDENT_ID) -> tuple[str, Citizen]:
+        """Check the code and the identity document (the resident ID unless ``id_type``
+        names another); returns (cookie token, citizen).
 
-        :raises ValidationError: a bad ID number (``field`` id_code), or the code is wrong
+        :raises ValidationError: a bad document (``field`` id_code or id_type), or the code is wrong
             (``CODE_INVALID``), expired or voided by wrong tries (``CODE_EXPIRED``).
         """
         phone, code = str(phone or "").strip(), str(code or "").strip()
         if not PHONE.match(phone):
             raise ValidationError("phone: 请输入 11 位手机号码", field="phone")
-        id_code = check_resident_id(str(id_code or ""), field="id_code")
+        id_type = id_type or RESIDENT_ID
+        id_code = check_person_id(id_type, str(id_code or ""), field="id_code")
         model = self.code_model
         wrong = False
         with model._meta.database.atomic():
@@ -118,14 +128,14 @@ class Citizens:
                 token = secrets.token_urlsafe(32)
                 token_hash = hashlib.sha256(token.encode()).hexdigest()
                 self.session_model.create(token_hash=token_hash, phone=phone, id_code=id_code,
-                                          created_ms=now_ms, seen_ms=now_ms)
+                                          id_type=id_type, created_ms=now_ms, seen_ms=now_ms)
             else:
                 # Counted, and committed before the refusal: a wrong try must stick.
                 model.update(tries=model.tries + 1).where(model.id == row.id).execute()
                 wrong = True
         if wrong:
             raise ValidationError("code: 验证码不正确", field="code", code=Code.CODE_INVALID)
-        return token, Citizen(phone, id_code, token_hash)
+        return token, Citizen(phone, id_code, token_hash, id_type)
 
     def session(self, token: str, now_ms: int, timeout_s: int) -> Citizen | None:
         """The citizen a cookie's token names, if its login is open and not idle too long."""
@@ -137,7 +147,7 @@ class Citizens:
         if row is None or row.ended_ms is not None or now_ms - row.seen_ms > timeout_s * 1000:
             return None
         model.update(seen_ms=now_ms).where(model.token_hash == token_hash).execute()
-        return Citizen(row.phone, row.id_code, token_hash)
+        return Citizen(row.phone, row.id_code, token_hash, row.id_type)
 
     def log_out(self, citizen: Citizen, now_ms: int) -> None:
         model = self.session_model

@@ -66,9 +66,7 @@ def apply(data_dir, citizen, form: dict, files: dict[str, bytes], *, at: str) ->
     center = str(form.get("center", ""))
     if center not in {code for code, _ in centers_for(matter)}:
         raise ValidationError("center: 请选择受理该事项的政务服务中心", field="center")
-    applicant = case_records.check_applicant({"kind": "person", "name": form.get("name"),
-                                              "id_code": citizen.id_code,
-                                              "phone": citizen.phone})
+    applicant = case_records.check_applicant(citizen.as_applicant(form.get("name")))
     if form.get("consent") is not True:
         raise ValidationError("consent: 请阅读并同意告知承诺及材料共享", field="consent")
     checked = prereview.check_files(matter, files, required=True)

@@ -181,3 +181,35 @@ def test_the_login_pages_speak_chinese_and_say_what_is_wrong(app):
     assert done.status_code == 302 and done.headers["Location"].endswith("/citizen/")
     home = citizen.client.get("/citizen/").get_data(as_text=True)
     assert "我的办件" in home and "139****5678" in home
+
+
+@pytest.mark.parametrize("id_type, id_code, masked", [
+    ("passport", "E12345678", "E1*****78"),
+    ("hk_macao_permit", "H12345678", "H1*****78"),
+])
+def test_a_citizen_without_a_resident_id_logs_in_with_their_own_document(app, id_type, id_code,
+                                                                        masked):
+    citizen = Staff(app.test_client())
+    ask(citizen)
+    wrong_type = citizen.post("/api/citizen/session", json={
+        "phone": PHONE, "code": last_code(), "id_code": id_code, "id_type": ["passport"]})
+    assert (wrong_type.status_code, wrong_type.get_json()["field"]) == (422, "id_type")
+    as_resident = log_in(citizen, last_code(), id_code=id_code)  # not a resident ID's number
+    assert (as_resident.status_code, as_resident.get_json()["field"]) == (422, "id_code")
+    reply = citizen.post("/api/citizen/session", json={
+        "phone": PHONE, "code": last_code(), "id_code": id_code, "id_type": id_type})
+    assert reply.status_code == 201 and reply.get_json()["id_code"] == masked
+    with database.connection_context():
+        assert (CitizenSession.get().id_type, CitizenSession.get().id_code) == (id_type, id_code)
+    session = app.extensions["citizen"].citizens.session(
+        citizen.client.get_cookie(app.extensions["citizen"].cookie).value, T0, 900)
+    assert session.as_applicant("Ann Lee") == {"kind": "person", "name": "Ann Lee",
+                                               "id_code": id_code, "phone": PHONE,
+                                               "id_type": id_type}
+
+
+def test_the_login_page_offers_every_identity_document(app):
+    page = Staff(app.test_client()).submit("/citizen/code", {"phone": PHONE}).get_data(
+        as_text=True)
+    for label in ("居民身份证", "港澳台居民居住证", "外国人永久居留身份证", "护照"):
+        assert f">{label}</option>" in page
