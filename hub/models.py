@@ -662,3 +662,21 @@ class HubApplicationMaterial(BaseModel):
 
 
 MODELS = MODELS + (HubApplication, HubApplicationMaterial)
+
+
+class HubAttendance(BaseModel):
+    """Whether a booking's applicant came (到场 or 未到场), as its center's clerk recorded
+    it (``appointment.marked``): counted per center and day in the figures."""
+
+    id = CharField(primary_key=True, max_length=24)  # the booking's 预约号
+    center = CharField(max_length=16)
+    day = CharField(max_length=10)
+    side = CharField(max_length=8)
+    matter_code = CharField(max_length=10)
+    state = CharField(max_length=10)
+
+    class Meta:
+        indexes = ((("center", "day"), False),)
+
+
+MODELS = MODELS + (HubAttendance,)

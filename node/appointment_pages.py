@@ -69,8 +69,7 @@ def book():
 @requires("clerk")
 def mark(number: str):
     try:
-        row = appointments.bookings().mark(number, request.form.get("state", ""),
-                                           appointments.now_ms())
+        row = appointments.mark(number, request.form.get("state", ""), appointments.now_ms())
     except NotFound:
         abort(404)
     except (ValidationError, ConflictError) as exc:

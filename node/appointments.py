@@ -105,6 +105,17 @@ def bookings() -> Bookings:
     return Bookings(Appointment, "window", store.state().center, _announce)
 
 
+def mark(number: str, state: str, at_ms: int) -> Appointment:
+    """The clerk's record of the day, and its event for the hub's counts, in one transaction.
+
+    :raises ValidationError, ConflictError, NotFound: as ``Bookings.mark``."""
+    with database.atomic():
+        row = bookings().mark(number, state, at_ms)
+        outbox.emit(store.load_keys(store.bound_dir()), row.center, appointments.MARKED, "",
+                    appointments.marked_payload(row))
+    return row
+
+
 def caller(phone: str, id_code: str) -> Citizen:
     """The citizen a clerk books for (phone or walk-in): the same phone and ID number they
     log in with, so the booking is in their list at the kiosk and the online hall.

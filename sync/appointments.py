@@ -204,6 +204,9 @@ def find_slot(plans: list[WindowPlan], key: str, calendar: WorkCalendar,
 PLAN = "appointment.plan"            # a center's plan, to the hub (an event of its chain)
 FORWARDED = "appointment.forwarded"  # a booking at the hub's online hall, to its center
 FORWARDED_STATES = ("booked", "cancelled")
+# The clerk's record of the day (到场 or 未到场), to the hub, which counts them per center.
+MARKED = "appointment.marked"
+MARKS = ("arrived", "no_show")
 _FORWARDED_TEXTS = {"id": 24, "slot": 32, "matter_code": 10, "matter_name": 200, "name": 60,
                     "phone": 11, "id_code": 18, "state": 10}
 
@@ -247,6 +250,28 @@ def forwarded_problem(payload) -> str | None:
     return None
 
 
+def marked_payload(row) -> dict:
+    return {"id": row.id, "day": row.day, "side": row.side, "matter_code": row.matter_code,
+            "state": row.state}
+
+
+def _marked_event(payload: dict) -> str | None:
+    for field, limit in (("id", 24), ("matter_code", 10)):
+        value = payload.get(field)
+        if not isinstance(value, str) or not value or len(value) > limit:
+            return f"{field}: must be a text of 1 to {limit} characters"
+    try:
+        datetime.date.fromisoformat(payload.get("day"))
+    except (TypeError, ValueError):
+        return "day: must be a date"
+    if payload.get("side") not in SIDES:
+        return f"side: must be one of {SIDES}"
+    return None if payload.get("state") in MARKS else f"state: must be one of {MARKS}"
+
+
+events.register(MARKED, needs_record=False, check=_marked_event,
+                help="网上预约: the clerk recorded whether a booking's applicant came (arrived "
+                     "or no_show); payload {id, day, side, matter_code, state}.")
 events.register(PLAN, needs_record=False, check=_plan_event,
                 help="网上预约: the center's plan of appointment windows and slots and the online "
                      "hall's percent of each slot's places; payload {windows, online_percent, "

@@ -5,6 +5,8 @@ its capacity. 64 citizens at once for the last online places book exactly as man
 there are — on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from hub.app import create_app as create_hub
@@ -17,6 +19,8 @@ from sync.calendar import load_calendar
 from sync.errors import Code, ConflictError
 from tests.node.test_appointments import ALICE, BOB, HOLD_S, PLAN, at_ms, next_workday, race
 from tests.test_cases import DISTRICT, keys, node  # noqa: F401
+from tests.staff import hub_staff
+from tests.test_complaints import HUB_DOC
 from tests.test_consultation import hub_citizen
 from web.citizens import Citizen
 
@@ -109,3 +113,34 @@ def test_64_citizens_at_once_for_the_online_places_book_exactly_as_many(hub, nod
     assert race(64, book) == {"booked": 2, Code.SLOT_FULL: 62}
     with app.app_context(), hub_database.connection_context():
         assert HubAppointment.select().where(HubAppointment.slot == key).count() == 2
+
+
+def test_the_clerks_marks_reach_the_hub_as_each_centers_no_shows(hub, node, planned):  # noqa: F811
+    day = next_workday()
+    book = appointments.bookings()
+    with database.connection_context():
+        plans, percent = appointments.plan()
+        slot = rules.find_slot(plans, rules.slot_key(day, "09:00", "A01"), load_calendar())
+        now = at_ms(day, "07:00")
+        came, stayed_away = (book.confirm(book.hold(slot, percent, planned, person, now,
+                                                    HOLD_S).id, person, "某", now)
+                             for person in (ALICE, BOB))
+        appointments.mark(came.id, "arrived", at_ms(day, "09:05"))
+        appointments.mark(stayed_away.id, "no_show", at_ms(day, "09:40"))
+        with pytest.raises(ConflictError):  # marked once; nothing more is written
+            appointments.mark(came.id, "no_show", at_ms(day, "09:41"))
+    assert node.sync()["errors"] == []
+
+    operator = hub_staff(hub_app(hub))
+    stats = operator.client.get(f"/api/stats?center={DISTRICT}&start={day}&end={day}")
+    assert stats.status_code == 200
+    HUB_DOC.check({"$ref": "#/components/schemas/Stats"}, stats.get_json())
+    expected = {"arrived": 1, "no_show": 1, "no_show_rate": 0.5}
+    assert stats.get_json()["appointments"] == stats.get_json()["own_appointments"] == expected
+    city = operator.client.get(f"/api/stats?start={day}&end={day}").get_json()
+    (district,) = [c for c in city["children"] if c["code"] == DISTRICT]
+    assert district["appointments"] == city["appointments"] == expected
+    other_day = day + datetime.timedelta(days=1)
+    assert operator.client.get(f"/api/stats?center={DISTRICT}&start={other_day}&end={other_day}"
+                               ).get_json()["appointments"] == {
+        "arrived": 0, "no_show": 0, "no_show_rate": None}

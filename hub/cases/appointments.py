@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections import Counter
 
 import orjson
+from peewee import fn
 
 from hub.catalog import authority
 from hub.ledger.registry import handles
 from hub.ledger.stream import send
-from hub.models import HubAppointment, HubAppointmentPlan
+from hub.models import HubAppointment, HubAppointmentPlan, HubAttendance
 from hub.sms import queue
 from sync import appointments, case_clock, sms_templates
 from sync.calendar import load_calendar
@@ -45,6 +47,45 @@ def apply_plans(events: list[dict]) -> None:
                       update={HubAppointmentPlan.windows: windows,
                               HubAppointmentPlan.online_percent: p["online_percent"],
                               HubAppointmentPlan.changed_at: p["changed_at"]}).execute())
+
+
+@handles(appointments.MARKED, independent=True)  # its own table only
+def apply_marks(events: list[dict]) -> None:
+    for event in events:
+        p = event["payload"]
+        (HubAttendance.insert(id=p["id"], center=event["origin"], day=p["day"], side=p["side"],
+                              matter_code=p["matter_code"], state=p["state"])
+         .on_conflict(conflict_target=[HubAttendance.id],
+                      update={HubAttendance.state: p["state"]}).execute())
+
+
+ATTENDANCE = ("arrived", "no_show")
+
+
+def attendance(centers: list[str] | None, start: datetime.date,
+               end: datetime.date) -> dict[str, Counter]:
+    """Per center, the bookings of the days from ``start`` to ``end`` whose applicant came
+    or did not, as the clerks recorded them (one grouped query)."""
+    query = (HubAttendance.select(HubAttendance.center, HubAttendance.state,
+                                  fn.COUNT(HubAttendance.id))
+             .where(HubAttendance.day.between(start.isoformat(), end.isoformat()))
+             .group_by(HubAttendance.center, HubAttendance.state))
+    if centers is not None:
+        query = query.where(HubAttendance.center.in_(centers))
+    found: dict[str, Counter] = {}
+    for center, state, count in query.tuples():
+        found.setdefault(center, Counter())[state] += count
+    return found
+
+
+def attendance_total(found: dict[str, Counter], centers: list[str]) -> dict:
+    """``arrived``, ``no_show`` and the no-show rate (None without any record) of ``centers``."""
+    summed = Counter({state: 0 for state in ATTENDANCE})
+    for code in centers:
+        summed.update(found.get(code, {}))
+    marked = summed["arrived"] + summed["no_show"]
+    return {**{state: summed[state] for state in ATTENDANCE},
+            "no_show_rate": round(summed["no_show"] / marked, 4) if marked else None}
 
 
 def _plan(center: str) -> tuple[list[appointments.WindowPlan], int]:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from peewee import SQL, fn
 
-from hub.cases import complaints
+from hub.cases import appointments, complaints
 from hub.cases.cards import open_counts
 from hub.models import (OPEN_LITERAL, CaseRollup, CaseRollupMonth, CatalogMatter, CenterRollupDay,
                         CenterRollupMonth, HubCase)
@@ -181,7 +181,9 @@ def report(code: str, period: Period, *, department: str | None = None,
     its own (``own``: cases of the center itself, so children + own = the total) and its
     children's; ``now`` (``own_now``, each child's): open and overdue cases and the open
     cases' 电子监察 cards per level as of ``today``; ``complaints`` (own and each child's):
-    the 投诉 filed in the period, answered, answered late and open past their due day."""
+    the 投诉 filed in the period, answered, answered late and open past their due day;
+    ``appointments`` (own and each child's): the period's bookings whose applicant came
+    (``arrived``) or did not (``no_show``), and the no-show rate."""
     topology = topology or load_topology()
     center = topology.get(code)
     check_filters(department, matter)
@@ -196,14 +198,17 @@ def report(code: str, period: Period, *, department: str | None = None,
     rows_year_before = sums(year_before.start, year_before.end, scope, **filters)
     rows_open = pending(scope, today, **filters)
     rows_cards = open_counts(scope, today, **filters)
-    # 投诉 are about a center, not a department or matter: counted unfiltered.
+    # 投诉 are about a center, not a department or matter: counted unfiltered; so are the
+    # bookings' 到场 and 未到场 (appointments.attendance), by the day booked.
     rows_complaints = complaints.counts(scope, period.start, period.end, today)
+    rows_attendance = appointments.attendance(scope, period.start, period.end)
 
     def block(codes: list[str]) -> dict:
         return {"figures": derive(total(rows_now, codes)),
                 "previous_figures": derive(total(rows_before, codes)),
                 "now": _now(rows_open, rows_cards, codes),
-                "complaints": complaints.total(rows_complaints, codes)}
+                "complaints": complaints.total(rows_complaints, codes),
+                "appointments": appointments.attendance_total(rows_attendance, codes)}
 
     children = []
     for child in topology.children(code):
@@ -224,4 +229,6 @@ def report(code: str, period: Period, *, department: str | None = None,
             "now": {"as_of": today.isoformat(), **whole["now"]},
             "complaints": whole["complaints"],
             "own_complaints": complaints.total(rows_complaints, [code]),
+            "appointments": whole["appointments"],
+            "own_appointments": appointments.attendance_total(rows_attendance, [code]),
             "children": children, "not_available": NOT_AVAILABLE}
