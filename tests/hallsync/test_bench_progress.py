@@ -16,5 +16,9 @@ def test_the_command_times_the_progress_query_and_reuses_its_load(tmp_path):
     line = json.loads(result.output.strip().splitlines()[-1])
     assert (line["cases"], line["sample"]) == (3000, 6) and line["p95_ms"] > 0
     assert set(line) >= {"right_code", "wrong_code", "unknown_number", "load_seconds"}
-    again = json.loads(CliRunner().invoke(cli, args).output.strip().splitlines()[-1])
+    again = json.loads(CliRunner().invoke(cli, [*args, "--guesses", "300"]).output.strip()
+                       .splitlines()[-1])
     assert again["load_seconds"] is None  # the load of 3,000 is reused
+    # 300 addresses guessing one case: nothing found, and every answer the unknown number's.
+    assert {k: again["guessing"][k] for k in ("guesses", "found", "answers")} == {
+        "guesses": 300, "found": 0, "answers": 1}
