@@ -15,6 +15,7 @@ from hub.models import database as hub_database
 from node import appointments
 from node.models import Appointment, database
 from sync import appointments as rules
+from sync import case_clock
 from sync.calendar import load_calendar
 from sync.errors import Code, ConflictError
 from tests.node.test_appointments import ALICE, BOB, HOLD_S, PLAN, at_ms, next_workday, race
@@ -144,3 +145,57 @@ def test_the_clerks_marks_reach_the_hub_as_each_centers_no_shows(hub, node, plan
     assert operator.client.get(f"/api/stats?center={DISTRICT}&start={other_day}&end={other_day}"
                                ).get_json()["appointments"] == {
         "arrived": 0, "no_show": 0, "no_show_rate": None}
+
+
+def test_a_week_offline_while_the_online_hall_books_the_same_days(hub, node, planned):  # noqa: F811
+    """The street books its window's places of every slot of the coming week while offline;
+    the online hall books, cancels and rebooks the online places of the same slots; after
+    one sync no slot holds more than its capacity and every online booking is at the
+    street exactly once, in the hub's state."""
+    app = hub_app(hub)
+    citizen = hub_citizen(app)
+    code, calendar = planned["basic_code"], load_calendar()
+    week = [case_clock.china_today() + datetime.timedelta(days=n) for n in range(1, 8)]
+    keys_ = [s["slot"] for day in week for s in citizen.client.get(
+        f"/api/appointments/slots?center={DISTRICT}&matter={code}&date={day}").get_json()["slots"]]
+    assert len(keys_) >= 6  # three working days at least, two slots each
+    hall_ids = []
+    for key in keys_:
+        for _ in range(3):  # 2 online places: the third is refused
+            made = citizen.post("/api/appointments", json={"center": DISTRICT, "matter": code,
+                                                           "slot": key, "name": "王芳"})
+            if made.status_code == 201:
+                hall_ids.append(made.get_json()["number"])
+            else:
+                assert made.get_json()["code"] == Code.SLOT_FULL.value
+    assert len(hall_ids) == 2 * len(keys_)
+    for number in hall_ids[::3]:  # a third cancelled, and the place taken again
+        assert citizen.post(f"/api/appointments/{number}/cancel").status_code == 200
+    for key in keys_:
+        citizen.post("/api/appointments", json={"center": DISTRICT, "matter": code,
+                                                "slot": key, "name": "李雷"})
+
+    book, people = appointments.bookings(), [ALICE, BOB, Citizen("13900000002", ALICE.id_code,
+                                                                 "")]
+    with database.connection_context():  # offline all along: the window's own places
+        plans, percent = appointments.plan()
+        now = appointments.now_ms()
+        for key in keys_:
+            slot = rules.find_slot(plans, key, calendar)
+            for person in people:
+                try:
+                    book.confirm(book.hold(slot, percent, planned, person, now, HOLD_S).id,
+                                 person, "某", now)
+                except ConflictError:
+                    assert person is people[-1]  # 2 window places: the third is refused
+
+    assert node.sync()["errors"] == []
+    with app.app_context(), hub_database.connection_context():
+        at_hub = {a.id: a.state for a in HubAppointment.select()}
+    with database.connection_context():
+        rows = list(Appointment.select())
+    online = {a.id: a.state for a in rows if a.side == "online"}
+    assert online == at_hub  # none lost, none doubled, each in the hub's state
+    for key in keys_:
+        taken = [a.place for a in rows if a.slot == key and a.place_key is not None]
+        assert len(taken) == len(set(taken)) == 4  # full, and never past its capacity
