@@ -20,6 +20,7 @@ from sync.calendar import load_calendar
 from sync.errors import Code, ConflictError
 from tests.node.test_appointments import ALICE, BOB, HOLD_S, PLAN, at_ms, next_workday, race
 from tests.test_cases import DISTRICT, keys, node  # noqa: F401
+from tests.hub.sms.test_sender import Clock, gateway, sender  # noqa: F401
 from tests.staff import hub_staff
 from tests.test_complaints import HUB_DOC
 from tests.test_consultation import hub_citizen
@@ -199,3 +200,30 @@ def test_a_week_offline_while_the_online_hall_books_the_same_days(hub, node, pla
     for key in keys_:
         taken = [a.place for a in rows if a.slot == key and a.place_key is not None]
         assert len(taken) == len(set(taken)) == 4  # full, and never past its capacity
+
+
+def test_reminders_written_by_a_street_offline_72_hours_are_dropped_never_sent_late(
+        hub, node, planned, gateway):  # noqa: F811
+    day = next_workday()
+    book = appointments.bookings()
+    with database.connection_context():
+        plans, percent = appointments.plan()
+        slot = rules.find_slot(plans, rules.slot_key(day, "09:00", "A01"), load_calendar())
+        now = appointments.now_ms()
+        for person in (ALICE, BOB):
+            book.confirm(book.hold(slot, percent, planned, person, now, HOLD_S).id, person,
+                         "某", now)
+        # The chores job, the evening before, with the hub out of reach for 72 hours.
+        evening = at_ms(day, "09:00") - 15 * 3600 * 1000
+        assert appointments.write_reminders(evening) == 2
+    assert node.sync()["errors"] == []  # 72 hours later
+
+    app = hub_app(hub)
+    with app.app_context(), hub_database.connection_context():
+        send = sender(gateway, Clock(evening + 72 * 3600 * 1000))
+        send.drain()
+        send.close()
+        by_kind = [(m.kind, m.status) for m in SmsMessage.select().order_by(SmsMessage.kind)]
+    assert by_kind == [("appointment_confirmed", "sent")] * 2 + [
+        ("appointment_reminder", "dropped")] * 2
+    assert gateway.state()["messages"] == 2  # the confirmations, never a reminder
