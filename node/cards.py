@@ -34,7 +34,7 @@ def center_cards(today: datetime.date, calendar: WorkCalendar | None = None) -> 
         logs[a.number].append({"n": a.n, "action": a.action, "role": a.role, "user": a.user,
                                "at": a.at, "data": orjson.loads(a.data)})
     ordered = defaultdict(dict)
-    for o in SupervisionOrder.select():  # only ever on cases collected here (the applier)
+    for o in SupervisionOrder.select():  # on cases collected here, or handed here (unused)
         ordered[o.number][order_key(o.clock, o.department)] = Order.from_row(o)
     found = []
     for row in rows:
@@ -46,8 +46,8 @@ def center_cards(today: datetime.date, calendar: WorkCalendar | None = None) -> 
 
 @applies(ORDERED)
 def apply_order(message: dict, ctx: Context) -> str:
-    """The hub's 督办 order on a yellow card of a case collected here: kept, so this center's
-    cards take its deadline as the hub's do."""
+    """The hub's 督办 order on a yellow card of a case collected here, so this center's
+    cards take its deadline as the hub's do, or handed here, whose page shows it."""
     payload = message["payload"]
     try:
         order = Order.from_dict(payload)
@@ -56,13 +56,22 @@ def apply_order(message: dict, ctx: Context) -> str:
         return f"not applied: malformed order ({exc})"
     if clock not in CLOCKS:
         return f"not applied: unknown clock {clock!r}"
-    if Case.get_or_none((Case.number == number) & (Case.collected_by == ctx.center)) is None:
-        return f"not applied: no case {number} collected here"
+    if Case.get_or_none(Case.number == number) is None:
+        return f"not applied: no case {number} here"
     (SupervisionOrder.insert(number=number, clock=clock, department=department,
                              due=order.due.isoformat(), note=order.note, by=order.by,
                              issued_at=order.issued_at, message_id=message["id"])
      .on_conflict_replace().execute())
     return "applied"
+
+
+def orders_of(number: str) -> list[dict]:
+    """The 督办 orders on one case's cards, for its page: which clock, by when, why."""
+    return [{"clock": CLOCKS[o.clock] + (f"（{o.department}）" if o.department else ""),
+             "due": o.due, "note": o.note, "by": load_topology().name_of(o.by),
+             "issued_at": o.issued_at}
+            for o in SupervisionOrder.select().where(SupervisionOrder.number == number)
+            .order_by(SupervisionOrder.issued_at)]
 
 
 def listing(today: datetime.date) -> dict:

@@ -11,8 +11,8 @@ import secrets
 
 import orjson
 
-from node import (case_log, evaluation, handoffs, outbox, parallel, precedents, projects, reuse,
-                  sms, store)
+from node import (cards, case_log, evaluation, handoffs, outbox, parallel, precedents,
+                  projects, reuse, sms, store)
 from node.case_log import Actor, load, record_action
 from node.models import Case, CaseMaterial, CatalogMatter, database
 from sync import case_agents, case_labels, case_machine, case_records, case_results, query_hash
@@ -227,6 +227,7 @@ def view(number: str) -> dict:
                           if case.decision and case.decision.precedent else None),
             "received_at": row.received_at, "collected_by": row.collected_by,
             "holder": row.owner, "handoffs": handoffs.described(case, row),
+            "orders": cards.orders_of(number),  # 督办 on its yellow cards, from the hub
             "accepted_at": row.accepted_at, "promised_date": row.promised_date,
             "promised_provisional": row.promised_provisional, "outcome": row.outcome,
             "document_number": row.document_number,

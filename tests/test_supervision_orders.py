@@ -11,16 +11,20 @@ import pytest
 
 from hub import db as hub_db
 from hub.cases.cards import hub_cards
+from hub.ledger.ownership import transfer
 from hub.models import HubMessage, HubSupervisionOrder
 from node import case_log, store
+from node.app import create_app
 from node.cards import center_cards
 from node.cases import intake
 from node.models import InboxMessage, SupervisionOrder, database
 from sync.calendar import load_calendar
 from sync.case_clock import CHINA, china_today
 from sync.cards import ORDERED
+from sync.case_records import record_of
 from tests.catalog_changes import matter
 from tests.hallsync.test_city_node import Browser
+from tests.node.test_online_application import clerk_of
 from tests.hub.views.test_openapi import DOC, check, resolve
 from tests.processes import hallsync, last_json
 from tests.staff import hub_account
@@ -177,3 +181,26 @@ def test_bad_orders_are_refused_by_field_and_change_nothing(hub, late_case):
     assert unknown.status_code == 404
     assert order(operator, "nonsense", good).json()["field"] == "number"
     assert stored(hub) == (0, 0)
+
+
+def test_an_order_on_a_case_handed_on_reaches_its_holder_and_both_pages_show_it(
+        hub, late_case):
+    node, number = late_case
+    holder = "210102001"  # as if the case had been handed on there
+    bound = hub_db.bind(hub.db_url)
+    with bound.connection_context():
+        transfer(record_of(number), holder, 1)
+    due = next_working_day(china_today())
+    operator = logged_in(hub, "wangmin", "operator")
+    assert order(operator, number, {"clock": "promised", "due": due.isoformat(),
+                                    "note": "请于明日办结"}).status_code == 201
+    bound = hub_db.bind(hub.db_url)
+    with bound.connection_context():
+        sent = sorted(m.recipient for m in HubMessage.select().where(HubMessage.type == ORDERED))
+    assert sent == [CENTER, holder]
+
+    assert node.sync()["errors"] == []
+    clerk = clerk_of(create_app({"data_dir": str(node.data_dir), "TESTING": True}))
+    page = clerk.client.get(f"/window/cases/{number}").get_data(as_text=True)
+    assert "督办：沈阳市政务服务中心" in page and f"要求 <b>{due.isoformat()}</b> 前办结" in page
+    assert "请于明日办结" in page

@@ -5,7 +5,8 @@ orders a case's yellow card done by a working day of their choosing, with a note
 order is the hub's own record (one per card: a card ordered once keeps that deadline,
 and goes red after it, ``sync.cards``); it is sent, in the same transaction, to the
 center that collected the case (``sync.cards.ORDERED`` in its pull stream), whose
-cards are the ones it lists, so node and hub list the same cards.
+cards are the ones it lists, so node and hub list the same cards, and to the center
+that holds it now if it was handed on (the order is about that center's work).
 """
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ import datetime
 from peewee import IntegrityError
 
 from hub.cases.cards import hub_cards
+from hub.ledger.ownership import owner_of
 from hub.ledger.stream import send
 from hub.models import HubCase, HubSupervisionOrder, database
 from sync.calendar import WorkCalendar, load_calendar
 from sync.cards import CLOCKS, ORDER_MAX_DAYS, ORDERED, Order, order_key
 from sync.case_numbers import parse_case_number
+from sync.case_records import record_of
 from sync.errors import ConflictError, Forbidden, NotFound, ValidationError
 
 MAX_NOTE = 500
@@ -74,8 +77,12 @@ def issue(number: str, form, *, scope: frozenset[str], by: str, user: str,
             HubSupervisionOrder.create(number=number, clock=clock, department=department,
                                        center=row.center, due=due.isoformat(), note=note, by=by,
                                        issued_by=user, issued_at=at)
-            send(row.center, ORDERED, {"number": number, "clock": clock,
-                                       "department": department, **order.as_dict()})
+            message = {"number": number, "clock": clock, "department": department,
+                       **order.as_dict()}
+            # The collecting center lists the case's cards; one it is handed to does the
+            # work the order is about, and is told too.
+            for center in sorted({row.center, owner_of(record_of(number))} - {None}):
+                send(center, ORDERED, message)
     except IntegrityError:  # another admin ordered it in between
         raise ConflictError(f"办件 {number} 的{CLOCKS[clock]}黄牌已督办") from None
     return {**card.as_dict(), "order_due": due.isoformat(), "order": order.as_dict()}
