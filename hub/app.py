@@ -25,7 +25,7 @@ from hub.views import rectifications as rectification_pages
 from hub.views import catalog as catalog_pages
 from hub.views import catalog_edit
 from hub.views import coverage as coverage_pages
-from hub.views import coverage_api, dashboard
+from hub.views import coverage_api, dashboard, department_api
 from hub.views import evaluation as evaluation_pages
 from hub.views import cards as card_pages
 from hub.views import handoffs as handoff_pages
@@ -88,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
                                     ("投诉", "complaint_pages.file_page",
                                      "对办件或窗口服务的投诉，转所涉中心答复；我的投诉")))
     sync_api.init_app(app)
+    department_api.init_app(app)  # 部门业务系统: signed like nodes, their own matters only
     heartbeat.init_app(app, health.CHECKS)
     scheduler.init_app(app)  # coverage alerts, nonce cleanup: once per interval in all
     sms_sender.init_app(app)  # sending rounds, once a gateway is configured

@@ -680,3 +680,18 @@ class HubAttendance(BaseModel):
 
 
 MODELS = MODELS + (HubAttendance,)
+
+
+class DepartmentKey(BaseModel):
+    """A department's business system (市场监管, 规划, 住建, …) registered at the hub with a
+    key of its own, like a node: it signs its requests to ``/dept/v1/`` (sync envelopes)
+    and sees its own matters only (``hub.ledger.department_keys``)."""
+
+    key_id = CharField(primary_key=True, max_length=16)
+    department = CharField(max_length=32, index=True)  # a code of config/departments.toml
+    public_key = CharField(max_length=64)
+    added_ms = BigIntegerField()
+    revoked_ms = BigIntegerField(null=True)
+
+
+MODELS = MODELS + (DepartmentKey,)

@@ -1,6 +1,9 @@
 """Authenticate a node's envelope against the hub's key table, and log refusals."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from peewee import IntegrityError
 
 from hub.identity import HUB_ID
@@ -18,21 +21,41 @@ def check_size(body: bytes, settings: dict) -> None:
                             code=Code.BODY_TOO_LARGE, status=413)
 
 
+@dataclass(frozen=True)
+class SenderKey:
+    """A key as ``authenticate`` judges it: whose it is, and whether it may still sign."""
+
+    owner: str
+    public_key: str
+    usable: bool
+
+
+def node_key(key_id: str) -> SenderKey | None:
+    """A center's key (a retired one, replaced by rotation, no longer signs)."""
+    key = NodeKey.get_or_none(NodeKey.key_id == key_id)
+    if key is None:
+        return None
+    return SenderKey(key.center, key.public_key,
+                     key.revoked_ms is None and key.retired_ms is None)
+
+
 def authenticate(headers, body: bytes, *, method: str, path: str, settings: dict,
-                 now_ms: int | None = None) -> env.Envelope:
-    """Verify a request's envelope (reads only; the caller consumes the nonce when it writes).
+                 now_ms: int | None = None,
+                 key_of: Callable[[str], SenderKey | None] = node_key) -> env.Envelope:
+    """Verify a request's envelope (reads only; the caller consumes the nonce when it writes);
+    ``key_of``: where the sender's keys are (a center's by default; a department's system).
 
     :raises AuthError: KEY_UNKNOWN, KEY_REVOKED, DIGEST_MISMATCH, SIGNATURE_INVALID,
         CLOCK_SKEW or WRONG_RECIPIENT; ``ProtocolError`` for a malformed one.
     """
     envelope = env.read_headers(headers, method=method, path=path)
     check_size(body, settings)
-    key = NodeKey.get_or_none(NodeKey.key_id == envelope.key_id)
-    if key is None or key.center != envelope.sender:
+    key = key_of(envelope.key_id)
+    if key is None or key.owner != envelope.sender:
         raise AuthError(f"key {envelope.key_id} is not enrolled for {envelope.sender}",
                         code=Code.KEY_UNKNOWN)
-    if key.revoked_ms is not None or key.retired_ms is not None:
-        raise AuthError(f"key {envelope.key_id} was revoked; re-enroll the center",
+    if not key.usable:
+        raise AuthError(f"key {envelope.key_id} was revoked; re-enroll",
                         code=Code.KEY_REVOKED)
     env.verify(envelope, body, PublicKey.from_b64(key.public_key),
                skew_s=settings["clock_skew_s"], now=now_ms)
