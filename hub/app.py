@@ -81,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app, HUB_STAFF)  # operators, district admins, auditors; views use auth.requires
     citizen_auth.init_app(app, CitizenCode, CitizenSession, citizens.send_code,
                           server="hub",  # the online hall's logins: a cookie apart from staff
+                          cases_of=citizens.cases_of, cases_scope="全市各中心",  # the whole city
                           services=(("网上申请", "online.matters",
                                      "网上办理深度三级及以上事项的申请，转所选中心预审；我的网上申请"),
                                     ("网上预约", "appointments.index",

@@ -243,7 +243,7 @@ class HubCase(BaseModel):
     matter_version = IntegerField()
     matter = TextField()
     applicant_kind = CharField(max_length=12)
-    applicant_id = CharField(max_length=18)
+    applicant_id = CharField(max_length=18, index=True)  # a citizen's cases at the online hall
     green_channel = BooleanField(default=False)
     state = CharField(max_length=24, index=True)
     received_at = CharField(max_length=32)

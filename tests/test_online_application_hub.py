@@ -103,6 +103,11 @@ def test_an_application_at_the_online_hall_is_pre_reviewed_at_its_center_and_fol
     assert done["case"] in page and "预审通过，已受理" in page
     listing = citizen.client.get("/citizen/apply/").get_data(as_text=True)
     assert number in listing
+    # The online hall lists the citizen's cases of the whole city, with their centers.
+    home = citizen.client.get("/citizen/").get_data(as_text=True)
+    assert done["case"] in home and "和平区政务服务中心" in home
+    me = citizen.client.get("/api/citizen/me").get_json()
+    assert [c["number"] for c in me["cases"]] == [done["case"]]
 
 
 def test_only_the_center_it_was_forwarded_to_may_fetch_a_file(hub, node, make_node):  # noqa: F811

@@ -26,16 +26,18 @@ bp = Blueprint("citizen", __name__)
 
 def init_app(app: Flask, code_model, session_model, send: Callable, *, server: str,
              cases_of: Callable[[Citizen], list[dict]] | None = None,
-             services: tuple[tuple[str, str, str], ...] = ()) -> None:
+             services: tuple[tuple[str, str, str], ...] = (),
+             cases_scope: str = "本中心") -> None:
     """After ``web.auth.init_app`` (its secret key and clock). ``send(phone, code, ttl_s,
-    now_ms)`` sends a code in the caller's transaction; ``cases_of`` lists a citizen's cases;
+    now_ms)`` sends a code in the caller's transaction; ``cases_of`` lists a citizen's cases
+    (``cases_scope``: where from, as the page says it: 本中心, or the hub's 全市各中心);
     ``services``: the site's citizen pages linked from the citizen's home, as (label,
     endpoint, what it offers): 网上申请, 网上预约, where the site has them."""
     settings = app.config["HALLSYNC"]
     citizens = Citizens(code_model, session_model, app.secret_key.encode(), send)
     app.extensions["citizen"] = SimpleNamespace(
         citizens=citizens, cookie=f"hallsync_citizen_{server}_{settings['port']}",
-        cases_of=cases_of or (lambda citizen: []), services=services)
+        cases_of=cases_of or (lambda citizen: []), services=services, cases_scope=cases_scope)
     app.before_request(_load_citizen)
     app.register_blueprint(bp)
 
@@ -141,7 +143,7 @@ def log_out():
 def home():
     citizen = current_citizen()
     return render_template("citizen/home.html", title="我的办件", citizen=citizen,
-                           cases=_site().cases_of(citizen),
+                           cases=_site().cases_of(citizen), cases_scope=_site().cases_scope,
                            services=[(label, url_for(endpoint), offers)
                                      for label, endpoint, offers in _site().services])
 

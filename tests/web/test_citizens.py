@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from hub.app import create_app
-from hub.models import CitizenCode, CitizenSession, SmsMessage, database
+from hub.models import CitizenCode, CitizenSession, HubCase, SmsMessage, database
 from tests.staff import Staff, hub_staff
 
 PHONE, ID = "13912345678", "210102198503150013"
@@ -213,3 +213,26 @@ def test_the_login_page_offers_every_identity_document(app):
         as_text=True)
     for label in ("居民身份证", "港澳台居民居住证", "外国人永久居留身份证", "护照"):
         assert f">{label}</option>" in page
+
+
+def test_the_online_hall_lists_the_citizens_cases_of_every_center_by_id_and_mobile(app):
+    def case(number: str, center: str, phone: str, id_code: str = ID) -> None:
+        HubCase.create(number=number, center=center, matter_code="SY24006", matter_version=1,
+                       matter=orjson.dumps({"name": "企业变更登记"}).decode(),
+                       applicant_kind="person", applicant_id=id_code, green_channel=False,
+                       state="received", received_at=number[-14:-6], department="market",
+                       received=orjson.dumps({"applicant": {"phone": phone}}).decode(),
+                       actions=0)
+    with database.connection_context():
+        case("210102-20261201-00001", "210102", PHONE)
+        case("210102001-20261202-00001", "210102001", PHONE)
+        case("210103-20261203-00001", "210103", "13800000000")  # same ID, another mobile
+        case("210103-20261203-00002", "210103", PHONE, "11010519491231002X")  # another person
+    citizen = Staff(app.test_client())
+    ask(citizen)
+    log_in(citizen, last_code())
+    cases = citizen.client.get("/api/citizen/me").get_json()["cases"]
+    assert [c["number"] for c in cases] == ["210102001-20261202-00001", "210102-20261201-00001"]
+    assert cases[0]["center_name"] != cases[1]["center_name"]
+    home = citizen.client.get("/citizen/").get_data(as_text=True)
+    assert "210103-" not in home and "办理中心" in home
