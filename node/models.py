@@ -194,7 +194,11 @@ class CaseMaterial(BaseModel):
     name = CharField(max_length=200)
     required = BooleanField()
     provided = BooleanField()
-    reused_from = CharField(max_length=40, default="")  # the case it is on file from
+    reused_from = CharField(max_length=40, default="")  # the case (or licence) on file
+    # Where a material on file came from: "case" (a copy this center kept) or "licence" (电子证照库),
+    # and its trust level (sync.licences.TRUST_LEVELS). None: handed in, missing, or before.
+    source = CharField(max_length=8, null=True)
+    trust_level = CharField(max_length=1, null=True)
 
     class Meta:
         primary_key = CompositeKey("number", "name")
@@ -466,3 +470,30 @@ class Complaint(BaseModel):
 
 
 MODELS = MODELS + (Complaint,)
+
+
+class Licence(BaseModel):
+    """电子证照库 (``node.licences``, ``sync.licences``): the licences this center issued, and
+    those the hub shared from every center with their holder's consent."""
+
+    number = CharField(primary_key=True, max_length=40)
+    name = CharField(max_length=200)
+    holder_id_type = CharField(max_length=32)
+    holder_id_code = CharField(max_length=32)
+    holder_name = CharField(max_length=200)
+    valid_from = CharField(max_length=10)
+    valid_to = CharField(max_length=10)  # "" for 长期
+    department = CharField(max_length=200)
+    issuer = CharField(max_length=12, index=True)  # the issuing center
+    case_number = CharField(max_length=40)
+    consent = BooleanField()
+    trust_level = CharField(max_length=1)
+    issued_at = CharField(max_length=32)
+    revoked_at = CharField(max_length=32, null=True)
+    revoke_reason = TextField(default="")
+
+    class Meta:
+        indexes = ((("holder_id_type", "holder_id_code"), False),)
+
+
+MODELS = MODELS + (Licence,)
