@@ -6,7 +6,7 @@ from peewee import (SQL, AutoField, BigIntegerField, BooleanField, CharField, Co
                     DatabaseProxy, IntegerField, Model, TextField)
 
 from sync.case_labels import OPEN  # the open cases' states, for a partial index
-from web import appointment_models, citizen_models, logins, throttle  # as a node's
+from web import appointment_models, citizen_models, licence_models, logins, throttle  # as a node's
 
 database = DatabaseProxy()
 
@@ -682,25 +682,12 @@ class HubAttendance(BaseModel):
 MODELS = MODELS + (HubAttendance,)
 
 
-class HubLicence(BaseModel):
+class HubLicence(licence_models.Licence):
     """电子证照库 at the hub (``hub.cases.licences``): every licence the centers issued, and
     whether it was shared (relayed to every center: its holder consented)."""
 
-    number = CharField(primary_key=True, max_length=40)
-    name = CharField(max_length=200)
-    holder_id_type = CharField(max_length=32)
-    holder_id_code = CharField(max_length=32, index=True)
-    holder_name = CharField(max_length=200)
-    valid_from = CharField(max_length=10)
-    valid_to = CharField(max_length=10)  # "" for 长期
-    department = CharField(max_length=200)
-    issuer = CharField(max_length=16, index=True)
-    case_number = CharField(max_length=40)
-    consent = BooleanField()
-    trust_level = CharField(max_length=1)
-    issued_at = CharField(max_length=32)
-    revoked_at = CharField(max_length=32, null=True)
-    revoke_reason = TextField(default="")
+    class Meta:
+        database = database
 
 
 MODELS = MODELS + (HubLicence,)

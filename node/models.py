@@ -4,7 +4,7 @@ from __future__ import annotations
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
                     IntegerField, Model, TextField)
 
-from web import appointment_models, citizen_models, logins, throttle
+from web import appointment_models, citizen_models, licence_models, logins, throttle
 
 database = DatabaseProxy()
 
@@ -472,28 +472,12 @@ class Complaint(BaseModel):
 MODELS = MODELS + (Complaint,)
 
 
-class Licence(BaseModel):
-    """电子证照库 (``node.licences``, ``sync.licences``): the licences this center issued, and
-    those the hub shared from every center with their holder's consent."""
-
-    number = CharField(primary_key=True, max_length=40)
-    name = CharField(max_length=200)
-    holder_id_type = CharField(max_length=32)
-    holder_id_code = CharField(max_length=32)
-    holder_name = CharField(max_length=200)
-    valid_from = CharField(max_length=10)
-    valid_to = CharField(max_length=10)  # "" for 长期
-    department = CharField(max_length=200)
-    issuer = CharField(max_length=12, index=True)  # the issuing center
-    case_number = CharField(max_length=40)
-    consent = BooleanField()
-    trust_level = CharField(max_length=1)
-    issued_at = CharField(max_length=32)
-    revoked_at = CharField(max_length=32, null=True)
-    revoke_reason = TextField(default="")
+class Licence(licence_models.Licence):
+    """电子证照库 (``node.licences``): the licences this center issued, and those the hub
+    shared from every center with their holder's consent."""
 
     class Meta:
-        indexes = ((("holder_id_type", "holder_id_code"), False),)
+        database = database
 
 
 MODELS = MODELS + (Licence,)
