@@ -21,8 +21,8 @@ def _hub() -> click.Group:
 
 
 def _node() -> click.Group:
-    from node import (appointments_cli, import_cli, projects_cli,  # noqa: F401
-                      supervision_cli, users_cli)
+    from node import (appointments_cli, import_cli, licences_cli,  # noqa: F401
+                      projects_cli, supervision_cli, users_cli)
     from node.cli import node
     return node
 

@@ -2,9 +2,10 @@
 (``hub.ledger.registry``); the app and the commands that apply events import it."""
 # case.received, case.action; joint.opinion; supervision.subscribe; rectification.action;
 # consultation.asked, consultation.answered; complaint.filed, complaint.answered;
-# appointment.plan; prereview.returned, prereview.passed, prereview.declined
+# appointment.plan; prereview.returned, prereview.passed, prereview.declined;
+# licence.issued, licence.revoked
 from hub.cases import (applications, appointments, complaints, consultations,  # noqa: F401
-                       copies, parallel, rectifications, supervision)
+                       copies, licences, parallel, rectifications, supervision)
 # record.put, record.delete; message.applied
 from hub.ledger import records, stream  # noqa: F401
 # sms.requested

@@ -6,7 +6,7 @@ from peewee import (SQL, AutoField, BigIntegerField, BooleanField, CharField, Co
                     DatabaseProxy, IntegerField, Model, TextField)
 
 from sync.case_labels import OPEN  # the open cases' states, for a partial index
-from web import appointment_models, citizen_models, logins, throttle  # as a node's
+from web import appointment_models, citizen_models, licence_models, logins, throttle  # as a node's
 
 database = DatabaseProxy()
 
@@ -695,3 +695,14 @@ class DepartmentKey(BaseModel):
 
 
 MODELS = MODELS + (DepartmentKey,)
+
+
+class HubLicence(licence_models.Licence):
+    """电子证照库 at the hub (``hub.cases.licences``): every licence the centers issued, and
+    whether it was shared (relayed to every center: its holder consented)."""
+
+    class Meta:
+        database = database
+
+
+MODELS = MODELS + (HubLicence,)

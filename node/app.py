@@ -5,8 +5,8 @@ from flask import Flask
 
 from node import (api, appointment_pages, appointments, catalog_pages, citizens,
                   complaint_pages, consultation_pages, evaluation_pages, frame, health,
-                  prereview, prereview_pages, public, rectification_pages, status, store,
-                  supervision, window)
+                  licence_pages, prereview, prereview_pages, public, rectification_pages, status,
+                  store, supervision, window)
 from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(consultation_pages.staff_bp)  # … and the staff's answers
     app.register_blueprint(complaint_pages.bp)  # 投诉: the citizen's form and API
     app.register_blueprint(complaint_pages.staff_bp)  # … and the center admin's answers
+    app.register_blueprint(licence_pages.bp)  # 电子证照库: the licences issued here
     application_pages.init_app(app, prereview.CenterSite())  # 网上申请 by the citizen
     app.register_blueprint(prereview_pages.bp)  # … and 网上预审 by the clerk
     appointment_site.init_app(app, appointments.NodeSite())  # 网上预约: the citizen's

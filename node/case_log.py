@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from node import outbox, reuse
-from node.models import Case, CaseAction
+from node import licences, outbox, reuse
+from node.models import Case, CaseAction, CaseMaterial
 from sync import case_clock, case_machine, case_records, case_state
 from sync.calendar import load_calendar
 from sync.errors import NotFound
@@ -78,7 +78,17 @@ def record_action(keys: KeyPair, center: str, number: str, case: case_state.Case
                       at=record["at"], data=orjson.dumps(data).decode())
     _update_row(number, after)
     outbox.emit(keys, center, "case.action", case_records.record_of(number), record)
+    if licences.issues(action, data):  # 电子证照: in the decision's transaction, after its event
+        licences.issue(keys, center, orjson.loads(Case.get(Case.number == number).received), at)
     return after
+
+
+def store_materials(number: str, materials: list[dict]) -> None:
+    """The case's checklist rows, as its intake record lists them."""
+    for m in materials:
+        CaseMaterial.create(number=number, name=m["name"], required=m["required"],
+                            provided=m["provided"], reused_from=m["reused_from"],
+                            source=m.get("source"), trust_level=m.get("trust_level"))
 
 
 def refresh(number: str) -> None:

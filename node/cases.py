@@ -11,8 +11,8 @@ import secrets
 
 import orjson
 
-from node import (cards, case_log, evaluation, handoffs, outbox, parallel, precedents,
-                  projects, reuse, sms, store)
+from node import (cards, case_log, evaluation, handoffs, licences, outbox, parallel,
+                  precedents, projects, reuse, sms, store)
 from node.case_log import Actor, load, record_action
 from node.models import Case, CaseMaterial, CatalogMatter, database
 from sync import case_agents, case_labels, case_machine, case_records, case_results, query_hash
@@ -35,23 +35,29 @@ def _matter(code: str) -> tuple[dict, str]:
 
 def checklist(matter: dict, applicant: dict, provided: list[str],
               declined: list[str] = (), agent: dict | None = None) -> list[dict]:
-    """Each material of the matter: provided now, on file from an earlier case
-    (``node.reuse``: reusable kinds only, still trusted, unless the clerk ``declined`` the
-    copy on file), or missing; first, when an ``agent`` acts, the power of attorney."""
+    """Each material of the matter: provided now, on file from an earlier case or the
+    licence register (``node.reuse``: reusable kinds only, still trusted, unless the clerk
+    ``declined`` it: then with its ``source`` and ``trust_level``), or missing; first, when
+    an ``agent`` acts, the power of attorney."""
     attorney = case_agents.power_of_attorney(agent, provided)
     provided = [name for name in provided if name != case_agents.POWER_OF_ATTORNEY]
-    on_file = reuse.on_file(applicant, case_log.now().date())
     names = {m["name"] for m in matter["materials"]}
     for name in [*provided, *declined]:
         if name not in names:
             raise ValidationError(f"materials: {name!r} 不是该事项的申请材料", field="materials")
-    reusable = reuse.reusable_names(matter)
-    kept = {name: number for name, number in on_file.items()
-            if name in reusable and name not in declined}
-    return attorney + [{"name": m["name"], "required": m["required"],
-                        "provided": m["name"] in provided or m["name"] in kept,
-                        "reused_from": "" if m["name"] in provided else kept.get(m["name"], "")}
+    kept = reuse.on_file(matter, applicant, case_log.now().date(), declined)
+    return attorney + [_checked(m["name"], m["required"], m["name"] in provided,
+                                kept.get(m["name"]))
                        for m in matter["materials"]]
+
+
+def _checked(name: str, required: bool, provided: bool, kept) -> dict:
+    """One line of the checklist: handed in now, else on file (``kept``), else missing."""
+    line = {"name": name, "required": required, "provided": provided or kept is not None,
+            "reused_from": ""}
+    if not provided and kept is not None:
+        line.update(reused_from=kept.ref, source=kept.source, trust_level=kept.trust_level)
+    return line
 
 
 def _next_number(center: str, day: datetime.date) -> str:
@@ -85,6 +91,7 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
     if outcome not in INTAKE_OUTCOMES:
         raise ValidationError("outcome: 请选择受理结果", field="outcome")
     handoff = _handoff_at_intake(allowed.decided_by, center, outcome, form, receipt_is_acceptance)
+    licence = licences.terms(matter, form.get("licence_consent"))  # 电子证照: what approval issues
     link = projects.link_for(form.get("key_project"), matter["basic_code"])
     materials = checklist(matter, applicant, list(form.get("materials") or []),
                           list(form.get("declined") or []), agent)
@@ -114,6 +121,7 @@ def intake(keys: KeyPair, center: str, actor: Actor, form: dict, *,
                     "query_hash": query_hash.hash_code(
                         query_code(number, query_secret(store.bound_dir()))),
                     **({"key_project": link} if link else {}),
+                    **({"licence": licence} if licence else {}),
                     "at": case_records.iso(at), "role": actor.role, "user": actor.user}
         case = case_records.replay(received, [])
         _store_received(keys, center, received, case)
@@ -153,9 +161,7 @@ def _store_received(keys: KeyPair, center: str, received: dict, case) -> None:
                 green_channel=received["green_channel"], state=case.state,
                 received_at=received["at"], received=orjson.dumps(received).decode(),
                 collected_by=center, owner=center)
-    for m in received["materials"]:
-        CaseMaterial.create(number=received["number"], name=m["name"], required=m["required"],
-                            provided=m["provided"], reused_from=m["reused_from"])
+    case_log.store_materials(received["number"], received["materials"])
     outbox.emit(keys, center, "case.received", case_records.record_of(received["number"]),
                 received)
 
@@ -242,7 +248,10 @@ def view(number: str) -> dict:
             "same_matter_open": reuse.open_cases(row.matter_code, received["applicant"],
                                                  besides=number),
             "materials": [{"name": m.name, "required": m.required, "provided": m.provided,
-                           "reused_from": m.reused_from}
+                           "reused_from": m.reused_from,
+                           # 电子证照库 ("licence") or this center's copy ("case"), by trust level
+                           "source": m.source or ("case" if m.reused_from else None),
+                           "trust_level": m.trust_level}
                           for m in CaseMaterial.select().where(CaseMaterial.number == number)],
             "history": [{"action": s.action, "label": case_machine.ACTIONS[s.action].label,
                          "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import orjson
 
-from node.case_log import Actor, load, record_action, refresh
+from node.case_log import Actor, load, record_action, refresh, store_materials
 from node.inbox import Context, applies
-from node.models import Case, CaseAction, CaseMaterial, CatalogMatter
+from node.models import Case, CaseAction, CatalogMatter
 from sync import case_labels, case_records, case_state, relay
 from sync.case_numbers import parse_case_number
 from sync.catalog_scope import acceptance, decides_here
@@ -139,9 +139,7 @@ def _store_relayed_receipt(received: dict) -> None:
                 green_channel=received["green_channel"], state=case_labels.RECEIVED,
                 received_at=received["at"], received=orjson.dumps(received).decode(),
                 collected_by=collecting_center(number), owner=collecting_center(number))
-    for m in received["materials"]:
-        CaseMaterial.create(number=number, name=m["name"], required=m["required"],
-                            provided=m["provided"], reused_from=m["reused_from"])
+    store_materials(number, received["materials"])
 
 
 @applies("handoff.offer", relay=True)

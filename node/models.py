@@ -4,7 +4,7 @@ from __future__ import annotations
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
                     IntegerField, Model, TextField)
 
-from web import appointment_models, citizen_models, logins, throttle
+from web import appointment_models, citizen_models, licence_models, logins, throttle
 
 database = DatabaseProxy()
 
@@ -194,7 +194,11 @@ class CaseMaterial(BaseModel):
     name = CharField(max_length=200)
     required = BooleanField()
     provided = BooleanField()
-    reused_from = CharField(max_length=40, default="")  # the case it is on file from
+    reused_from = CharField(max_length=40, default="")  # the case (or licence) on file
+    # Where a material on file came from: "case" (a copy this center kept) or "licence" (电子证照库),
+    # and its trust level (sync.licences.TRUST_LEVELS). None: handed in, missing, or before.
+    source = CharField(max_length=8, null=True)
+    trust_level = CharField(max_length=1, null=True)
 
     class Meta:
         primary_key = CompositeKey("number", "name")
@@ -466,3 +470,14 @@ class Complaint(BaseModel):
 
 
 MODELS = MODELS + (Complaint,)
+
+
+class Licence(licence_models.Licence):
+    """电子证照库 (``node.licences``): the licences this center issued, and those the hub
+    shared from every center with their holder's consent."""
+
+    class Meta:
+        database = database
+
+
+MODELS = MODELS + (Licence,)

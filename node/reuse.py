@@ -7,16 +7,26 @@ file when a case that had it handed in is completed with approval, at the center
 that holds the case (the collecting one when a relayed decision reaches it too), and
 is trusted for ``KEPT_DAYS`` after that decision. Kept per person by ID document type
 and number, so a passport and a resident ID with the same digits never meet.
+
+The licence register (电子证照库, ``node.licences``) is the other source: a licence of
+the applicant in force today (not expired, not revoked), named as the material is,
+satisfies it. Which source is good enough is the trust level's (国办函〔2016〕108号):
+a licence issued by an authority is A, a copy this window checked and kept is B; a
+material accepts A and B unless the catalog lowers (C, D) or raises (A only) its
+``reusable_trust_level``. Where both sources hold a material, the higher level wins.
 """
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 import orjson
 
+from node import licences
 from node.models import Case, CatalogMatter, KeptMaterial
 from sync import case_labels
 from sync.identity_codes import RESIDENT_ID
+from sync.licences import satisfies
 
 # A copy on file is trusted for a year after the decision it served: documents are
 # renewed and registrations change, which a window cannot see in a copy.
@@ -32,13 +42,43 @@ def reusable_names(matter: dict) -> set[str]:
     return {m["name"] for m in matter["materials"] if m["e_licence"]}
 
 
-def on_file(applicant: dict, today: datetime.date) -> dict[str, str]:
-    """Material name → the case it is on file from, for what is still trusted today."""
+# A copy the window checked against the original and kept (108号 B级).
+KEPT_LEVEL = "B"
+DEFAULT_ACCEPTED = "B"  # a material's ``reusable_trust_level`` when the catalog names none
+
+
+@dataclass(frozen=True)
+class OnFile:
+    """Where a material is on file from: ``ref`` the case ("case") or licence ("licence")."""
+
+    ref: str
+    source: str
+    trust_level: str
+
+
+def on_file(matter: dict, applicant: dict, today: datetime.date,
+            declined=()) -> dict[str, OnFile]:
+    """Material name → where it is on file from, for the matter's reusable materials that
+    a source trusted today satisfies, unless the clerk ``declined`` it."""
     id_type, id_code = person(applicant)
     since = (today - datetime.timedelta(days=KEPT_DAYS)).isoformat()
-    return dict(KeptMaterial.select(KeptMaterial.name, KeptMaterial.number)
-                .where((KeptMaterial.id_type == id_type) & (KeptMaterial.id_code == id_code)
-                       & (KeptMaterial.kept_on >= since)).tuples())
+    found: list[tuple[str, OnFile]] = []
+    sources: dict[str, list[OnFile]] = {}
+    for name, number in (KeptMaterial.select(KeptMaterial.name, KeptMaterial.number)
+                         .where((KeptMaterial.id_type == id_type)
+                                & (KeptMaterial.id_code == id_code)
+                                & (KeptMaterial.kept_on >= since)).tuples()):
+        sources.setdefault(name, []).append(OnFile(number, "case", KEPT_LEVEL))
+    for row in licences.held(id_type, id_code, today):
+        sources.setdefault(row.name, []).append(OnFile(row.number, "licence", row.trust_level))
+    for m in matter["materials"]:
+        if not m["e_licence"] or m["name"] in declined:
+            continue
+        accepted = m.get("reusable_trust_level") or DEFAULT_ACCEPTED
+        usable = [s for s in sources.get(m["name"], ()) if satisfies(s.trust_level, accepted)]
+        if usable:
+            found.append((m["name"], min(usable, key=lambda s: (s.trust_level, s.source))))
+    return dict(found)
 
 
 def keep(received: dict, decided_at: str) -> None:

@@ -221,7 +221,8 @@ def intake_form(form) -> dict:
             "key_project": projects.parse_choice(form.get("key_project", "")),
             "decision": form.get("decision") or "approved",
             "document_number": form.get("document_number", "").strip(),
-            "consent": form.get("consent") == "1", "waybill": form.get("waybill", "").strip()}
+            "consent": form.get("consent") == "1", "waybill": form.get("waybill", "").strip(),
+            "licence_consent": form.get("licence_consent") == "1"}
 
 
 def _agent_form(form) -> dict:

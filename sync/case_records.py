@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 
 from sync import (case_agents, case_clock, case_machine, case_state, events, key_projects,
-                  query_hash)
+                  licences, query_hash)
 from sync.case_numbers import parse_case_number
 from sync.errors import ValidationError
 from sync.identity_codes import RESIDENT_ID, check_credit_code, check_person_id
@@ -179,7 +179,10 @@ def _opinion(payload: dict) -> str | None:
 
 def creator_of(record: str) -> str | None:
     """The only center that may create ``record`` (None: any): a case number carries the
-    center that received it, so no other center can claim its case first."""
+    center that received it, and a licence number its issuer, so no other center can claim
+    either first."""
+    if record.startswith("licence:"):
+        return licences.creator(record)
     if not record.startswith("case:"):
         return None
     try:

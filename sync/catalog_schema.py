@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Collection
 
 from sync.errors import ValidationError
+from sync.licences import TRUST_LEVELS
 
 # GB/T 39046-2020 Annex A.1 事项类型代码 (the field stores the code).
 MATTER_TYPES = {
@@ -99,6 +100,18 @@ class Material:
     e_licence: bool        # reusable electronic licence: the window fetches it, "do not ask twice"
     # Only in these cases (every condition holds); None: always.
     when: tuple[Condition, ...] | None = dataclasses.field(default=None, metadata=_OMIT)
+    # The lowest trust level (国办函〔2016〕108号: A authority, B window-checked, C uploaded,
+    # D pledged) that satisfies an ``e_licence`` material without the original: None is B.
+    reusable_trust_level: str | None = dataclasses.field(default=None, metadata=_OMIT)
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultLicence:
+    """The electronic licence an approval of the matter issues (电子证照库): its name, as
+    other matters' materials name it, and its term in years (0: 长期)."""
+
+    name: str
+    valid_years: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +170,8 @@ class Matter:
     # The matter's variants: questions whose answers narrow ``materials`` (``when``).
     questions: tuple[Question, ...] | None = dataclasses.field(default=None, metadata=_OMIT)
     faq: tuple[Answered, ...] | None = dataclasses.field(default=None, metadata=_OMIT)
+    # None: an approval issues no licence into the register (a reply, a record, a payment).
+    result_licence: ResultLicence | None = dataclasses.field(default=None, metadata=_OMIT)
 
 
 # --- field checkers: each takes (value, path) and returns the converted value ---
@@ -271,7 +286,9 @@ _material = _record(Material, {
     "name": _text(200), "issuer": _text(200), "originals": _int(0, 20),
     "copies": _int(0, 20), "required": _bool, "e_licence": _bool,
     "when": _optional(_list(_condition, 1)),
-}, defaults={"when": None})
+    "reusable_trust_level": _optional(_choice(TRUST_LEVELS, "复用信任等级")),
+}, defaults={"when": None, "reusable_trust_level": None})
+_result_licence = _record(ResultLicence, {"name": _text(200), "valid_years": _int(0, 50)})
 _fee = _record(Fee, {
     "name": _text(200), "amount_fen": _int(1, 10**12), "unit": _text(20), "basis": _text(),
 })
@@ -309,8 +326,9 @@ _matter = _record(Matter, {
     "cancelled_date": _optional(_date),
     "questions": _optional(_list(_question, 1)),
     "faq": _optional(_list(_answered, 1)),
+    "result_licence": _optional(_result_licence),
 }, defaults={"co_departments": [], "fees": [], "forms": [], "cancelled_date": None,
-             "questions": None, "faq": None})
+             "questions": None, "faq": None, "result_licence": None})
 
 
 def validate_matter(data: dict, departments: Collection[str] | None = None) -> Matter:
