@@ -14,7 +14,7 @@ from sync.errors import ConfigError, HallsyncError, ValidationError
 def _hub() -> click.Group:
     # Importing a command module adds its commands to its group.
     from hallsync import city_commands  # noqa: F401  (`hub run`, `hub city-node`)
-    from hub.commands import catalog, coverage, sms, users  # noqa: F401  (`hub catalog|…|user`)
+    from hub.commands import calendar, catalog, coverage, sms, users  # noqa: F401  (`hub catalog|…`)
     from hub.commands.hub import hub
     return hub
 
