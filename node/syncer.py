@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from node import appliers, form_files, hub_keys, inbox, outbox, store  # noqa: F401  (appliers)
+from node import appliers, form_files, hub_keys, inbox, outbox, store, work_calendar  # noqa: F401
 from node.models import KnownKey, NodeState, OutboxEvent, database
 from node.records import LOCAL_EFFECTS
 from sync import envelope as env
@@ -142,6 +142,7 @@ class Node:
         last_seq, _ = outbox.last()
         reply = self.client.call("heartbeat", {
             "app_version": APP_VERSION, "catalog_version": state.catalog_version,
+            "calendar_version": work_calendar.current_version(),
             "backlog": outbox.backlog(), "last_seq": last_seq, "acked_seq": state.acked_seq,
             "clock_ms": env.now_ms(), "last_error": state.last_error})
         if reply.get("recover"):
