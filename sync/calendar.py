@@ -1,8 +1,9 @@
 """China's working-day calendar, shared by hub and node.
 
-The table lives in ``config/calendar.toml`` (seeded from the ``chinesecalendar``
-package by ``python -m tools.make_calendar``, then edited as the State Council
-publishes each year). Years the table does not cover are computed as
+The table shipped in ``config/calendar.toml`` (seeded from the ``chinesecalendar``
+package by ``python -m tools.make_calendar``) is the hub's first version; as the State
+Council publishes each year, the hub sends signed later versions to every center
+(``sync.calendar_versions``). Years the table does not cover are computed as
 Monday-Friday, and any deadline that walks through such a year is *provisional*:
 it may move once the year's schedule is added, but it never fails.
 

@@ -56,6 +56,7 @@ def test_enroll_push_pull_heartbeat(hub, make_node):
     database.close()
     hub_status = last_json(hub.cli("status", "--json"))
     assert hub_status["centers_enrolled"] == 1 and hub_status["events_held"] == 9
+    assert (hub_status["catalog_version"], hub_status["calendar_version"]) == (1, 1)
 
 
 def test_a_pull_message_is_applied_once_even_if_pulled_again(hub, make_node):
