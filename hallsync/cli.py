@@ -14,8 +14,8 @@ from sync.errors import ConfigError, HallsyncError, ValidationError
 def _hub() -> click.Group:
     # Importing a command module adds its commands to its group.
     from hallsync import city_commands  # noqa: F401  (`hub run`, `hub city-node`)
-    from hub.commands import (catalog, coverage, departments, sms,  # noqa: F401  (`hub catalog|…`)
-                              users)
+    from hub.commands import (calendar, catalog, coverage, departments,  # noqa: F401  (`hub …`)
+                              sms, users)
     from hub.commands.hub import hub
     return hub
 

@@ -10,6 +10,7 @@ from flask import Flask
 from hub import citizens, db, handlers, health, scheduler  # noqa: F401  (handlers: registry)
 from hub.cases import applications
 from hub.cases.appointments import OnlineHall
+from hub.calendar import authority as calendar_authority
 from hub.catalog import authority
 from hub.identity import HubKeyFile
 from hub.ledger import hub_keys, stream
@@ -59,13 +60,15 @@ def load_settings(config: dict | None = None) -> dict:
 
 
 def initialise(settings: dict) -> HubKeyFile:
-    """Bind the database, make the tables and the hub's key, seed the catalog: once, idempotent."""
+    """Bind the database, make the tables and the hub's key, seed the catalog and the
+    working-day calendar: once, idempotent."""
     database = db.bind(db.database_url(settings))
     with database.connection_context():
         hub_keys.finish_rotation(settings["data_dir"])  # one a crash interrupted
         key_file = HubKeyFile(settings["data_dir"])
         stream.use_keys(key_file.current)  # handlers that route handoffs publish with it
         authority.seed_if_empty(key_file.current())
+        calendar_authority.seed_if_empty(key_file.current())
     return key_file
 
 

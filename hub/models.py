@@ -26,6 +26,7 @@ class CenterState(BaseModel):
     last_contact_ms = BigIntegerField(null=True)
     app_version = CharField(default="")
     catalog_version = IntegerField(default=0)
+    calendar_version = IntegerField(default=0)  # the last working-day calendar it applied
     backlog = IntegerField(default=0)
     node_last_seq = BigIntegerField(default=0)
     clock_skew_ms = BigIntegerField(default=0)
@@ -196,6 +197,21 @@ class CatalogMatter(BaseModel):
 
 
 MODELS = MODELS + (CatalogVersion, CatalogMatter)
+
+
+class CalendarVersion(BaseModel):
+    """Each working-day calendar the hub published, in order (``sync.calendar_versions``;
+    ``body`` is the signed version's canonical JSON, its table included)."""
+
+    version = IntegerField(primary_key=True)
+    digest = CharField(max_length=16)
+    first_year = IntegerField()
+    last_year = IntegerField()
+    created_at = CharField(max_length=32)
+    body = TextField()
+
+
+MODELS = MODELS + (CalendarVersion,)
 
 
 class Alert(BaseModel):

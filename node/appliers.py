@@ -1,4 +1,4 @@
 """The table of contents of the node's message appliers: importing it registers them all."""
-from node import (appointments, cards, catalog, complaints, consultation,  # noqa: F401  (each
-                  evaluation, forwarded_applications, handoffs, inbox, licences,  # registers
-                  parallel, supervised)  # its appliers)
+from node import (appointments, calendar_versions, cards, catalog, complaints,  # noqa: F401
+                  consultation, evaluation, forwarded_applications, handoffs, inbox,  # (each
+                  licences, parallel, supervised)  # registers its appliers)

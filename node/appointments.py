@@ -21,8 +21,8 @@ from node.case_log import now
 from node.catalog import accepted_matters
 from node.inbox import applies
 from node.models import Appointment, AppointmentPlan, database
+from node.work_calendar import calendar_in_force
 from sync import appointments, case_clock, case_records, codec, sms_events, sms_templates
-from sync.calendar import load_calendar
 from sync.catalog_history import load_departments
 from sync.errors import ValidationError
 from sync.identity_codes import check_resident_id
@@ -82,14 +82,14 @@ def open_slots(matter: dict, day: datetime.date | None = None) -> list[dict]:
     """The window's free places per slot of ``matter``: of ``day``, or from today on."""
     plans, percent = plan()
     at = now_ms()
-    found = appointments.upcoming(plans, matter, load_calendar(), case_clock.china_at_ms(at),
+    found = appointments.upcoming(plans, matter, calendar_in_force(), case_clock.china_at_ms(at),
                                   day)
     return bookings().free(found, percent, at)
 
 
 def slot_of(key: str, matter: dict) -> appointments.Slot:
     """The slot ``key`` of this center's plan, if one of its windows takes ``matter``."""
-    return appointments.find_slot(plan()[0], key, load_calendar(), matter)
+    return appointments.find_slot(plan()[0], key, calendar_in_force(), matter)
 
 
 def _announce(booked: Appointment) -> None:

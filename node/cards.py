@@ -15,15 +15,16 @@ import orjson
 from node import store
 from node.inbox import Context, applies
 from node.models import Case, CaseAction, SupervisionOrder
+from node.work_calendar import calendar_in_force
 from sync import case_records
-from sync.calendar import WorkCalendar, load_calendar
+from sync.calendar import WorkCalendar
 from sync.cards import CLOCKS, LEVELS, ORDERED, Card, Order, cards, order_key
 from sync.topology import load_topology
 
 
 def center_cards(today: datetime.date, calendar: WorkCalendar | None = None) -> list[Card]:
     """Every card of this center's own cases (collected here) as of ``today``, sorted."""
-    calendar = calendar or load_calendar()
+    calendar = calendar or calendar_in_force()
     center = store.state().center
     rows = list(Case.select(Case.number, Case.matter, Case.received)
                 .where((Case.collected_by == center) & ~Case.consulted))

@@ -15,8 +15,8 @@ import orjson
 
 from node import licences, outbox, reuse
 from node.models import Case, CaseAction, CaseMaterial
+from node.work_calendar import calendar_in_force
 from sync import case_clock, case_machine, case_records, case_state
-from sync.calendar import load_calendar
 from sync.errors import NotFound
 from sync.signing import KeyPair
 
@@ -99,7 +99,7 @@ def refresh(number: str) -> None:
 
 def _update_row(number: str, case: case_state.CaseState) -> None:
     row = Case.get(Case.number == number)
-    promised = case_clock.deadline(case, load_calendar(),
+    promised = case_clock.deadline(case, calendar_in_force(),
                                     orjson.loads(row.matter)["promised_limit_days"],
                                     today=now().date())
     Case.update(state=case.state, owner=case_machine.holder(case, row.collected_by),

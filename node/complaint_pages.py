@@ -7,9 +7,9 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
     url_for
 
 from node import complaints, store, window
+from node.work_calendar import calendar_in_force
 from sync import case_clock
 from sync import complaints as rules
-from sync.calendar import load_calendar
 from sync.errors import ConflictError, ValidationError
 from web.auth import current_user, requires
 from web.citizen_auth import citizen_required, current_citizen
@@ -29,7 +29,7 @@ def _file(body) -> dict:
     row = complaints.file(_keys(), store.state().center, str(body.get("category") or ""),
                           body.get("text", ""), phone=citizen.phone, id_code=citizen.id_code,
                           case_number=str(body.get("case_number") or ""))
-    return {**rules.view(row, load_calendar(), case_clock.china_today()),
+    return {**rules.view(row, calendar_in_force(), case_clock.china_today()),
             "center": store.state().center}
 
 

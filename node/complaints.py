@@ -14,9 +14,9 @@ from node import outbox
 from node.case_log import now
 from node.inbox import applies
 from node.models import Case, Complaint, database
+from node.work_calendar import calendar_in_force
 from sync import case_records, sms_events, sms_templates
 from sync import complaints as rules
-from sync.calendar import load_calendar
 from sync.errors import ConflictError, NotFound, ValidationError
 from sync.topology import load_topology
 
@@ -45,7 +45,7 @@ def file(keys, center: str, category: str, text: str, *, phone: str = "", id_cod
     at = now()
     payload = {"id": complaint_id or f"{center}-{secrets.token_hex(6)}", "category": category,
                "case_number": case_number, "text": text, "filed_at": case_records.iso(at),
-               "due": rules.due_day(at.date(), load_calendar()).isoformat(),
+               "due": rules.due_day(at.date(), calendar_in_force()).isoformat(),
                "channel": channel}
     with database.atomic():
         row = Complaint.create(**payload, phone=phone)
@@ -85,7 +85,7 @@ def listing(today: datetime.date, *, phone: str | None = None) -> list[dict]:
     query = Complaint.select().order_by(Complaint.filed_at.desc())
     if phone is not None:
         query = query.where(Complaint.phone == phone)
-    calendar = load_calendar()
+    calendar = calendar_in_force()
     return rules.ordered([{**rules.view(row, calendar, today), "channel": row.channel}
                           for row in query])
 

@@ -15,9 +15,9 @@ from node.case_log import now
 from node.catalog import matters_in_force
 from node.inbox import applies
 from node.models import Consultation, database
+from node.work_calendar import calendar_in_force
 from sync import case_records
 from sync import consultation as rules
-from sync.calendar import load_calendar
 from sync.errors import ConflictError, NotFound, ValidationError
 
 
@@ -36,7 +36,7 @@ def ask(keys, center: str, matter_code: str, question: str, *, phone: str = "",
     payload = {"id": consultation_id or f"{center}-{secrets.token_hex(6)}",
                "matter_code": matter_code, "department": matter["department"],
                "question": question, "asked_at": case_records.iso(at),
-               "due": rules.due_day(at.date(), load_calendar()).isoformat(),
+               "due": rules.due_day(at.date(), calendar_in_force()).isoformat(),
                "channel": channel}
     with database.atomic():
         row = Consultation.create(**payload, asker_phone=phone)
@@ -80,7 +80,7 @@ def listing(today: datetime.date, *, phone: str | None = None) -> list[dict]:
     query = Consultation.select().order_by(Consultation.asked_at.desc())
     if phone is not None:
         query = query.where(Consultation.asker_phone == phone)
-    calendar, matters = load_calendar(), matters_in_force()
+    calendar, matters = calendar_in_force(), matters_in_force()
     rank = {"overdue": 0, "open": 1, "answered": 2}
     return sorted((view(row, calendar, today, matters) for row in query),
                   key=lambda item: rank[item["state"]])

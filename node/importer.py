@@ -23,8 +23,9 @@ from node.import_check import Catalog, Checked, check_case
 from node.import_files import fail, read_cases
 from node.models import (Case, CaseAction, CaseMaterial, CatalogMatter, KeptMaterial,
                          KeyProjectCase, database)
+from node.work_calendar import calendar_in_force
 from sync import case_clock, case_machine, case_records
-from sync.calendar import WorkCalendar, load_calendar
+from sync.calendar import WorkCalendar
 from sync.cli_output import progress_bar
 from sync.database import insert_rows
 from sync.events import utc_now_iso
@@ -92,7 +93,7 @@ def write(keys: KeyPair, center: str, cases: list[Checked],
         # Checked again inside the transaction: a window may have written meanwhile.
         if _numbers_at_node([c.received["number"] for c in cases]):
             raise fail(cases[0].line, "number", "导入期间本中心又录入了同号办件，请重新运行")
-        calendar, today = load_calendar(), now().date()  # once, not once a case
+        calendar, today = calendar_in_force(), now().date()  # once, not once a case
         made_at = utc_now_iso()  # the events are made now, in one import
         for i in range(0, len(cases), CHUNK):
             chunk = cases[i:i + CHUNK]

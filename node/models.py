@@ -256,6 +256,20 @@ MODELS = (NodeState, OutboxEvent, KnownKey, InboxMessage, Notice, HubSetting, Lo
           CaseMaterial, KeptMaterial, KeyProjectList, KeyProject, KeyProjectCase)
 
 
+class CalendarVersion(BaseModel):
+    """The working-day calendar versions the hub sent, applied in order (``node.calendar_versions``);
+    ``body`` is the signed version's canonical JSON, its table included."""
+
+    version = IntegerField(primary_key=True)
+    digest = CharField(max_length=16)
+    first_year = IntegerField()
+    last_year = IntegerField()
+    body = TextField()
+
+
+MODELS = MODELS + (CalendarVersion,)
+
+
 class SupervisedCase(BaseModel):
     """A case of one of this district's streets, as the hub relayed it (督导; read only).
 

@@ -16,8 +16,8 @@ import orjson
 
 from node import catalog
 from node.models import Case, CatalogMatter, KeyProject, KeyProjectCase, KeyProjectList, database
+from node.work_calendar import calendar_in_force
 from sync import case_clock, case_labels, codec, key_projects
-from sync.calendar import load_calendar
 from sync.case_numbers import parse_case_number
 from sync.catalog_history import load_departments
 from sync.errors import ConflictError, NotFound, ValidationError
@@ -168,7 +168,7 @@ def _summary(project: key_projects.KeyProject, shown: dict) -> dict:
 
 def project_list(year: int, center: str, today: datetime.date, *, yellow_within: int) -> dict:
     """A year's projects with their progress; which years are loaded."""
-    calendar = load_calendar()
+    calendar = calendar_in_force()
     meta = KeyProjectList.get_or_none(KeyProjectList.year == year)
     projects = []
     for row in KeyProject.select().where(KeyProject.year == year).order_by(KeyProject.code):
@@ -189,7 +189,7 @@ def project_detail(year: int, code: str, center: str, today: datetime.date, *,
     """One project: its plan, each step's cases and state, and the overall progress."""
     project = _project(year, code)
     by_step = _cases(year, code, center)
-    shown = key_projects.progress(project, by_step, today, load_calendar(), yellow_within)
+    shown = key_projects.progress(project, by_step, today, calendar_in_force(), yellow_within)
     # Names from the catalog rows, a matter cancelled since the list was loaded included.
     names = dict(CatalogMatter.select(CatalogMatter.code, CatalogMatter.name).where(
         CatalogMatter.code.in_([step.matter for step in project.steps])).tuples())

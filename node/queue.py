@@ -16,8 +16,9 @@ from peewee import fn
 from node import handoffs, store
 from node.case_log import load, states_of
 from node.models import Case, CaseAction, CatalogMatter
+from node.work_calendar import calendar_in_force
 from sync import case_clock, case_labels, case_machine, case_state
-from sync.calendar import WorkCalendar, load_calendar
+from sync.calendar import WorkCalendar
 from sync.cards import INTAKE_LIMIT_DAYS  # Art. 32: the same limit the cards judge
 from sync.deadlines import remaining_workdays, warning_level
 from sync.errors import ValidationError
@@ -38,7 +39,7 @@ MAX_RESULTS = 200
 def clock(row: Case, case: case_state.CaseState, today: datetime.date, *,
           yellow_within: int = 2, calendar: WorkCalendar | None = None) -> dict:
     """The deadline that runs now, working days left and the warning colour, as of ``today``."""
-    calendar = calendar or load_calendar()
+    calendar = calendar or calendar_in_force()
     kind, due = None, None
     if case.state == case_labels.COMPLETED and case.decision is not None:
         kind = "delivery"
@@ -91,7 +92,7 @@ def queue(role: str | None, today: datetime.date, *, yellow_within: int = 2) -> 
     Order: green channel (绿色通道) first, then red, yellow, green, then the
     earliest deadline, then the earliest received.
     """
-    calendar, center = load_calendar(), store.state().center if role else None
+    calendar, center = calendar_in_force(), store.state().center if role else None
     rows = list(Case.select().where(Case.state.not_in(case_labels.TERMINAL) & ~Case.consulted))
     states = states_of(rows)
     items = []
@@ -149,7 +150,7 @@ def _rate(part: int, whole: int) -> float | None:
 def period(start: datetime.date, end: datetime.date,
            calendar: WorkCalendar | None = None) -> dict:
     """Received, accepted, not accepted, completed, rates and average days for ``start`` … ``end``."""
-    calendar = calendar or load_calendar()
+    calendar = calendar or calendar_in_force()
     # Times are stored as China local ISO text, so a day range is a string range.
     lo, hi = start.isoformat(), (end + datetime.timedelta(days=1)).isoformat()
 
@@ -186,7 +187,7 @@ def period(start: datetime.date, end: datetime.date,
 
 def figures(today: datetime.date, *, yellow_within: int = 2) -> dict:
     """Today's and this month's figures, and the open cases overdue or due soon as of today."""
-    calendar = load_calendar()
+    calendar = calendar_in_force()
     open_cases = queue(None, today, yellow_within=yellow_within)
     promised = [c for c in open_cases if c["clock"] == "promised"]
     return {"as_of": today.isoformat(),

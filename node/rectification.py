@@ -17,9 +17,9 @@ from node.case_log import Actor, now
 from node.inbox import applies
 from node.models import Case, Rectification, database
 from node.settings import NODE
+from node.work_calendar import calendar_in_force
 from sync import case_records, sms_events, sms_templates
 from sync import rectification as rules
-from sync.calendar import load_calendar
 from sync.errors import NotFound
 from sync.settings import resolve
 from sync.signing import KeyPair
@@ -35,7 +35,7 @@ def open_order(keys: KeyPair, center: str, number: str, level: str, comment: str
     """In the bad evaluation's transaction: the order, due ``rectification_reply_days``
     working days on."""
     at, days = now(), setting("rectification_reply_days")
-    due = rules.due_day(at.date(), days, load_calendar())
+    due = rules.due_day(at.date(), days, calendar_in_force())
     _write(keys, center, None, number, "open", Actor("系统", "system"),
            {"level": level, "comment": comment, "days": days, "due": due.isoformat()}, at)
 
@@ -94,7 +94,7 @@ def _reply_sms(keys: KeyPair, center: str, number: str) -> None:
 
 def listing(today: datetime.date) -> list[dict]:
     """Every order of this center, the open ones first (red, yellow, green), newest first."""
-    calendar = load_calendar()
+    calendar = calendar_in_force()
     items = []
     for row in Rectification.select().order_by(Rectification.opened_at.desc()):
         items.append(view(row, rules.replay(orjson.loads(row.steps)), calendar, today))

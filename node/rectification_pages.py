@@ -11,9 +11,9 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 
 from node import rectification, store, window
 from node.case_log import Actor
+from node.work_calendar import calendar_in_force
 from sync import case_clock
 from sync import rectification as rules
-from sync.calendar import load_calendar
 from sync.case_labels import EVALUATION_LEVELS
 from sync.errors import ConflictError, ValidationError
 from web.auth import current_user, requires
@@ -31,7 +31,7 @@ def _keys():
 
 def _one(number: str) -> dict:
     row, order = rectification.load(number)
-    return rectification.view(row, order, load_calendar(), case_clock.china_today())
+    return rectification.view(row, order, calendar_in_force(), case_clock.china_today())
 
 
 def _act(number: str, action: str, data: dict) -> rules.Order:

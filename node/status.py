@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from node import catalog, outbox, store
+from node import catalog, outbox, store, work_calendar
 from node.models import Notice
 from web.auth import requires
 
@@ -16,13 +16,15 @@ bp = Blueprint("status", __name__)
 
 
 def status() -> dict:
-    """Center, last seq, acked seq, backlog, last sync, last error."""
+    """Center, last seq, acked seq, backlog, catalog and calendar versions, last sync, last
+    error."""
     state = store.state()
     last_seq, _ = outbox.last()
     return {"center": state.center, "hub_url": state.hub_url, "key_id": state.key_id,
             "last_seq": last_seq, "acked_seq": state.acked_seq, "backlog": last_seq - state.acked_seq,
             "pull_cursor": state.pull_cursor, "catalog_version": state.catalog_version,
             "catalog_matters": catalog.summary()["matters"],
+            "calendar_version": work_calendar.current_version(),
             "last_sync_ok_ms": state.last_sync_ok_ms, "last_error": state.last_error,
             "needs_recovery": state.needs_recovery}
 

@@ -22,8 +22,8 @@ import orjson
 from node import outbox
 from node.inbox import Context, applies
 from node.models import OutboxEvent, SupervisedCase, database
+from node.work_calendar import calendar_in_force
 from sync import case_clock, case_machine, case_records, case_state, supervision
-from sync.calendar import load_calendar
 from sync.case_numbers import parse_case_number
 from sync.errors import AuthError, Code, Forbidden, NotFound, SequenceError
 from sync.relay import fault
@@ -117,7 +117,7 @@ def _store(number: str, street: str, received: dict, log: list[dict]) -> None:
     case = case_records.replay(received, log)
     matter = received["matter"]
     # The promised day as of the last action, as the hub keeps it (hub.cases.batch.due_date).
-    due = case_clock.deadline(case, load_calendar(), matter["promised_limit_days"],
+    due = case_clock.deadline(case, calendar_in_force(), matter["promised_limit_days"],
                                today=case_clock.china_date(case.history[-1].at))
     columns = {
         "street": street, "matter_code": matter["basic_code"],

@@ -21,8 +21,8 @@ from node import store, supervised, window
 from node.handoffs import described
 from node.models import SupervisedCase
 from node.queue import WARNING_ORDER, clock
+from node.work_calendar import calendar_in_force
 from sync import case_labels, case_machine, case_records, case_state
-from sync.calendar import load_calendar
 from sync.case_numbers import case_number, parse_case_number
 from sync.errors import Forbidden, NotFound, ValidationError
 from sync.supervision import streets_of
@@ -67,7 +67,7 @@ def _item(row: SupervisedCase, case: case_state.CaseState, today: datetime.date,
 
 def open_cases(streets: list[str], today: datetime.date, yellow: int) -> list[dict]:
     """The streets' open cases, most urgent first (green channel, red, yellow, as the window)."""
-    calendar = load_calendar()
+    calendar = calendar_in_force()
     items = []
     for row in SupervisedCase.select().where(SupervisedCase.street.in_(streets),
                                              SupervisedCase.state.not_in(case_labels.TERMINAL)):
@@ -116,7 +116,7 @@ def case_view(number: str, today: datetime.date, yellow: int) -> dict:
     row, case, log = supervised.load(case_number(parts.center, parts.day, parts.seq))
     received = orjson.loads(row.received)
     steps = [({}, received["user"])] + [(a["data"], a["user"]) for a in log]
-    return {**_item(row, case, today, yellow, load_calendar()), "street_name": street.name,
+    return {**_item(row, case, today, yellow, calendar_in_force()), "street_name": street.name,
             "matter": orjson.loads(row.matter), "applicant": received["applicant"],
             "accepted_at": row.accepted_at, "decided_at": row.decided_at,
             "outcome": row.outcome, "document_number": row.document_number,

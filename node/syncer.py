@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from node import (appliers, form_files, forwarded_applications, hub_keys, inbox,  # noqa: F401
-                  outbox, store)  # (appliers registers the message appliers)
+                  outbox, store, work_calendar)  # (appliers registers the message appliers)
 from node.models import KnownKey, NodeState, OutboxEvent, database
 from node.records import LOCAL_EFFECTS
 from sync import envelope as env
@@ -150,6 +150,7 @@ class Node:
         last_seq, _ = outbox.last()
         reply = self.client.call("heartbeat", {
             "app_version": APP_VERSION, "catalog_version": state.catalog_version,
+            "calendar_version": work_calendar.current_version(),
             "backlog": outbox.backlog(), "last_seq": last_seq, "acked_seq": state.acked_seq,
             "clock_ms": env.now_ms(), "last_error": state.last_error})
         if reply.get("recover"):

@@ -1,8 +1,9 @@
 """China's working-day calendar, shared by hub and node.
 
-The table lives in ``config/calendar.toml`` (seeded from the ``chinesecalendar``
-package by ``python -m tools.make_calendar``, then edited as the State Council
-publishes each year). Years the table does not cover are computed as
+The table shipped in ``config/calendar.toml`` (seeded from the ``chinesecalendar``
+package by ``python -m tools.make_calendar``) is the hub's first version; as the State
+Council publishes each year, the hub sends signed later versions to every center
+(``sync.calendar_versions``). Years the table does not cover are computed as
 Monday-Friday, and any deadline that walks through such a year is *provisional*:
 it may move once the year's schedule is added, but it never fails.
 
@@ -160,12 +161,26 @@ def load_calendar(path: str | Path | None = None) -> WorkCalendar:
 def _load(path: str, mtime_ns: int, size: int) -> WorkCalendar:
     # mtime and size are in the cache key so an edited table is picked up
     # without a restart.
+    return parse_calendar(read_table(path))
+
+
+def shipped_table() -> dict:
+    """The parsed TOML of the calendar shipped in ``config/``: the hub's first version, and
+    what a node uses until the hub's first version reaches it."""
+    return read_table(config.path("calendar.toml"))
+
+
+def read_table(path: str | Path) -> dict:
+    """The parsed TOML of a calendar file, not yet checked (``parse_calendar`` checks it)."""
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError("calendar", str(path), "file not found") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("calendar", path, f"not valid TOML: {exc}") from None
-    return parse_calendar(data)
+        raise ConfigError("calendar", str(path), f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError("calendar", str(path), f"not UTF-8 text: {exc}") from None
 
 
 def parse_calendar(data: dict) -> WorkCalendar:

@@ -19,10 +19,10 @@ import dataclasses
 import datetime
 from collections.abc import Collection
 
-from sync import codec
 from sync.catalog_schema import LEVELS, matter_to_dict, validate_matter
 from sync.errors import ValidationError
-from sync.signing import KeyPair, PublicKey, b64, unb64
+from sync.signed_bodies import sign_body, verify_body
+from sync.signing import KeyPair, PublicKey
 
 OPS = {"add": "新增", "amend": "变更", "cancel": "取消", "devolve": "下放", "merge": "合并",
        "convert": "转换为备案"}
@@ -153,21 +153,16 @@ def version_body(version: int, data: dict, delta: Delta, created_at: str) -> dic
             "removed": [{"code": c, "status": s} for c, s in delta.removed]}
 
 
-def _signing_bytes(body: dict) -> bytes:
-    unsigned = {k: v for k, v in body.items() if k != "sig"}
-    return b"hallsync-catalog-v1\n" + codec.canonical(unsigned)
+CATALOG_DOMAIN = "hallsync-catalog-v1"
 
 
 def sign_version(body: dict, keys: KeyPair) -> dict:
-    return {**body, "sig": b64(keys.sign(_signing_bytes(body)))}
+    return sign_body(body, keys, CATALOG_DOMAIN)
 
 
 def verify_version(body: dict, hub_key: PublicKey) -> bool:
     """True when the version is signed by the hub's key."""
-    try:
-        return hub_key.verify(unb64(body["sig"]), _signing_bytes(body))
-    except (KeyError, ValueError, TypeError):
-        return False
+    return verify_body(body, hub_key, CATALOG_DOMAIN)
 
 
 def delta_of(body: dict) -> Delta:

@@ -33,8 +33,9 @@ def test_intact_records_pass_on_both_sides(synced):
     hub, node = synced
     for result in (audit(node.data_dir), audit(hub.data_dir, "--db", hub.db_url)):
         assert result.returncode == 0
-        # eight profile changes and the receipt of catalog version 1
-        assert last_json(result) == {"intact": True, "centers": 1, "events": 9, "first_bad": None}
+        # eight profile changes and the receipts of catalog and calendar versions 1
+        assert last_json(result) == {"intact": True, "centers": 1, "events": 10,
+                                     "first_bad": None}
 
 
 @pytest.mark.parametrize("column, value", [

@@ -135,8 +135,8 @@ def test_node_and_hub_list_the_same_cards(hub, node, monkeypatch):
         for day in AS_OF:
             with counted(database) as queries:
                 at_node[day] = center_cards(day)
-            assert len(queries) <= 4  # the state, the rows, their actions, the orders: not
-            # one per case
+            assert len(queries) <= 5  # the calendar in force, the state, the rows, their
+            # actions, the orders: not one per case
     hub_database = hub_db.bind(hub.db_url)
     with hub_database.connection_context():
         for day in AS_OF:
@@ -144,7 +144,8 @@ def test_node_and_hub_list_the_same_cards(hub, node, monkeypatch):
         if hub.db_url.startswith("sqlite"):  # the counter traces SQLite connections
             with counted(hub_database) as queries:
                 hub_cards(AS_OF[-1], [CENTER])
-            assert len(queries) == 3  # the copies, their actions, their orders: not one per case
+            assert len(queries) == 4  # the calendar in force, the copies, their actions,
+            # their orders: not one per case
     hub_database.close()
     kinds = {(c.clock, c.level) for found in at_node.values() for c in found}
     for expected in [("promised", "warning"), ("promised", "yellow"), ("promised", "red"),

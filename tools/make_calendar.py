@@ -18,8 +18,9 @@ from chinese_calendar import constants
 
 HEADER = """\
 # China's working-day calendar: statutory holidays (法定节假日) and make-up
-# workdays (调休上班), one table per year. Hub and node both compute deadlines
-# from this file, so deploy the same file to every center.
+# workdays (调休上班), one table per year. This file is the hub's first calendar
+# version; the hub sends each later version to every center itself (signed, on the
+# pull stream), so there is nothing to copy to the centers by hand.
 #
 # Generated from the `chinesecalendar` package by
 #     python -m tools.make_calendar > config/calendar.toml
@@ -39,8 +40,10 @@ HEADER = """\
 #   1. add a [years.YYYY] table at the end with the weekday holidays and the
 #      weekend make-up workdays from the notice, the holiday name as a comment;
 #   2. run the calendar tests: .venv/bin/python -m pytest tests/sync/test_calendar.py
-#   3. deploy the file to the hub and every node; open cases' deadlines should
-#      then be recomputed, since provisional ones may move.
+#   3. publish it at the hub: hallsync hub calendar apply config/calendar.toml
+#      --data-dir DIR; every center applies it at its next sync, and the open
+#      cases' provisional deadlines are counted again (hallsync hub calendar list,
+#      and the hub's /catalog/consistency page, show who runs which version).
 # Once `chinesecalendar` covers that year too, regenerating must give the same table.
 """
 

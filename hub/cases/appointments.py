@@ -17,13 +17,13 @@ from collections import Counter
 import orjson
 from peewee import fn
 
+from hub.calendar.in_force import calendar_in_force
 from hub.catalog import authority
 from hub.ledger.registry import handles
 from hub.ledger.stream import send
 from hub.models import HubAppointment, HubAppointmentPlan, HubAttendance
 from hub.sms import queue
 from sync import appointments, case_clock, sms_templates
-from sync.calendar import load_calendar
 from sync.catalog_scope import acceptance
 from sync.errors import ValidationError
 from sync.topology import load_topology
@@ -136,12 +136,12 @@ class OnlineHall:
     def slots(self, center: str, matter: dict, day: datetime.date | None) -> list[dict]:
         plans, percent = _plan(center)
         at = _now_ms()
-        found = appointments.upcoming(plans, matter, load_calendar(),
+        found = appointments.upcoming(plans, matter, calendar_in_force(),
                                       case_clock.china_at_ms(at), day)
         return self.bookings(center).free(found, percent, at)
 
     def slot(self, center: str, key: str, matter: dict) -> appointments.Slot:
-        return appointments.find_slot(_plan(center)[0], key, load_calendar(), matter)
+        return appointments.find_slot(_plan(center)[0], key, calendar_in_force(), matter)
 
     def share(self, center: str) -> int:
         return _plan(center)[1]

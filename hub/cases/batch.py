@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import orjson
 from peewee import IntegrityError
 
+from hub.calendar.in_force import calendar_in_force
 from hub.cases import handoffs
 from hub.cases.supervision import DistrictRelay
 from hub.ledger.ownership import owner_of, owners_of
@@ -30,7 +31,7 @@ from hub.ledger.stream import send_many
 from hub.models import CaseHandoff, HubCase, HubCaseAction, database
 from hub.stats import rollups
 from sync import case_clock, case_machine, case_records, case_state, relay
-from sync.calendar import WorkCalendar, load_calendar
+from sync.calendar import WorkCalendar
 from sync.database import insert_rows
 from sync.envelope import now_ms
 
@@ -60,7 +61,7 @@ class CaseBatch:
         self.projects: dict[str, list[tuple]] = {}
         self.handoffs: dict[str, CaseHandoff] = {}  # each case's current handoff
         self.keys = KeyRing()
-        self.calendar = load_calendar()  # once per run: it is read for every action
+        self.calendar = calendar_in_force()  # once per run: it is read for every action
         self.districts = DistrictRelay(self.keys)
         self._reset_writes()
         self._load(events)

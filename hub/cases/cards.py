@@ -11,9 +11,10 @@ from collections import defaultdict
 
 import orjson
 
+from hub.calendar.in_force import calendar_in_force
 from hub.models import OPEN_LITERAL, HubCase, HubCaseAction, HubSupervisionOrder
 from sync import case_records
-from sync.calendar import WorkCalendar, load_calendar
+from sync.calendar import WorkCalendar
 from sync.cards import LEVELS, Card, Order, cards, order_key
 from sync.topology import load_topology
 
@@ -26,8 +27,9 @@ def hub_cards(today: datetime.date, centers: list[str] | None = None,
     cases only, the sliver the figures read by their partial index; ``department`` /
     ``matter`` / ``number``: of those cases only), sorted; centers without a card are left
     out. The 督办 orders issued here set their cards' deadlines. Three statements whatever
-    the number of cases: the copies, their actions, their orders."""
-    calendar = calendar or load_calendar()
+    the number of cases: the copies, their actions, their orders (and which calendar is in
+    force, unless ``calendar`` is given)."""
+    calendar = calendar or calendar_in_force()
     rows = HubCase.select(HubCase.number, HubCase.center, HubCase.matter, HubCase.received)
     actions = HubCaseAction.select().join(HubCase, on=(HubCaseAction.number == HubCase.number))
     orders = HubSupervisionOrder.select().join(

@@ -13,11 +13,11 @@ import datetime
 import secrets
 from collections import Counter
 
+from hub.calendar.in_force import calendar_in_force
 from hub.ledger.registry import handles
 from hub.ledger.stream import send
 from hub.models import HubCase, HubComplaint, database
 from sync import complaints as rules
-from sync.calendar import load_calendar
 from sync.deadlines import remaining_workdays
 from sync.errors import ConflictError, ValidationError
 from sync.topology import load_topology
@@ -82,7 +82,7 @@ def listing(centers: frozenset[str] | None, today: datetime.date, *,
         query = query.where(HubComplaint.center.in_(list(centers)))
     if phone is not None:
         query = query.where(HubComplaint.phone == phone)
-    calendar, names = load_calendar(), load_topology().name_of
+    calendar, names = calendar_in_force(), load_topology().name_of
     return rules.ordered([{**rules.view(row, calendar, today), "center": row.center,
                            "center_name": names(row.center)} for row in query])
 
@@ -97,7 +97,7 @@ def counts(centers: list[str] | None, start: datetime.date, end: datetime.date,
         & (HubComplaint.filed_at < (end + datetime.timedelta(days=1)).isoformat()))
     if centers is not None:
         query = query.where(HubComplaint.center.in_(centers))
-    calendar = load_calendar()
+    calendar = calendar_in_force()
     found: dict[str, Counter] = {}
     for center, due, answered_at in query.tuples():
         tally = found.setdefault(center, Counter())

@@ -14,12 +14,12 @@ from __future__ import annotations
 import datetime
 import secrets
 
+from hub.calendar.in_force import calendar_in_force
 from hub.catalog import authority
 from hub.ledger.registry import handles
 from hub.ledger.stream import send
 from hub.models import HubConsultation, database
 from sync import consultation as rules
-from sync.calendar import load_calendar
 from sync.errors import ConflictError, NotFound, ValidationError
 from sync.signing import KeyPair
 from sync.topology import load_topology
@@ -85,7 +85,7 @@ def listing(centers: frozenset[str] | None, today: datetime.date, *,
         query = query.where(HubConsultation.center.in_(list(centers)))
     if phone is not None:
         query = query.where(HubConsultation.asker_phone == phone)
-    calendar, matters = load_calendar(), authority.in_force()
+    calendar, matters = calendar_in_force(), authority.in_force()
     rank = {"overdue": 0, "open": 1, "answered": 2}
     return sorted((view(row, calendar, today, matters) for row in query),
                   key=lambda item: rank[item["state"]])

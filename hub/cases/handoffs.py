@@ -23,12 +23,12 @@ import datetime
 import orjson
 from peewee import fn
 
+from hub.calendar.in_force import calendar_in_force
 from hub.ledger.ownership import owner_of, transfer
 from hub.ledger.signed_events import signed_events, signing_keys
 from hub.ledger.stream import send
 from hub.models import CaseEvent, CaseHandoff, CenterState, HubCase
 from sync import case_clock, case_machine, case_records, case_state, relay
-from sync.calendar import load_calendar
 from sync.case_handoffs import (HANDOFF_DECIDED, HANDOFF_RETURNED, HANDOFF_SENT, HANDOFF_TAKEN,
                                 HANDOFF_UNDELIVERABLE)
 from sync.envelope import now_ms
@@ -230,7 +230,7 @@ def conditions(now: int, settings: dict) -> dict[tuple[str, str], str]:
     hours = settings["handoff_ack_alert_s"] // 3600
     for target, count in unacked.items():
         found[(target, "handoff_unacked")] = f"{count} 件移交超过 {hours} 小时未接收"
-    calendar, today = load_calendar(), datetime.datetime.fromtimestamp(
+    calendar, today = calendar_in_force(), datetime.datetime.fromtimestamp(
         now / 1000, case_clock.CHINA).date()
     overdue, near = {}, {}
     open_cases = (CaseHandoff.select(CaseHandoff.target, HubCase.due_date)

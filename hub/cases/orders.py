@@ -14,11 +14,12 @@ import datetime
 
 from peewee import IntegrityError
 
+from hub.calendar.in_force import calendar_in_force
 from hub.cases.cards import hub_cards
 from hub.ledger.ownership import owner_of
 from hub.ledger.stream import send
 from hub.models import HubCase, HubSupervisionOrder, database
-from sync.calendar import WorkCalendar, load_calendar
+from sync.calendar import WorkCalendar
 from sync.cards import CLOCKS, ORDER_MAX_DAYS, ORDERED, Order, order_key
 from sync.case_numbers import parse_case_number
 from sync.case_records import record_of
@@ -62,7 +63,7 @@ def issue(number: str, form, *, scope: frozenset[str], by: str, user: str,
         such case. :raises Forbidden: its collecting center is outside ``scope``.
     :raises ConflictError: the card is not a yellow one without an order.
     """
-    calendar = load_calendar()
+    calendar = calendar_in_force()
     parse_case_number(number, field="number")
     clock, department, due, note = check(form, today, calendar)
     row = HubCase.get_or_none(HubCase.number == number)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 
+from hub.calendar.in_force import calendar_in_force
 from hub.cases.copies import state_of
 from hub.cases.handoffs import consulted_centers
 from hub.ledger.ownership import owner_of
@@ -20,7 +21,6 @@ from hub.ledger.signed_events import signing_keys
 from hub.ledger.stream import send
 from hub.models import HubCase, HubCaseAction
 from sync import case_clock, case_labels, case_records, relay
-from sync.calendar import load_calendar
 from sync.errors import Code, ProtocolError
 from sync.topology import load_topology
 
@@ -64,7 +64,7 @@ def open_consultations(within: frozenset[str]) -> list[dict]:
 def conditions(now: int, settings: dict) -> dict[tuple[str, str], str]:
     """Alerts per consulted center: opinions it owes near or past their deadline (the same
     ``handoff_due_warning_days`` as handed cases; ``hub.coverage.alerts`` opens and clears them)."""
-    calendar = load_calendar()
+    calendar = calendar_in_force()
     today = datetime.datetime.fromtimestamp(now / 1000, case_clock.CHINA).date()
     late: dict[str, list[int]] = {}
     for item in open_consultations(frozenset(load_topology().by_code)):

@@ -14,13 +14,13 @@ import datetime
 
 import orjson
 
+from hub.calendar.in_force import calendar_in_force
 from hub.ledger.ownership import owners_of
 from hub.ledger.registry import handles
 from hub.ledger.stream import send
 from hub.models import HubRectification, database
 from sync import case_records
 from sync import rectification as rules
-from sync.calendar import load_calendar
 from sync.database import insert_rows
 from sync.errors import ConflictError, NotFound, ValidationError
 from sync.topology import load_topology
@@ -83,7 +83,7 @@ def view(row: HubRectification, calendar, today: datetime.date) -> dict:
 
 def listing(centers: frozenset[str], today: datetime.date) -> list[dict]:
     """The orders of these centers: pending appeals first, then red, yellow, green, done."""
-    calendar = load_calendar()
+    calendar = calendar_in_force()
     rows = (HubRectification.select().where(HubRectification.center.in_(list(centers)))
             .order_by(HubRectification.opened_at.desc()))
     rank = {"red": 1, "yellow": 2, "green": 3, "done": 4}

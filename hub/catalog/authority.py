@@ -10,6 +10,7 @@ from __future__ import annotations
 import orjson
 from peewee import fn
 
+from hub.calendar.in_force import current_version as current_calendar_version
 from hub.ledger.stream import EVERYONE, publish
 from hub.models import CatalogMatter, CatalogVersion, CenterState, HubCase, database
 from sync import codec
@@ -159,23 +160,29 @@ def _compare(before: dict[str, dict], after: dict[str, dict]) -> dict:
 
 
 def consistency(within: frozenset[str] | None = None) -> dict:
-    """Per center and per level: the catalog version each runs, and how far behind
-    (only the centers ``within``, a district admin's scope, when given)."""
-    latest = current_version()
+    """Per center and per level: the catalog and working-day calendar versions each runs,
+    and how far behind (only the centers ``within``, a district admin's scope, when given)."""
+    latest, latest_calendar = current_version(), current_calendar_version()
     states = {s.code: s for s in CenterState.select()}
     centers, levels = [], {}
     for center in load_topology().centers:
         if center.level == "city" or (within is not None and center.code not in within):
             continue  # the hub itself is the authority
         state = states.get(center.code)
-        version = state.catalog_version if state and state.enrolled_at else None
+        enrolled = bool(state and state.enrolled_at)
+        version = state.catalog_version if enrolled else None
+        calendar = state.calendar_version if enrolled else None
         behind = None if version is None else latest - version
+        calendar_behind = None if calendar is None else latest_calendar - calendar
         centers.append({"code": center.code, "name": center.name, "level": center.level,
-                        "version": version, "behind": behind})
+                        "version": version, "behind": behind, "calendar_version": calendar,
+                        "calendar_behind": calendar_behind})
         level = levels.setdefault(center.level, {"centers": 0, "enrolled": 0, "current": 0,
-                                                 "behind": 0})
+                                                 "behind": 0, "calendar_behind": 0})
         level["centers"] += 1
         if version is not None:
             level["enrolled"] += 1
             level["current" if behind == 0 else "behind"] += 1
-    return {"version": latest, "levels": levels, "centers": centers}
+            level["calendar_behind"] += calendar_behind != 0
+    return {"version": latest, "calendar_version": latest_calendar, "levels": levels,
+            "centers": centers}

@@ -25,7 +25,7 @@ from sync.supervision import streets_of
 from sync.topology import load_topology
 
 # Each heartbeat number, and the most its column holds (CenterState).
-_INT_FIELDS = {"catalog_version": MAX_INT32, "backlog": MAX_INT32, "last_seq": MAX_INT64,
+_INT_FIELDS = {"catalog_version": MAX_INT32, "calendar_version": MAX_INT32, "backlog": MAX_INT32, "last_seq": MAX_INT64,
                "acked_seq": MAX_INT64, "clock_ms": MAX_INT64}
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
@@ -51,7 +51,8 @@ def record_heartbeat(center: str, body: dict, *, now_ms: int) -> dict:
     backlog = values["backlog"]
     CenterState.update(
         last_contact_ms=now_ms, app_version=str(body.get("app_version", ""))[:32],
-        catalog_version=values["catalog_version"], backlog=backlog,
+        catalog_version=values["catalog_version"],
+        calendar_version=values["calendar_version"], backlog=backlog,
         node_last_seq=values["last_seq"],
         # A heartbeat without a clock says nothing about skew (not "off by 50 years").
         clock_skew_ms=values["clock_ms"] - now_ms if values["clock_ms"] else 0,

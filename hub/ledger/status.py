@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from peewee import fn
 
+from hub.calendar.in_force import current_version as calendar_version
 from hub.catalog.authority import current_version
 from hub.ledger.apply import APPLIED
 from hub.models import CenterState, Event, NodeKey, SecurityEvent
 
 
 def hub_status() -> dict:
-    """Centers enrolled and revoked, events held and unapplied, catalog version, refusals."""
+    """Centers enrolled and revoked, events held and unapplied, catalog and calendar
+    versions, refusals."""
     enrolled = CenterState.select().where(CenterState.revoked_at.is_null()).count()
     revoked = CenterState.select().where(CenterState.revoked_at.is_null(False)).count()
     by_state = dict(Event.select(Event.state, fn.COUNT(Event.seq)).group_by(Event.state).tuples())
@@ -19,7 +21,8 @@ def hub_status() -> dict:
     return {"centers_enrolled": enrolled, "centers_revoked": revoked,
             "keys": NodeKey.select().count(),
             "events_held": sum(by_state.values()), "events_by_state": by_state,
-            "catalog_version": current_version(), "refusals": sum(refusals.values()),
+            "catalog_version": current_version(), "calendar_version": calendar_version(),
+            "refusals": sum(refusals.values()),
             "refusals_by_code": refusals,
             "centers_needing_recovery": [c.code for c in CenterState.select().where(
                 CenterState.needs_recovery == True)]}  # noqa: E712 (peewee expression)

@@ -54,10 +54,11 @@ from typing import Callable
 import orjson
 from peewee import Model
 
+from hub.calendar.in_force import calendar_in_force
 from hub.models import (CaseRollup, CaseRollupMonth, CenterRollupDay, CenterRollupMonth, HubCase,
                         HubCaseAction, database)
 from sync import case_clock, case_labels, case_machine, case_records, case_state
-from sync.calendar import WorkCalendar, load_calendar
+from sync.calendar import WorkCalendar
 from sync.database import insert_rows
 
 # (first, last or None, field): working days to 办结, fixed buckets.
@@ -117,7 +118,7 @@ def contributions(center: str, matter: dict, action: str, after: case_state.Case
     if action in _SUPPLEMENT and sum(s.action in _SUPPLEMENT for s in after.history) == 1:
         counts[received_key + ("supplemented",)] += 1
     if after.decision is not None and action in ("decide", "complete_immediate"):
-        calendar = calendar or load_calendar()
+        calendar = calendar or calendar_in_force()
         days = case_clock.handling_workdays(after, calendar) or 0
         counts[key + ("approved",)] += after.decision.outcome == "approved"
         counts[key + ("handling_days",)] += days
@@ -263,7 +264,7 @@ def insert(grains: list[dict[tuple, list[int]]]) -> None:
 def case_contributions(row: HubCase, actions: list[dict],
                        calendar: WorkCalendar | None = None) -> Counter:
     """Every contribution of one case, from its stored receipt and action log."""
-    calendar = calendar or load_calendar()
+    calendar = calendar or calendar_in_force()
     received = orjson.loads(row.received)
     matter = received["matter"]
     case = case_records.replay(received, [])
@@ -286,7 +287,7 @@ def rebuild(progress: Callable[[int], None] = lambda cases: None) -> int:
     rows. ``progress`` is told how many more cases were counted, a chunk at a time."""
     totals: Counter = Counter()
     projects: dict[str, list[tuple]] = {}
-    calendar, last = load_calendar(), ""
+    calendar, last = calendar_in_force(), ""
     while True:
         rows = list(HubCase.select().where(HubCase.number > last)
                     .order_by(HubCase.number).limit(REBUILD_CASES))

@@ -19,6 +19,7 @@ import datetime
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
+from hub.calendar.in_force import calendar_in_force
 from hub.cases import orders
 from hub.cases.cards import hub_cards
 from hub.cases.copies import log_of, state_of
@@ -71,7 +72,8 @@ def case_view(number: str) -> dict:
         "state_label": case_labels.STATES[case.state],
         "collecting": row.center, "collecting_name": name(row.center),
         "holder": holder, "holder_name": name(holder) if holder else "",
-        "due_date": row.due_date, "outcome": row.outcome, "document_number": row.document_number,
+        "due_date": row.due_date, "due_provisional": _provisional(row.due_date),
+        "outcome": row.outcome, "document_number": row.document_number,
         "history": [{"action": s.action, "label": case_machine.ACTIONS[s.action].label,
                      "at": case_records.iso(s.at), "role": s.role, "reason": s.reason,
                      "user": step["user"],
@@ -107,6 +109,14 @@ def shown_party(party: dict) -> dict:
     return {"name": party["name"], "kind": kind,
             "id_type": (party.get("id_type") or RESIDENT_ID) if kind == "person" else None,
             "id_code": masked_id(party["id_code"], kind)}
+
+
+def _provisional(due_date: str | None) -> bool:
+    """Counted through a year the calendar does not hold yet (so Monday to Friday there):
+    the day may move when the State Council publishes that year. A new calendar version
+    recounts such days (``hub.calendar.authority``), so the stored day's year tells."""
+    return bool(due_date) and not calendar_in_force().covers(
+        datetime.date.fromisoformat(due_date))
 
 
 @bp.get("/cases/<number>")

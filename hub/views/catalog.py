@@ -3,7 +3,7 @@
 The list and matter pages are the nodes' pages over the authority's copy
 (``hub.catalog.authority``), so a clerk sees the same thing at either. Besides them:
 the versions and their diffs, the consistency view (which centers run an old
-catalog version, and how far behind), the reform history replayed from
+catalog or working-day calendar version, and how far behind), the reform history replayed from
 ``config/catalog/reform.json``, and the same data as JSON for scripts and
 department systems.
 """
@@ -178,20 +178,22 @@ def version_diff():
 
 
 def _sorted_lagging(centers: list[dict], sort: str) -> list[dict]:
-    lagging = [c for c in centers if c["behind"] != 0]
+    lagging = [c for c in centers if c["behind"] != 0 or c["calendar_behind"] != 0]
     order = list(CENTER_LEVELS)
     if sort == "code":
         return sorted(lagging, key=lambda c: c["code"])
     if sort == "level":
         return sorted(lagging, key=lambda c: (order.index(c["level"]), c["code"]))
     # Most behind first; never enrolled last, since they run no catalog at all yet.
-    return sorted(lagging, key=lambda c: (c["behind"] is None, -(c["behind"] or 0), c["code"]))
+    return sorted(lagging, key=lambda c: (c["behind"] is None, -(c["behind"] or 0),
+                                          -(c["calendar_behind"] or 0), c["code"]))
 
 
 @bp.get("/catalog/consistency")
 @requires()
 def consistency():
-    """Per level: centers enrolled, current and behind; the centers behind or never enrolled."""
+    """Per level: centers enrolled, current and behind; the centers behind (catalog or
+    working-day calendar) or never enrolled."""
     sort = request.args.get("sort", "behind")
     if sort not in SORTS:
         raise ValidationError(f"sort: 可选 {', '.join(SORTS)}，实际为 {sort!r}", field="sort")
@@ -228,5 +230,6 @@ def catalog_json():
 @bp.get("/api/catalog/consistency")
 @requires()
 def consistency_json():
-    """Per center and per level: the catalog version each runs, and how far behind."""
+    """Per center and per level: the catalog and calendar versions each runs, and how far
+    behind."""
     return jsonify(authority.consistency(visible()))

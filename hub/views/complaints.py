@@ -8,11 +8,11 @@ import datetime
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
+from hub.calendar.in_force import calendar_in_force
 from hub.cases import complaints
 from hub.staff import visible
 from sync import case_clock
 from sync import complaints as rules
-from sync.calendar import load_calendar
 from sync.case_records import iso
 from sync.errors import ValidationError
 from sync.topology import load_topology
@@ -30,7 +30,7 @@ def _file(body) -> dict:
                           center=str(body.get("center") or ""), phone=citizen.phone,
                           id_code=citizen.id_code,
                           at=iso(datetime.datetime.now(case_clock.CHINA).replace(microsecond=0)))
-    return {**rules.view(row, load_calendar(), case_clock.china_today()), "center": row.center}
+    return {**rules.view(row, calendar_in_force(), case_clock.china_today()), "center": row.center}
 
 
 def _form(message: str = "", status: int = 200, values=None):

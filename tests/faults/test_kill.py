@@ -43,24 +43,24 @@ def test_two_nodes_push_10000_events_each_at_once(hub, make_node):
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, out + err
     for node in nodes:
-        assert hub_seqs(hub, node.center) == list(range(1, 10_002))
+        assert hub_seqs(hub, node.center) == list(range(1, 10_003))  # and two receipts
     audit = last_json(hallsync("audit", "verify", "--data-dir", hub.data_dir, "--db",
                                hub.db_url, "--json"))
-    assert audit["intact"] and audit["events"] == 20_002
+    assert audit["intact"] and audit["events"] == 20_004
 
 
 def test_node_killed_after_the_hub_committed_and_before_the_ack(hub, make_node):
     node = make_node(A)
     node.enroll(hub)
-    node.sync()
+    node.sync()  # the receipts of catalog and calendar versions 1
     write(node, 12_000)  # three pushes of 5,000
     killed = node.sync(check=False, HALLSYNC_CRASH_AT="node.after_push_reply")
     assert killed.returncode == -9
-    assert len(hub_seqs(hub, A)) == 5_001  # the hub committed the first batch …
-    assert node.status()["acked_seq"] == 1  # … and the node never recorded the ack
+    assert len(hub_seqs(hub, A)) == 5_002  # the hub committed the first batch …
+    assert node.status()["acked_seq"] == 2  # … and the node never recorded the ack
     moved = node.sync()
-    assert moved["errors"] == [] and moved["acked_seq"] == 12_001
-    assert hub_seqs(hub, A) == list(range(1, 12_002))  # nothing lost, nothing doubled
+    assert moved["errors"] == [] and moved["acked_seq"] == 12_002
+    assert hub_seqs(hub, A) == list(range(1, 12_003))  # nothing lost, nothing doubled
 
 
 def test_hub_killed_in_the_middle_of_an_apply(hub, make_node):
@@ -77,8 +77,8 @@ def test_hub_killed_in_the_middle_of_an_apply(hub, make_node):
             Ownership.select().count()) == (0, 0, 0)  # all of the batch or none of it
     database.close()
     hub.start()
-    assert node.sync()["acked_seq"] == 3_001  # and the receipt of catalog version 1
-    assert hub_seqs(hub, A) == list(range(1, 3_002))
+    assert node.sync()["acked_seq"] == 3_002  # and the receipts of catalog and calendar v1
+    assert hub_seqs(hub, A) == list(range(1, 3_003))
     database = hub_db.bind(hub.db_url)
     assert RecordData.select().count() == 3_000
     database.close()
@@ -105,8 +105,8 @@ def test_hub_down_node_keeps_working_and_its_backlog_drains(hub, make_node, tmp_
             if status["backlog"] == 0:
                 break
             time.sleep(0.3)
-        assert status["backlog"] == 0 and status["acked_seq"] == 51, status
-        assert hub_seqs(hub, A) == list(range(1, 52))
+        assert status["backlog"] == 0 and status["acked_seq"] == 52, status  # 2 receipts first
+        assert hub_seqs(hub, A) == list(range(1, 53))
 
 
 def _world(hub, make_node):

@@ -7,7 +7,8 @@ from tests.queries import counted
 
 # Statements for the reviewer's queue page, with 3 and with 9 cases waiting: the same.
 # It was {3: 16, 9: 34}, 3 a listed case (its row, its log, the node's state, each again).
-PINNED = {3: 9, 9: 9}
+# One more since the working-day calendar comes in versions: the one in force, once a page.
+PINNED = {3: 10, 9: 10}
 
 
 def test_the_queue_page_costs_what_it_cost(app, staff):  # noqa: F811

@@ -77,7 +77,7 @@ def test_consistency_shows_who_is_behind(hub, make_node, tmp_path):
     mine = next(c for c in before["centers"] if c["code"] == "210102001")
     assert (mine["version"], mine["behind"]) == (1, 1)
     assert before["levels"]["street"] == {"centers": 189, "enrolled": 1, "current": 0,
-                                          "behind": 1}
+                                          "behind": 1, "calendar_behind": 0}
     node.sync()
     database = hub_db.bind(hub.db_url)
     after = consistency()

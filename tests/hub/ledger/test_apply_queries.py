@@ -28,8 +28,9 @@ PROMISED = (("start_review", "reviewer", {}),
             ("deliver", "clerk", {"method": "window"}))
 # Statements to apply a push of the events of 1, then of 4, cases of each kind (immediate,
 # promised): the same, a bound. It was {1: 103, 4: 375}, about 13 a case event; and with
-# the SMS applied in place, {1: 63, 4: 207}.
-PINNED = {1: 25, 4: 25}
+# the SMS applied in place, {1: 63, 4: 207}. One more since the working-day calendar comes
+# in versions: which version is in force, read once a push (hub.calendar.in_force).
+PINNED = {1: 26, 4: 26}
 
 
 def make_cases(app, each: int) -> None:  # noqa: F811

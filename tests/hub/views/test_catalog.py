@@ -115,9 +115,9 @@ def test_consistency_per_level_and_the_centers_behind(auditor, apply):
     client = auditor
     now = env.now_ms()
     with hub_database.connection_context():
-        CenterState.create(code="210102001", enrolled_at=now, catalog_version=1)
-        CenterState.create(code="210102002", enrolled_at=now, catalog_version=0)
-        CenterState.create(code="210102", enrolled_at=now, catalog_version=1)
+        for code, version in (("210102001", 1), ("210102002", 0), ("210102", 1)):
+            CenterState.create(code=code, enrolled_at=now, catalog_version=version,
+                               calendar_version=1)  # the calendar is current everywhere
     apply(CHANGES["cancel"])
     apply(CHANGES["amend"])
     with hub_database.connection_context():
@@ -135,7 +135,8 @@ def test_consistency_per_level_and_the_centers_behind(auditor, apply):
     assert by_code == sorted(by_code)
     body = client.get("/api/catalog/consistency").get_json()
     assert body["version"] == 3
-    assert body["levels"]["street"] == {"centers": 189, "enrolled": 2, "current": 0, "behind": 2}
+    assert body["levels"]["street"] == {"centers": 189, "enrolled": 2, "current": 0, "behind": 2,
+                                        "calendar_behind": 0}
     row = next(c for c in body["centers"] if c["code"] == "210102001")
     assert (row["level"], row["version"], row["behind"]) == ("street", 1, 2)
 
