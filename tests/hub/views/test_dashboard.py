@@ -103,7 +103,7 @@ def test_the_page_compares_with_the_days_before_and_a_year_earlier(operator):
 # months and the days left over), open cases, coverage, alerts, the catalog version …, and
 # 3 for the supervision cards (the open copies, their actions, their 督办 orders), 1 for
 # satisfaction per window, 1 for the period's 投诉 per center, 1 for the bookings' 到场 and
-# 未到场 per center, and 2 for the calendar in force (read by the cards and the 投诉 counts)
+# 未到场 per center, and the calendar in force (its version where it is read, its body once)
 @pytest.mark.parametrize("center, pinned", [("210100", 21), ("210102", 21)])
 def test_the_dashboard_costs_the_same_statements_whatever_it_lists(operator, center, pinned):
     # the city lists 19 children, 和平区 its 10 streets: the count does not follow them
