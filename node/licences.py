@@ -10,6 +10,10 @@ shares from every center (``sync.licences``).
   one transaction.
 * The hub's ``licence.shared`` and ``licence.revoked`` messages carry the issuer's
   signed events, checked end to end here before they are kept.
+* The hub's ``licence.department`` messages carry a department's licence (pushed by its
+  business system at the hub) as the hub's register holds it, vouched for by the hub's
+  signature: kept, replaced when it changes or is revoked, removed when its holder no
+  longer consents to share it.
 * ``held`` is what ``node.reuse`` reads: the licences of a person in force today.
 """
 from __future__ import annotations
@@ -22,7 +26,8 @@ from node.models import Licence, database
 from sync import case_records, licences, relay
 from sync.catalog_history import load_departments
 from sync.catalog_search import department_name
-from sync.errors import AuthError, Code, ConflictError, Forbidden, NotFound, ValidationError
+from sync.errors import (AuthError, Code, ConflictError, Forbidden, NotFound, ProtocolError,
+                         ValidationError)
 from sync.identity_codes import RESIDENT_ID
 
 
@@ -76,10 +81,7 @@ def issue(keys, center: str, received: dict, decided_at: datetime.datetime) -> d
 
 
 def _keep(payload: dict) -> None:
-    fields = {name: payload[name] for name in (
-        "number", "name", "holder_id_type", "holder_id_code", "holder_name", "valid_from",
-        "valid_to", "department", "issuer", "case_number", "consent", "trust_level",
-        "issued_at")}
+    fields = {name: payload[name] for name in licences.COLUMNS}
     Licence.insert(**fields).on_conflict_ignore().execute()
 
 
@@ -176,3 +178,25 @@ def _revoked(message: dict, _ctx: Context) -> str:
         & Licence.revoked_at.is_null()).execute()
     return f"licence {payload['number']} revoked" if updated else \
         f"licence {payload['number']} not held here or revoked already"
+
+
+@applies(licences.DEPARTMENT)
+def _department(message: dict, _ctx: Context) -> str:
+    licence = message["payload"].get("licence")
+    problem = (licences.department_fault(licence, load_departments())
+               if isinstance(licence, dict) else "payload.licence must be an object")
+    if problem:
+        raise ProtocolError(f"licence.department: {problem}", code=Code.EVENT_MALFORMED)
+    number, issuer = licence["number"], licence["issuer"]
+    row = Licence.get_or_none(Licence.number == number)
+    if row is not None and row.issuer != issuer:
+        raise AuthError(f"licence {number} is {row.issuer}'s, not {issuer}'s", code=Code.NOT_OWNER)
+    if not licence["consent"]:  # the holder withdrew consent: no window reuses it any more
+        Licence.delete().where(Licence.number == number).execute()
+        return f"licence {number} of {issuer} no longer shared"
+    fields = {name: licence[name]
+              for name in licences.COLUMNS + ("revoked_at", "revoke_reason")}
+    (Licence.insert(**fields).on_conflict(conflict_target=[Licence.number],
+                                          preserve=[getattr(Licence, f) for f in fields])
+     .execute())
+    return f"licence {number} of {issuer} kept"
