@@ -18,10 +18,20 @@ _STATUS = {ValidationError: 422, NotFound: 404, Forbidden: 403, ConflictError: 4
 
 
 @bp.get("/licences/")
-@requires("clerk", "reviewer", "approver", "center_admin", "auditor")
+@requires(*licences.READERS)
 def list_page(message: str = "", status: int = 200):
-    items = licences.issued_here(store.state().center, case_clock.china_today())
-    return render_template("licences/list.html", items=items, message=message,
+    """The licences this center issued; with ``?holder=``, above them, every licence the
+    center holds for that holder (shared by other centers and departments too)."""
+    today = case_clock.china_today()
+    found = None
+    if request.args.get("holder") is not None:
+        try:
+            found = licences.holding(request.args["holder"], today, request.args)[1]
+        except ValidationError as exc:
+            message, status = exc.detail.split(": ", 1)[-1], 422
+    items = licences.issued_here(store.state().center, today)
+    return render_template("licences/list.html", items=items, found=found, message=message,
+                           holder=request.args.get("holder", ""),
                            can_revoke="center_admin" in current_user().role_set,
                            id_types=ID_TYPES, levels=TRUST_LEVELS), status
 

@@ -29,6 +29,7 @@ from sync.catalog_search import department_name
 from sync.errors import (AuthError, Code, ConflictError, Forbidden, NotFound, ProtocolError,
                          ValidationError)
 from sync.identity_codes import RESIDENT_ID
+from web.pagination import PER_PAGE, Page, page, page_count, page_number
 
 
 def terms(matter: dict, consent) -> dict | None:
@@ -133,6 +134,27 @@ def view(row: Licence, today: datetime.date) -> dict:
 
 
 STATES = {"valid": "有效", "expired": "已过期", "revoked": "已撤销"}
+# The staff who read the register (/licences/, GET /api/licences); a center admin revokes.
+READERS = ("clerk", "reviewer", "approver", "center_admin", "auditor")
+MAX_HOLDER = 32  # the longest identity number the register keeps
+
+
+def holding(holder, today: datetime.date, args) -> tuple[str, Page]:
+    """The identity number normalised, and a page of the licences this center holds for it
+    (its own, and other centers' and departments' shared with it), newest first, whatever
+    their state. ``args``: the query's ``?page=``.
+
+    :raises ValidationError: no number, or a page out of range."""
+    code = holder.strip().upper() if isinstance(holder, str) else ""
+    if not code or len(code) > MAX_HOLDER:
+        raise ValidationError(f"holder: 请填写持证人的证件号码或统一社会信用代码（不超过 "
+                              f"{MAX_HOLDER} 位）", field="holder")
+    query = Licence.select().where(Licence.holder_id_code == code)
+    total = query.count()
+    number = page_number(args, page_count(total))
+    rows = (query.order_by(Licence.issued_at.desc(), Licence.number.desc())
+            .limit(PER_PAGE).offset((number - 1) * PER_PAGE))
+    return code, page([view(row, today) for row in rows], number, total)
 
 
 def issued_here(center: str, today: datetime.date) -> list[dict]:
