@@ -7,7 +7,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from node import case_log, licences, store, window
 from sync import case_clock
 from sync.errors import ConflictError, Forbidden, NotFound, ValidationError
-from sync.identity_codes import ID_TYPES
 from sync.licences import TRUST_LEVELS
 from web.auth import current_user, requires
 
@@ -29,11 +28,12 @@ def list_page(message: str = "", status: int = 200):
             found = licences.holding(request.args["holder"], today, request.args)[1]
         except ValidationError as exc:
             message, status = exc.detail.split(": ", 1)[-1], 422
-    items = licences.issued_here(store.state().center, today)
-    return render_template("licences/list.html", items=items, found=found, message=message,
+    center = store.state().center
+    return render_template("licences/list.html", items=licences.issued_here(center, today),
+                           found=found, message=message, center=center,
                            holder=request.args.get("holder", ""),
                            can_revoke="center_admin" in current_user().role_set,
-                           id_types=ID_TYPES, levels=TRUST_LEVELS), status
+                           levels=TRUST_LEVELS), status
 
 
 @bp.post("/licences/<number>/revoke")

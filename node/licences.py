@@ -28,7 +28,7 @@ from sync.catalog_history import load_departments
 from sync.catalog_search import department_name
 from sync.errors import (AuthError, Code, ConflictError, Forbidden, NotFound, ProtocolError,
                          ValidationError)
-from sync.identity_codes import RESIDENT_ID
+from sync.identity_codes import ID_TYPES, RESIDENT_ID, check_resident_id
 from web.pagination import PER_PAGE, Page, page, page_count, page_number
 
 
@@ -119,12 +119,24 @@ def held(id_type: str, id_code: str, today: datetime.date) -> list[Licence]:
             if licences.in_force(row.valid_from, row.valid_to, False, today)]
 
 
+def holder_id_label(id_type: str, id_code: str) -> str:
+    """The holder's document as a clerk reads it. An enterprise's licence keeps its credit
+    code under the resident-ID type, as its case's applicant does (``node.reuse.person``)."""
+    if id_type == RESIDENT_ID:
+        try:
+            check_resident_id(id_code)
+        except ValidationError:
+            return "统一社会信用代码"
+    return ID_TYPES.get(id_type, id_type)
+
+
 def view(row: Licence, today: datetime.date) -> dict:
     state = ("revoked" if row.revoked_at is not None else
              "valid" if licences.in_force(row.valid_from, row.valid_to, False, today)
              else "expired")
     return {"number": row.number, "name": row.name, "holder_name": row.holder_name,
             "holder_id_type": row.holder_id_type, "holder_id_code": row.holder_id_code,
+            "holder_id_label": holder_id_label(row.holder_id_type, row.holder_id_code),
             "valid_from": row.valid_from, "valid_to": row.valid_to,
             "department": row.department, "issuer": row.issuer,
             "case_number": row.case_number, "consent": row.consent,
