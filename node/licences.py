@@ -214,7 +214,10 @@ def _revoked(message: dict, _ctx: Context) -> str:
         f"licence {payload['number']} not held here or revoked already"
 
 
-@applies(licences.DEPARTMENT)
+# Refused and recorded, never stopping the stream (as a relay): a licence this node cannot
+# take (a department its departments file lacks, say) must not hold back the revocations
+# and catalog versions behind it, which a stopped stream would.
+@applies(licences.DEPARTMENT, relay=True)
 def _department(message: dict, _ctx: Context) -> str:
     licence = message["payload"].get("licence")
     problem = (licences.department_fault(licence, load_departments())
