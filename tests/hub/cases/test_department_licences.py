@@ -1,7 +1,7 @@
 """A department's push into the licence register, in process on SQLite: a batch costs the
 same statements whatever its size (read what it touches once, write in bulk), whether it
-registers licences or changes them. Through a real hub, on both backends:
-tests/test_department_api.py."""
+registers licences or changes them; the centers hear of a licence while it is shared or
+was. Through a real hub, on both backends: tests/test_department_api.py."""
 from __future__ import annotations
 
 import datetime
@@ -60,3 +60,29 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(register):
 def test_the_licence_types_are_those_the_departments_matters_issue():
     assert department_licences.licence_types("market", IN_FORCE) == {"营业执照", "食品经营许可证"}
     assert department_licences.licence_types("industry", IN_FORCE) == set()
+
+
+def sent() -> list[tuple[str, bool, bool]]:
+    """The licence.department messages so far: (number, consent, revoked)."""
+    rows = HubMessage.select().where(HubMessage.type == rules.DEPARTMENT).order_by(HubMessage.id)
+    held = [json.loads(row.payload)["licence"] for row in rows]
+    return [(item["number"], item["consent"], item["revoked_at"] is not None) for item in held]
+
+
+def test_the_centers_hear_of_a_licence_while_it_is_shared_or_was(register):
+    def pushed(**item):
+        with database.atomic():
+            return push("market", {"licences": [licence(**item)]}, IN_FORCE, NOW)["licences"]
+    number = licence()["number"]
+    assert pushed(consent=False)[0] == {"number": number, "outcome": "registered",
+                                        "shared": False}
+    assert sent() == []  # the register only
+    pushed(consent=True)
+    pushed(consent=True)  # unchanged: nothing new to tell
+    pushed(consent=False)  # withdrawn: every center drops its copy
+    pushed(consent=False, valid_to="2040-01-01")  # changed, but no center holds it
+    assert sent() == [(number, True, False), (number, False, False)]
+    revoked = licence("沈市监企2026999999", revoked={"reason": "签发有误"})
+    with database.atomic():  # revoked before any center had it: none hears of it
+        push("market", {"licences": [revoked]}, IN_FORCE, NOW)
+    assert len(sent()) == 2
