@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from node import cases, evaluation, parallel, precedents, projects, store
+from node import cases, evaluation, licences, parallel, precedents, projects, store
 from node.case_log import Actor
 from node.queue import figures, queue, search
 from node.window import (WRITERS, acting_role, deemed_consent, detail, keys, own_case, queue_role,
@@ -137,6 +137,15 @@ def get_project(year: int, code: str):
     """One key project: its steps, each with its linked cases, and its progress."""
     return jsonify(projects.project_detail(year, code, store.state().center, today(),
                                            yellow_within=yellow_days()))
+
+
+@bp.get("/licences")
+@requires(*licences.READERS)
+def list_licences():
+    """电子证照库: the licences this center holds for one holder (``holder``: the ID number)."""
+    holder, found = licences.holding(request.args.get("holder"), today(), request.args)
+    return jsonify({"holder": holder, "total": found.total, "page": found.number,
+                    "pages": found.pages, "licences": list(found.items)})
 
 
 @bp.get("/openapi.json")
