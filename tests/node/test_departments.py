@@ -1,0 +1,181 @@
+"""Departments inside a center (issue 15.7), through a real node: ``hallsync hub run``,
+``hallsync node enroll``, ``hallsync node user add --department`` and ``hallsync node run``,
+driven over HTTP on loopback like a department system would.
+
+A reviewer of 市工业和信息化局 (``industry``: SY04001) sees and acts on its cases only;
+one of 市市场监督管理局 (``market``: SY24001) on its; a reviewer with no department works
+center-wide, as every login did before; the clerk stays center-wide.
+"""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.catalog_changes import matter
+from tests.processes import HubServer, NodeDir, hallsync, last_json, node_run
+
+CENTER = "210102"
+PASSWORD = "窗口-correct-horse"
+INDUSTRY, MARKET = "SY04001", "SY24001"
+APPLICANT = {"kind": "enterprise", "name": "沈阳某建设有限公司",
+             "id_code": "91210100MA0Q123430", "phone": "02423456789"}
+# username: (roles, departments)
+STAFF = {"wang": (["clerk"], []), "li": (["reviewer"], ["industry"]),
+         "zhou": (["reviewer", "approver"], ["market"]), "chen": (["reviewer"], []),
+         "mixed": (["clerk", "reviewer"], ["industry"])}
+
+
+def user_cli(data_dir, *args, check: bool = True, input: str | None = None):
+    return hallsync("node", "user", *args, "--data-dir", data_dir, "--json", check=check,
+                    input=input)
+
+
+def add_user(data_dir, username: str, roles: list[str], departments: list[str], check=True):
+    options = [f"--role={r}" for r in roles] + [f"--department={d}" for d in departments]
+    return user_cli(data_dir, "add", username, *options, "--name", username,
+                    "--password-stdin", input=PASSWORD + "\n", check=check)
+
+
+@pytest.fixture(scope="module")
+def center(tmp_path_factory):
+    """The district center's node with five logins, running; yields (url, data_dir)."""
+    root = tmp_path_factory.mktemp("departments")
+    hub = HubServer(root / "hub-data", f"sqlite:///{root / 'hub-data' / 'hub.db'}")
+    hub.data_dir.mkdir(parents=True)
+    hub.start()
+    try:
+        node = NodeDir(root / "node", CENTER)
+        node.enroll(hub)
+        assert node.sync()["errors"] == []
+    finally:
+        hub.stop()  # the node works on without it: nothing here syncs again
+    for username, (roles, departments) in STAFF.items():
+        assert last_json(add_user(node.data_dir, username, roles, departments))[
+            "departments"] == departments
+    with node_run(node.data_dir, root / "node-run.log") as url:
+        yield url, node.data_dir
+
+
+class Login:
+    """A department system's session for one login: cookies and the CSRF header."""
+
+    def __init__(self, url: str, username: str):
+        self.url, self.session = url, requests.Session()
+        token = self.session.get(url + "/api/csrf", timeout=30).json()["csrf_token"]
+        answer = self.session.post(url + "/login", data={
+            "username": username, "password": PASSWORD, "csrf_token": token},
+            allow_redirects=False, timeout=30)
+        assert answer.status_code == 302, answer.text
+        self.session.headers["X-CSRFToken"] = self.session.get(
+            url + "/api/csrf", timeout=30).json()["csrf_token"]
+
+    def get(self, path: str, **kw):
+        return self.session.get(self.url + path, timeout=30, **kw)
+
+    def post(self, path: str, **kw):
+        return self.session.post(self.url + path, timeout=30, **kw)
+
+
+def accepted_case(url: str, code: str) -> str:
+    """A case of ``code`` the clerk received and accepted; it waits for a reviewer."""
+    body = {"matter_code": code, "applicant": APPLICANT, "outcome": "accept",
+            "materials": [m["name"] for m in matter(code)["materials"]]}
+    answer = Login(url, "wang").post("/api/cases", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["number"]
+
+
+def queued(login: Login, role: str = "reviewer") -> tuple[list[str], set[str]]:
+    answer = login.get("/api/queue", params={"role": role})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["departments"], {c["number"] for c in answer.json()["cases"]}
+
+
+def test_a_scoped_reviewer_sees_and_acts_on_her_departments_cases_only(center):
+    url, _data_dir = center
+    industry, market = accepted_case(url, INDUSTRY), accepted_case(url, MARKET)
+    li, zhou, chen = Login(url, "li"), Login(url, "zhou"), Login(url, "chen")
+
+    departments, numbers = queued(li)
+    assert departments == ["industry"] and industry in numbers and market not in numbers
+    departments, numbers = queued(zhou, "approver")
+    assert departments == ["market"]
+    assert market in queued(zhou)[1] and industry not in queued(zhou)[1]
+    departments, numbers = queued(chen)
+    assert departments == [] and {industry, market} <= numbers  # no department: center-wide
+    assert {c["number"] for c in li.get("/api/cases").json()["cases"]} >= {industry}
+    assert market not in {c["number"] for c in li.get("/api/cases").json()["cases"]}
+
+    # Another department's case: refused, read or written, and nothing changes.
+    before = chen.get(f"/api/cases/{market}").json()
+    for answer in (li.get(f"/api/cases/{market}"),
+                   li.post(f"/api/cases/{market}/actions", json={"action": "start_review"})):
+        assert answer.status_code == 403
+        problem = answer.json()
+        assert (problem["code"], problem["reason"]) == ("FORBIDDEN", "department")
+        assert problem["departments"] == ["industry"]
+    after = chen.get(f"/api/cases/{market}").json()
+    assert (after["state"], len(after["history"])) == (before["state"], len(before["history"]))
+    page = li.get(f"/window/cases/{market}")
+    assert page.status_code == 403 and "属于其他部门" in page.text
+
+    # Her own department's case: she acts as before.
+    answer = li.post(f"/api/cases/{industry}/actions", json={"action": "start_review"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["state"] == "in_review"
+    answer = chen.post(f"/api/cases/{market}/actions", json={"action": "start_review"})
+    assert answer.status_code == 200, answer.text
+
+
+def test_the_clerk_and_a_mixed_login_stay_center_wide_for_intake(center):
+    url, _data_dir = center
+    market = accepted_case(url, MARKET)
+    wang, mixed = Login(url, "wang"), Login(url, "mixed")
+    assert queued(wang, "clerk")[0] == []
+    # A clerk who also reviews for one department sees every case (a citizen walks to any
+    # window), but reviews only her department's.
+    assert mixed.get(f"/api/cases/{market}").status_code == 200
+    assert "start_review" not in {a["action"] for a in
+                                  mixed.get(f"/api/cases/{market}").json()["available"]}
+    assert market not in queued(mixed)[1]
+    refused = mixed.post(f"/api/cases/{market}/actions", json={"action": "start_review"})
+    assert (refused.status_code, refused.json()["reason"]) == (403, "department")
+    assert mixed.get(f"/api/cases/{market}").json()["state"] == "accepted"
+
+
+def test_the_cli_sets_and_clears_a_logins_departments(center):
+    _url, data_dir = center
+    changed = last_json(user_cli(data_dir, "departments", "chen", "--department", "market",
+                                 "--department", "industry"))
+    assert changed["departments"] == ["industry", "market"]
+    listed = {u["username"]: u["departments"]
+              for u in last_json(user_cli(data_dir, "list"))["users"]}
+    assert listed["chen"] == ["industry", "market"] and listed["wang"] == []
+    cleared = last_json(user_cli(data_dir, "departments", "chen", "--center-wide"))
+    assert cleared["departments"] == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["departments", "li", "--department", "nosuch"], "未知的部门 'nosuch'"),
+    (["departments", "li"], "二者选一"),
+    (["departments", "li", "--department", "market", "--center-wide"], "二者选一"),
+    (["departments", "wang", "--department", "market"], "只有审核人员和审批负责人"),
+    (["departments", "nobody", "--center-wide"], "没有用户 nobody"),
+])
+def test_the_cli_refuses_bad_departments_and_changes_nothing(center, args, message):
+    _url, data_dir = center
+    refused = user_cli(data_dir, *args, check=False)
+    assert refused.returncode == 2 and message in refused.stderr, refused.stderr
+    listed = {u["username"]: u["departments"]
+              for u in last_json(user_cli(data_dir, "list"))["users"]}
+    assert listed["li"] == ["industry"] and listed["wang"] == []
+
+
+def test_user_add_refuses_an_unknown_department_or_a_clerks(center):
+    _url, data_dir = center
+    unknown = add_user(data_dir, "sun", ["reviewer"], ["nosuch"], check=False)
+    assert unknown.returncode == 2 and "未知的部门 'nosuch'" in unknown.stderr
+    clerk = add_user(data_dir, "sun", ["clerk"], ["market"], check=False)
+    assert clerk.returncode == 2 and "只有审核人员和审批负责人" in clerk.stderr
+    names = {u["username"] for u in last_json(user_cli(data_dir, "list"))["users"]}
+    assert "sun" not in names  # refused before the login was made
