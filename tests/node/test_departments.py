@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests.catalog_changes import matter
+from tests.node.test_openapi import check, response_schema
 from tests.processes import HubServer, NodeDir, hallsync, last_json, node_run
 
 CENTER = "210102"
@@ -88,6 +89,7 @@ def accepted_case(url: str, code: str) -> str:
 def queued(login: Login, role: str = "reviewer") -> tuple[list[str], set[str]]:
     answer = login.get("/api/queue", params={"role": role})
     assert answer.status_code == 200, answer.text
+    check(response_schema("/api/queue", "get", 200), answer.json(), "GET /api/queue")
     return answer.json()["departments"], {c["number"] for c in answer.json()["cases"]}
 
 
@@ -114,6 +116,7 @@ def test_a_scoped_reviewer_sees_and_acts_on_her_departments_cases_only(center):
         problem = answer.json()
         assert (problem["code"], problem["reason"]) == ("FORBIDDEN", "department")
         assert problem["departments"] == ["industry"]
+        check(response_schema("/api/cases/{number}", "get", 403), problem, "403")
     after = chen.get(f"/api/cases/{market}").json()
     assert (after["state"], len(after["history"])) == (before["state"], len(before["history"]))
     page = li.get(f"/window/cases/{market}")
@@ -179,3 +182,25 @@ def test_user_add_refuses_an_unknown_department_or_a_clerks(center):
     assert clerk.returncode == 2 and "只有审核人员和审批负责人" in clerk.stderr
     names = {u["username"] for u in last_json(user_cli(data_dir, "list"))["users"]}
     assert "sun" not in names  # refused before the login was made
+
+
+def test_logins_of_a_node_made_before_departments_stay_center_wide(tmp_path):
+    """An older node directory gains ``user.departments`` when it opens; its logins are ""."""
+    from node import departments, store
+    from node.app import create_app
+    from node.models import User, database
+    from sync.schema import existing_columns
+    store.bind(tmp_path / "node")
+    with database.connection_context():  # back to before departments
+        database.execute_sql('ALTER TABLE "user" DROP COLUMN departments')
+        database.execute_sql(
+            'INSERT INTO "user" (username, display_name, password_hash, roles, center, disabled,'
+            " created_ms) VALUES ('li', '李审核', 'x', 'reviewer', '210102', 0, 1)")
+    database.close()
+
+    create_app({"data_dir": str(tmp_path / "node"), "TESTING": True})
+
+    with database.connection_context():
+        assert "departments" in existing_columns(database)["user"]
+        li = User.get(User.username == "li")
+        assert departments.of(li) == [] and departments.seeing(li) is None
