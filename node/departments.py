@@ -72,6 +72,11 @@ def of(user: User) -> list[str]:
     return [code for code in user.departments.split(",") if code]
 
 
+def short_names(user: User) -> list[str]:
+    """The login's departments by their short Chinese names (简称), for the staff bar."""
+    return [known()[code].short if code in known() else code for code in of(user)]
+
+
 def scope(user: User) -> list[str] | None:
     """The departments ``user`` works for as reviewer or approver; None: center-wide."""
     return of(user) or None

@@ -267,6 +267,7 @@ def _frame() -> dict:
             "supervises": load_topology().by_code.get(state.center) is not None
             and load_topology().by_code[state.center].level == "district",
             "my_roles": user_roles(user) if user else [],
+            "my_departments": departments.short_names(user) if user else [],
             "dept": lambda code: department_name(code, _department_table()),
             "states": case_labels.STATES, "actions_table": case_machine.ACTIONS,
             "outcomes": case_labels.OUTCOMES, "methods": case_labels.DELIVERY_METHODS,

@@ -29,7 +29,8 @@ def test_a_reviewer_sees_her_departments_queue_and_is_refused_anothers_case(
     industry, market = accepted_case(url, INDUSTRY), accepted_case(url, MARKET)
 
     browser_login(page, url, "li", "/window/")
-    assert page.locator("#scope").inner_text() == "按部门分工：本队列只含市工业和信息化局的办件。"
+    assert page.locator("#scope").inner_text() == "（按部门分工，只含市工业和信息化局的办件）"
+    assert page.locator("#who").inner_text() == "li（审核人员 · 工信局）"
     listed = [row.get_attribute("data-number") for row in page.locator("table.queue tbody tr").all()]
     assert listed == [industry]
     shoot(page, tmp_path, "departments-01-scoped-queue.png")

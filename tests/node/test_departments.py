@@ -8,6 +8,10 @@ center-wide, as every login did before; the clerk stays center-wide.
 """
 from __future__ import annotations
 
+import re
+import sqlite3
+
+import orjson
 import pytest
 import requests
 
@@ -204,3 +208,41 @@ def test_logins_of_a_node_made_before_departments_stay_center_wide(tmp_path):
         assert "departments" in existing_columns(database)["user"]
         li = User.get(User.username == "li")
         assert departments.of(li) == [] and departments.seeing(li) is None
+
+
+def citizen_asks(url: str, data_dir, questions: dict[str, str]) -> None:
+    """A citizen logs in at the node (the code read from its SMS event) and asks 在线咨询."""
+    phone, id_code = "13912345678", "210102198503150013"
+    citizen = requests.Session()
+    token = citizen.get(url + "/api/csrf", timeout=30).json()["csrf_token"]
+    citizen.headers["X-CSRFToken"] = token
+    assert citizen.post(url + "/api/citizen/code", json={"phone": phone},
+                        timeout=30).status_code == 202
+    with sqlite3.connect(f"file:{data_dir / 'node.db'}?mode=ro", uri=True) as db:
+        (payload,) = db.execute("SELECT payload FROM outbox_event WHERE type = 'sms.requested'"
+                                " ORDER BY seq DESC LIMIT 1").fetchone()
+    code = orjson.loads(payload)["params"]["code"]
+    assert citizen.post(url + "/api/citizen/session", json={
+        "phone": phone, "code": code, "id_code": id_code}, timeout=30).status_code == 201
+    for matter_code, question in questions.items():
+        answer = citizen.post(url + "/consult", data={
+            "matter_code": matter_code, "question": question, "csrf_token": token},
+            allow_redirects=False, timeout=30)
+        assert answer.status_code == 303, answer.text
+
+
+def test_a_scoped_reviewer_answers_her_departments_questions_only(center):
+    url, data_dir = center
+    citizen_asks(url, data_dir, {INDUSTRY: "施工作业审批要提前几天申请？",
+                                 MARKET: "企业设立登记能否网上办理？"})
+    li, chen = Login(url, "li"), Login(url, "chen")
+    asked = re.findall(r'data-id="([^"]+)"', chen.get("/consultations/").text)
+    theirs = re.findall(r'data-id="([^"]+)"', li.get("/consultations/").text)
+    assert len(asked) == 2 and len(theirs) == 1  # no department: every question
+    (market,) = set(asked) - set(theirs)
+    refused = li.post(f"/consultations/{market}/answer", data={"answer": "可以。"})
+    assert refused.status_code == 403 and "属于其他部门" in refused.text
+    assert "可以。" not in chen.get("/consultations/").text
+    mine = li.post(f"/consultations/{theirs[0]}/answer", data={"answer": "提前三个工作日。"},
+                   allow_redirects=False)
+    assert mine.status_code == 303
