@@ -210,24 +210,30 @@ def test_logins_of_a_node_made_before_departments_stay_center_wide(tmp_path):
         assert departments.of(li) == [] and departments.seeing(li) is None
 
 
-def citizen_asks(url: str, data_dir, questions: dict[str, str]) -> None:
-    """A citizen logs in at the node (the code read from its SMS event) and asks 在线咨询."""
-    phone, id_code = "13912345678", "210102198503150013"
-    citizen = requests.Session()
-    token = citizen.get(url + "/api/csrf", timeout=30).json()["csrf_token"]
-    citizen.headers["X-CSRFToken"] = token
-    assert citizen.post(url + "/api/citizen/code", json={"phone": phone},
+def citizen(url: str, data_dir, phone: str) -> requests.Session:
+    """A citizen logged in at the node with the code read from its SMS event."""
+    id_code = "210102198503150013"
+    session = requests.Session()
+    session.headers["X-CSRFToken"] = session.get(url + "/api/csrf", timeout=30).json()[
+        "csrf_token"]
+    assert session.post(url + "/api/citizen/code", json={"phone": phone},
                         timeout=30).status_code == 202
     with sqlite3.connect(f"file:{data_dir / 'node.db'}?mode=ro", uri=True) as db:
         (payload,) = db.execute("SELECT payload FROM outbox_event WHERE type = 'sms.requested'"
                                 " ORDER BY seq DESC LIMIT 1").fetchone()
     code = orjson.loads(payload)["params"]["code"]
-    assert citizen.post(url + "/api/citizen/session", json={
+    assert session.post(url + "/api/citizen/session", json={
         "phone": phone, "code": code, "id_code": id_code}, timeout=30).status_code == 201
+    return session
+
+
+def citizen_asks(url: str, data_dir, questions: dict[str, str]) -> None:
+    """在线咨询 at the node: a question on each matter."""
+    asker = citizen(url, data_dir, "13912345678")
     for matter_code, question in questions.items():
-        answer = citizen.post(url + "/consult", data={
-            "matter_code": matter_code, "question": question, "csrf_token": token},
-            allow_redirects=False, timeout=30)
+        answer = asker.post(url + "/consult", data={"matter_code": matter_code,
+                                                    "question": question},
+                            allow_redirects=False, timeout=30)
         assert answer.status_code == 303, answer.text
 
 
@@ -246,3 +252,25 @@ def test_a_scoped_reviewer_answers_her_departments_questions_only(center):
     mine = li.post(f"/consultations/{theirs[0]}/answer", data={"answer": "提前三个工作日。"},
                    allow_redirects=False)
     assert mine.status_code == 303
+
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_a_scoped_reviewer_sees_her_departments_online_applications_only(center):
+    url, data_dir = center
+    applicant = citizen(url, data_dir, "13912345679")  # a code a minute per phone
+    for code in (INDUSTRY, MARKET):
+        files = {f"file:{m['name']}": (f"{n}.pdf", PDF, "application/pdf")
+                 for n, m in enumerate(matter(code)["materials"])}
+        answer = applicant.post(f"{url}/citizen/apply/{code}", files=files, data={
+            "name": "张伟", "consent": "yes"}, allow_redirects=False, timeout=30)
+        assert "/citizen/applications/" in answer.headers.get("Location", ""), answer.text
+    li, chen = Login(url, "li"), Login(url, "chen")
+    waiting = re.findall(r'data-id="([^"]+)"', chen.get("/window/prereview/").text)
+    hers = re.findall(r'data-id="([^"]+)"', li.get("/window/prereview/").text)
+    assert len(waiting) == 2 and len(hers) == 1
+    (other,) = set(waiting) - set(hers)
+    assert "电力设施" in li.get(f"/window/prereview/{hers[0]}").text
+    refused = li.get(f"/window/prereview/{other}")
+    assert refused.status_code == 403 and "属于其他部门" in refused.text
