@@ -148,7 +148,8 @@ def require_application(number: str, departments: list[str] | None) -> None:
 
 def require_department(code: str, departments: list[str] | None) -> None:
     """Raise 403 FORBIDDEN (reason ``department``) unless ``code`` is among ``departments``
-    (a question or a joint opinion addressed to one department)."""
-    if departments is not None and code not in departments:
+    (a question or a joint opinion addressed to one department); an empty one is left to
+    the form's own check, which names the field."""
+    if departments is not None and code and code not in departments:
         raise Forbidden(f"department {code} is not among this login's ({', '.join(departments)})",
                         reason="department", departments=departments)
