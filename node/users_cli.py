@@ -6,6 +6,7 @@ import click
 from node.cli import node
 from sync import roles as known_roles
 from sync.cli_output import data_dir_option, emit, json_option
+from sync.errors import ValidationError
 from web.user_commands import attach_user_commands
 
 DEPARTMENT_HELP = ("A department code of config/departments.toml this reviewer or approver works "
@@ -37,8 +38,7 @@ attach_user_commands(user, known_roles.NODE, _node_directory, [data_dir_option],
 @json_option
 def departments_(username, department, center_wide, as_json, data_dir):
     """Set the departments a reviewer or approver works for, or make the login center-wide."""
-    from node.departments import set_departments
-    from sync.errors import ValidationError
+    from node.departments import set_departments  # here: loading the group opens no database
     if bool(department) == center_wide:
         raise ValidationError("department: 请给出 --department（可重复）或 --center-wide，二者选一",
                               field="department")

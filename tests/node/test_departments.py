@@ -125,6 +125,8 @@ def test_a_scoped_reviewer_sees_and_acts_on_her_departments_cases_only(center):
     assert (after["state"], len(after["history"])) == (before["state"], len(before["history"]))
     page = li.get(f"/window/cases/{market}")
     assert page.status_code == 403 and "属于其他部门" in page.text
+    missing = market[:-5] + "99999"  # a case that is not here is not found, for her too
+    assert li.get(f"/api/cases/{missing}").json()["code"] == "NOT_FOUND"
 
     # Her own department's case: she acts as before.
     answer = li.post(f"/api/cases/{industry}/actions", json={"action": "start_review"})
