@@ -500,4 +500,3 @@ class Licence(licence_models.Licence):
 
 
 MODELS = MODELS + (Licence,)
-
