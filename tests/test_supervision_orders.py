@@ -28,9 +28,11 @@ from tests.node.test_online_application import clerk_of
 from tests.hub.views.test_openapi import DOC, check, resolve
 from tests.processes import hallsync, last_json
 from tests.staff import hub_account
-from tests.test_cards import CENTER, CLERK, ENTERPRISE, MATTER  # 和平区; promised, 3 working days
+from tests.test_cards import CENTER, CLERK, MATTER  # 和平区; promised, 3 working days
 
 CALENDAR = load_calendar()
+ENTERPRISE = {"kind": "enterprise", "name": "沈阳某建设有限公司",
+              "id_code": "91210100MA0Q123430", "phone": "02423456789"}
 
 
 def working_days_before(day: datetime.date, n: int) -> datetime.date:
