@@ -31,6 +31,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import config
+from sync import matter_codes
 from sync.catalog_schema import Matter, validate_matter
 from sync.errors import ConfigError, ValidationError
 
@@ -177,6 +178,8 @@ def parse_matters(data: dict, departments: Collection[str] | None = None) -> lis
                                       field=f"matters[{i}].{key}")
             seen[key, code] = i
         matters.append(matter)
+    matter_codes.check_catalog((f"matters[{i}]", m.department, m.national_code)
+                               for i, m in enumerate(matters))
     return matters
 
 
