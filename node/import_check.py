@@ -8,11 +8,12 @@ imported case like any other. Nothing here touches the database.
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 from node.import_files import fail
 from node.projects import link_for
-from sync import case_agents, case_clock, case_machine, case_records, case_state
+from sync import case_agents, case_clock, case_machine, case_records, case_state, matter_codes
 from sync.case_numbers import parse_case_number
 from sync.catalog_scope import acceptance
 from sync.errors import Code, ConflictError, HallsyncError, NotFound, ValidationError
@@ -48,6 +49,11 @@ class Catalog:
     topology: Topology
     today: datetime.date                   # China local date
     projects: dict = field(default_factory=dict)  # (year, code) -> sync.key_projects.KeyProject
+
+    @functools.cached_property
+    def national(self) -> dict[str, str]:
+        """National code → basic code: a case may name its matter by either."""
+        return matter_codes.index(matter for matter, _status in self.matters.values())
 
 
 def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) -> Checked:
@@ -110,6 +116,7 @@ def _number(line: int, value, center: str, received_at: datetime.datetime) -> st
 
 
 def _matter(line: int, code, catalog: Catalog) -> dict:
+    code = matter_codes.resolve(code, catalog.matters, catalog.national) or code
     if code not in catalog.matters:
         raise fail(line, "matter_code", f"事项 {code!r} 不在本中心的事项目录中",
                    code=Code.MATTER_UNKNOWN)

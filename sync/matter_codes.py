@@ -120,3 +120,9 @@ def resolve(code, basic_codes: Collection[str], national: Mapping[str, str]) -> 
     if code in basic_codes:
         return code
     return national.get(normal(code))
+
+
+def find_in(catalog: Mapping[str, dict], code) -> dict | None:
+    """The matter of ``catalog`` (basic code → matter) that ``code`` names, either code."""
+    basic = resolve(code, catalog, index(catalog.values()))
+    return catalog.get(basic) if basic else None

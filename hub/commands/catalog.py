@@ -54,8 +54,9 @@ def list_matters(level, department, data_dir, db_url, as_json):
 def show(code, data_dir, db_url, as_json):
     """One matter, as it stands (in force or not)."""
     from hub.models import CatalogMatter
+    from web import matter_lookup
     open_hub(data_dir, db_url)
-    row = CatalogMatter.get_or_none(CatalogMatter.code == code)
+    row = matter_lookup.find(CatalogMatter, code)
     if row is None:
         raise click.ClickException(f"no matter {code}")
     emit({"status": row.status, "version": row.version, "matter": orjson.loads(row.data)},
