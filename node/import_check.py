@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from node.import_files import fail
 from node.projects import link_for
 from sync import case_agents, case_clock, case_machine, case_records, case_state, matter_codes
+from sync import matter_dates
 from sync.case_numbers import parse_case_number
 from sync.catalog_scope import acceptance
 from sync.errors import Code, ConflictError, HallsyncError, NotFound, ValidationError
@@ -63,6 +64,9 @@ def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) ->
     received_at = _received_at(line, raw, catalog.today)
     number = _number(line, raw.get("number"), catalog.center, received_at)
     matter = _matter(line, raw.get("matter_code"), catalog)
+    if not matter_dates.exists_on(matter, case_clock.china_date(received_at)):
+        raise fail(line, "received_at", f"事项 {matter['basic_code']}（{matter['name']}）"
+                                        f"{matter['established']['date']} 才设立，收件时间早于设立日期")
     try:
         applicant = case_records.check_applicant(raw.get("applicant"))
         agent = case_agents.check_agent(raw.get("agent"), applicant)

@@ -9,8 +9,9 @@ generate a matter's cases before the day it was established.
 """
 from __future__ import annotations
 
+import bisect
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 # The last batch of the reform history (tests/sync/test_matter_dates.py checks it is
 # reform.json's last operation).
@@ -37,3 +38,18 @@ def label(matter: Mapping) -> str:
     if not established:
         return UNRECORDED
     return f"{established['date']} 起（{established['basis']}）"
+
+
+class Eras:
+    """What a generator derives from the matters in existence, per stretch of days between
+    two establishment dates: built once, looked up per case (``on(day)``), so picking a
+    matter for a past day costs no more than picking from one list."""
+
+    def __init__(self, matters: Sequence[Mapping], build: Callable = list):
+        self._starts = sorted({day for m in matters if (day := established_on(m))})
+        self._built = [build([m for m in matters if exists_on(m, day)])
+                       for day in (datetime.date.min, *self._starts)]
+
+    def on(self, day: datetime.date):
+        """``build`` of the matters that existed on ``day``."""
+        return self._built[bisect.bisect_right(self._starts, day)]
