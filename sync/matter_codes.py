@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 
 from sync.errors import ValidationError
@@ -24,7 +25,22 @@ TYPE_LETTERS = {
     "00": "QL", "01": "XK", "02": "CF", "03": "QZ", "04": "ZS", "05": "JF", "06": "JC",
     "07": "QR", "08": "JL", "09": "CJ", "10": "QT", "20": "GG",
 }
-_NATIONAL = re.compile(r"(?P<region>\d{8})(?P<department>[A-Z]{2,4})-(?P<type>[A-Z]{2})-(?P<serial>\d{4})")
+# Each department's letters: the pinyin initials of its short name (简称), made longer
+# where two departments would share them (民政 MZ, 民宗 MZZ; 税务 SW, 水务 SWU).
+DEPARTMENT_LETTERS = {
+    "ndrc": "FG", "education": "JY", "science": "KJ", "industry": "GX", "ethnic": "MZZ",
+    "police": "GA", "civil": "MZ", "justice": "SF", "finance": "CZ", "hrss": "RS",
+    "natres": "ZR", "ecoenv": "HJ", "housing": "ZJ", "property": "FC", "urbanmgmt": "CG",
+    "transport": "JT", "water": "SWU", "agri": "NY", "commerce": "SH", "culture": "WL",
+    "health": "WJ", "veterans": "TYJR", "emergency": "YJ", "market": "SJ", "sports": "TY",
+    "medinsur": "YB", "foreign": "WB", "airdef": "RF", "fund": "GJJ", "disabled": "CL",
+    "archives": "DA", "seismic": "DZ", "weather": "QX", "tax": "SW", "fire": "XF",
+    "traffic": "JJ", "tobacco": "YC", "postal": "YZ",
+}
+
+
+_NATIONAL = re.compile(r"(?P<region>\d{8})(?P<department>[A-Z]{2,4})"
+                       r"-(?P<type>[A-Z]{2})-(?P<serial>\d{4})")
 HINT = "8 位行政区划代码 + 部门字母-事项类型字母-4 位序号，如 21010000SJ-XK-0001"
 
 
@@ -45,6 +61,27 @@ def make(region: str, department_letters: str, matter_type: str, serial: int) ->
     """The national code of a matter: ``make("210100", "SJ", "01", 1)`` → ``21010000SJ-XK-0001``."""
     return str(NationalCode(region.ljust(8, "0"), department_letters, TYPE_LETTERS[matter_type],
                             serial))
+
+
+def assign(matters: Iterable[Mapping], region: str) -> dict[str, str]:
+    """basic code → national code, for the matters that have none (the next free serial of
+    their department and type); codes already given never change. A department without
+    letters in ``DEPARTMENT_LETTERS`` gets none: its matters stay without a code."""
+    matters = list(matters)
+    used = Counter()
+    for m in matters:
+        if m.get("national_code"):
+            parts = parse(m["national_code"])
+            key = (parts.department, parts.type_letters)
+            used[key] = max(used[key], parts.serial)
+    given = {}
+    for m in sorted(matters, key=lambda m: m["basic_code"]):
+        if m.get("national_code") or m["department"] not in DEPARTMENT_LETTERS:
+            continue
+        key = (DEPARTMENT_LETTERS[m["department"]], TYPE_LETTERS[m["type"]])
+        used[key] += 1
+        given[m["basic_code"]] = make(region, key[0], m["type"], used[key])
+    return given
 
 
 def parse(code: str) -> NationalCode | None:

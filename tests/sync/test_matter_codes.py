@@ -7,10 +7,11 @@ import pytest
 import config
 from sync import matter_codes
 from sync.catalog_changes import plan
+from sync.catalog_upgrade import amendment
 from sync.catalog_history import load_matters, parse_matters
 from sync.catalog_schema import matter_to_dict, validate_matter
 from sync.errors import ValidationError
-from tools.national_codes import DEPARTMENT_LETTERS, assign
+from sync.matter_codes import DEPARTMENT_LETTERS, assign
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +115,18 @@ def test_a_matter_cannot_take_effect_before_it_was_established(good):
     good["established"] = {"date": "2023-01-01", "basis": "某条例"}
     with pytest.raises(ValidationError, match="effective_date: 生效日期不能早于事项设立日期 2023-01-01"):
         validate_matter(good)
+
+
+def test_the_upgrade_amends_only_what_lacks_and_codes_a_matter_the_seed_does_not_know():
+    seed = [matter_to_dict(m) for m in load_matters()]
+    in_force = {m["basic_code"]: {k: v for k, v in m.items() if k != "national_code"}
+                for m in seed[:3]}
+    in_force["SY01999"] = {**seed[0], "basic_code": "SY01999", "national_code": None}
+    del in_force["SY01999"]["national_code"]
+    change = amendment(in_force, seed, "210100", author="测试", effective_date="2026-12-01")
+    codes = {m["basic_code"]: m["national_code"] for m in change["matters"]}
+    assert codes == {"SY01001": "21010000FG-XK-0001", "SY01006": "21010000FG-QT-0001",
+                     "SY01011": "21010000FG-QT-0002", "SY01999": "21010000FG-XK-0002"}
+    assert change["op"] == "amend" and change["effective_date"] == "2026-12-01"
+    done = {m["basic_code"]: m for m in change["matters"]}
+    assert amendment(done, seed, "210100", author="测试", effective_date="2026-12-01") is None
