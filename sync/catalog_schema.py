@@ -139,12 +139,22 @@ class Form:
 
 
 @dataclasses.dataclass(frozen=True)
+class Replaced:
+    """A city approval item a matter took the place of (its name and department then)."""
+
+    name: str
+    department: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Established:
     """When a matter that did not exist when the reform history ends (March 2015) was
-    created, and the instrument that created it (设立依据)."""
+    created, the instrument that created it (设立依据) and the items it took the place of
+    (in force when the history ends: the reform history keeps them, not this matter)."""
 
     date: datetime.date
     basis: str
+    replaces: tuple[Replaced, ...] | None = dataclasses.field(default=None, metadata=_OMIT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -342,7 +352,11 @@ _matter = _record(Matter, {
     "faq": _optional(_list(_answered, 1)),
     "result_licence": _optional(_result_licence),
     "national_code": _optional(_pattern(re.compile(r"[0-9A-Z-]{1,30}"), matter_codes.HINT)),
-    "established": _optional(_record(Established, {"date": _date, "basis": _text(500)})),
+    "established": _optional(_record(Established, {
+        "date": _date, "basis": _text(500),
+        "replaces": _optional(_list(_record(Replaced, {"name": _text(200), "department": _DEPT}),
+                                    1)),
+    }, defaults={"replaces": None})),
 }, defaults={"co_departments": [], "fees": [], "forms": [], "cancelled_date": None,
              "questions": None, "faq": None, "result_licence": None, "national_code": None,
              "established": None})
@@ -370,6 +384,9 @@ def _check_rules(m: Matter, departments: Collection[str] | None) -> None:
         for i, code in enumerate(m.co_departments):
             if code not in departments:
                 _fail(f"co_departments[{i}]", f"未知的部门 {code!r}")
+        for i, item in enumerate(m.established.replaces or () if m.established else ()):
+            if item.department not in departments:
+                _fail(f"established.replaces[{i}].department", f"未知的部门 {item.department!r}")
     for i, code in enumerate(m.co_departments):
         if code == m.department:
             _fail(f"co_departments[{i}]", "联办部门不能是实施部门本身")
