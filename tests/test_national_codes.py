@@ -11,14 +11,13 @@ from node.app import create_app
 from node.models import Case, OutboxEvent
 from node.users import add_user
 from sync import envelope as env
-from tests.catalog_changes import matter
-from tests.node.test_case_api import CENTER, ENTERPRISE, logged_in
+from tests.node import test_case_api
+from tests.node.test_case_api import CENTER, logged_in
 from tests.processes import ROOT, hallsync, last_json
 
 NATIONAL = "21010000GX-XK-0001"        # SY04001 电力设施保护区内施工作业审批
 UNKNOWN = "21010000GX-XK-0999"
-INTAKE = {"matter_code": NATIONAL, "applicant": ENTERPRISE, "outcome": "accept",
-          "materials": [m["name"] for m in matter("SY04001")["materials"]]}
+INTAKE = {**test_case_api.INTAKE, "matter_code": NATIONAL}
 
 
 @pytest.fixture

@@ -2,18 +2,16 @@
 ours computed over the same days and the same levels of centers, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import datetime
-
 import orjson
 import pytest
 from click.testing import CliRunner
 
-from hallsync.bench.stats import load, loaded
 from hub.models import HubCase, database
 from hub.stats.figures import report
 from hub.stats.periods import Period
 from sync import article
 from sync.topology import load_topology
+from tests.loaded_hub import loaded_hub
 from tests.staff import hub_staff
 
 ARTICLE_DAY = article.PERIOD_END  # the cases end on the article's day
@@ -21,13 +19,7 @@ ARTICLE_DAY = article.PERIOD_END  # the cases end on the article's day
 
 @pytest.fixture
 def hub_dir(tmp_path, hub_db_url):
-    from hub.app import create_app
-    app = create_app({"data_dir": str(tmp_path / "hub-data"), "database_url": hub_db_url,
-                      "TESTING": True})
-    with database.connection_context():
-        loaded(database.obj)
-        load(database.obj, 1500, ARTICLE_DAY)
-    return app
+    return loaded_hub(tmp_path, hub_db_url, 1500, ARTICLE_DAY)
 
 
 def run_report(tmp_path, hub_db_url, *args) -> dict:
