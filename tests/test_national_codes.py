@@ -88,3 +88,21 @@ def test_an_import_may_name_its_matters_by_national_code(node_dir, tmp_path):
     from node.models import database
     with database.connection_context():
         assert {c.matter_code for c in Case.select()} == {"SY04001", "SY24006"}
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_an_import_refuses_a_case_received_before_its_matter_existed(node_dir, tmp_path):
+    first = (ROOT / "config" / "examples" / "import.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    early = (first.replace('"matter_code": "SY24006"', '"matter_code": "SY24901"')  # 2015-10-01
+             .replace("210102-20261102-00001", "210102-20150302-00001")
+             .replace('"received_at": "2026-11-02T09:05:00+08:00"',
+                      '"received_at": "2015-03-02T09:05:00+08:00"'))
+    path = tmp_path / "early.jsonl"
+    path.write_text(early + "\n", encoding="utf-8")
+    refused = hallsync("node", "import", path, "--data-dir", node_dir.data_dir, check=False)
+    assert refused.returncode != 0
+    assert "line 1: received_at: 事项 SY24901（食品经营许可）2015-10-01 才设立" in refused.stderr
+    store.bind(node_dir.data_dir)
+    from node.models import database
+    with database.connection_context():
+        assert Case.select().count() == 0
