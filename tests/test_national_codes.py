@@ -51,6 +51,9 @@ def test_the_hub_takes_a_national_code_in_the_cli_the_pages_and_the_figures(hub,
 
     page = requests.get(f"{hub.url}/catalog/{NATIONAL}", timeout=10)
     assert page.status_code == 200 and "电力设施保护区内施工作业审批" in page.text and NATIONAL in page.text
+    assert "2015 年 3 月改革历史结束时已在目录中，设立日期未记载" in page.text  # not guessed
+    young = requests.get(f"{hub.url}/catalog/SY16011", timeout=10).text
+    assert "2016-11-01 起（《网络预约出租汽车经营服务管理暂行办法》" in young
 
 
 @pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
