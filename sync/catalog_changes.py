@@ -89,13 +89,19 @@ def plan(data: dict, in_force: dict[str, dict], version: int,
     :raises ValidationError: the first problem, ``field`` naming it (``matters[0].materials[2].issuer``).
     """
     delta = _plan(data, in_force, version, departments)
-    # National codes stay unique, one set of letters per department, across the catalog after it.
-    where = {m["basic_code"]: f"{'into' if data.get('op') == 'merge' else 'matters'}"
-             + ("" if data.get("op") == "merge" else f"[{i}]") for i, m in enumerate(delta.put)}
-    after = apply_delta(in_force, delta)
-    matter_codes.check_catalog((where.get(code, code), m["department"], m.get("national_code"))
-                               for code, m in sorted(after.items(), key=lambda kv: kv[0] in where))
+    _check_national_codes(data.get("op"), in_force, delta)
     return delta
+
+
+def _check_national_codes(op: str, in_force: dict[str, dict], delta: Delta) -> None:
+    """National codes stay unique, one set of letters per department, across the catalog
+    after the change; a clash is named where the file gives the matter it puts."""
+    where = {m["basic_code"]: ("into" if op == "merge" else f"codes[{i}]" if op == "devolve"
+                               else f"matters[{i}]") for i, m in enumerate(delta.put)}
+    # The matters in force first, so a clash is reported at the one the change puts.
+    after = sorted(apply_delta(in_force, delta).items(), key=lambda item: item[0] in where)
+    matter_codes.check_catalog((where.get(code, code), m["department"], m.get("national_code"))
+                               for code, m in after)
 
 
 def _plan(data: dict, in_force: dict[str, dict], version: int,
