@@ -37,7 +37,7 @@ def online_matters(center: str) -> list[dict]:
 
 def online_matter(code: str, center: str) -> dict:
     """The matter ``code`` (basic or national) names, if it may be applied for online here."""
-    matter = matter_codes.find_in({m["basic_code"]: m for m in online_matters(center)}, code)
+    matter = matter_codes.pick(online_matters(center), code)
     if matter is not None:
         return matter
     raise ValidationError(f"matter_code: 事项 {code!r} 不能在本中心网上申请（需网上办理深度三级及以上）",

@@ -163,3 +163,8 @@ def find_in(catalog: Mapping[str, dict], code) -> dict | None:
     """The matter of ``catalog`` (basic code → matter) that ``code`` names, either code."""
     basic = resolve(code, catalog, index(catalog.values()))
     return catalog.get(basic) if basic else None
+
+
+def pick(matters: Iterable[Mapping], code) -> dict | None:
+    """The matter of a list (bookable, offered online …) that ``code`` names, either code."""
+    return find_in({m["basic_code"]: m for m in matters}, code)

@@ -90,6 +90,9 @@ def test_resolve_takes_either_code():
     assert matter_codes.resolve(" 21010000sj-xk-0001 ", catalog, national) == "SY24001"
     assert matter_codes.resolve("21010000SJ-XK-0999", catalog, national) is None
     assert matter_codes.resolve(None, catalog, national) is None
+    offered = [catalog["SY24001"], catalog["SY04001"]]   # a list a page offers (bookable …)
+    assert matter_codes.pick(offered, "21010000GX-XK-0001")["basic_code"] == "SY04001"
+    assert matter_codes.pick(offered, catalog["SY24006"]["national_code"]) is None
 
 
 def test_a_catalog_change_names_matters_by_national_code_and_keeps_codes_unique():
