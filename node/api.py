@@ -12,10 +12,11 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from node import cases, evaluation, parallel, precedents, projects, store
+from node import (cases, departments, evaluation, licences, parallel, precedents, projects,
+                  store)
 from node.case_log import Actor
 from node.queue import figures, queue, search
-from node.window import (WRITERS, acting_role, deemed_consent, detail, keys, own_case, queue_role,
+from node.window import (WRITERS, acting_on, deemed_consent, detail, keys, own_case, queue_role,
                          receipt_is_acceptance, today, year_arg, yellow_days)
 from sync.case_numbers import query_code
 from sync.errors import ValidationError
@@ -37,7 +38,8 @@ def _body() -> dict:
 @requires()
 def list_cases():
     """Cases by number, applicant name or ID, or matter (``q``), and ``state``; newest first."""
-    return jsonify(search(request.args.get("q", ""), request.args.get("state", "")))
+    return jsonify(search(request.args.get("q", ""), request.args.get("state", ""),
+                          departments=departments.seeing(current_user())))
 
 
 @bp.post("/cases")
@@ -67,7 +69,8 @@ def post_action(number: str):
     body = _body()
     user = current_user()
     action = body.get("action")
-    role = acting_role(user, action if isinstance(action, str) else "", body.get("role") or None)
+    role = acting_on(user, number, action if isinstance(action, str) else "",
+                     body.get("role") or None)
     cases.act(keys(), store.state().center, number, action, Actor(user.username, role),
               body.get("data") or {}, deemed_consent=deemed_consent())
     return jsonify(detail(number, user))
@@ -86,8 +89,9 @@ def post_evaluation_pad(number: str):
 def post_opinion(number: str):
     """并联审批: this center's opinion on its department's part of another center's case."""
     number = own_case(number)
-    user = current_user()
-    parallel.give_opinion(keys(), store.state().center, number, user.username, _body())
+    user, body = current_user(), _body()
+    departments.require_department(str(body.get("department", "")), departments.scope(user))
+    parallel.give_opinion(keys(), store.state().center, number, user.username, body)
     return jsonify(detail(number, user))
 
 
@@ -102,11 +106,14 @@ def get_precedents(number: str):
 @bp.get("/queue")
 @requires()
 def get_queue():
-    """My queue (``role``: one of mine, default my first), most urgent first."""
-    role, acting = queue_role(current_user(), request.args.get("role"))
-    items = queue(acting, today(), yellow_within=yellow_days())
+    """My queue (``role``: one of mine, default my first), most urgent first; a reviewer's or
+    approver's holds only the departments the login works for (``departments``)."""
+    user = current_user()
+    role, acting = queue_role(user, request.args.get("role"))
+    items = queue(acting, today(), yellow_within=yellow_days(),
+                  departments=departments.acting(user, acting))
     return jsonify({"role": role, "read_only": acting is None, "as_of": today().isoformat(),
-                    "count": len(items), "cases": items})
+                    "departments": departments.of(user), "count": len(items), "cases": items})
 
 
 @bp.get("/figures")
@@ -137,6 +144,15 @@ def get_project(year: int, code: str):
     """One key project: its steps, each with its linked cases, and its progress."""
     return jsonify(projects.project_detail(year, code, store.state().center, today(),
                                            yellow_within=yellow_days()))
+
+
+@bp.get("/licences")
+@requires(*licences.READERS)
+def list_licences():
+    """电子证照库: the licences this center holds for one holder (``holder``: the ID number)."""
+    holder, found = licences.holding(request.args.get("holder"), today(), request.args)
+    return jsonify({"holder": holder, "total": found.total, "page": found.number,
+                    "pages": found.pages, "licences": list(found.items)})
 
 
 @bp.get("/openapi.json")

@@ -76,11 +76,15 @@ def view(row: Consultation, calendar, today: datetime.date, matters: dict) -> di
             "answered_at": row.answered_at}
 
 
-def listing(today: datetime.date, *, phone: str | None = None) -> list[dict]:
-    """Every question (or the asker's own): overdue first, then open, then answered."""
+def listing(today: datetime.date, *, phone: str | None = None,
+            departments: list[str] | None = None) -> list[dict]:
+    """Every question (or the asker's own, or those to ``departments``): overdue first, then
+    open, then answered."""
     query = Consultation.select().order_by(Consultation.asked_at.desc())
     if phone is not None:
         query = query.where(Consultation.asker_phone == phone)
+    if departments is not None:
+        query = query.where(Consultation.department.in_(departments))
     calendar, matters = calendar_in_force(), matters_in_force()
     rank = {"overdue": 0, "open": 1, "answered": 2}
     return sorted((view(row, calendar, today, matters) for row in query),

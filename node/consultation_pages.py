@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from node import consultation, store, window
+from node import consultation, departments, store, window
 from node.catalog import matters_in_force
 from sync import case_clock
 from sync import consultation as rules
@@ -59,7 +59,8 @@ def mine():
 @staff_bp.get("/consultations/")
 @requires(*ANSWERERS, "auditor")
 def staff_page(message: str = "", status: int = 200):
-    items = consultation.listing(case_clock.china_today())
+    items = consultation.listing(case_clock.china_today(),
+                                 departments=departments.seeing(current_user()))
     return render_template("consult/staff.html", items=items, message=message,
                            counts={k: sum(i["state"] == k for i in items)
                                    for k in rules.STATES}), status
@@ -68,6 +69,7 @@ def staff_page(message: str = "", status: int = 200):
 @staff_bp.post("/consultations/<consultation_id>/answer")
 @requires(*ANSWERERS)
 def answer_page(consultation_id: str):
+    departments.require_consultation(consultation_id, departments.seeing(current_user()))
     try:
         consultation.answer(_keys(), store.state().center, consultation_id,
                             request.form.get("answer", ""), current_user().username)

@@ -43,12 +43,12 @@ class Checked:
 
 @dataclass(frozen=True)
 class Catalog:
-    """What the checks need of this node: its center, catalog and today."""
+    """What the checks need of this node: its center, catalog and the time now."""
 
     center: str
     matters: dict[str, tuple[dict, str]]   # basic code -> (matter, catalog status)
     topology: Topology
-    today: datetime.date                   # China local date
+    now: datetime.datetime                 # China local time
     projects: dict = field(default_factory=dict)  # (year, code) -> sync.key_projects.KeyProject
 
     @functools.cached_property
@@ -61,7 +61,7 @@ def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) ->
     """The case of one line (its steps on ``step_lines``: a CSV's rows), or a
     ``ValidationError`` naming ``line N: field``."""
     _known_fields(line, "", raw, CASE_FIELDS)
-    received_at = _received_at(line, raw, catalog.today)
+    received_at = _received_at(line, raw, catalog.now.date())
     number = _number(line, raw.get("number"), catalog.center, received_at)
     matter = _matter(line, raw.get("matter_code"), catalog)
     if not matter_dates.exists_on(matter, case_clock.china_date(received_at)):
@@ -89,7 +89,8 @@ def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) ->
         raise fail(line, "steps", "应为办理步骤的列表")
     actions = []
     for i, step in enumerate(steps):
-        record, case = _step(step_lines[i], f"steps[{i}]", step, number, len(actions) + 1, case)
+        record, case = _step(step_lines[i], f"steps[{i}]", step, number, len(actions) + 1, case,
+                             catalog.now)
         actions.append(record)
     return Checked(line, received, actions, case)
 
@@ -174,7 +175,8 @@ def _green_channel(line: int, raw: dict, matter: dict) -> bool:
     return green
 
 
-def _step(line: int, where: str, step, number: str, n: int, case: case_state.CaseState):
+def _step(line: int, where: str, step, number: str, n: int, case: case_state.CaseState,
+          now: datetime.datetime):
     """The step's ``case.action`` payload and the case after it."""
     if not isinstance(step, dict):
         raise fail(line, where, "每个办理步骤应为 {action, role, user, at, data}")
@@ -191,6 +193,8 @@ def _step(line: int, where: str, step, number: str, n: int, case: case_state.Cas
     user = _text(line, step.get("user"), f"{where}.user")
     try:
         at = case_records.parse_at(step.get("at"), "at")
+        if at > now:  # history: a step yet to happen would count in every figure and card
+            raise ValidationError("办理时间晚于现在：只导入已经发生的办理步骤", field="at")
         # The shared state machine: role, transition, data, and time never going back.
         after = case_machine.apply(case, action, role=step.get("role"), at=at, data=data)
     except ConflictError as exc:

@@ -74,7 +74,7 @@ def _catalog(center: str) -> Catalog:
     matters = {code: (orjson.loads(data), status) for code, data, status in
                CatalogMatter.select(CatalogMatter.code, CatalogMatter.data,
                                     CatalogMatter.status).tuples()}
-    return Catalog(center, matters, load_topology(), now().date(), projects.all_projects())
+    return Catalog(center, matters, load_topology(), now(), projects.all_projects())
 
 
 def _numbers_at_node(numbers: list[str]) -> set[str]:

@@ -7,7 +7,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from node import case_log, licences, store, window
 from sync import case_clock
 from sync.errors import ConflictError, Forbidden, NotFound, ValidationError
-from sync.identity_codes import ID_TYPES
 from sync.licences import TRUST_LEVELS
 from web.auth import current_user, requires
 
@@ -18,12 +17,23 @@ _STATUS = {ValidationError: 422, NotFound: 404, Forbidden: 403, ConflictError: 4
 
 
 @bp.get("/licences/")
-@requires("clerk", "reviewer", "approver", "center_admin", "auditor")
+@requires(*licences.READERS)
 def list_page(message: str = "", status: int = 200):
-    items = licences.issued_here(store.state().center, case_clock.china_today())
-    return render_template("licences/list.html", items=items, message=message,
+    """The licences this center issued; with ``?holder=``, above them, every licence the
+    center holds for that holder (shared by other centers and departments too)."""
+    today = case_clock.china_today()
+    found = None
+    if request.args.get("holder") is not None:
+        try:
+            found = licences.holding(request.args["holder"], today, request.args)[1]
+        except ValidationError as exc:
+            message, status = exc.detail.split(": ", 1)[-1], 422
+    center = store.state().center
+    return render_template("licences/list.html", items=licences.issued_here(center, today),
+                           found=found, message=message, center=center,
+                           holder=request.args.get("holder", ""),
                            can_revoke="center_admin" in current_user().role_set,
-                           id_types=ID_TYPES, levels=TRUST_LEVELS), status
+                           levels=TRUST_LEVELS), status
 
 
 @bp.post("/licences/<number>/revoke")

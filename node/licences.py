@@ -10,6 +10,10 @@ shares from every center (``sync.licences``).
   one transaction.
 * The hub's ``licence.shared`` and ``licence.revoked`` messages carry the issuer's
   signed events, checked end to end here before they are kept.
+* The hub's ``licence.department`` messages carry a department's licence (pushed by its
+  business system at the hub) as the hub's register holds it, vouched for by the hub's
+  signature: kept, replaced when it changes or is revoked, removed when its holder no
+  longer consents to share it.
 * ``held`` is what ``node.reuse`` reads: the licences of a person in force today.
 """
 from __future__ import annotations
@@ -22,8 +26,10 @@ from node.models import Licence, database
 from sync import case_records, licences, relay
 from sync.catalog_history import load_departments
 from sync.catalog_search import department_name
-from sync.errors import AuthError, Code, ConflictError, Forbidden, NotFound, ValidationError
-from sync.identity_codes import RESIDENT_ID
+from sync.errors import (AuthError, Code, ConflictError, Forbidden, NotFound, ProtocolError,
+                         ValidationError)
+from sync.identity_codes import ID_TYPES, RESIDENT_ID, check_resident_id
+from web.pagination import PER_PAGE, Page, page, page_count, page_number
 
 
 def terms(matter: dict, consent) -> dict | None:
@@ -76,10 +82,7 @@ def issue(keys, center: str, received: dict, decided_at: datetime.datetime) -> d
 
 
 def _keep(payload: dict) -> None:
-    fields = {name: payload[name] for name in (
-        "number", "name", "holder_id_type", "holder_id_code", "holder_name", "valid_from",
-        "valid_to", "department", "issuer", "case_number", "consent", "trust_level",
-        "issued_at")}
+    fields = {name: payload[name] for name in licences.COLUMNS}
     Licence.insert(**fields).on_conflict_ignore().execute()
 
 
@@ -116,12 +119,24 @@ def held(id_type: str, id_code: str, today: datetime.date) -> list[Licence]:
             if licences.in_force(row.valid_from, row.valid_to, False, today)]
 
 
+def holder_id_label(id_type: str, id_code: str) -> str:
+    """The holder's document as a clerk reads it. An enterprise's licence keeps its credit
+    code under the resident-ID type, as its case's applicant does (``node.reuse.person``)."""
+    if id_type == RESIDENT_ID:
+        try:
+            check_resident_id(id_code)
+        except ValidationError:
+            return "统一社会信用代码"
+    return ID_TYPES.get(id_type, id_type)
+
+
 def view(row: Licence, today: datetime.date) -> dict:
     state = ("revoked" if row.revoked_at is not None else
              "valid" if licences.in_force(row.valid_from, row.valid_to, False, today)
              else "expired")
     return {"number": row.number, "name": row.name, "holder_name": row.holder_name,
             "holder_id_type": row.holder_id_type, "holder_id_code": row.holder_id_code,
+            "holder_id_label": holder_id_label(row.holder_id_type, row.holder_id_code),
             "valid_from": row.valid_from, "valid_to": row.valid_to,
             "department": row.department, "issuer": row.issuer,
             "case_number": row.case_number, "consent": row.consent,
@@ -131,6 +146,27 @@ def view(row: Licence, today: datetime.date) -> dict:
 
 
 STATES = {"valid": "有效", "expired": "已过期", "revoked": "已撤销"}
+# The staff who read the register (/licences/, GET /api/licences); a center admin revokes.
+READERS = ("clerk", "reviewer", "approver", "center_admin", "auditor")
+MAX_HOLDER = 32  # the longest identity number the register keeps
+
+
+def holding(holder, today: datetime.date, args) -> tuple[str, Page]:
+    """The identity number normalised, and a page of the licences this center holds for it
+    (its own, and other centers' and departments' shared with it), newest first, whatever
+    their state. ``args``: the query's ``?page=``.
+
+    :raises ValidationError: no number, or a page out of range."""
+    code = holder.strip().upper() if isinstance(holder, str) else ""
+    if not code or len(code) > MAX_HOLDER:
+        raise ValidationError(f"holder: 请填写持证人的证件号码或统一社会信用代码（不超过 "
+                              f"{MAX_HOLDER} 位）", field="holder")
+    query = Licence.select().where(Licence.holder_id_code == code)
+    total = query.count()
+    number = page_number(args, page_count(total))
+    rows = (query.order_by(Licence.issued_at.desc(), Licence.number.desc())
+            .limit(PER_PAGE).offset((number - 1) * PER_PAGE))
+    return code, page([view(row, today) for row in rows], number, total)
 
 
 def issued_here(center: str, today: datetime.date) -> list[dict]:
@@ -176,3 +212,28 @@ def _revoked(message: dict, _ctx: Context) -> str:
         & Licence.revoked_at.is_null()).execute()
     return f"licence {payload['number']} revoked" if updated else \
         f"licence {payload['number']} not held here or revoked already"
+
+
+# Refused and recorded, never stopping the stream (as a relay): a licence this node cannot
+# take (a department its departments file lacks, say) must not hold back the revocations
+# and catalog versions behind it, which a stopped stream would.
+@applies(licences.DEPARTMENT, relay=True)
+def _department(message: dict, _ctx: Context) -> str:
+    licence = message["payload"].get("licence")
+    problem = (licences.department_fault(licence, load_departments())
+               if isinstance(licence, dict) else "payload.licence must be an object")
+    if problem:
+        raise ProtocolError(f"licence.department: {problem}", code=Code.EVENT_MALFORMED)
+    number, issuer = licence["number"], licence["issuer"]
+    row = Licence.get_or_none(Licence.number == number)
+    if row is not None and row.issuer != issuer:
+        raise AuthError(f"licence {number} is {row.issuer}'s, not {issuer}'s", code=Code.NOT_OWNER)
+    if not licence["consent"]:  # the holder withdrew consent: no window reuses it any more
+        Licence.delete().where(Licence.number == number).execute()
+        return f"licence {number} of {issuer} no longer shared"
+    fields = {name: licence[name]
+              for name in licences.COLUMNS + ("revoked_at", "revoke_reason")}
+    (Licence.insert(**fields).on_conflict(conflict_target=[Licence.number],
+                                          preserve=[getattr(Licence, f) for f in fields])
+     .execute())
+    return f"licence {number} of {issuer} kept"

@@ -119,6 +119,11 @@ class RefusedMessage(BaseModel):
 class User(logins.User):
     """A member of the center's staff who logs in to the node's pages (never synced)."""
 
+    # The departments a reviewer or approver works for, comma-separated codes of
+    # config/departments.toml (``node.departments``); "": center-wide. On the row, not a
+    # table of its own, so the login each request loads already says its scope.
+    departments = TextField(default="")
+
     class Meta:
         database = database
 

@@ -175,15 +175,18 @@ def consulted_here(row: Case, case: case_state.CaseState, center: str) -> list[d
             for sub in asked_here(case, center)]
 
 
-def consultations(center: str) -> list[dict]:
-    """Open cases of other centers waiting on an opinion of a department here (待会签)."""
+def consultations(center: str, departments: list[str] | None = None) -> list[dict]:
+    """Open cases of other centers waiting on an opinion of a department here (待会签); of
+    ``departments`` only when given (the department asked is in the case's log, not a
+    column: it is picked here, from a list as short as the open joint approvals)."""
     found = []
     for row in Case.select().where((Case.owner != center)
                                    & Case.state.in_([case_labels.JOINT_REVIEW,
                                                      case_labels.SUSPENDED_SUPPLEMENT])):
         _row, case, _actions = load(row.number)
         for sub in consulted_here(row, case, center):
-            if sub["decision"] is None:
+            if sub["decision"] is None and (departments is None
+                                            or sub["department"] in departments):
                 found.append({**summary(row), **sub, "holder": row.owner,
                               "holder_name": load_topology().name_of(row.owner)})
     return sorted(found, key=lambda item: item["deadline"])

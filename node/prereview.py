@@ -19,6 +19,7 @@ import orjson
 
 from node import cases, outbox, store
 from node.catalog import accepted_matters
+from node.departments import matters_of
 from node.case_log import Actor, now
 from node.models import CatalogMatter, OnlineApplication, OnlineMaterial, database
 from sync import case_records, matter_codes, prereview, sms_events, sms_templates, uploads
@@ -200,10 +201,13 @@ def of_citizen(citizen) -> list[dict]:
     return [described(r.id) for r in rows]
 
 
-def waiting() -> list[dict]:
-    """The center's pre-review queue: applications waiting for a verdict, oldest first."""
+def waiting(departments: list[str] | None = None) -> list[dict]:
+    """The center's pre-review queue: applications waiting for a verdict, oldest first; of
+    ``departments``' matters only when given (``node.departments``)."""
     rows = (OnlineApplication.select().where(OnlineApplication.state.in_(prereview.OPEN))
             .order_by(OnlineApplication.submitted_at))
+    if departments is not None:
+        rows = rows.where(OnlineApplication.matter_code.in_(matters_of(departments)))
     return [described(r.id) for r in rows]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 
-from node import prereview, store, window
+from node import departments, prereview, store, window
 from node.case_log import Actor
 from node.window import keys, receipt_is_acceptance
 from sync.prereview import REASONS, STATES, VERDICTS
@@ -31,7 +31,8 @@ def _message(error: HallsyncError) -> str:
 @bp.get("/window/prereview/")
 @requires()
 def queue():
-    return render_template("prereview/queue.html", items=prereview.waiting())
+    return render_template("prereview/queue.html",
+                           items=prereview.waiting(departments.seeing(current_user())))
 
 
 def _review_page(number: str, message: str = "", status: int = 200, verdicts=None):
@@ -43,6 +44,7 @@ def _review_page(number: str, message: str = "", status: int = 200, verdicts=Non
 @bp.get("/window/prereview/<number>")
 @requires()
 def review_page(number: str):
+    departments.require_application(number, departments.seeing(current_user()))
     try:
         return _review_page(number)
     except NotFound:
@@ -73,6 +75,7 @@ def review(number: str):
 @bp.get("/window/prereview/<number>/files/<sha256>")
 @requires()
 def clerk_file(number: str, sha256: str):
+    departments.require_application(number, departments.seeing(current_user()))
     try:
         return send_upload(*prereview.file_of(_data_dir(), number, sha256))
     except NotFound:

@@ -15,6 +15,7 @@ from peewee import fn
 
 from node import handoffs, store
 from node.case_log import load, states_of
+from node.departments import case_in
 from node.models import Case, CaseAction, CatalogMatter
 from node.work_calendar import calendar_in_force
 from sync import case_clock, case_labels, case_machine, case_state
@@ -86,14 +87,19 @@ def summary(row: Case) -> dict:
             "received_at": row.received_at, "promised_date": row.promised_date}
 
 
-def queue(role: str | None, today: datetime.date, *, yellow_within: int = 2) -> list[dict]:
-    """Open cases ``role`` can act on now, most urgent first; ``None`` (read-only): every one.
+def queue(role: str | None, today: datetime.date, *, yellow_within: int = 2,
+          departments: list[str] | None = None) -> list[dict]:
+    """Open cases ``role`` can act on now, most urgent first; ``None`` (read-only): every one;
+    only those of ``departments``' matters when given (``node.departments``).
 
     Order: green channel (绿色通道) first, then red, yellow, green, then the
     earliest deadline, then the earliest received.
     """
     calendar, center = calendar_in_force(), store.state().center if role else None
-    rows = list(Case.select().where(Case.state.not_in(case_labels.TERMINAL) & ~Case.consulted))
+    query = Case.select().where(Case.state.not_in(case_labels.TERMINAL) & ~Case.consulted)
+    if departments is not None:
+        query = query.where(case_in(departments))
+    rows = list(query)
     states = states_of(rows)
     items = []
     for row in rows:
@@ -112,16 +118,18 @@ def queue(role: str | None, today: datetime.date, *, yellow_within: int = 2) -> 
 
 
 def search(q: str = "", state: str = "", *, page: int = 1, per_page: int = MAX_RESULTS,
-           args=None) -> dict:
+           args=None, departments: list[str] | None = None) -> dict:
     """Cases by number, applicant name or ID, or matter name or code; newest first, a page
     of ``per_page`` at a time (``args``: take the page from its ``?page=``, refusing one
-    out of range)."""
+    out of range); only those of ``departments``' matters when given."""
     q = (q or "").strip()
     if len(q) > MAX_QUERY:
         raise ValidationError(f"q: 查询内容不能超过 {MAX_QUERY} 个字符", field="q")
     if state and state not in case_labels.STATES:
         raise ValidationError(f"state: 未知的办件状态 {state!r}", field="state")
     query = Case.select()
+    if departments is not None:
+        query = query.where(case_in(departments))
     if state:
         query = query.where(Case.state == state)
     if q:

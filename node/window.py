@@ -15,8 +15,8 @@ import re
 import orjson
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from node import (cases, catalog, evaluation, letters, parallel, precedents, prereview, projects,
-                  public, reuse, store)
+from node import (cases, catalog, departments, evaluation, letters, parallel, precedents,
+                  prereview, projects, public, reuse, store)
 from node.case_log import Actor, load
 from node.models import Case, CatalogMatter, User
 from node.queue import actions_for, clock, figures, queue, search
@@ -82,12 +82,13 @@ def keys():
 
 def own_case(number: str) -> str:
     """The canonical number of a case of this center, or of one handed here to decide;
-    403 for any other center's."""
+    403 for any other center's, and for another department's when the login is scoped."""
     parts = parse_case_number(number, field="number")
     canonical = case_number(parts.center, parts.day, parts.seq)
     if parts.center != store.state().center and Case.get_or_none(
             Case.number == canonical, Case.collected_by == parts.center) is None:
         store.require_center(parts.center)
+    departments.require_case(canonical, departments.seeing(current_user()))
     return canonical
 
 
@@ -118,6 +119,14 @@ def acting_role(user: User, action: str, wanted: str | None = None) -> str:
     return allowed[0]
 
 
+def acting_on(user: User, number: str, action: str, wanted: str | None = None) -> str:
+    """``acting_role``, then 403 (reason ``department``) when that role is scoped to
+    departments the case is not of."""
+    role = acting_role(user, action, wanted)
+    departments.require_case(number, departments.acting(user, role))
+    return role
+
+
 def detail(number: str, user: User) -> dict:
     """The case as ``node.cases.view`` shows it, with its clock, joint approval and my actions."""
     row, case, actions = load(number)
@@ -132,7 +141,7 @@ def detail(number: str, user: User) -> dict:
     order[POWER_OF_ATTORNEY] = -1
     shown["materials"].sort(key=lambda m: order.get(m["name"], len(order)))
     mine = {}
-    for role in user_roles(user):
+    for role in departments.roles_on(user, user_roles(user), number):
         for action in actions_for(row, case, role):
             mine.setdefault(action, role)
     pause = case.open_pause
@@ -259,6 +268,7 @@ def _frame() -> dict:
             "supervises": load_topology().by_code.get(state.center) is not None
             and load_topology().by_code[state.center].level == "district",
             "my_roles": user_roles(user) if user else [],
+            "my_departments": departments.short_names(user) if user else [],
             "dept": lambda code: department_name(code, _department_table()),
             "states": case_labels.STATES, "actions_table": case_machine.ACTIONS,
             "outcomes": case_labels.OUTCOMES, "methods": case_labels.DELIVERY_METHODS,
@@ -284,12 +294,15 @@ def _problem(error):
 @requires()
 def my_queue():
     """My queue: the cases my role can act on now, most urgent first."""
-    role, acting = queue_role(current_user(), request.args.get("role"))
-    items = queue(acting, today(), yellow_within=yellow_days())
-    consults = (parallel.consultations(store.state().center)
+    user = current_user()
+    role, acting = queue_role(user, request.args.get("role"))
+    scope = departments.acting(user, acting)
+    items = queue(acting, today(), yellow_within=yellow_days(), departments=scope)
+    consults = (parallel.consultations(store.state().center, scope)
                 if role in ("reviewer", "approver") else [])
     return render_template("window/queue.html", role=role, read_only=acting is None,
                            items=items, consults=consults, today=today(), yellow=yellow_days(),
+                           scope=scope,
                            # 网上申请 waiting for 网上预审: the clerk's, before they are cases
                            prereviews=prereview.waiting_count() if role == "clerk" else 0)
 
@@ -402,7 +415,7 @@ def act(number: str):
     number = own_case(number)
     action = request.form.get("action", "")
     user = current_user()
-    role = acting_role(user, action, request.form.get("role") or None)
+    role = acting_on(user, number, action, request.form.get("role") or None)
     try:
         cases.act(keys(), store.state().center, number, action, Actor(user.username, role),
                   action_data(action, request.form), deemed_consent=deemed_consent())
@@ -433,6 +446,7 @@ def give_opinion(number: str):
     form = request.form
     data = {"department": form.get("department", ""), "decision": form.get("decision", ""),
             "reason": form.get("reason", "").strip(), "missing": _missing(form)}
+    departments.require_department(data["department"], departments.scope(current_user()))
     try:
         parallel.give_opinion(keys(), store.state().center, number, current_user().username,
                               data)
@@ -493,7 +507,8 @@ def search_page():
     """Cases by number, applicant name or ID, or matter; filtered by state."""
     try:
         found, error = search(request.args.get("q", ""), request.args.get("state", ""),
-                              per_page=PER_PAGE, args=request.args), None
+                              per_page=PER_PAGE, args=request.args,
+                              departments=departments.seeing(current_user())), None
     except ValidationError as exc:
         found, error = None, message(exc)
     listed = page_of_rows(found["cases"], found["page"], found["count"]) if found else None

@@ -12,6 +12,10 @@ issuer signed them.
 Trust levels follow 国办函〔2016〕108号 (domain.md): A issued by the authority, B a
 copy the window checked against the original, C uploaded by the applicant (the
 original still checked), D the applicant's own pledge. A licence issued here is A.
+
+A department's business system pushes the licences it issued itself to the hub
+(``hub.cases.department_licences``); they are A too, numbered by the department, never
+in a center's shape, and reach the centers as ``DEPARTMENT`` messages the hub signs.
 """
 from __future__ import annotations
 
@@ -24,10 +28,17 @@ from sync.identity_codes import ID_TYPES
 
 ISSUED, REVOKED = "licence.issued", "licence.revoked"
 SHARED = "licence.shared"  # the hub's message carrying a ``licence.issued`` to everyone
+# The hub's message carrying a department's licence (pushed at ``/dept/v1/licences``) as
+# the register now holds it: new, changed, revoked, or no longer shared (``consent`` false).
+DEPARTMENT = "licence.department"
 TRUST_LEVELS = {"A": "A级（发证机关签发）", "B": "B级（窗口核验）", "C": "C级（申请人上传）",
                 "D": "D级（申请人承诺）"}
 ISSUED_LEVEL = "A"
 MAX_REASON = 500
+# The fields of ``licence.issued``, as every register (node, hub) keeps them.
+COLUMNS = ("number", "name", "holder_id_type", "holder_id_code", "holder_name", "valid_from",
+           "valid_to", "department", "issuer", "case_number", "consent", "trust_level",
+           "issued_at")
 _NUMBER = re.compile(r"(?P<center>[0-9]{6,12})-DZZZ-(?P<year>[0-9]{4})-(?P<seq>[0-9]{6})")
 
 
@@ -99,6 +110,40 @@ def _issued(payload: dict) -> str | None:
 
 def _revoked(payload: dict) -> str | None:
     return check_texts(payload, (("number", 40), ("reason", MAX_REASON), ("at", 32)))
+
+
+def center_numbered(licence_number: str) -> bool:
+    """Whether a number has the centers' shape: those are the centers' alone, so a
+    department's licence may never take one a center will issue."""
+    return bool(_NUMBER.fullmatch(licence_number))
+
+
+def department_fault(licence: dict, departments) -> str | None:
+    """Why the hub's ``licence.department`` message is not a department's licence, or None.
+
+    ``departments``: the codes of ``config/departments.toml``."""
+    reason = check_texts(licence, (("number", 40), ("name", 200), ("holder_id_code", 32),
+                                   ("holder_name", 200), ("valid_from", 10),
+                                   ("department", 200), ("issuer", 16), ("issued_at", 32)))
+    if reason:
+        return reason
+    if licence["issuer"] not in departments:
+        return f"licence.issuer {licence['issuer']!r} is not a department"
+    if center_numbered(licence["number"]):
+        return f"licence.number {licence['number']!r} has a center's shape"
+    if licence.get("holder_id_type") not in ID_TYPES:
+        return "licence.holder_id_type must be an identity document type"
+    if not isinstance(licence.get("valid_to"), str) or len(licence["valid_to"]) not in (0, 10):
+        return "licence.valid_to must be a date or empty (长期)"
+    if licence.get("trust_level") not in TRUST_LEVELS or licence.get("case_number") != "":
+        return "licence.trust_level must be one of A, B, C, D, its case_number empty"
+    if not isinstance(licence.get("consent"), bool):
+        return "licence.consent must be true or false"
+    revoked = licence.get("revoked_at")
+    if revoked is not None and (not isinstance(revoked, str)
+                                or not isinstance(licence.get("revoke_reason"), str)):
+        return "licence.revoked_at must come with its revoke_reason"
+    return None
 
 
 def _named(payload: dict) -> str | None:

@@ -1,19 +1,21 @@
 """Electronic supervision: a node and the hub list the same cards (real processes both).
 
-Hundreds of cases are generated at a district node along random paths (late
-acceptances, special procedures with their written limits, pauses for
-supplements, withdrawals, decisions) on days spread over three months, synced
-to a real hub (SQLite and PostgreSQL), and both sides list their cards through
+Ten thousand cases are generated along random paths (late acceptances, special
+procedures with their written limits, pauses for supplements, withdrawals,
+decisions) on days spread over three months, imported at a district node by its
+own ``hallsync node import``, synced to a real hub (SQLite and PostgreSQL), and both sides list their cards through
 ``sync.cards`` as of several days: the lists are equal, and every kind of card
 occurs. ``hallsync hub cards`` prints them; an unknown center is refused.
 """
 from __future__ import annotations
 
+import collections
 import datetime
 import json
 import random
 import re
 
+import orjson
 import pytest
 
 from hub import db as hub_db
@@ -23,10 +25,9 @@ from hub.stats.figures import report
 from hub.stats.periods import Period
 from node import case_log, store
 from node.cards import center_cards
-from node.cases import act, intake
 from node.models import database
-from sync.case_clock import china_today
-from sync.case_clock import CHINA
+from sync.case_clock import CHINA, china_today
+from sync.identity_codes import credit_code_check_char, org_code_check_char
 from tests.catalog_changes import matter
 from tests.hallsync.test_city_node import Browser
 from tests.openapi_check import Schemas
@@ -37,11 +38,9 @@ from tests.staff import hub_account
 HUB_DOC = Schemas(json.loads(HUB_OPENAPI.read_text(encoding="utf-8")))
 CENTER = "210102"  # 和平区政务服务中心
 MATTER = "SY04001"  # 电力设施保护区内施工作业审批: promised, 3 working days
-CASES = 300
-FIRST_DAY = datetime.date(2026, 8, 3)
-AS_OF = [datetime.date(2026, 9, 1), datetime.date(2026, 10, 20), datetime.date(2026, 11, 30)]
-ENTERPRISE = {"kind": "enterprise", "name": "沈阳某建设有限公司",
-              "id_code": "91210100MA0Q123430", "phone": "02423456789"}
+CASES = 10_000
+FIRST_DAY = datetime.date(2026, 3, 2)  # every step months before today: history to import
+AS_OF = [datetime.date(2026, 3, 31), datetime.date(2026, 5, 19), datetime.date(2026, 6, 29)]
 CLERK, REVIEWER, APPROVER = (case_log.Actor("wang", "clerk"), case_log.Actor("li", "reviewer"),
                              case_log.Actor("zhao", "approver"))
 
@@ -92,30 +91,51 @@ def _after_acceptance(rng: random.Random):
     return done
 
 
-def _generate(data_dir, monkeypatch, count: int, seed: int = 15) -> None:
-    """``count`` cases at the node, each received on a random day and acted on days apart."""
+def _applicant(n: int) -> dict:
+    """One of many enterprises (a valid credit code each): cases by one applicant are few."""
+    org = f"MA{n:06d}"
+    first17 = "91210100" + org + org_code_check_char(org)
+    return {"kind": "enterprise", "name": f"沈阳某建设有限公司{n}号",
+            "id_code": first17 + credit_code_check_char(first17), "phone": "02423456789"}
+
+
+def _case_lines(count: int, seed: int) -> list[dict]:
+    """``count`` cases in the import format, each received on a random day, acted on days apart."""
     rng = random.Random(seed)
-    clock = {"at": None}
-    monkeypatch.setattr(case_log, "now", lambda: clock["at"])
     materials = [m["name"] for m in matter(MATTER)["materials"]]
-    store.bind(data_dir)
-    keys = store.load_keys(data_dir)
     received = sorted(FIRST_DAY + datetime.timedelta(days=rng.randint(0, 100))
                       for _ in range(count))
-    with database.connection_context():
-        for day in received:
-            at = datetime.datetime.combine(day, datetime.time(9), CHINA)
-            clock["at"] = at
-            outcome, steps = _paths(rng)
-            form = {"matter_code": MATTER, "applicant": ENTERPRISE, "outcome": outcome,
-                    "materials": materials[:-1] if outcome == "request_supplement" else materials,
-                    "missing": [materials[-1]],
-                    "reason": "不属于本机关职权范围" if outcome == "not_accept" else ""}
-            number = intake(keys, CENTER, CLERK, form)["number"]
-            for actor, action, data in steps:
+    lines, numbered = [], collections.Counter()
+    for day in received:
+        numbered[day] += 1
+        at = datetime.datetime.combine(day, datetime.time(9), CHINA)
+        outcome, steps = _paths(rng)
+        reason = {"reason": "不属于本机关职权范围"} if outcome == "not_accept" else {}
+        case = {"number": f"{CENTER}-{day:%Y%m%d}-{numbered[day]:05d}", "matter_code": MATTER,
+                "applicant": _applicant(rng.randrange(count // 5 + 1)),
+                "materials": materials[:-1] if outcome == "request_supplement" else materials,
+                "received_at": at.isoformat(), "received_by": CLERK.user, "steps": []}
+        if outcome == "request_supplement":
+            steps = [(CLERK, "request_supplement", {"missing": [materials[-1]]})] + steps
+        elif outcome == "not_accept":
+            steps = [(CLERK, "not_accept", reason)]
+        else:
+            steps = [(CLERK, "accept", {})] + steps
+        for n, (actor, action, data) in enumerate(steps):
+            if n:  # intake's decision is taken at once; later steps days apart
                 at += datetime.timedelta(days=rng.choice([0, 1, 2, 3, 5, 8, 13]), minutes=10)
-                clock["at"] = at
-                act(keys, CENTER, number, action, actor, data)
+            case["steps"].append({"action": action, "role": actor.role, "user": actor.user,
+                                  "at": at.isoformat(), "data": data})
+        lines.append(case)
+    return lines
+
+
+def _generate(node_dir, count: int, seed: int = 15) -> None:
+    """``count`` cases made this center's through the node's own import (real command)."""
+    path = node_dir.data_dir / f"cases-{count}.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(c) for c in _case_lines(count, seed)))
+    done = last_json(hallsync("node", "import", path, "--data-dir", node_dir.data_dir, "--json"))
+    assert done["cases_imported"] == count
 
 
 @pytest.fixture
@@ -126,8 +146,8 @@ def node(hub, make_node):
     return node_dir
 
 
-def test_node_and_hub_list_the_same_cards(hub, node, monkeypatch):
-    _generate(node.data_dir, monkeypatch, CASES)
+def test_node_and_hub_list_the_same_cards(hub, node):
+    _generate(node, CASES)
     assert node.sync()["errors"] == []
     at_node = {}
     store.bind(node.data_dir)
@@ -135,8 +155,8 @@ def test_node_and_hub_list_the_same_cards(hub, node, monkeypatch):
         for day in AS_OF:
             with counted(database) as queries:
                 at_node[day] = center_cards(day)
-            assert len(queries) <= 5  # the calendar in force, the state, the rows, their
-            # actions, the orders: not one per case
+            assert len(queries) <= 6  # the calendar in force (its body read once), the
+            # state, the rows, their actions, the orders: not one per case
     hub_database = hub_db.bind(hub.db_url)
     with hub_database.connection_context():
         for day in AS_OF:
@@ -154,8 +174,8 @@ def test_node_and_hub_list_the_same_cards(hub, node, monkeypatch):
         assert expected in kinds
 
 
-def test_the_command_lists_cards_and_refuses_an_unknown_center(hub, node, monkeypatch):
-    _generate(node.data_dir, monkeypatch, 40)
+def test_the_command_lists_cards_and_refuses_an_unknown_center(hub, node):
+    _generate(node, 40)
     assert node.sync()["errors"] == []
     shown = last_json(hallsync("hub", "cards", "--center", "210100", "--json",
                                "--data-dir", str(hub.data_dir), "--db", hub.db_url))
@@ -203,8 +223,8 @@ def test_the_command_lists_cards_and_refuses_an_unknown_center(hub, node, monkey
     assert all(number in page for number in numbers) and "红牌" in page
 
 
-def test_the_dashboard_shows_the_open_cases_cards(hub, node, monkeypatch):
-    _generate(node.data_dir, monkeypatch, 40)
+def test_the_dashboard_shows_the_open_cases_cards(hub, node):
+    _generate(node, 40)
     assert node.sync()["errors"] == []
     hub_database = hub_db.bind(hub.db_url)
     with hub_database.connection_context():

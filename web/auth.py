@@ -41,7 +41,8 @@ log = logging.getLogger("hallsync.auth")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DENIED = {"role": "您的账号没有执行此操作的权限。", "read_only": "审计人员为只读账号，不能修改数据。",
           "center": "该记录属于其他中心，本中心不能查看或办理。",
-          "scope": "该中心不在您的管理范围内：区县管理员只能查看和督办本区县及所属街道。"}
+          "scope": "该中心不在您的管理范围内：区县管理员只能查看和督办本区县及所属街道。",
+          "department": "该办件或咨询属于其他部门：您的账号只能查看和办理本部门的事项。"}
 
 
 def init_app(app: Flask, directory: Directory) -> None:

@@ -88,7 +88,11 @@ class Directory:
                                     center=center, created_ms=now_ms)
 
     def list_users(self) -> list[dict]:
-        return [describe(u) for u in self.user.select().order_by(self.user.username)]
+        return [self.describe(u) for u in self.user.select().order_by(self.user.username)]
+
+    def describe(self, user: User) -> dict:
+        """A user as ``user add`` and ``user list`` show it (a site may add what it keeps)."""
+        return describe(user)
 
     def disable_user(self, username: str) -> User:
         """Refuse this user's logins from now on (an open session ends at its next request)."""

@@ -29,13 +29,17 @@ def _options(decorators):
 
 
 def attach_user_commands(group: click.Group, roles: dict[str, str], open_directory: Callable,
-                         store_options: list, scope_help: str | None = None) -> None:
+                         store_options: list, scope_help: str | None = None,
+                         add_options: dict[str, Callable] | None = None) -> None:
     """``add``, ``list`` and ``disable`` under ``group``.
 
     ``open_directory(**store options)`` binds the server's store and returns its
-    ``web.staff.Directory``; ``scope_help`` adds ``--scope`` (the hub's logins).
+    ``web.staff.Directory``; ``scope_help`` adds ``--scope`` (the hub's logins);
+    ``add_options`` maps a keyword of the directory's ``add_user`` to the click option
+    that gives it (a node's ``--department``).
     """
     scope = [click.option("--scope", default=None, help=scope_help)] if scope_help else []
+    add_options = add_options or {}
 
     @group.command()
     @click.argument("username")
@@ -46,16 +50,17 @@ def attach_user_commands(group: click.Group, roles: dict[str, str], open_directo
     @click.option("--name", "display_name", default="", help="The name shown on pages (显示名).")
     @click.option("--password-stdin", is_flag=True,
                   help="Read the password from the first line of standard input (for scripts).")
-    @_options(scope + store_options)
+    @_options(scope + list(add_options.values()) + store_options)
     @json_option
     def add(username, roles_, display_name, password_stdin, as_json, scope=None, **store):
         """Add a login; asks the password twice."""
         from sync.envelope import now_ms
-        from web.staff import describe  # here: loading the command groups loads no database
+        extra = {name: store.pop(name) for name in add_options}
         directory = open_directory(**store)
         password = _read_password(password_stdin)
-        emit(describe(directory.add_user(username, password, roles_, scope=scope,
-                                         display_name=display_name, now_ms=now_ms())), as_json)
+        user = directory.add_user(username, password, roles_, scope=scope,
+                                  display_name=display_name, now_ms=now_ms(), **extra)
+        emit(directory.describe(user), as_json)
 
     @group.command("list")
     @_options(store_options)
@@ -66,8 +71,9 @@ def attach_user_commands(group: click.Group, roles: dict[str, str], open_directo
         if not as_json:
             for u in users:
                 state = "停用" if u["disabled"] else "启用"
+                scoped = f" 部门 {','.join(u['departments'])}" if u.get("departments") else ""
                 click.echo(f"{u['username']:<16} {state} {u['center']:<12} "
-                           f"{','.join(u['roles']):<28} {u['display_name']}")
+                           f"{','.join(u['roles']):<28} {u['display_name']}{scoped}")
         emit({"count": len(users), "users": users}, as_json, quiet=not as_json)
 
     @group.command()
@@ -76,5 +82,5 @@ def attach_user_commands(group: click.Group, roles: dict[str, str], open_directo
     @json_option
     def disable(username, as_json, **store):
         """Refuse this user's logins from now on; an open session ends at its next request."""
-        from web.staff import describe
-        emit(describe(open_directory(**store).disable_user(username)), as_json)
+        directory = open_directory(**store)
+        emit(directory.describe(directory.disable_user(username)), as_json)

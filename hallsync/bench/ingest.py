@@ -28,9 +28,11 @@ from sync.cli_output import emit, json_option
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PUSH_PATH = "Node.push over HTTP to hallsync hub run"
-# The case mix's events: its cases' steps and the SMS they announce (node.sms).
-# What the case mix makes: a bad review opens a rectification order (整改) at once.
-CASE_EVENT_TYPES = ("case.received", "case.action", "sms.requested", "rectification.action")
+# The case mix's events: its cases' steps and the SMS they announce (node.sms); a bad
+# review opens a rectification order (整改) at once; an approval of a matter with a
+# licence issues it (电子证照).
+CASE_EVENT_TYPES = ("case.received", "case.action", "sms.requested", "rectification.action",
+                    "licence.issued")
 
 
 def _progress(message: str) -> None:

@@ -22,11 +22,6 @@ from hub.models import HubLicence
 from sync import licences, relay
 from sync.errors import Code, ConflictError, ProtocolError
 
-_COLUMNS = ("number", "name", "holder_id_type", "holder_id_code", "holder_name", "valid_from",
-            "valid_to", "department", "issuer", "case_number", "consent", "trust_level",
-            "issued_at")
-
-
 @handles(licences.ISSUED, licences.REVOKED, independent=True)  # its own table and messages
 def apply_events(events: list[dict]) -> None:
     """Keep the batch's licences (one insert), then revoke and relay in the events' order."""
@@ -37,7 +32,7 @@ def apply_events(events: list[dict]) -> None:
                                 code=Code.NOT_OWNER)
     issued = [e["payload"] for e in events if e["type"] == licences.ISSUED]
     if issued:
-        (HubLicence.insert_many([{name: p[name] for name in _COLUMNS} for p in issued])
+        (HubLicence.insert_many([{name: p[name] for name in licences.COLUMNS} for p in issued])
          .on_conflict_ignore().execute())
     revoked = [e["payload"]["number"] for e in events if e["type"] == licences.REVOKED]
     held = {row.number: row for row in HubLicence.select().where(HubLicence.number.in_(revoked))}

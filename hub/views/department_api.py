@@ -4,7 +4,8 @@
 The sync protocol's envelope, as a node uses it (docs/protocol.md): a body sealed and
 signed with the department's own key (``hub.ledger.department_keys``), the sender its
 department's code, a nonce used once; every reply, a refusal too, signed by the hub. A
-department reads its own matters' results only.
+department reads its own matters' results only (``/results``) and pushes only the
+licences its own matters issue (``/licences``, ``hub.cases.department_licences``).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, request
 
-from hub.cases import results
+from hub.cases import department_licences, results
 from hub.catalog import authority
 from hub.ledger.department_keys import department_key
 from hub.ledger.security import (authenticate, consume_nonce, log_refusal,
@@ -21,6 +22,7 @@ from hub.models import database
 from hub.views.sync_api import sealed
 from sync import envelope as env
 from sync.body_fields import an_object, integer
+from sync.case_clock import china_at_ms
 from sync.errors import HallsyncError, ValidationError, problem_body
 from web.auth import csrf, public
 
@@ -60,6 +62,18 @@ def pull_results():
         page = results.results(envelope.sender, since=body.get("since"), limit=limit,
                                matter=matter, in_force=authority.in_force())
     return sealed(page)
+
+
+@bp.post("/licences")
+@public  # authenticated by its signed envelope, not a login
+def push_licences():
+    """Licences the department issued (or revoked) into the register: all, or none."""
+    envelope, body = _authenticated()
+    with database.atomic():  # a refused batch leaves nothing, its nonce neither
+        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
+        done = department_licences.push(envelope.sender, body, authority.in_force(),
+                                        china_at_ms(env.now_ms()))
+    return sealed(done)
 
 
 @bp.errorhandler(HallsyncError)

@@ -1,7 +1,9 @@
 """电子证照库 at one node (issue 15, point 2): an approval issues its licence in the
 decision's transaction; a licence in force satisfies a reusable material at intake by its
 trust level; an expired or revoked one never does; revoking is the issuer's, once, with
-a reason. Between centers, through the hub: tests/test_licences.py."""
+a reason. A department's licence the hub sends is kept, replaced and removed as it
+says; a clerk looks up a holder's licences over the API. Between centers, through the
+hub: tests/test_licences.py; from a department: tests/test_department_api.py."""
 from __future__ import annotations
 
 import datetime
@@ -10,10 +12,13 @@ import orjson
 import pytest
 
 from node import case_log, cases, licences, reuse, store
+from node.api import OPENAPI
+from node.inbox import APPLIERS
 from node.models import CatalogMatter, Licence, OutboxEvent, database
 from sync import licences as rules
 from sync.case_clock import CHINA
-from sync.errors import ConflictError, Forbidden, NotFound, ValidationError
+from sync.errors import ConflictError, Forbidden, HallsyncError, NotFound, ValidationError
+from tests.openapi_check import Schemas
 from tests.node.test_window import (APPROVAL, CENTER, ENTERPRISE, LICENCE,  # noqa: F401
                                     act, app, approved_case, at, everything, new_case, seed,
                                     staff)
@@ -22,6 +27,7 @@ REGISTRATION = "SY24001"  # 企业设立登记: approval issues the 营业执照
 NEEDS_LICENCE = "SY04001"  # its material 营业执照 is reusable (e_licence)
 WITHOUT_LICENCE = [name for name in everything(NEEDS_LICENCE) if name != LICENCE]
 DECIDE = {"outcome": "approved", "document_number": "沈市监登字1号", "registered_capital": 100}
+check = Schemas(orjson.loads(OPENAPI.read_bytes())).check
 
 
 def registered(app, consent: bool = True, applicant=ENTERPRISE) -> str:
@@ -211,3 +217,72 @@ def test_the_licence_page_lists_and_the_center_admin_revokes(app, staff):
     done = admin.form(f"/licences/{licence['number']}/revoke", {"reason": "营业执照被吊销"})
     assert done.status_code == 303
     assert "已撤销" in admin.get("/licences/").get_data(as_text=True)
+
+
+def department_licence(number: str = "沈市监企2026000123", **changed) -> dict:
+    """A 营业执照 market's business system pushed to the hub, as its message carries it."""
+    return {"number": number, "name": LICENCE, "holder_id_type": "resident_id",
+            "holder_id_code": ENTERPRISE["id_code"], "holder_name": ENTERPRISE["name"],
+            "valid_from": "2026-01-05", "valid_to": "", "department": "市市场监督管理局",
+            "issuer": "market", "case_number": "", "consent": True, "trust_level": "A",
+            "issued_at": "2026-01-05T09:00:00+08:00", "revoked_at": None, "revoke_reason": "",
+            **changed}
+
+
+def apply_department(licence: dict) -> str:
+    with database.atomic():
+        return APPLIERS[rules.DEPARTMENT]({"payload": {"licence": licence}}, None)
+
+
+def test_a_departments_licence_is_kept_replaced_and_removed_as_the_hub_says(app):
+    assert "kept" in apply_department(department_licence())
+    assert on_file(app)[LICENCE]["reused_from"] == "沈市监企2026000123"
+    apply_department(department_licence(revoked_at="2026-02-01T10:00:00+08:00",
+                                         revoke_reason="依法吊销"))
+    with pytest.raises(ValidationError, match=LICENCE):
+        on_file(app)
+    apply_department(department_licence("沈市监企2026000124"))
+    assert "no longer shared" in apply_department(department_licence("沈市监企2026000124",
+                                                                     consent=False))
+    with database.connection_context():
+        assert [row.number for row in Licence.select()] == ["沈市监企2026000123"]
+
+    works = "沈住建施2026000001"
+    apply_department(department_licence(works, issuer="housing", name="建筑工程施工许可证"))
+    for forged, code in [(department_licence(f"{CENTER}-DZZZ-2026-000009"), "EVENT_MALFORMED"),
+                         (department_licence(issuer="210103"), "EVENT_MALFORMED"),
+                         (department_licence(works), "NOT_OWNER")]:  # housing's number
+        with pytest.raises(HallsyncError) as refused:
+            apply_department(forged)
+        assert refused.value.code.value == code
+    with database.connection_context():
+        assert Licence.get(Licence.number == works).issuer == "housing"
+
+
+def test_a_clerk_looks_up_a_holders_licences_page_by_page(app, staff):
+    registered(app)
+    apply_department(department_licence(revoked_at="2026-02-01T10:00:00+08:00",
+                                        revoke_reason="依法吊销"))
+    clerk = staff("clerk")
+    found = clerk.get(f"/api/licences?holder={ENTERPRISE['id_code'].lower()}")
+    assert found.status_code == 200
+    body = found.get_json()
+    check({"$ref": "#/components/schemas/HolderLicences"}, body)
+    assert (body["holder"], body["total"], body["page"], body["pages"]) == (
+        ENTERPRISE["id_code"], 2, 1, 1)
+    assert [(item["issuer"], item["state"]) for item in body["licences"]] == [
+        (CENTER, "valid"), ("market", "revoked")]  # newest first
+    assert clerk.get("/api/licences?holder=91210100MA0Q12343X").get_json()["total"] == 0
+
+    with database.atomic():  # 51 more: a second page
+        Licence.insert_many([department_licence(f"沈市监企2025{n:06d}",
+                                                issued_at=f"2025-01-01T09:00:{n:02d}+08:00")
+                             for n in range(51)]).execute()
+    second = clerk.get(f"/api/licences?holder={ENTERPRISE['id_code']}&page=2").get_json()
+    assert (second["total"], second["pages"], len(second["licences"])) == (53, 2, 3)
+    for path, field in [("/api/licences", "holder"), ("/api/licences?holder=%20", "holder"),
+                        (f"/api/licences?holder={'9' * 33}", "holder"),
+                        (f"/api/licences?holder={ENTERPRISE['id_code']}&page=3", "page")]:
+        refused = clerk.get(path)
+        assert (refused.status_code, refused.get_json()["field"]) == (422, field), path
+    assert staff(None).get("/api/licences?holder=X").status_code == 401

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from node.models import database
-from tests.node.test_window import app, new_case, seed, staff  # noqa: F401  (fixtures)
+from node.users import add_user
+from tests.node.test_window import PASSWORD, app, new_case, seed, staff  # noqa: F401  (fixtures)
 from tests.queries import counted
 
 # Statements for the reviewer's queue page, with 3 and with 9 cases waiting: the same.
@@ -22,3 +23,21 @@ def test_the_queue_page_costs_what_it_cost(app, staff):  # noqa: F811
         found[waiting] = len(statements)
     assert found == PINNED
     assert found[9] == found[3]
+
+
+def test_a_departments_queue_costs_what_the_whole_centers_does(app, staff):  # noqa: F811
+    """Issue 15.7: the scope is a WHERE in the same statement, not a filter per case."""
+    with database.connection_context():
+        add_user("industry-li", PASSWORD, ["reviewer"], department=["industry"], now_ms=1)
+    for code in ("SY04001", "SY24001") * 2:  # industry's, then market's (市市场监督管理局)
+        new_case(app, code=code)
+    found = {}
+    for username in ("reviewer", "industry-li"):
+        login = staff(username)
+        listed = login.get("/api/queue").get_json()
+        found[username] = {c["matter_code"] for c in listed["cases"]}
+        with counted(database) as statements:
+            assert login.get("/window/").status_code == 200
+        found[username, "statements"] = len(statements)
+    assert found["reviewer"] == {"SY04001", "SY24001"} and found["industry-li"] == {"SY04001"}
+    assert found["reviewer", "statements"] == found["industry-li", "statements"] == PINNED[3]
