@@ -4,7 +4,7 @@ through the real signed protocol to one hub, then counted on both sides.
 Every chosen center of ``config/centers.toml`` gets a node data directory enrolled
 with a ``hallsync hub run`` (``hallsync.bench.city.BenchHub``). The article's
 4,742,000 cases are the city's and the districts' centers' (市中心, 分中心, 区县中心)
-over 2002–2015, so by default they are generated there over that period, with
+from 2002 to the article's day (2015-05-18, "截至目前"), so by default they are generated there over that period, with
 the article's enterprise registrations (and capital) and key projects of ≥ 1 亿元
 (and investment) among them, scaled to ``--cases``; the street centers' own work
 (``STREET_SHARE`` more) is generated beside it and reported apart. All of it goes
@@ -32,13 +32,17 @@ import click
 
 from hallsync import simulate_node
 from hallsync.simulate_mix import amounts, spread
+from sync import article
 from sync.case_clock import china_today
 
-ARTICLE_CASES = 4_742_000
-ARTICLE_ENTERPRISES, ARTICLE_CAPITAL_WAN = 6_599, 12_654_000  # 126.54 亿元
-ARTICLE_PROJECTS, ARTICLE_INVESTMENT_WAN = 742, 41_410_000    # 4,141 亿元
-ARTICLE_FROM, ARTICLE_TO = "2002-01-01", "2015-12-31"
-SCOPE_LEVELS = ("city", "subcenter", "district")  # what the article's count covers
+# The article's figures, period and scope (sync.article, cited there).
+ARTICLE_CASES = article.BY_KEY["accepted"].value
+ARTICLE_ENTERPRISES = article.BY_KEY["enterprises_registered"].value
+ARTICLE_CAPITAL_WAN = article.BY_KEY["registered_capital"].value        # 1,265.4 亿元
+ARTICLE_PROJECTS = article.BY_KEY["projects_over_100m"].value
+ARTICLE_INVESTMENT_WAN = article.BY_KEY["investment"].value             # 4,141 亿元
+ARTICLE_FROM, ARTICLE_TO = article.PERIOD_START.isoformat(), article.PERIOD_END.isoformat()
+SCOPE_LEVELS = article.SCOPE_LEVELS  # what the article's count covers
 # The streets' own work beside it: the article gives no figure; an assumption, named.
 STREET_SHARE = 0.10
 # Of a street's cases, collected for its district (异地代收); made live, at least one.

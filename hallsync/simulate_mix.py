@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from hallsync.bench.case_mix import APPLICANTS, BAD_REVIEW_COMMENT, EVALUATION_SHARES
 from sync.case_results import REGISTERED_CAPITAL_MATTERS
+from sync.matter_dates import Eras, exists_on
 
 IMMEDIATE_RATE = 0.83      # 即办件 ÷ 办结件 (after the reform)
 OPEN_SHARE = 0.001         # accepted, not completed by the period's end: 办结率 99.9 %
@@ -71,9 +72,12 @@ class History:
     def __init__(self, quota: Quota, immediate: list[dict], promised: list[dict],
                  start: datetime.date, end: datetime.date):
         self.quota, self.start, self.end = quota, start, end
-        self.immediate, self.promised = immediate, promised
+        # A case's matter is one that existed on its day (sync.matter_dates): none of the
+        # matters created after the reform history is generated before its date.
+        self.immediate, self.promised = Eras(immediate), Eras(promised)
         self.registration = next((m for m in promised
-                                  if m["basic_code"] in REGISTERED_CAPITAL_MATTERS), None)
+                                  if m["basic_code"] in REGISTERED_CAPITAL_MATTERS
+                                  and exists_on(m, start)), None)
         if quota.capitals and self.registration is None:
             raise ValueError(f"center {quota.center} cannot register enterprises")
         self.days = (end - start).days + 1
@@ -87,7 +91,8 @@ class History:
             while i in self.registrations or i in self.projects:  # one role per case
                 i = (i + 1) % quota.cases
             self.projects[i] = (n, money)
-        self.project_matter = next((m for m in promised if m["green_channel"]), promised[0])
+        existing = self.promised.on(start)
+        self.project_matter = next((m for m in existing if m["green_channel"]), existing[0])
 
     def day_of(self, i: int) -> datetime.date:
         return self.start + datetime.timedelta(days=i * self.days // self.quota.cases)
@@ -137,11 +142,11 @@ class History:
             raw, steps = self._receipt(self.registration, ENTERPRISE, at, day, seq), []
             self._promised(raw, steps, rng, "accepted", capital, counts)
         elif rng.random() < OPEN_SHARE:
-            raw, steps = self._receipt(rng.choice(self.promised), rng.choice(APPLICANTS),
+            raw, steps = self._receipt(rng.choice(self.promised.on(day)), rng.choice(APPLICANTS),
                                        at, day, seq), []
             self._promised(raw, steps, rng, "open", None, counts)
         elif rng.random() < IMMEDIATE_RATE:
-            matter = rng.choice(self.immediate)
+            matter = rng.choice(self.immediate.on(day))
             raw = self._receipt(matter, rng.choice(APPLICANTS), at, day, seq)
             del raw["_matter"]
             steps = [_step("complete_immediate", "clerk", at, 15,
@@ -149,7 +154,7 @@ class History:
             counts.update(accepted=1, completed=1, completed_immediately=1,
                           promised_days=matter["promised_limit_days"])
         else:
-            matter = self._promised_matter(rng)
+            matter = self._promised_matter(rng, day)
             raw, steps = self._receipt(matter, rng.choice(APPLICANTS), at, day, seq), []
             life = rng.random()
             kind = ("supplement" if life < SUPPLEMENT_SHARE else
@@ -161,10 +166,10 @@ class History:
         raw["steps"] = steps
         return raw, counts
 
-    def _promised_matter(self, rng: random.Random) -> dict:
+    def _promised_matter(self, rng: random.Random, day: datetime.date) -> dict:
         # Registrations come from the quota alone: the article's count stays exact.
         while True:
-            matter = rng.choice(self.promised)
+            matter = rng.choice(self.promised.on(day))
             if matter["basic_code"] not in REGISTERED_CAPITAL_MATTERS:
                 return matter
 

@@ -22,7 +22,8 @@ from node.catalog import accepted_matters
 from node.inbox import applies
 from node.models import Appointment, AppointmentPlan, database
 from node.work_calendar import calendar_in_force
-from sync import appointments, case_clock, case_records, codec, sms_events, sms_templates
+from sync import (appointments, case_clock, case_records, codec, matter_codes, sms_events,
+                  sms_templates)
 from sync.catalog_history import load_departments
 from sync.errors import ValidationError
 from sync.identity_codes import check_resident_id
@@ -72,9 +73,10 @@ def bookable_matters(center: str) -> list[dict]:
 
 
 def bookable_matter(code: str, center: str) -> dict:
-    for matter in bookable_matters(center):
-        if matter["basic_code"] == code:
-            return matter
+    """The bookable matter ``code`` (basic or national) names."""
+    matter = matter_codes.pick(bookable_matters(center), code)
+    if matter is not None:
+        return matter
     raise ValidationError("matter: 该事项不能在本中心预约办理", field="matter")
 
 

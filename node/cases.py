@@ -21,12 +21,13 @@ from sync.catalog_scope import acceptance
 from sync.errors import Code, ValidationError
 from sync.signing import KeyPair, write_atomic
 from sync.topology import load_topology
+from web import matter_lookup
 
 INTAKE_OUTCOMES = ("accept", "not_accept", "request_supplement", "complete_immediate")
 
 
 def _matter(code: str) -> tuple[dict, str]:
-    row = CatalogMatter.get_or_none(CatalogMatter.code == code)
+    row = matter_lookup.find(CatalogMatter, code)
     if row is None:
         raise ValidationError(f"matter_code: 事项 {code!r} 不在本中心的事项目录中",
                               field="matter_code", code=Code.MATTER_UNKNOWN)

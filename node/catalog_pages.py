@@ -23,6 +23,7 @@ from sync.catalog_schema import MATTER_TYPES, ONLINE_DEPTHS
 from sync.catalog_search import (LEVEL_SHORT, TEMPLATE_FILTERS, api_row, department_name,
                                  department_options, filters_from, search, stored_form)
 from sync.errors import ValidationError
+from web import matter_lookup
 from web.auth import public
 
 # Rules are spelled in full rather than under url_prefix="/catalog": the JSON API
@@ -82,7 +83,7 @@ def matter_list():
 @public
 def matter_page(code: str):
     """One matter: conditions, materials, limits, fees, forms; a banner if it left the catalog."""
-    row = CatalogMatter.get_or_none(CatalogMatter.code == code)
+    row = matter_lookup.find(CatalogMatter, code)
     if row is None:
         return render_template("catalog/matter.html", m=None, missing=code), 404
     matter = orjson.loads(row.data)

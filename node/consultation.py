@@ -18,6 +18,7 @@ from node.models import Consultation, database
 from node.work_calendar import calendar_in_force
 from sync import case_records
 from sync import consultation as rules
+from sync import matter_codes
 from sync.errors import ConflictError, NotFound, ValidationError
 
 
@@ -25,7 +26,7 @@ def ask(keys, center: str, matter_code: str, question: str, *, phone: str = "",
         channel: str = "node", consultation_id: str = "") -> Consultation:
     """Store a question and write its event. :raises ValidationError: no such matter in
     force, or an empty or too long question."""
-    matter = matters_in_force().get(matter_code or "")
+    matter = matter_codes.find_in(matters_in_force(), matter_code)
     if matter is None:
         raise ValidationError("matter_code: 请选择咨询的事项", field="matter_code")
     question = question.strip() if isinstance(question, str) else ""
@@ -34,7 +35,7 @@ def ask(keys, center: str, matter_code: str, question: str, *, phone: str = "",
                               field="question")
     at = now()
     payload = {"id": consultation_id or f"{center}-{secrets.token_hex(6)}",
-               "matter_code": matter_code, "department": matter["department"],
+               "matter_code": matter["basic_code"], "department": matter["department"],
                "question": question, "asked_at": case_records.iso(at),
                "due": rules.due_day(at.date(), calendar_in_force()).isoformat(),
                "channel": channel}

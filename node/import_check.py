@@ -8,11 +8,13 @@ imported case like any other. Nothing here touches the database.
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 from node.import_files import fail
 from node.projects import link_for
-from sync import case_agents, case_clock, case_machine, case_records, case_state
+from sync import case_agents, case_clock, case_machine, case_records, case_state, matter_codes
+from sync import matter_dates
 from sync.case_numbers import parse_case_number
 from sync.catalog_scope import acceptance
 from sync.errors import Code, ConflictError, HallsyncError, NotFound, ValidationError
@@ -49,6 +51,11 @@ class Catalog:
     now: datetime.datetime                 # China local time
     projects: dict = field(default_factory=dict)  # (year, code) -> sync.key_projects.KeyProject
 
+    @functools.cached_property
+    def national(self) -> dict[str, str]:
+        """National code → basic code: a case may name its matter by either."""
+        return matter_codes.index(matter for matter, _status in self.matters.values())
+
 
 def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) -> Checked:
     """The case of one line (its steps on ``step_lines``: a CSV's rows), or a
@@ -57,6 +64,9 @@ def check_case(line: int, raw: dict, step_lines: list[int], catalog: Catalog) ->
     received_at = _received_at(line, raw, catalog.now.date())
     number = _number(line, raw.get("number"), catalog.center, received_at)
     matter = _matter(line, raw.get("matter_code"), catalog)
+    if not matter_dates.exists_on(matter, case_clock.china_date(received_at)):
+        raise fail(line, "received_at", f"事项 {matter['basic_code']}（{matter['name']}）"
+                                        f"{matter['established']['date']} 才设立，收件时间早于设立日期")
     try:
         applicant = case_records.check_applicant(raw.get("applicant"))
         agent = case_agents.check_agent(raw.get("agent"), applicant)
@@ -111,6 +121,7 @@ def _number(line: int, value, center: str, received_at: datetime.datetime) -> st
 
 
 def _matter(line: int, code, catalog: Catalog) -> dict:
+    code = matter_codes.resolve(code, catalog.matters, catalog.national) or code
     if code not in catalog.matters:
         raise fail(line, "matter_code", f"事项 {code!r} 不在本中心的事项目录中",
                    code=Code.MATTER_UNKNOWN)

@@ -22,7 +22,7 @@ from node.catalog import accepted_matters
 from node.departments import matters_of
 from node.case_log import Actor, now
 from node.models import CatalogMatter, OnlineApplication, OnlineMaterial, database
-from sync import case_records, prereview, sms_events, sms_templates, uploads
+from sync import case_records, matter_codes, prereview, sms_events, sms_templates, uploads
 from sync.errors import Code, ConflictError, NotFound, ValidationError
 from sync.signing import KeyPair
 
@@ -37,9 +37,10 @@ def online_matters(center: str) -> list[dict]:
 
 
 def online_matter(code: str, center: str) -> dict:
-    for matter in online_matters(center):
-        if matter["basic_code"] == code:
-            return matter
+    """The matter ``code`` (basic or national) names, if it may be applied for online here."""
+    matter = matter_codes.pick(online_matters(center), code)
+    if matter is not None:
+        return matter
     raise ValidationError(f"matter_code: 事项 {code!r} 不能在本中心网上申请（需网上办理深度三级及以上）",
                           field="matter_code", code=Code.MATTER_NOT_ACCEPTABLE)
 

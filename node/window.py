@@ -33,6 +33,7 @@ from sync.catalog_search import search as search_matters
 from sync.errors import Code, ConflictError, Forbidden, NotFound, ValidationError
 from sync.identity_codes import ID_TYPES
 from sync.topology import load_topology
+from web import matter_lookup
 from web.auth import current_user, requires
 from web.pagination import PER_PAGE, page as page_of_rows
 
@@ -319,7 +320,7 @@ def _acceptable(q: str) -> list[dict]:
 
 def _chosen(form: dict) -> tuple[dict, dict, dict | None]:
     """Step 1: the matter this center accepts, a valid applicant and their agent if any."""
-    row = CatalogMatter.get_or_none(CatalogMatter.code == form["matter_code"])
+    row = matter_lookup.find(CatalogMatter, form["matter_code"])
     if row is None:
         raise ValidationError("matter_code: 请选择本中心受理的事项", field="matter_code",
                               code=Code.MATTER_UNKNOWN)

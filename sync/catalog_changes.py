@@ -19,6 +19,7 @@ import dataclasses
 import datetime
 from collections.abc import Collection
 
+from sync import matter_codes
 from sync.catalog_schema import LEVELS, matter_to_dict, validate_matter
 from sync.errors import ValidationError
 from sync.signed_bodies import sign_body, verify_body
@@ -54,12 +55,15 @@ def _text(data: dict, field: str, max_len: int = 500) -> str:
 
 
 def _codes(data: dict, in_force: dict[str, dict], minimum: int = 1) -> list[str]:
-    codes = data.get("codes")
-    if not isinstance(codes, list) or len(codes) < minimum:
+    """The basic codes the change names (each a basic or a national code)."""
+    typed = data.get("codes")
+    if not isinstance(typed, list) or len(typed) < minimum:
         _fail("codes", f"必须是至少 {minimum} 个事项编码的列表")
+    national = matter_codes.index(in_force.values())
+    codes = [matter_codes.resolve(code, in_force, national) for code in typed]
     for i, code in enumerate(codes):
-        if code not in in_force:
-            _fail(f"codes[{i}]", f"事项 {code!r} 不在现行目录中")
+        if code is None:
+            _fail(f"codes[{i}]", f"事项 {typed[i]!r} 不在现行目录中")
         if code in codes[:i]:
             _fail(f"codes[{i}]", f"重复：{code!r}")
     return codes
@@ -84,6 +88,24 @@ def plan(data: dict, in_force: dict[str, dict], version: int,
 
     :raises ValidationError: the first problem, ``field`` naming it (``matters[0].materials[2].issuer``).
     """
+    delta = _plan(data, in_force, version, departments)
+    _check_national_codes(data.get("op"), in_force, delta)
+    return delta
+
+
+def _check_national_codes(op: str, in_force: dict[str, dict], delta: Delta) -> None:
+    """National codes stay unique, one set of letters per department, across the catalog
+    after the change; a clash is named where the file gives the matter it puts."""
+    where = {m["basic_code"]: ("into" if op == "merge" else f"codes[{i}]" if op == "devolve"
+                               else f"matters[{i}]") for i, m in enumerate(delta.put)}
+    # The matters in force first, so a clash is reported at the one the change puts.
+    after = sorted(apply_delta(in_force, delta).items(), key=lambda item: item[0] in where)
+    matter_codes.check_catalog((where.get(code, code), m["department"], m.get("national_code"))
+                               for code, m in after)
+
+
+def _plan(data: dict, in_force: dict[str, dict], version: int,
+          departments: Collection[str] | None) -> Delta:
     if not isinstance(data, dict):
         _fail("$", "变更文件必须是 JSON/TOML 对象")
     op = data.get("op")

@@ -31,6 +31,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import config
+from sync import matter_codes
 from sync.catalog_schema import Matter, validate_matter
 from sync.errors import ConfigError, ValidationError
 
@@ -103,6 +104,7 @@ class Replay:
     steps: tuple[Step, ...]
     in_force: dict[str, ReformItem]
     removed: dict[str, int]              # per op, net items that left the count
+    seen: frozenset[str] = frozenset()   # every code the history names
 
     @property
     def end(self) -> int:
@@ -177,6 +179,8 @@ def parse_matters(data: dict, departments: Collection[str] | None = None) -> lis
                                       field=f"matters[{i}].{key}")
             seen[key, code] = i
         matters.append(matter)
+    matter_codes.check_catalog((f"matters[{i}]", m.department, m.national_code)
+                               for i, m in enumerate(matters))
     return matters
 
 
@@ -223,7 +227,7 @@ def replay(reform: Reform) -> Replay:
         removed[op.op] += before - len(in_force)
         steps.append(Step(op.seq, op.batch, op.effective_date, op.op, op.reason, len(op.items),
                           before, len(in_force)))
-    return Replay(len(reform.start), tuple(steps), in_force, removed)
+    return Replay(len(reform.start), tuple(steps), in_force, removed, frozenset(ever))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,12 +255,27 @@ def batches(result: Replay) -> list[BatchSummary]:
 
 
 def check_final(result: Replay, matters: Iterable[Matter]) -> None:
-    """Refuse unless the replay leaves exactly the current matters' codes in force."""
-    current = {m.basic_code for m in matters}
-    missing, extra = sorted(current - result.in_force.keys()), sorted(result.in_force.keys() - current)
+    """Refuse unless the replay leaves in force exactly the current matters that existed
+    when it ends, and the items that the matters created after it took the place of
+    (``established.replaces``, by name and department); a matter created after the
+    history must not appear in it at all."""
+    matters = list(matters)
+    current = {m.basic_code for m in matters if m.established is None}
+    replaced = {(r.name, r.department) for m in matters if m.established
+                for r in m.established.replaces or ()}
+    kept = {code for code, item in result.in_force.items()
+            if (item.name, item.department) in replaced and code not in current}
+    missing = sorted(current - result.in_force.keys())
+    missing += sorted(f"{name}（{dept}）" for name, dept in replaced
+                      - {(result.in_force[c].name, result.in_force[c].department) for c in kept})
+    extra = sorted(result.in_force.keys() - current - kept)
     if missing or extra:
         raise ValidationError(f"in_force: 改革结果与现行目录不一致：目录中有而改革结果中没有 {missing[:5]}，"
                               f"改革结果中有而目录中没有 {extra[:5]}", field="in_force")
+    named = sorted({m.basic_code for m in matters if m.established} & result.seen)
+    if named:
+        raise ValidationError(f"in_force: 改革历史中出现了历史结束后才设立的事项 {named[:5]}",
+                              field="in_force")
 
 
 # --- shape checks ------------------------------------------------------------

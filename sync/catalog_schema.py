@@ -17,6 +17,7 @@ import datetime
 import re
 from collections.abc import Callable, Collection
 
+from sync import matter_codes
 from sync.errors import ValidationError
 from sync.licences import TRUST_LEVELS
 
@@ -138,6 +139,25 @@ class Form:
 
 
 @dataclasses.dataclass(frozen=True)
+class Replaced:
+    """A city approval item a matter took the place of (its name and department then)."""
+
+    name: str
+    department: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Established:
+    """When a matter that did not exist when the reform history ends (March 2015) was
+    created, the instrument that created it (设立依据) and the items it took the place of
+    (in force when the history ends: the reform history keeps them, not this matter)."""
+
+    date: datetime.date
+    basis: str
+    replaces: tuple[Replaced, ...] | None = dataclasses.field(default=None, metadata=_OMIT)
+
+
+@dataclasses.dataclass(frozen=True)
 class Matter:
     """One matter of the catalog, as every center must show and handle it."""
 
@@ -172,6 +192,10 @@ class Matter:
     faq: tuple[Answered, ...] | None = dataclasses.field(default=None, metadata=_OMIT)
     # None: an approval issues no licence into the register (a reply, a record, a payment).
     result_licence: ResultLicence | None = dataclasses.field(default=None, metadata=_OMIT)
+    # The national code (sync.matter_codes), accepted wherever the basic code is.
+    national_code: str | None = dataclasses.field(default=None, metadata=_OMIT)
+    # None: in force when the reform history ends (March 2015), its creation date not recorded.
+    established: Established | None = dataclasses.field(default=None, metadata=_OMIT)
 
 
 # --- field checkers: each takes (value, path) and returns the converted value ---
@@ -327,8 +351,15 @@ _matter = _record(Matter, {
     "questions": _optional(_list(_question, 1)),
     "faq": _optional(_list(_answered, 1)),
     "result_licence": _optional(_result_licence),
+    "national_code": _optional(_pattern(re.compile(r"[0-9A-Z-]{1,30}"), matter_codes.HINT)),
+    "established": _optional(_record(Established, {
+        "date": _date, "basis": _text(500),
+        "replaces": _optional(_list(_record(Replaced, {"name": _text(200), "department": _DEPT}),
+                                    1)),
+    }, defaults={"replaces": None})),
 }, defaults={"co_departments": [], "fees": [], "forms": [], "cancelled_date": None,
-             "questions": None, "faq": None, "result_licence": None})
+             "questions": None, "faq": None, "result_licence": None, "national_code": None,
+             "established": None})
 
 
 def validate_matter(data: dict, departments: Collection[str] | None = None) -> Matter:
@@ -353,6 +384,9 @@ def _check_rules(m: Matter, departments: Collection[str] | None) -> None:
         for i, code in enumerate(m.co_departments):
             if code not in departments:
                 _fail(f"co_departments[{i}]", f"未知的部门 {code!r}")
+        for i, item in enumerate(m.established.replaces or () if m.established else ()):
+            if item.department not in departments:
+                _fail(f"established.replaces[{i}].department", f"未知的部门 {item.department!r}")
     for i, code in enumerate(m.co_departments):
         if code == m.department:
             _fail(f"co_departments[{i}]", "联办部门不能是实施部门本身")
@@ -380,6 +414,10 @@ def _check_rules(m: Matter, departments: Collection[str] | None) -> None:
     _check_variants(m)
     if m.cancelled_date is not None and m.cancelled_date <= m.effective_date:
         _fail("cancelled_date", "取消日期必须晚于生效日期")
+    if m.national_code is not None:
+        matter_codes.check(m.national_code, m.type, "national_code")
+    if m.established is not None and m.effective_date < m.established.date:
+        _fail("effective_date", f"生效日期不能早于事项设立日期 {m.established.date}")
 
 
 def _check_variants(m: Matter) -> None:

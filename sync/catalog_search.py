@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sync.catalog_schema import (FORM_KINDS, HANDLING_TYPES, LEVELS, MATTER_TYPES, ONLINE_DEPTHS,
                                  SERVICE_OBJECTS, TONGBAN_SCOPES)
+from sync import matter_dates
 from sync.errors import ValidationError
 
 MAX_QUERY = 100
@@ -31,6 +32,7 @@ FIELD_LABELS = {
     "visits": "到现场次数", "appointment": "预约办理", "in_hall": "进驻大厅",
     "tongban_scope": "通办范围", "green_channel": "绿色通道", "forms": "表格下载",
     "version": "版本", "effective_date": "生效日期", "cancelled_date": "取消日期",
+    "national_code": "国家事项编码", "established": "设立日期及依据",
 }
 
 
@@ -38,7 +40,7 @@ def search(matters: list[dict], q: str = "", level=None, type_=None, online_dept
            department=None, departments: dict | None = None) -> list[dict]:
     """The matters that match every given filter and every word of ``q``, sorted by code.
 
-    A word matches a basic or implementation code (any case) or is a substring
+    A word matches a basic, implementation or national code (any case) or is a substring
     of the name or of the department's Chinese name or short name.
     ``departments`` maps a department code to an object with ``name`` and
     ``short`` (``sync.catalog_history.load_departments()``).
@@ -64,8 +66,8 @@ def search(matters: list[dict], q: str = "", level=None, type_=None, online_dept
 
 def _haystack(matter: dict, departments: dict) -> str:
     dept = departments.get(matter["department"])
-    parts = [matter["basic_code"], matter["implementation_code"], matter["name"],
-             matter["department"]]
+    parts = [matter["basic_code"], matter["implementation_code"], matter.get("national_code") or "",
+             matter["name"], matter["department"]]
     if dept is not None:
         parts += [dept.name, dept.short]
     # A newline cannot be inside a word, so a word never matches across two fields.
@@ -96,7 +98,8 @@ def filters_from(args: Mapping[str, str]) -> dict:
 
 def api_row(matter: dict) -> dict:
     """A matter as one row of the catalog search API."""
-    return {"code": matter["basic_code"], "name": matter["name"],
+    return {"code": matter["basic_code"], "national_code": matter.get("national_code"),
+            "name": matter["name"],
             "department": matter["department"], "levels": matter["levels"],
             "type": matter["type"], "online_depth": matter["online_depth"],
             "promised_limit_days": matter["promised_limit_days"]}
@@ -198,5 +201,5 @@ TEMPLATE_FILTERS = {
     "depth_short": depth_short, "limit": limit_label,
     "handling": handling_label, "tongban": tongban_label, "service_object": service_object_label,
     "form_kind": form_kind_label, "field_label": field_label, "status_label": status_label,
-    "money": money,
+    "money": money, "established": matter_dates.label,
 }

@@ -10,8 +10,11 @@ converting to filing (转换为备案). The public record gives the totals and a
 waypoints (1,229 → 301 in 2002, 110 by 2012, 106 by 2015; domain.md §0), not
 the item list, so this script rebuilds a plausible one:
 
-* the start catalog is the 104 surviving matters of ``matters.json`` that
-  existed in 2002, the items that merges folded into others (``MERGES``) and
+* the start catalog is the 99 surviving matters of ``matters.json`` that
+  existed in 2002 (not those created after the history: ``established``), the
+  items those later matters took the place of (``established.replaces``: in
+  force when the history ends, in March 2015), the items that merges folded
+  into others (``MERGES``) and
   filler items generated from ``ITEMS``, realistic 2002-era approvals per
   department written with shell-style braces (``X{甲,乙}`` → X甲, X乙; a ``@``
   marks a service that went down to the street centers);
@@ -67,8 +70,6 @@ MERGES = [
      "内资、外资企业投资项目核准条件与程序一致，合并为企业投资项目核准"),
     (5, "城镇污水排入排水管网许可", "城市排水许可", [("排水设施接管审批", "water")],
      "排水设施接管审批并入排水许可，一次申请、一并审查"),
-    (6, "食品经营许可", None, [("餐饮服务许可", "market"), ("食品流通许可", "market")],
-     "餐饮服务许可与食品流通许可整合为食品经营许可，一个经营主体一张许可证"),
     (6, "不动产转移登记", None, [("房屋所有权转移登记", "property"), ("国有建设用地使用权转移登记", "natres")],
      "《不动产登记暂行条例》自2015年3月1日起施行，房屋、土地分别办理的转移登记整合为不动产转移登记，由不动产登记机构统一办理"),
 ]
@@ -104,7 +105,7 @@ BATCHES = [
         ("convert", 5, "凡是不具有审批实质的，转换管理方式，改为备案管理"),
     ]),
     ("沈阳市第六批取消和调整行政审批事项", "2015-03-01", [
-        ("cancel", 2, "凡是国家明令取消的，我市坚决取消"),
+        ("cancel", 3, "凡是国家明令取消的，我市坚决取消"),
     ]),
 ]
 START_COUNT = 1229
@@ -162,7 +163,7 @@ ITEMS = {
     "finance": """会计从业资格证书{核发,年检} 会计人员继续教育审核 会计师事务所{设立初审,分所设立初审} 代理记账机构年检 注册会计师注册初审
         资产评估机构设立初审 政府采购代理机构资格认定 政府采购供应商资格审查 行政事业单位国有资产处置审批 行政事业性收费票据核发
         财政票据年检 彩票销售审核 中介机构执业质量检查 会计电算化软件评审 先进会计工作者评选""",
-    "hrss": """劳动合同鉴证 集体合同审查 {职业介绍机构,职业培训机构,职业技能鉴定所,人才中介服务机构}{设立审批,年检} 外国人就业许可
+    "hrss": """劳动合同鉴证 集体合同审查 {职业介绍机构,职业培训机构,职业技能鉴定所,人才中介服务机构}{设立审批,年检}
         台港澳人员就业许可 劳务派遣单位设立初审 企业裁减人员方案审核 企业年金方案备案审核 企业工资总额审批 特殊工种提前退休审批
         因病提前退休审批 劳动能力鉴定 工伤职工{康复审批,转诊转院审批,辅助器具配置审批} 社会保险缴费基数核定 社会保险稽核
         @流动人员人事档案管理审核 专业技术职务任职资格评审 专业技术人员资格证书核发 出国留学人员回国认定 博士后科研工作站设立初审
@@ -173,7 +174,7 @@ ITEMS = {
         职称外语考试免试审批 技术工人等级证书核发 高级技师评审 国家职业资格鉴定站设立审批 民办职业培训机构办学许可 劳务输出机构资格认定""",
     "natres": """国有土地使用权{出让审批,划拨审批,转让审批,出租审批} 集体土地征收审核 农用地转用审核
         土地复垦方案审查 土地开发整理项目审批 土地价格评估结果确认 土地估价机构资格初审 城市规划设计单位资质初审 测绘资质初审
-        测绘成果使用审批 建设工程竣工测量成果审核 建设项目选址意见书核发 建设工程设计方案审查 修建性详细规划审批 城市雕塑设计方案审批
+        测绘成果使用审批 建设工程竣工测量成果审核 建设工程设计方案审查 修建性详细规划审批 城市雕塑设计方案审批
         临时建设工程规划许可 建筑物外立面改造审批 规划条件变更审批 矿产资源开采审批 采石取土审批 地质灾害危险性评估审查
         地质勘查资质初审 探矿权转让审核 林地占用审核 林木采伐许可 野生动物驯养繁殖许可 木材运输证核发 @宅基地使用审核
         @农村村民住宅建设规划审批 土地登记代理机构资格认定 城市规划编制单位年检
@@ -365,9 +366,13 @@ def build() -> dict:
     old_names = {name: old for _, name, old, _, _ in MERGES if old is not None}
 
     # Items by department: survivors with their codes first, then the rest to number.
+    # A matter created after the history (``established``) is not in it; the items it
+    # took the place of are, in force to the end, untouched.
     fixed = {m.basic_code: (old_names.get(m.name, m.name), m.department)
-             for m in matters.values() if m.name not in created}
-    to_number = [(name, dept) for *_, sources, _ in MERGES for name, dept in sources]
+             for m in matters.values() if m.name not in created and m.established is None}
+    later = [(r.name, r.department) for m in matters.values() if m.established
+             for r in m.established.replaces or ()]
+    to_number = [(name, dept) for *_, sources, _ in MERGES for name, dept in sources] + later
     fillers = [(name, dept) for dept, text in ITEMS.items() for name in expand(text)]
     needed = START_COUNT - len(fixed) - len(to_number)
     fillers = _trim(fillers, needed)
@@ -375,7 +380,8 @@ def build() -> dict:
 
     start = {code: {"code": code, "name": name, "department": dept}
              for code, (name, dept) in fixed.items()}
-    used = set(start)
+    # Today's codes are never given to another item, those of matters younger than the history too.
+    used = set(start) | {m.basic_code for m in matters.values()}
     for name, dept in to_number:
         number = departments[dept].number
         seq = next(s for s in itertools.count(1) if f"SY{number:02d}{s:03d}" not in used)

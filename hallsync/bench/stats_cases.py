@@ -27,6 +27,7 @@ from sync.calendar import WorkCalendar, load_calendar
 from sync.case_numbers import case_number
 from sync.catalog_history import load_matters
 from sync.catalog_schema import matter_to_dict
+from sync.matter_dates import Eras
 from sync.topology import Topology
 
 # Share of the load each level receives, split evenly among its centers.
@@ -169,7 +170,9 @@ def generate(n: int, topology: Topology, last_day: datetime.date, *, years: int 
     # Cumulative weights once: ``choices`` would re-add them on every call.
     center_weights = list(accumulate(LEVEL_SHARE[c.level] / len(topology.at_level(c.level))
                                      for c in centers))
-    offer = {level: _matters_for(level, matters) for level in LEVEL_SHARE}
+    # No case of a matter before the day it was established (sync.matter_dates).
+    offers = Eras(matters, lambda existing: {level: _matters_for(level, existing)
+                                             for level in LEVEL_SHARE})
     pattern_names = [p for p, _ in PATTERNS]
     pattern_weights = list(accumulate(w for _, w in PATTERNS))
     detail: dict[tuple, list[int]] = {}
@@ -181,7 +184,7 @@ def generate(n: int, topology: Topology, last_day: datetime.date, *, years: int 
             yield Batch(cases, actions, _finished(detail, day.isoformat()[:7]))
             cases, actions, month = [], [], day.isoformat()[:7]
         center = rng.choices(centers, cum_weights=center_weights)[0]
-        chosen, matter_weights = offer[center.level]
+        chosen, matter_weights = offers.on(day)[center.level]
         matter = rng.choices(chosen, cum_weights=matter_weights)[0]
         pattern = rng.choices(pattern_names, cum_weights=pattern_weights)[0]
         promised = matter["promised_limit_days"]

@@ -23,7 +23,7 @@ from hub.ledger.registry import handles
 from hub.ledger.stream import send
 from hub.models import HubAppointment, HubAppointmentPlan, HubAttendance
 from hub.sms import queue
-from sync import appointments, case_clock, sms_templates
+from sync import appointments, case_clock, matter_codes, sms_templates
 from sync.catalog_scope import acceptance
 from sync.errors import ValidationError
 from sync.topology import load_topology
@@ -128,9 +128,9 @@ class OnlineHall:
                 and acceptance(m, "in_force", center, topology).allowed]
 
     def matter(self, center: str, code: str) -> dict:
-        for matter in self.matters(center):
-            if matter["basic_code"] == code:
-                return matter
+        matter = matter_codes.pick(self.matters(center), code)
+        if matter is not None:
+            return matter
         raise ValidationError("matter: 该事项不能在该中心预约办理", field="matter")
 
     def slots(self, center: str, matter: dict, day: datetime.date | None) -> list[dict]:

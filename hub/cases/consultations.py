@@ -20,6 +20,7 @@ from hub.ledger.registry import handles
 from hub.ledger.stream import send
 from hub.models import HubConsultation, database
 from sync import consultation as rules
+from sync import matter_codes
 from sync.errors import ConflictError, NotFound, ValidationError
 from sync.signing import KeyPair
 from sync.topology import load_topology
@@ -46,8 +47,10 @@ def apply_events(events: list[dict]) -> None:
 
 def ask(matter_code: str, center: str, question: str, phone: str, at: str) -> str:
     """A question at the online hall, forwarded to ``center``; its id."""
-    if matter_code not in authority.in_force():
+    matter = matter_codes.find_in(authority.in_force(), matter_code)
+    if matter is None:
         raise ValidationError("matter_code: 请选择咨询的事项", field="matter_code")
+    matter_code = matter["basic_code"]
     if center not in load_topology().by_code:
         raise ValidationError("center: 请选择咨询的政务服务中心", field="center")
     question = question.strip() if isinstance(question, str) else ""

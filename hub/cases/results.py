@@ -10,6 +10,7 @@ from __future__ import annotations
 import orjson
 
 from hub.models import HubCase
+from sync import matter_codes
 from sync.errors import Forbidden, ValidationError
 
 MAX_PAGE = 500
@@ -34,6 +35,7 @@ def results(department: str, *, since=None, limit: int = MAX_PAGE,
     """
     decided_at, number = _cursor(since)
     if matter is not None:
+        matter = matter_codes.resolve(matter, in_force, matter_codes.index(in_force.values())) or matter
         owner = in_force.get(matter, {}).get("department")
         if owner != department:
             raise Forbidden(f"事项 {matter} 不是本部门（{department}）的事项", reason="scope")

@@ -12,10 +12,11 @@ import datetime
 
 import orjson
 
-from hub.models import HubCase
+from hub.models import CatalogMatter, HubCase
 from sync import case_labels
 from sync.errors import Forbidden, ValidationError
 from sync.topology import load_topology
+from web import matter_lookup
 from web.pagination import PER_PAGE, Page, page, page_count, page_number
 
 COLUMNS = (HubCase.number, HubCase.center, HubCase.matter, HubCase.state, HubCase.received_at,
@@ -52,7 +53,8 @@ def search(args, scope: frozenset[str], *, everything: bool, per_page: int = PER
         query = query.where(HubCase.center.in_(sorted(scope)))
     matter = (args.get("matter") or "").strip().upper()
     if matter:
-        query = query.where(HubCase.matter_code == matter)
+        query = query.where(HubCase.matter_code == (matter_lookup.basic_code(CatalogMatter, matter)
+                                                    or matter))
     state = args.get("state") or ""
     if state:
         if state not in case_labels.STATES:

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from hub.catalog import authority
+from sync import matter_codes
 from sync.case_clock import china_today
 from sync.catalog_search import form_store_path
 from sync.errors import Code, ValidationError
@@ -50,7 +51,7 @@ def attach(data_dir, keys: KeyPair, code: str, file: str, content: bytes, *, aut
 
     :raises ValidationError: an unknown matter or form, an empty or oversized file.
     """
-    matter = authority.in_force().get(code)
+    matter = matter_codes.find_in(authority.in_force(), code)
     if matter is None:
         raise ValidationError(f"code: 事项 {code!r} 不在现行目录中", field="code",
                               code=Code.MATTER_UNKNOWN)

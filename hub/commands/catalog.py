@@ -54,8 +54,9 @@ def list_matters(level, department, data_dir, db_url, as_json):
 def show(code, data_dir, db_url, as_json):
     """One matter, as it stands (in force or not)."""
     from hub.models import CatalogMatter
+    from web import matter_lookup
     open_hub(data_dir, db_url)
-    row = CatalogMatter.get_or_none(CatalogMatter.code == code)
+    row = matter_lookup.find(CatalogMatter, code)
     if row is None:
         raise click.ClickException(f"no matter {code}")
     emit({"status": row.status, "version": row.version, "matter": orjson.loads(row.data)},
@@ -135,3 +136,37 @@ def attach_form(code, form_file, path, author, reason, effective_date, data_dir,
                 if form_store_path(f["file"]) == form_store_path(form_file))
     emit({"version": body["version"], "code": code, "file": form["file"],
           "sha256": form["sha256"]}, as_json)
+
+
+@catalog.command("add-national-codes")
+@click.option("--author", required=True, help="Who publishes it (shown in the history).")
+@click.option("--effective-date", default=None, help="YYYY-MM-DD (default: today).")
+@click.option("--preview", is_flag=True, help="Show the diff, change nothing.")
+@data_dir_option
+@db_option
+@json_option
+def add_national_codes(author, effective_date, preview, data_dir, db_url, as_json):
+    """Give the matters in force their national codes (国家事项编码) and, for those created
+    after March 2015, their established dates, as the seed catalog has them: one signed
+    amend version that every center applies. Nothing to do: says so, changes nothing."""
+    from hub.catalog import authority
+    from sync.case_clock import china_today
+    from sync.catalog_history import load_matters
+    from sync.catalog_schema import matter_to_dict
+    from sync.catalog_upgrade import amendment
+    from sync.topology import load_topology
+    _settings, keys = open_hub(data_dir, db_url)
+    change = amendment(authority.in_force(), map(matter_to_dict, load_matters()),
+                       load_topology().hub.code, author=author,
+                       effective_date=effective_date or china_today().isoformat())
+    if change is None:
+        if not as_json:
+            click.echo("nothing to do: every matter in force has its national code and date")
+        emit({"version": authority.current_version(), "changed": {}}, as_json, quiet=not as_json)
+        return
+    shown = authority.preview(change)
+    if preview:
+        emit({"preview": True, **shown}, as_json)
+        return
+    body = authority.apply_change(change, keys=keys)
+    emit({"version": body["version"], "op": body["op"], "changed": shown["changed"]}, as_json)

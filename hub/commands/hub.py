@@ -208,7 +208,7 @@ def _print_stats(result: dict) -> None:
     f, before = result["figures"], result["previous"]
     click.echo(f"{result['name']} {result['from']} … {result['to']}"
                f"（上期 {before['from']} … {before['to']}）")
-    for label, key, kind, _article in HEADLINES:
+    for label, key, kind in HEADLINES:
         click.echo(f"  {label}：{show(f[key], kind)}（上期 {show(before['figures'][key], kind)}）")
     click.echo(f"  当前在办 {result['now']['pending']} 件，其中超期 {result['now']['overdue']} 件")
     click.echo(f"  在办件电子监察：{counts_line(result['now']['cards'])}")
@@ -234,7 +234,7 @@ def report(period, date_text, center, csv_path, data_dir, db_url, as_json):
     """A monthly, quarterly or annual report of a center, as text, JSON or CSV."""
     import csv
 
-    from hub.stats.reports import HEADLINES, build, csv_rows, show
+    from hub.stats.reports import HEADLINES, article_rows, build, csv_rows, show
     from sync.cards import counts_line
     open_hub(data_dir, db_url)
     result = build(period, {"date": date_text, "center": center})
@@ -243,11 +243,17 @@ def report(period, date_text, center, csv_path, data_dir, db_url, as_json):
             csv.writer(fh).writerows(csv_rows(result))
     if not as_json:
         click.echo(f"{result['title']}（{result['from']} 至 {result['to']}）")
-        for label, key, kind, _article in HEADLINES:
+        for label, key, kind in HEADLINES:
             click.echo(f"  {label}: {show(result['figures'][key], kind)}"
                        f"（上期 {show(result['previous']['figures'][key], kind)}）")
         click.echo(f"  当前在办 {result['now']['pending']}，超期 {result['now']['overdue']}")
         click.echo(f"  在办件电子监察：{counts_line(result['now']['cards'])}")
+        compared = result["article"]
+        click.echo(f"与报道对照（{compared['source']}）")
+        click.echo(f"  报道口径：{compared['scope']}")
+        click.echo(f"  本系统同口径：{compared['ours_scope']['label']}")
+        for label, reported, ours in article_rows(result):
+            click.echo(f"  {label}: 报道 {reported} | 本系统同口径 {ours}")
     emit(result, as_json, quiet=not as_json)
 
 

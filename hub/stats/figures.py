@@ -23,12 +23,13 @@ from hub.models import (OPEN_LITERAL, CaseRollup, CaseRollupMonth, CatalogMatter
                         CenterRollupMonth, HubCase)
 from hub.stats.periods import Period
 from hub.stats.rollups import DAY_BUCKETS, FIELDS
-from sync import case_labels
+from sync import case_labels, matter_codes
 from sync.cards import LEVELS
 from sync.case_clock import china_today
 from sync.catalog_history import load_departments, load_matters
 from sync.errors import Code, ValidationError
 from sync.topology import Topology, load_topology
+from web import matter_lookup
 
 # Figures the article names that no event carries yet: shown as such, never invented.
 # (Empty now: 好差评, registered capital and project investment travel with the case events.)
@@ -37,19 +38,27 @@ _PAUSED = tuple(case_labels.PAUSED)
 
 
 @functools.cache
-def _shipped_matters() -> frozenset[str]:
-    # The seed catalog's codes; matters added later are in the hub's CatalogMatter table.
-    return frozenset(m.basic_code for m in load_matters())
+def _shipped_matters() -> tuple[frozenset[str], dict[str, str]]:
+    # The seed catalog's codes, and its national codes; matters added later are in the
+    # hub's CatalogMatter table.
+    matters = load_matters()
+    return (frozenset(m.basic_code for m in matters),
+            {m.national_code: m.basic_code for m in matters if m.national_code})
 
 
-def check_filters(department: str | None, matter: str | None) -> None:
-    """Refuse an unknown department or matter code, naming the parameter."""
+def check_filters(department: str | None, matter: str | None) -> str | None:
+    """Refuse an unknown department or matter code, naming the parameter; the basic code
+    the matter filter names (it may be given as the national code)."""
     if department and department not in load_departments():
         raise ValidationError(f"department: 未知的部门代码 {department!r}", field="department")
-    if matter and matter not in _shipped_matters() and CatalogMatter.get_or_none(
-            CatalogMatter.code == matter) is None:
+    if not matter:
+        return matter
+    basic = (matter_codes.resolve(matter, *_shipped_matters())
+             or matter_lookup.basic_code(CatalogMatter, matter))
+    if basic is None:
         raise ValidationError(f"matter: 未知的事项编码 {matter!r}", field="matter",
                               code=Code.MATTER_UNKNOWN)
+    return basic
 
 
 def sums(start: datetime.date, end: datetime.date, centers: list[str] | None = None, *,
@@ -186,7 +195,7 @@ def report(code: str, period: Period, *, department: str | None = None,
     (``arrived``) or did not (``no_show``), and the no-show rate."""
     topology = topology or load_topology()
     center = topology.get(code)
-    check_filters(department, matter)
+    matter = check_filters(department, matter)
     today = today or china_today()
     filters = {"department": department, "matter": matter}
     everyone = topology.subtree(code)

@@ -14,6 +14,7 @@ import orjson
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from hub.catalog import authority
+from sync import matter_codes
 from sync.case_clock import china_today
 from sync.catalog_changes import OPS
 from sync.catalog_schema import LEVELS
@@ -67,7 +68,7 @@ def change_from_form(form) -> dict:
 
 def _prefill(code: str) -> str:
     """A matter in force as editable JSON, without the fields a version stamps."""
-    matter = authority.in_force().get(code)
+    matter = matter_codes.find_in(authority.in_force(), code)
     if matter is None:
         return ""
     editable = {k: v for k, v in matter.items() if k not in authority.STAMPED}

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, render_template, request
 
 from hub.staff import scoped_center
 from hub.stats.figures import NOT_AVAILABLE
-from hub.stats.reports import (COMPLAINT_LABELS, DAY_LABELS, HEADLINES, PERIODS, build,
-                               csv_rows, show)
+from hub.stats.reports import (COMPLAINT_LABELS, DAY_LABELS, HEADLINES, PERIODS, article_rows,
+                               build, csv_rows, show)
 from hub.views.spreadsheets import xlsx_response
 from sync.cards import LEVELS
 from sync.topology import load_topology
@@ -32,7 +32,8 @@ def page(period: str):
     return render_template("reports/report.html", r=result, headlines=HEADLINES,
                            day_labels=DAY_LABELS, show=show, periods=PERIODS,
                            not_available=NOT_AVAILABLE, site_name=load_topology().hub.name,
-                           card_levels=LEVELS, complaint_labels=COMPLAINT_LABELS)
+                           card_levels=LEVELS, complaint_labels=COMPLAINT_LABELS,
+                           article_rows=article_rows)
 
 
 @bp.get("/api/reports/<period>.csv")

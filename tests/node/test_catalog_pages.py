@@ -139,7 +139,8 @@ def test_a_bad_filter_is_named_on_the_page_and_refused_by_the_api(client):
 def test_the_api_rows(client):
     body = client.get("/api/catalog?q=SY01001").get_json()
     assert body["catalog_version"] == 1 and body["count"] == 1
-    assert body["matters"] == [{"code": "SY01001", "name": "企业投资项目核准", "department": "ndrc",
+    assert body["matters"] == [{"code": "SY01001", "national_code": "21010000FG-XK-0001",
+                                "name": "企业投资项目核准", "department": "ndrc",
                                 "levels": ["city"], "type": "01", "online_depth": 3,
                                 "promised_limit_days": 5}]
 
@@ -205,7 +206,7 @@ def test_a_matter_that_left_the_catalog_shows_a_banner(center, op, code, banner)
 
 def test_output_is_escaped(center):
     hostile = {**matter("SY04001"), "basic_code": "SY04999",
-               "implementation_code": "SY0499921010001",
+               "implementation_code": "SY0499921010001", "national_code": "21010000GX-XK-0999",
                "name": "<script>alert(1)</script>测试事项"}
     center.change(change("add", matters=[hostile]))
     client = center.client()

@@ -1,5 +1,6 @@
 """The reform history (config/catalog/reform.json) replays 1,229 → 106, −91%."""
 import copy
+import dataclasses
 import datetime
 import json
 import re
@@ -7,8 +8,9 @@ import re
 import pytest
 
 import config
-from sync.catalog_history import (OPS, batches, check_final, load_departments, load_matters,
-                                  load_reform, parse_reform, replay)
+from sync import matter_dates
+from sync.catalog_history import (OPS, ReformItem, batches, check_final, load_departments,
+                                  load_matters, load_reform, parse_reform, replay)
 from sync.errors import ValidationError
 from tools import make_reform
 
@@ -29,10 +31,30 @@ def test_replay_gives_exactly_106_from_1229(result):
     assert result.cut_percent == -91
 
 
-def test_what_is_left_is_the_current_catalog(result):
+def test_what_is_left_is_the_current_catalog_as_it_was_in_march_2015(result):
+    """Today's matters that existed then, and the six items that three matters created
+    after the history took the place of (食品经营许可 2015-10, 外国人来华工作许可 2017,
+    建设项目用地预审与选址意见书 2019); no younger matter, and none of their codes, in it."""
     check_final(result, load_matters())
-    names = {m.basic_code: m.name for m in load_matters()}
-    assert {code: item.name for code, item in result.in_force.items()} == names
+    older = {m.basic_code: m.name for m in load_matters() if m.established is None}
+    replaced = {(r.name, r.department) for m in load_matters() if m.established
+                for r in m.established.replaces or ()}
+    left = {code: item.name for code, item in result.in_force.items()}
+    assert {code: name for code, name in left.items() if code in older} == older
+    assert {(result.in_force[c].name, result.in_force[c].department)
+            for c in left.keys() - older.keys()} == replaced and len(replaced) == 6
+    younger = {m.basic_code for m in load_matters() if m.established}
+    assert len(younger) == 6 and not younger & result.seen
+    assert all(m.established.date > matter_dates.HISTORY_END for m in load_matters() if m.established)
+    assert result.steps[-1].effective_date == matter_dates.HISTORY_END
+
+
+def test_the_final_check_refuses_a_younger_matter_in_the_history(reform):
+    food = next(m for m in load_matters() if m.basic_code == "SY24901")
+    started = dataclasses.replace(reform, start=(*reform.start, ReformItem(
+        "SY24901", food.name, "market")))
+    with pytest.raises(ValidationError, match="in_force: "):
+        check_final(replay(started), load_matters())
 
 
 def test_every_op_counts_and_the_tally_adds_up(result):

@@ -10,11 +10,11 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from hallsync.bench.stats import load, loaded
 from hub.cases.cards import counts, hub_cards
 from hub.models import database
 from sync.cards import LEVELS
 from sync.case_clock import china_today
+from tests.loaded_hub import loaded_hub
 from tests.queries import counted
 from tests.staff import hub_staff
 
@@ -23,13 +23,8 @@ LAST_DAY = datetime.date(2026, 10, 30)
 
 @pytest.fixture
 def client(tmp_path, hub_db_url):
-    from hub.app import create_app
-    app = create_app({"data_dir": str(tmp_path / "hub-data"), "database_url": hub_db_url,
-                      "TESTING": True})
-    with database.connection_context():
-        loaded(database.obj)
-        load(database.obj, 1500, LAST_DAY)
-    return hub_staff(app, "auditor", ["auditor"]).client
+    return hub_staff(loaded_hub(tmp_path, hub_db_url, 1500, LAST_DAY), "auditor",
+                     ["auditor"]).client
 
 
 def table(response) -> list[dict]:
