@@ -31,7 +31,7 @@ import re
 from typing import NamedTuple
 
 from sync.errors import ValidationError
-from sync.topology import CODE_FORMATS
+from sync.topology import CENTER_CODE
 
 SEQ_DIGITS = 5
 MAX_SEQ = 10 ** SEQ_DIGITS - 1
@@ -40,8 +40,6 @@ QUERY_LENGTH = 8                                      # 40 bits
 MIN_SECRET_BYTES = 16
 # Versioned so a future derivation can coexist with codes already printed.
 _QUERY_DOMAIN = b"hallsync-query-v1\n"
-_CENTER = re.compile("|".join(f"(?:{pattern.pattern})"
-                              for pattern, _shape in CODE_FORMATS.values()))
 _NUMBER = re.compile(rf"(?P<center>[0-9A-Z]+)-(?P<day>[0-9]{{8}})-(?P<seq>[0-9]{{{SEQ_DIGITS}}})")
 
 
@@ -55,7 +53,7 @@ class CaseNumber(NamedTuple):
 
 def case_number(center_code: str, day: datetime.date, seq: int) -> str:
     """The case number of the ``seq``-th case received at ``center_code`` on ``day``."""
-    if not isinstance(center_code, str) or not _CENTER.fullmatch(center_code):
+    if not isinstance(center_code, str) or not CENTER_CODE.fullmatch(center_code):
         raise ValueError(f"not a center code: {center_code!r}")
     if isinstance(day, datetime.datetime) or not isinstance(day, datetime.date):
         # A datetime's date differs between UTC and Beijing for 8 hours a day.
@@ -72,7 +70,7 @@ def parse_case_number(text: str, *, field: str = "case_number") -> CaseNumber:
     if not match:
         _fail(field, f"办件编号格式不正确，应为“中心代码-年月日-{SEQ_DIGITS}位序号”，"
                      f"如 210102001-20250304-00017（实际为 {text!r}）")
-    if not _CENTER.fullmatch(match["center"]):
+    if not CENTER_CODE.fullmatch(match["center"]):
         _fail(field, f"办件编号中的中心代码 {match['center']} 无效")
     digits = match["day"]
     try:

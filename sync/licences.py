@@ -25,6 +25,7 @@ import re
 from sync import events
 from sync.consultation import check_texts
 from sync.identity_codes import ID_TYPES
+from sync.topology import CENTER_CODE
 
 ISSUED, REVOKED = "licence.issued", "licence.revoked"
 SHARED = "licence.shared"  # the hub's message carrying a ``licence.issued`` to everyone
@@ -39,7 +40,8 @@ MAX_REASON = 500
 COLUMNS = ("number", "name", "holder_id_type", "holder_id_code", "holder_name", "valid_from",
            "valid_to", "department", "issuer", "case_number", "consent", "trust_level",
            "issued_at")
-_NUMBER = re.compile(r"(?P<center>[0-9]{6,12})-DZZZ-(?P<year>[0-9]{4})-(?P<seq>[0-9]{6})")
+_NUMBER = re.compile(rf"(?P<center>{CENTER_CODE.pattern})-DZZZ-"
+                     r"(?P<year>[0-9]{4})-(?P<seq>[0-9]{6})")
 
 
 def number(center: str, year: int, seq: int) -> str:

@@ -28,6 +28,9 @@ CODE_FORMATS = {
     "district": (re.compile(r"[0-9]{6}"), "6 digits, like 210102"),
     "street": (re.compile(r"[0-9]{9}"), "9 digits, like 210102001"),
 }
+# A center's code at any level (inside case and licence numbers).
+CENTER_CODE = re.compile("|".join(f"(?:{pattern.pattern})"
+                                  for pattern, _shape in CODE_FORMATS.values()))
 KEYS = ("code", "name", "level", "parent")
 
 

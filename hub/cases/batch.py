@@ -7,10 +7,12 @@ the one before, and what they change is kept here and written at ``flush``: case
 rows, actions, signed events, rollups (summed per center, day and matter),
 ownership moves and relayed messages, one statement per table.
 
-An action on a handed-off case is relayed to the other center and settles its
-handoff here too; one that sends the case itself (a ``hand_off`` to route, an
-``open_joint`` consulting other centers) goes through ``hub.cases.handoffs`` one by
-one, after a flush, since it reads what the events before it wrote. Any failure
+A ``hand_off`` is routed here too: the handoff's row, the ownership move and the
+offer are written with the run, the offer carrying the case's signed events as of the
+``hand_off``, read back at ``flush``. An action on a handed-off case is relayed to
+the other center and settles its handoff in the same way. Only an ``open_joint``
+(consulting other centers) goes through ``hub.cases.handoffs`` one by one, after a
+flush, since it reads what the events before it wrote. Any failure
 raises: the run rolls back and ``hub.ledger.apply`` retries it in halves down to the
 bad event, so that one alone is quarantined.
 """
@@ -26,7 +28,7 @@ from hub.calendar.in_force import calendar_in_force
 from hub.cases import handoffs
 from hub.cases.supervision import DistrictRelay
 from hub.ledger.ownership import owner_of, owners_of
-from hub.ledger.signed_events import KeyRing
+from hub.ledger.signed_events import KeyRing, signed_events
 from hub.ledger.stream import send_many
 from hub.models import CaseHandoff, HubCase, HubCaseAction, database
 from hub.stats import rollups
@@ -40,6 +42,7 @@ CASE_COLUMNS = tuple(HubCase._meta.sorted_field_names)
 # What an action changes in the case's row.
 ACTION_COLUMNS = ("state", "actions", "accepted_at", "decided_at", "outcome",
                   "document_number", "due_date")
+HANDOFF_COLUMNS = tuple(CaseHandoff._meta.sorted_field_names)
 _CHUNK = 500  # numbers per IN (…) list
 
 
@@ -61,6 +64,7 @@ class CaseBatch:
         self.projects: dict[str, list[tuple]] = {}
         self.handoffs: dict[str, CaseHandoff] = {}  # each case's current handoff
         self.keys = KeyRing()
+        self.deliverable: dict[tuple[str, str], str] = {}  # (target, collecting) -> problem
         self.calendar = calendar_in_force()  # once per run: it is read for every action
         self.districts = DistrictRelay(self.keys)
         self._reset_writes()
@@ -73,6 +77,8 @@ class CaseBatch:
         self.transfers: dict[str, tuple[str, int]] = {}
         self.messages: list[tuple[str, str, dict]] = []
         self.settled: dict[str, CaseHandoff] = {}
+        self.opened: list[CaseHandoff] = []          # handoffs routed since the last flush
+        self.offers: list[tuple[dict, int]] = []     # (handoff.offer payload, through step n)
 
     def _load(self, events: list[dict]) -> None:
         """The stored cases the run acts on, their logs replayed, and every owner."""
@@ -160,9 +166,12 @@ class CaseBatch:
         case.state, case.changed = state, True
         collecting = case.row["center"]
         self._keep(number, record["n"], event, collecting)
-        if record["action"] in handoffs.ROUTED:  # it reads what the run wrote: write it first
+        if record["action"] == "hand_off":
+            self._route(number, collecting, state.handoffs[-1].target, record["n"])
+            return
+        if record["action"] == "open_joint":  # it reads what the run wrote: write it first
             self.flush()
-            handoffs.after_action(HubCase(number=number, center=collecting), event, state)
+            handoffs.after_joint(HubCase(number=number, center=collecting), event, state)
             record_name = case_records.record_of(number)
             self.owners[record_name] = owner_of(record_name)
             self.handoffs[number] = handoffs.latest(number)
@@ -172,6 +181,38 @@ class CaseBatch:
         current = self.handoffs.get(number)
         if handoffs.settle(current, record["action"], origin, record, now_ms()):
             self.settled[number] = current
+
+    def _route(self, number: str, collecting: str, target: str, n: int) -> None:
+        """A ``hand_off``: the target gets the case and its ownership, or, when it cannot
+        take it (``handoffs.undeliverable``), the collecting center gets it back."""
+        at = now_ms()
+        previous = self.handoffs.get(number)
+        if (target, collecting) not in self.deliverable:
+            self.deliverable[target, collecting] = handoffs.undeliverable(target, collecting)
+        handoff = handoffs.new_handoff(number, previous.k + 1 if previous else 1, collecting,
+                                       target, at, self.deliverable[target, collecting])
+        self.handoffs[number] = handoff
+        self.opened.append(handoff)
+        if handoff.reason:
+            self.messages.append(handoffs.returned(handoff))
+            return
+        record_name = case_records.record_of(number)
+        self.owners[record_name] = target
+        self.transfers[record_name] = (target, at)
+        offer = {"number": number, "collecting": collecting}
+        self.messages.append((target, "handoff.offer", offer))
+        self.offers.append((offer, n))
+
+    def _fill_offers(self) -> None:
+        """Each offer's signed events up to its ``hand_off``, checked (the run's own are
+        written by now), and the keys that verify them."""
+        if not self.offers:
+            return
+        through = {offer["number"]: n for offer, n in self.offers}
+        events = signed_events(sorted(through), through)
+        for offer, _n in self.offers:
+            offer["events"] = events[offer["number"]]
+            offer["keys"] = self.keys.of(offer["events"])
 
     def _keep(self, number: str, n: int, event: dict, collecting: str) -> None:
         """The signed event for later handoffs, and its relay to a supervising district."""
@@ -210,9 +251,13 @@ class CaseBatch:
                     [(record, owner, at) for record, (owner, at) in self.transfers.items()],
                     suffix="ON CONFLICT (record) DO UPDATE SET owner = excluded.owner, "
                            "since_ms = excluded.since_ms")
+        self._fill_offers()
         send_many(self.messages)
+        insert_rows(db, CaseHandoff._meta.table_name, HANDOFF_COLUMNS,
+                    [tuple(getattr(h, c) for c in HANDOFF_COLUMNS) for h in self.opened])
         for handoff in self.settled.values():
-            handoff.save()
+            if handoff not in self.opened:  # those were just inserted as they stand
+                handoff.save()
         self._reset_writes()
 
 

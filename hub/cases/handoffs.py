@@ -1,7 +1,7 @@
 """Handoffs at the hub (异地代收代办): route a case to the center that decides it,
 move its ownership, and relay each side's actions to the other.
 
-Called by the case handlers (``hub.cases.copies``) for every case action they apply,
+Used by the run of case events (``hub.cases.batch``) for every case action it applies,
 inside the same transaction, so a routed handoff and its messages are stored
 exactly once with the event that caused them:
 
@@ -27,7 +27,7 @@ from hub.calendar.in_force import calendar_in_force
 from hub.ledger.ownership import owner_of, transfer
 from hub.ledger.signed_events import signed_events, signing_keys
 from hub.ledger.stream import send
-from hub.models import CaseEvent, CaseHandoff, CenterState, HubCase
+from hub.models import CaseHandoff, CenterState, HubCase
 from sync import case_clock, case_machine, case_records, case_state, relay
 from sync.case_handoffs import (HANDOFF_DECIDED, HANDOFF_RETURNED, HANDOFF_SENT, HANDOFF_TAKEN,
                                 HANDOFF_UNDELIVERABLE)
@@ -39,29 +39,13 @@ from sync.topology import load_topology
 SETTLED_BY = {"take_over": HANDOFF_TAKEN, "return_handoff": HANDOFF_RETURNED}
 
 
-def remember(number: str, n: int, event: dict) -> None:
-    """Keep the signed event that is step ``n`` of the case (0: its receipt)."""
-    CaseEvent.insert(number=number, n=n,
-                     event=orjson.dumps(relay.relayed(event)).decode()).execute()
-
-
-def check_owner(number: str, origin: str) -> None:
-    """Refuse a case action by a center that does not hold the case now.
-
-    ``hub.ledger.apply`` checks ownership once per batch; a handoff moves it in the middle
-    of one, so each case action is checked again against the owner as of now.
-    """
-    refuse_unless_holder(number, origin, owner_of(case_records.record_of(number)))
-
-
 def refuse_unless_holder(number: str, origin: str, owner: str | None) -> None:
-    """``check_owner`` with the owner as of now already known."""
+    """Refuse a case action by a center that does not hold the case now (``owner``, as of
+    the action: ``hub.ledger.apply`` checks ownership once per batch, and a handoff moves
+    it in the middle of one)."""
     if owner is not None and owner != origin:
         raise ProtocolError(f"case {number} is held by {owner}, not {origin}",
                             code=Code.NOT_OWNER)
-
-
-ROUTED = ("hand_off", "open_joint")  # actions that send the case itself: ``after_action``
 
 
 def undeliverable(target: str, collecting: str) -> str:
@@ -100,20 +84,16 @@ def _parties(case: case_state.CaseState, origin: str, collecting: str,
     return ({other} | consulted) - {None, origin}
 
 
-def after_action(row: HubCase, event: dict, case: case_state.CaseState) -> None:
-    """Route, relay and move ownership after a ``hand_off`` or an ``open_joint``, one by
-    one: routing reads what the events before it wrote. ``hub.cases.batch`` does the
-    same for every other action in bulk, with ``relays`` and ``settle``."""
+def after_joint(row: HubCase, event: dict, case: case_state.CaseState) -> None:
+    """Relay, consult and move ownership after an ``open_joint``, one by one: it sends the
+    case's signed events, so it reads what the events before it wrote. ``hub.cases.batch``
+    does the same for every other action in bulk."""
     record = event["payload"]
     number, action, origin, collecting = row.number, record["action"], event["origin"], row.center
     at = now_ms()
-    if action == "hand_off":
-        _route(number, collecting, case.handoffs[-1], at)
-        return
     for message in relays(number, event, case, collecting, signing_keys):
         send(*message)
-    if action == "open_joint":
-        _consult(number, case, origin, collecting)
+    _consult(number, case, origin, collecting)
     holder = case_machine.holder(case, collecting)
     if holder != owner_of(case_records.record_of(number)):
         transfer(case_records.record_of(number), holder, at)
@@ -152,20 +132,19 @@ def _consult(number: str, case: case_state.CaseState, owner: str, collecting: st
                                        "keys": signing_keys(events)})
 
 
-def _route(number: str, collecting: str, handoff: case_state.Handoff, at: int) -> None:
-    k = CaseHandoff.select().where(CaseHandoff.number == number).count() + 1
-    problem = undeliverable(handoff.target, collecting)
-    CaseHandoff.create(number=number, k=k, collecting=collecting, target=handoff.target,
-                       sent_ms=at, state=HANDOFF_UNDELIVERABLE if problem else HANDOFF_SENT,
+def new_handoff(number: str, k: int, collecting: str, target: str, at: int,
+                problem: str) -> CaseHandoff:
+    """The case's ``k``-th handoff as ``hand_off`` opens it (not yet stored): sent, or
+    undeliverable at once for ``problem`` (``undeliverable``)."""
+    return CaseHandoff(number=number, k=k, collecting=collecting, target=target, sent_ms=at,
+                       state=HANDOFF_UNDELIVERABLE if problem else HANDOFF_SENT,
                        settled_ms=at if problem else None, reason=problem)
-    if problem:
-        send(collecting, "handoff.returned", {"number": number, "target": handoff.target,
-                                              "reason": problem})
-        return
-    transfer(case_records.record_of(number), handoff.target, at)
-    events = signed_events([number])[number]
-    send(handoff.target, "handoff.offer", {"number": number, "collecting": collecting,
-                                           "events": events, "keys": signing_keys(events)})
+
+
+def returned(handoff: CaseHandoff) -> tuple[str, str, dict]:
+    """The message telling the collecting center an undeliverable handoff came back."""
+    return (handoff.collecting, "handoff.returned",
+            {"number": handoff.number, "target": handoff.target, "reason": handoff.reason})
 
 
 def latest(number: str) -> CaseHandoff | None:

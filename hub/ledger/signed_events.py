@@ -26,13 +26,16 @@ _VERIFIED: set[tuple[str, str]] = set()
 _VERIFIED_MAX = 200_000  # about 40 MB at most; then start again
 
 
-def signed_events(numbers: list[str]) -> dict[str, list[dict]]:
-    """The events of each case so far, as their origins signed them, in each case's order."""
+def signed_events(numbers: list[str], through: dict[str, int] | None = None,
+                  ) -> dict[str, list[dict]]:
+    """The events of each case so far, as their origins signed them, in each case's order
+    (``through``: each case's events up to that step only)."""
     found: dict[str, list[dict]] = {number: [] for number in numbers}
-    rows = (CaseEvent.select(CaseEvent.number, CaseEvent.event)
+    rows = (CaseEvent.select(CaseEvent.number, CaseEvent.n, CaseEvent.event)
             .where(CaseEvent.number.in_(numbers)).order_by(CaseEvent.number, CaseEvent.n).tuples())
-    for number, text in rows:
-        found[number].append(orjson.loads(text))
+    for number, n, text in rows:
+        if through is None or n <= through[number]:
+            found[number].append(orjson.loads(text))
     return found
 
 
