@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from hub.app import create_app as create_hub
 from hub.ledger import ingest
-from hub.models import NodeKey
+from hub.models import CaseHandoff, CenterState, HubMessage, NodeKey
 from hub.models import database as hub_database
 from node import outbox, store
 from node.models import database as node_database
@@ -31,6 +31,10 @@ PROMISED = (("start_review", "reviewer", {}),
 # the SMS applied in place, {1: 63, 4: 207}. One more since the working-day calendar comes
 # in versions: which version is in force, read once a push (hub.calendar.in_force).
 PINNED = {1: 26, 4: 26}
+TARGET = "210103"  # another district, enrolled: it takes the cases handed off
+# A push of cases received and handed off: it was {1: 37, 4: 97} when each hand_off was
+# routed alone (20 statements a handoff).
+HANDOFFS_PINNED = 33
 
 
 def make_cases(app, each: int) -> None:  # noqa: F811
@@ -63,6 +67,37 @@ def test_applying_case_events_costs_what_it_cost(app, tmp_path):  # noqa: F811
         found[each] = len(statements)
     assert found == PINNED
     assert found[4] == found[1]
+
+
+def test_handing_cases_off_costs_the_same_for_one_or_four(app, tmp_path):  # noqa: F811
+    """A ``hand_off`` is routed with the run's other writes: its handoff row, the move of
+    ownership and the offer with the case's signed events cost no statements per case."""
+    hub = create_hub({"data_dir": str(tmp_path / "hub")})
+    settings = hub.config["HALLSYNC"]
+    keys = store.load_keys(app.config["HALLSYNC"]["data_dir"])
+    with hub_database.connection_context():
+        NodeKey.create(key_id=keys.key_id, center=CENTER, public_key=keys.public.b64,
+                       created_ms=env.now_ms())
+        CenterState.create(code=TARGET, enrolled_at=env.now_ms())
+    found, pushed = {}, _push_what_enrollment_left(settings)
+    for each in (1, 4):
+        for _ in range(each):
+            number = new_case(app, applicant=PERSON)
+            act(app, number, "hand_off", "clerk", {"target": TARGET, "consent": True})
+        with node_database.connection_context():
+            events = outbox.read(pushed, CENTER)
+        with hub_database.connection_context(), counted(hub_database) as statements:
+            reply = ingest.receive_push(CENTER, {"events": events}, settings=settings,
+                                        now_ms=env.now_ms())
+        assert reply["problems"] == []
+        pushed = reply["acked_seq"]
+        found[each] = len(statements)
+    with hub_database.connection_context():
+        assert CaseHandoff.select().where(CaseHandoff.target == TARGET).count() == 5
+        offers = [m.payload for m in HubMessage.select().where(
+            (HubMessage.recipient == TARGET) & (HubMessage.type == "handoff.offer"))]
+    assert len(offers) == 5 and all('"hand_off"' in offer for offer in offers)
+    assert found == {1: HANDOFFS_PINNED, 4: HANDOFFS_PINNED}
 
 
 def _push_what_enrollment_left(settings: dict) -> int:
