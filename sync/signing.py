@@ -7,6 +7,7 @@ atomically (temp file, fsync, rename) with mode 0600.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
@@ -28,6 +29,18 @@ def unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed_public_key(text: str) -> "PublicKey":
+    """Parsed once per process: the hub checks a center's key with every request it sends
+    and every event it relays (a key never changes: a new one has a new text)."""
+    try:
+        raw = unb64(text)
+        return PublicKey(Ed25519PublicKey.from_public_bytes(raw), raw)
+    except (ValueError, TypeError):
+        raise AuthError("public key is not 32 bytes of base64",
+                        code=Code.ENVELOPE_MALFORMED) from None
+
+
 def key_id_of(public_raw: bytes) -> str:
     """The key id: 16 hex digits of SHA-256 over the 32 raw public key bytes."""
     return hashlib.sha256(public_raw).hexdigest()[:16]
@@ -40,15 +53,12 @@ class PublicKey:
     key: Ed25519PublicKey
     raw: bytes
 
-    @classmethod
-    def from_b64(cls, text: str) -> "PublicKey":
+    @staticmethod
+    def from_b64(text: str) -> "PublicKey":
         """Parse the base64 of 32 raw bytes; a malformed key is an ``AuthError``."""
-        try:
-            raw = unb64(text)
-            return cls(Ed25519PublicKey.from_public_bytes(raw), raw)
-        except (ValueError, TypeError):
-            raise AuthError("public key is not 32 bytes of base64",
-                            code=Code.ENVELOPE_MALFORMED) from None
+        if not isinstance(text, str):
+            raise AuthError("public key is not 32 bytes of base64", code=Code.ENVELOPE_MALFORMED)
+        return _parsed_public_key(text)
 
     @property
     def key_id(self) -> str:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from peewee import Case, fn
+from peewee import fn
 
 from hub.catalog.authority import current_version
 from hub.ledger.ingest import head_of
-from hub.models import CatalogVersion, CenterState, SecurityEvent, Supervision
+from hub.models import CatalogVersion, CenterState, SecurityEvent, Supervision, database
 from hub.settings import HUB
 from sync.body_fields import MAX_INT32, MAX_INT64, integer
 from sync.errors import Code
@@ -49,39 +49,38 @@ def record_heartbeat(center: str, body: dict, *, now_ms: int) -> dict:
     # A node that has fewer events than the hub holds of it was restored from a backup.
     restored = values["last_seq"] < head_seq
     backlog = values["backlog"]
-    CenterState.update(
-        last_contact_ms=now_ms, app_version=str(body.get("app_version", ""))[:32],
-        catalog_version=values["catalog_version"],
-        calendar_version=values["calendar_version"], backlog=backlog,
-        node_last_seq=values["last_seq"],
+    rising, rising_args = (_RISING_SINCE, (backlog, backlog, now_ms)) if backlog else ("NULL", ())
+    db = database.obj
+    db.execute_sql(_HEARTBEAT.format(p=db.param, rising=rising.format(p=db.param)), (
+        now_ms, str(body.get("app_version", ""))[:32], values["catalog_version"],
+        values["calendar_version"], backlog, values["last_seq"],
         # A heartbeat without a clock says nothing about skew (not "off by 50 years").
-        clock_skew_ms=values["clock_ms"] - now_ms if values["clock_ms"] else 0,
-        last_error=str(body.get("last_error", ""))[:500],
-        needs_recovery=CenterState.needs_recovery | restored,
-        backlog_rising_since_ms=_rising_since(backlog, now_ms),
-    ).where(CenterState.code == center).execute()
+        values["clock_ms"] - now_ms if values["clock_ms"] else 0,
+        str(body.get("last_error", ""))[:500], restored, *rising_args, center))
     return {"hub_time_ms": now_ms, "head_seq": head_seq, "head_hash": head_hash,
             "recover": restored}
 
 
-def _rising_since(backlog: int, now_ms: int):
-    """Since when the backlog has grown without shrinking: set on growth, kept while it
-    holds or grows, cleared when it shrinks or empties.
-
-    An SQL expression over the row's old values, so the read and the write are one
-    statement and two heartbeats of one center cannot interleave between them.
-    """
-    if backlog == 0:
-        return None
-    return Case(None, [(CenterState.backlog > backlog, None),
-                       ((CenterState.backlog < backlog)
-                        & CenterState.backlog_rising_since_ms.is_null(), now_ms)],
-                CenterState.backlog_rising_since_ms)
+# Plain SQL, as every statement a node's every request costs: peewee's query building
+# would cost more than the write.
+_HEARTBEAT = ("UPDATE center_state SET last_contact_ms = {p}, app_version = {p}, "
+              "catalog_version = {p}, calendar_version = {p}, backlog = {p}, "
+              "node_last_seq = {p}, clock_skew_ms = {p}, last_error = {p}, "
+              "needs_recovery = needs_recovery OR {p}, backlog_rising_since_ms = {rising} "
+              "WHERE code = {p}")
+# Since when the backlog has grown without shrinking: set on growth, kept while it holds or
+# grows, cleared when it shrinks (or empties: NULL). An expression over the row's old
+# values, so the read and the write are one statement and two heartbeats of one center
+# cannot interleave between them. Its parameters: the backlog twice, then the time.
+_RISING_SINCE = ("CASE WHEN backlog > {p} THEN NULL WHEN backlog < {p} AND "
+                 "backlog_rising_since_ms IS NULL THEN {p} ELSE backlog_rising_since_ms END")
 
 
 def touch(center: str, now_ms: int) -> None:
-    """Any authenticated request counts as contact."""
-    CenterState.update(last_contact_ms=now_ms).where(CenterState.code == center).execute()
+    """Any authenticated request counts as contact (plain SQL: every pull and push)."""
+    db = database.obj
+    db.execute_sql(f"UPDATE center_state SET last_contact_ms = {db.param} "
+                   f"WHERE code = {db.param}", (now_ms, center))
 
 
 def mark_needs_recovery(center: str) -> None:

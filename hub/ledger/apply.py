@@ -36,10 +36,11 @@ def _mark(event: dict, state: str, code: Code | None = None, detail: str = "") -
 
 def blocked_records(origin: str) -> set[str]:
     """Records of ``origin`` that have a quarantined or held event (later ones wait)."""
-    query = (Event.select(Event.record).distinct()
-             .where((Event.origin == origin) & (Event.state != APPLIED)
-                    & (Event.state != REFUSED) & (Event.record != "")).tuples())
-    return {record for (record,) in query}
+    db = database.obj
+    cursor = db.execute_sql("SELECT DISTINCT record FROM event WHERE origin = "
+                            f"{db.param} AND state NOT IN ({db.param}, {db.param}) "
+                            "AND record != ''", (origin, APPLIED, REFUSED))
+    return {record for (record,) in cursor}
 
 
 def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
