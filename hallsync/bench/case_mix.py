@@ -22,6 +22,7 @@ import orjson
 from node import cases, evaluation, outbox, store
 from node.case_log import Actor
 from node.models import CatalogMatter, database
+from sync.case_labels import BAD_REVIEWS
 from sync.case_results import REGISTERED_CAPITAL_MATTERS
 from sync.catalog_scope import acceptance
 from sync.topology import load_topology
@@ -43,7 +44,8 @@ APPLICANTS = ({"kind": "person", "name": "张伟", "id_code": "21010219850315001
 CLERK, REVIEWER, APPROVER = (Actor("wang", "clerk"), Actor("li", "reviewer"),
                              Actor("zhao", "approver"))
 SMS_PER_LIFE = 4  # at most: a supplement notice, the acceptance, the completion, the 好差评 link
-_LONGEST_LIFE = max(LIFE_EVENTS.values()) + SMS_PER_LIFE + 1
+# A life at its longest: its steps, its SMS, a rating, and the rectification order a 差评 opens.
+_LONGEST_LIFE = max(LIFE_EVENTS.values()) + SMS_PER_LIFE + 2
 
 
 @dataclass(frozen=True)
@@ -93,18 +95,21 @@ class CaseMix:
         return seq - self.first_seq
 
     def make(self, events: int) -> Counter:
-        """Cases writing exactly ``events`` events; the last few are short lives that fit."""
+        """Cases writing exactly ``events`` events; the last few are short lives that fit:
+        an enterprise's 即办件 (no SMS to a landline: 2 events) and good ratings (no
+        rectification order opens with them: 1)."""
         target = self.events + events  # (the first call fixes the start)
         while self.events < target:
             left = target - self.events
             if left >= _LONGEST_LIFE:
                 self.play(self.choose_life(), self.rng.random() < EVALUATED_SHARE)
             elif left == 1 and self.unevaluated:
-                self.evaluate(self.unevaluated.pop())
+                self.evaluate(self.unevaluated.pop(), good=True)
             elif left == 1:
                 raise ValueError("one event left and no completed case to evaluate")
-            else:  # an enterprise's: no SMS to a landline, so exactly 2 events (3 rated)
-                self.play("immediate", evaluate=left % 2 == 1, applicant=APPLICANTS[1])
+            else:
+                self.play("immediate", evaluate=left % 2 == 1, applicant=APPLICANTS[1],
+                          good=True)
         return self.counts
 
     def choose_life(self) -> str:
@@ -113,8 +118,10 @@ class CaseMix:
             return "promised"  # a district decides what it would hand off: the share stays
         return life
 
-    def play(self, life: str, evaluate: bool, applicant: dict | None = None) -> None:
-        """One case living ``life``, then (if it completed here) its evaluation."""
+    def play(self, life: str, evaluate: bool, applicant: dict | None = None,
+             good: bool = False) -> None:
+        """One case living ``life``, then (if it completed here) its evaluation (``good``:
+        satisfied or better)."""
         self.counts[life] += 1
         if life == "immediate":
             number = self._intake(self.rng.choice(self.matters.immediate), "complete_immediate",
@@ -125,15 +132,18 @@ class CaseMix:
         else:
             number = self._promised(life, self.rng.choice(self.matters.promised))
         if evaluate:
-            self.evaluate(number)
+            self.evaluate(number, good)
         else:
             self.unevaluated.append(number)
 
-    def evaluate(self, number: str) -> None:
-        level = self.rng.choices(list(EVALUATION_SHARES),
-                                 weights=list(EVALUATION_SHARES.values()))[0]
+    def evaluate(self, number: str, good: bool = False) -> None:
+        """The applicant rates the case (``good``: satisfied or better, which writes one
+        event; a 差评 opens a rectification order too)."""
+        shares = {level: share for level, share in EVALUATION_SHARES.items()
+                  if not good or level not in BAD_REVIEWS}
+        level = self.rng.choices(list(shares), weights=list(shares.values()))[0]
         data = {"level": level}
-        if level in ("dissatisfied", "very_dissatisfied"):
+        if level in BAD_REVIEWS:
             data["comment"] = BAD_REVIEW_COMMENT
         # The applicant rates on the window's evaluation pad; the clerk only opens it.
         token = evaluation.open_pad(number, self.center)
@@ -195,5 +205,5 @@ def make_cases(data_dir, events: int, seed: int) -> Counter:
             mix.make(events)
         written = outbox.last()[0] - before
     if written != events:
-        raise AssertionError(f"the mix wrote {written} events, not {events}")
+        raise AssertionError(f"the mix wrote {written} events at {mix.center}, not {events}")
     return mix.counts
