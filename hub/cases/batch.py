@@ -208,6 +208,8 @@ class CaseBatch:
         written by now), and the keys that verify them."""
         if not self.offers:
             return
+        # One offer a case at most: once handed off, the case is no longer the collecting
+        # center's to act on in this run.
         through = {offer["number"]: n for offer, n in self.offers}
         events = signed_events(sorted(through), through)
         for offer, _n in self.offers:

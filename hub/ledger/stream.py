@@ -99,7 +99,7 @@ def pull(center: str, since: int, limit: int) -> dict:
     """Messages for ``center`` after ``since``; records the cursor the node reported."""
     if limit < 1:  # SQL reads a negative LIMIT as none: the whole stream in one reply
         raise ValueError(f"limit must be at least 1, got {limit}")
-    db, p = database.obj, database.obj.param  # plain SQL: every node pulls every minute
+    db, p = database.obj, database.obj.param  # plain SQL: every pull of every node
     db.execute_sql(f"UPDATE center_state SET pull_cursor = {p} WHERE code = {p}",
                    (since, center))
     rows = db.execute_sql(
