@@ -47,12 +47,7 @@ def make_cases(app, each: int) -> None:  # noqa: F811
 
 
 def test_applying_case_events_costs_what_it_cost(app, tmp_path):  # noqa: F811
-    hub = create_hub({"data_dir": str(tmp_path / "hub")})
-    settings = hub.config["HALLSYNC"]
-    keys = store.load_keys(app.config["HALLSYNC"]["data_dir"])
-    with hub_database.connection_context():  # the node's key, as its enrollment wrote it
-        NodeKey.create(key_id=keys.key_id, center=CENTER, public_key=keys.public.b64,
-                       created_ms=env.now_ms())
+    settings = _hub_knowing_the_node(app, tmp_path)
     found, pushed = {}, _push_what_enrollment_left(settings)
     for each in sorted(PINNED):
         make_cases(app, each)
@@ -72,12 +67,8 @@ def test_applying_case_events_costs_what_it_cost(app, tmp_path):  # noqa: F811
 def test_handing_cases_off_costs_the_same_for_one_or_four(app, tmp_path):  # noqa: F811
     """A ``hand_off`` is routed with the run's other writes: its handoff row, the move of
     ownership and the offer with the case's signed events cost no statements per case."""
-    hub = create_hub({"data_dir": str(tmp_path / "hub")})
-    settings = hub.config["HALLSYNC"]
-    keys = store.load_keys(app.config["HALLSYNC"]["data_dir"])
+    settings = _hub_knowing_the_node(app, tmp_path)
     with hub_database.connection_context():
-        NodeKey.create(key_id=keys.key_id, center=CENTER, public_key=keys.public.b64,
-                       created_ms=env.now_ms())
         CenterState.create(code=TARGET, enrolled_at=env.now_ms())
     found, pushed = {}, _push_what_enrollment_left(settings)
     for each in (1, 4):
@@ -98,6 +89,16 @@ def test_handing_cases_off_costs_the_same_for_one_or_four(app, tmp_path):  # noq
             (HubMessage.recipient == TARGET) & (HubMessage.type == "handoff.offer"))]
     assert len(offers) == 5 and all('"hand_off"' in offer for offer in offers)
     assert found == {1: HANDOFFS_PINNED, 4: HANDOFFS_PINNED}
+
+
+def _hub_knowing_the_node(app, tmp_path) -> dict:  # noqa: F811
+    """A hub holding the node's key, as its enrollment wrote it; returns its settings."""
+    hub = create_hub({"data_dir": str(tmp_path / "hub")})
+    keys = store.load_keys(app.config["HALLSYNC"]["data_dir"])
+    with hub_database.connection_context():
+        NodeKey.create(key_id=keys.key_id, center=CENTER, public_key=keys.public.b64,
+                       created_ms=env.now_ms())
+    return hub.config["HALLSYNC"]
 
 
 def _push_what_enrollment_left(settings: dict) -> int:
