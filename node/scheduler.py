@@ -1,10 +1,12 @@
-"""APScheduler jobs of a running node: push, pull, form files and heartbeat, and the
+"""APScheduler jobs of a running node: the sync round, form files, and the
 appointments' own chores (reminders written, abandoned holds given back).
 
-Each job runs on its own interval with random jitter (so 203 nodes spread
-out), and all three share one backoff: while the hub is unreachable or asks
-us to wait (503 + Retry-After), attempts space out exponentially up to a
-cap, then resume at the normal pace after the first success.
+The sync round is one request (``Node.exchange``) at the push's pace; the pull and
+the heartbeat ride along when their own intervals are due, so each keeps its pace
+without a request of its own. Each job runs with random jitter (so 203 nodes spread
+out), and the jobs share one backoff: while the hub is unreachable or asks us to
+wait (503 + Retry-After), attempts space out exponentially up to a cap, then resume
+at the normal pace after the first success.
 """
 from __future__ import annotations
 
@@ -27,27 +29,29 @@ CHORES_S = 60.0
 
 
 def effective_settings(settings: dict) -> dict:
-    """Local settings, overridden by what the hub set remotely."""
-    with database.connection_context():
-        return {**settings, **hub_settings()}
+    """Local settings, overridden by what the hub set remotely (inside a connection)."""
+    return {**settings, **hub_settings()}
 
 
 class SyncJobs:
-    """The three jobs around one ``Node``; one at a time (they share the node's client)."""
+    """The jobs around one ``Node``; one at a time (they share the node's client)."""
 
     def __init__(self, node: Node, settings: dict):
         self.node, self.settings = node, settings
         self.backoff = Backoff(settings["backoff_base_s"], settings["backoff_cap_s"])
         self.lock = threading.Lock()
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.riders_due = {"pull": 0.0, "heartbeat": 0.0}  # monotonic: due from the start
 
     def run(self, step_name: str) -> None:
-        """Run one step unless backing off; record the outcome for status pages."""
+        """Run one step (``exchange``, or one of the node's own) unless backing off; record
+        the outcome for status pages."""
         if not self.backoff.ready(time.monotonic()):
             return
+        step = self.exchange if step_name == "exchange" else getattr(self.node, step_name)
         with self.lock, database.connection_context():
             try:
-                getattr(self.node, step_name)()
+                step()
                 self.backoff.succeeded()
             except HubBusy as exc:
                 delay = self.backoff.failed(time.monotonic(), retry_after=exc.retry_after)
@@ -64,6 +68,15 @@ class SyncJobs:
                 delay = self.backoff.failed(time.monotonic())
                 log.warning(f"{step_name}: {error.code.value}: {error.detail}; next try in "
                             f"{delay:.0f} s")
+
+    def exchange(self) -> None:
+        """The sync round, with the pull and the heartbeat when their intervals are due."""
+        settings = effective_settings(self.settings)
+        now = time.monotonic()
+        due = {part: now >= at for part, at in self.riders_due.items()}
+        self.node.exchange(**due)
+        for part in (p for p, ride in due.items() if ride):  # only once the hub answered
+            self.riders_due[part] = now + settings[f"{part}_interval_s"]
 
     def run_chores(self) -> None:
         """Local work that needs no hub: the day-ahead appointment reminders, written into
@@ -83,12 +96,12 @@ class SyncJobs:
         NodeState.update(last_error=text[:1000]).execute()
 
     def start(self) -> None:
-        settings = effective_settings(self.settings)
+        with database.connection_context():
+            settings = effective_settings(self.settings)
         # forms and uploads: the files a pull named (the catalog's forms, the files of
         # applications made at the hub), fetched on the pull's pace.
-        for step, interval in (("push", "push_interval_s"), ("pull", "pull_interval_s"),
-                               ("forms", "pull_interval_s"), ("uploads", "pull_interval_s"),
-                               ("heartbeat", "heartbeat_interval_s")):
+        for step, interval in (("exchange", "push_interval_s"),
+                               ("forms", "pull_interval_s"), ("uploads", "pull_interval_s")):
             self.scheduler.add_job(self.run, "interval", args=[step], id=step,
                                    seconds=settings[interval], jitter=settings["jitter_s"],
                                    max_instances=1, coalesce=True)

@@ -7,9 +7,12 @@ NODE = SHARED + LOGIN + PUBLIC + CITIZEN + [
     Setting("data_dir", "", "The node's data directory: node.db, node.key."),
     Setting("host", "127.0.0.1", "Address the node's pages listen on."),
     Setting("port", 8800, "Port the node's pages listen on.", port_number),
-    Setting("push_interval_s", 15.0, "Seconds between scheduled pushes.", positive),
-    Setting("pull_interval_s", 30.0, "Seconds between scheduled pulls.", positive),
-    Setting("heartbeat_interval_s", 60.0, "Seconds between heartbeats.", positive),
+    Setting("push_interval_s", 15.0, "Seconds between scheduled sync rounds (one request "
+            "each: the push, and the pull and heartbeat when due).", positive),
+    Setting("pull_interval_s", 30.0, "Seconds between pulls (riding along in a sync round).",
+            positive),
+    Setting("heartbeat_interval_s", 60.0, "Seconds between heartbeats (riding along in a sync "
+            "round).", positive),
     Setting("jitter_s", 5.0, "Random delay added to each scheduled run.", non_negative),
     Setting("backoff_base_s", 5.0, "First delay after the hub was unreachable.", positive),
     Setting("backoff_cap_s", 900.0, "Longest delay between attempts while the hub is down.",

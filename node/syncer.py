@@ -17,7 +17,8 @@ from node.records import LOCAL_EFFECTS
 from sync import envelope as env
 from sync import events
 from sync.client import HubClient
-from sync.errors import Code, HallsyncError, SequenceError, TransportError
+from sync.errors import (Code, HallsyncError, SequenceError, TransportError,
+                         error_from_problem)
 from sync.faults import crash_point
 from sync.signing import KeyPair, PublicKey
 
@@ -112,18 +113,21 @@ class Node:
         """Apply the hub's messages after our cursor, in order."""
         moved = moved or Moved()
         while True:
-            state = store.state()
-            reply = self.client.call("pull", {"since": state.pull_cursor})
-            for message in reply["messages"]:
-                try:
-                    inbox.apply_message(message, keys=self.keys, center=self.center,
-                                        hub_keys=hub_keys.trusted(), now_ms=env.now_ms())
-                except HallsyncError as exc:
-                    inbox.record_refusal(message, exc, env.now_ms())
-                    raise
-                moved.pulled += 1
-            if not reply.get("more"):
+            reply = self.client.call("pull", {"since": store.state().pull_cursor})
+            if not self._apply_messages(reply, moved):
                 return moved
+
+    def _apply_messages(self, reply: dict, moved: Moved) -> bool:
+        """Apply one pull's messages; whether the hub has more."""
+        for message in reply["messages"]:
+            try:
+                inbox.apply_message(message, keys=self.keys, center=self.center,
+                                    hub_keys=hub_keys.trusted(), now_ms=env.now_ms())
+            except HallsyncError as exc:
+                inbox.record_refusal(message, exc, env.now_ms())
+                raise
+            moved.pulled += 1
+        return bool(reply.get("more"))
 
     # form files -------------------------------------------------------------------------
     def forms(self, moved: Moved | None = None) -> Moved:
@@ -147,21 +151,82 @@ class Node:
     def heartbeat(self, moved: Moved | None = None) -> Moved:
         moved = moved or Moved()
         state = store.state()
+        reply = self.client.call("heartbeat", self._heartbeat_body(state))
+        self._heartbeat_answered(reply, state.acked_seq, moved)
+        return moved
+
+    def _heartbeat_body(self, state) -> dict:
         last_seq, _ = outbox.last()
-        reply = self.client.call("heartbeat", {
-            "app_version": APP_VERSION, "catalog_version": state.catalog_version,
-            "calendar_version": work_calendar.current_version(),
-            "backlog": outbox.backlog(), "last_seq": last_seq, "acked_seq": state.acked_seq,
-            "clock_ms": env.now_ms(), "last_error": state.last_error})
+        return {"app_version": APP_VERSION, "catalog_version": state.catalog_version,
+                "calendar_version": work_calendar.current_version(),
+                "backlog": outbox.backlog(), "last_seq": last_seq, "acked_seq": state.acked_seq,
+                "clock_ms": env.now_ms(), "last_error": state.last_error}
+
+    def _heartbeat_answered(self, reply: dict, acked_seq: int, moved: Moved) -> None:
+        """``acked_seq``: our ack when the heartbeat was sent."""
         if reply.get("recover"):
             NodeState.update(needs_recovery=True).execute()
         moved.heartbeat = True
-        if not reply.get("recover") and reply["head_seq"] < state.acked_seq:
+        if not reply.get("recover") and reply["head_seq"] < acked_seq:
             # The hub was restored from an older backup and lost events it had
             # acknowledged: move our ack back to its head (on our chain) and resend.
             self._record_ack(reply["head_seq"], reply["head_hash"])
             self.push(moved)
+
+    # exchange -----------------------------------------------------------------------------
+    def exchange(self, moved: Moved | None = None, *, pull: bool = True,
+                 heartbeat: bool = True, drain: bool = True) -> Moved:
+        """A sync round in one request (``/sync/v1/exchange``): the heartbeat, a batch of
+        the events the hub has not acknowledged, the pull. With ``drain``, what did not fit
+        (more events, more messages) follows in ``/push`` and ``/pull`` requests; without,
+        it waits for the next round.
+
+        A refused push is raised once the pull's messages are applied and the heartbeat's
+        answer handled: the hub answered those all the same.
+        """
+        moved = moved or Moved()
+        state = store.state()
+        body = {"heartbeat": self._heartbeat_body(state)} if heartbeat else {}
+        batch = outbox.pending(state.acked_seq, self.settings["push_batch"], self.center)
+        if batch:
+            body["push"] = {"events": batch}
+        if pull:
+            body["pull"] = {"since": state.pull_cursor}
+        if not body:
+            return moved
+        reply = self.client.call("exchange", body)
+        refused = self._push_answered(reply["push"], state.acked_seq, moved) \
+            if batch else None
+        more_messages = pull and self._apply_messages(reply["pull"], moved)
+        if heartbeat:
+            self._heartbeat_answered(reply["heartbeat"], state.acked_seq, moved)
+        if refused is not None:
+            raise refused
+        if drain:
+            self.push(moved)
+            if more_messages:
+                self.pull(moved)
         return moved
+
+    def _push_answered(self, answer: dict, acked_seq: int, moved: Moved):
+        """Record the ack of an exchange's push. Its refusal is returned, to raise when the
+        rest is done; None when it was acknowledged, or only found our ack behind the hub's
+        head (moved there, as ``push`` does)."""
+        if "problem" in answer:
+            refusal = error_from_problem(answer["problem"], answer["problem"].get("status", 400))
+            try:
+                if not isinstance(refusal, SequenceError):
+                    return refusal
+                self._resync_ack(refusal)
+            except HallsyncError as exc:
+                return exc
+            return None
+        crash_point("node.after_push_reply")
+        self._record_ack(answer["acked_seq"], answer["acked_hash"])
+        moved.pushed += max(0, answer["acked_seq"] - acked_seq)
+        moved.problems.extend(answer.get("problems", []))
+        moved.acked_seq = answer["acked_seq"]
+        return None
 
     def cycle(self) -> Moved:
         """Push, pull (and push what applying it wrote), heartbeat; errors are collected."""

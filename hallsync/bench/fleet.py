@@ -5,8 +5,8 @@ the hub) is enrolled as a node, with its own key and data directory. Before timi
 each node pulls the catalog and makes its case events at its windows
 (``hallsync.bench.case_mix``, the node's own code). Then, for S seconds, every node
 ticks about once a second, with jitter, as its scheduled jobs would with their
-intervals compressed: it pushes a batch of 1–50 of its pending events
-(``Node.push``, one request), pulls and sends a heartbeat. Each push's latency is
+intervals compressed: one sync round (``Node.exchange``, one request) pushes a batch of
+1–50 of its pending events, pulls and sends a heartbeat. Each round's latency is
 measured at the node; failures are counted as errors (transport, 5xx) or refusals
 (the hub's codes). At the end the hub must hold, for every node, exactly the events
 it acknowledged: none lost, none doubled.
@@ -184,7 +184,7 @@ def fleet(n_nodes, seconds, processes, seed, work_dir, as_json):
 def _print_lines(r: dict) -> None:
     verdict = "met" if r["p99_ms"] < TARGET_P99_MS else "MISSED"
     click.echo(f"{r['nodes']} nodes in {r['processes']} processes, {r['seconds']:g} s, "
-               f"each tick: push 1–50 events, pull, heartbeat")
+               f"each tick one request: push 1–50 events, pull, heartbeat")
     click.echo(f"  push p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
                f"(target < {TARGET_P99_MS} ms: {verdict}), max {r['max_ms']:.1f} ms")
     click.echo(f"  pushes {r['pushes']:,}, events {r['events']:,} "

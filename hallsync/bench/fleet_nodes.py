@@ -117,33 +117,29 @@ def _classify(exc: Exception, tally: Tally, step: str) -> None:
 
 
 def _time_push_requests(node, tally: Tally) -> None:
-    """Record each push request's round trip as the node sees it: sealing, the hub's
-    work, verifying its signed reply (the node's own SQLite reads and writes around it
-    are not the hub's latency)."""
+    """Record the round trip of each request that carries a push, as the node sees it:
+    sealing, the hub's work, verifying its signed reply (the node's own SQLite reads and
+    writes around it are not the hub's latency)."""
     call = node.client.call
 
     def timed_call(endpoint: str, body: dict, **kwargs):
         start = time.perf_counter()
         reply = call(endpoint, body, **kwargs)
-        if endpoint == "push":
+        if "events" in body.get("push", body):
             tally.push_ms.append((time.perf_counter() - start) * 1000)
         return reply
     node.client.call = timed_call
 
 
 def _tick(node, size: int, tally: Tally) -> None:
-    """Push one batch of ``size``, pull, heartbeat."""
+    """One sync round, one request: push a batch of ``size``, pull, heartbeat."""
     node.settings["push_batch"] = size
-    for step in ("push", "pull", "heartbeat"):
-        try:
-            if step == "push":
-                moved = node.push(rounds=1)
-                tally.pushes += bool(moved.pushed)
-                tally.events += moved.pushed
-            else:
-                getattr(node, step)()
-        except Exception as exc:  # noqa: BLE001 — every failure is counted, the node goes on
-            _classify(exc, tally, step)
+    try:
+        moved = node.exchange(drain=False)
+        tally.pushes += bool(moved.pushed)
+        tally.events += moved.pushed
+    except Exception as exc:  # noqa: BLE001 — every failure is counted, the node goes on
+        _classify(exc, tally, "exchange")
 
 
 def _drive(node, db, sizes: list[int], seed: int, start: float, end: float,

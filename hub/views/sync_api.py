@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import random
 import threading
+from contextlib import contextmanager
 
 from flask import Blueprint, Response, current_app, g, request
 
@@ -119,15 +120,19 @@ def push():
 @public  # authenticated by its signed envelope, not a login
 def pull():
     envelope, body = _authenticated()
-    body = an_object(body, "pull")
-    since = integer(body, "since", default=0)
-    batch = _state().settings["pull_batch"]
-    limit = integer(body, "limit", minimum=1, maximum=batch, default=batch)
+    since, limit = _pull_range(an_object(body, "pull"))
     with database.atomic():
         consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
         reply = stream.pull(envelope.sender, since, limit)
         centers.touch(envelope.sender, env.now_ms())
     return sealed(reply)
+
+
+def _pull_range(body: dict) -> tuple[int, int]:
+    """A pull's ``since`` and ``limit`` (at most the hub's ``pull_batch``, its default)."""
+    batch = _state().settings["pull_batch"]
+    return (integer(body, "since", default=0),
+            integer(body, "limit", minimum=1, maximum=batch, default=batch))
 
 
 @bp.post("/heartbeat")
@@ -139,6 +144,85 @@ def heartbeat():
         consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
         reply = centers.record_heartbeat(envelope.sender, body, now_ms=env.now_ms())
     return sealed(reply)
+
+
+EXCHANGE_PARTS = ("heartbeat", "push", "pull")
+
+
+@bp.post("/exchange")
+@public  # authenticated by its signed envelope, not a login
+def exchange():
+    """A sync round in one request: the heartbeat, a push and a pull, answered together.
+
+    One envelope to verify, one nonce, one transaction, where three requests took three
+    of each. The heartbeat is recorded first, so it describes the node as it sent the
+    request. A refused push is answered in its own part (and logged, as ``/push`` would
+    be): the node still gets its messages. Any other refusal refuses the whole request.
+    """
+    envelope, body = _authenticated()
+    parts = _exchange_parts(an_object(body, "exchange"))
+    now_ms = env.now_ms()
+    prepared = None
+    if "push" in parts:
+        try:
+            prepared = ingest.prepare(envelope.sender, parts["push"],
+                                      settings=_state().settings, now_ms=now_ms)
+        except ProtocolError as refusal:
+            prepared = refusal
+    reply = {}
+    with database.atomic():
+        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
+        if "heartbeat" in parts:
+            with _within("heartbeat"):
+                reply["heartbeat"] = centers.record_heartbeat(envelope.sender,
+                                                              parts["heartbeat"], now_ms=now_ms)
+        else:
+            centers.touch(envelope.sender, now_ms)
+        if prepared is not None:
+            reply["push"] = _push_part(envelope, prepared, now_ms)
+        if "pull" in parts:
+            reply["pull"] = stream.pull(envelope.sender, *parts["pull"])
+    return sealed(reply)
+
+
+def _exchange_parts(body: dict) -> dict:
+    """The parts of an exchange, checked before anything is written: each an object, at
+    least one, none unknown; the pull's numbers as ``(since, limit)``."""
+    unknown = sorted(set(body) - set(EXCHANGE_PARTS))
+    if unknown or not body:
+        raise ProtocolError(f"an exchange has one or more of {', '.join(EXCHANGE_PARTS)}"
+                            + (f", not {unknown[0]}" if unknown else ""),
+                            code=Code.BODY_MALFORMED, field=unknown[0] if unknown else "")
+    parts = {name: an_object(body[name], name) for name in EXCHANGE_PARTS if name in body}
+    if "pull" in parts:
+        with _within("pull"):
+            parts["pull"] = _pull_range(parts["pull"])
+    return parts
+
+
+@contextmanager
+def _within(part: str):
+    """Name a field of one part of an exchange as ``part.field``."""
+    try:
+        yield
+    except ProtocolError as exc:
+        if exc.extra.get("field"):
+            exc.extra["field"] = f"{part}.{exc.extra['field']}"
+            exc.detail = exc.detail.replace("body.", f"body.{part}.", 1)
+        raise
+
+
+def _push_part(envelope: env.Envelope, prepared, now_ms: int) -> dict:
+    """The push of an exchange, stored and applied, or its refusal, which leaves nothing
+    of the push (a savepoint) and is logged as a refused ``/push`` is."""
+    if not isinstance(prepared, ProtocolError):
+        try:
+            with database.atomic():
+                return ingest.commit(prepared, now_ms=now_ms)
+        except ProtocolError as refusal:
+            prepared = refusal
+    _log_refusal(prepared, envelope)
+    return {"problem": problem_body(prepared)}
 
 
 @bp.post("/rotate")
@@ -204,21 +288,23 @@ def upload():
 def _refused(error: HallsyncError):
     """Refusals are logged in the security log and answered with a signed problem."""
     if isinstance(error, (ProtocolError, ConflictError)):
-        envelope = g.get("envelope")  # set once the envelope authenticated
-        where = {"key_id": request.headers.get("Hallsync-Key-Id", ""), "path": request.path,
-                 "remote": request.remote_addr or ""}
-        if envelope is not None:
-            log_refusal(error, center=envelope.sender, **where)
-        else:
-            log_unauthenticated(error, claimed=request.headers.get("Hallsync-Sender", ""),
-                                **where)
-        if error.code == Code.NODE_DIVERGED and envelope is not None:
-            centers.mark_needs_recovery(envelope.sender)
+        _log_refusal(error, g.get("envelope"))  # set once the envelope authenticated
     headers = {"Retry-After": str(int(error.retry_after))} if isinstance(error, HubBusy) else {}
     body = problem_body(error)
     if isinstance(error, HubBusy):
         body["retry_after"] = error.retry_after
     return sealed(body, error.status, headers)
+
+
+def _log_refusal(error: HallsyncError, envelope: env.Envelope | None) -> None:
+    where = {"key_id": request.headers.get("Hallsync-Key-Id", ""), "path": request.path,
+             "remote": request.remote_addr or ""}
+    if envelope is not None:
+        log_refusal(error, center=envelope.sender, **where)
+    else:
+        log_unauthenticated(error, claimed=request.headers.get("Hallsync-Sender", ""), **where)
+    if error.code == Code.NODE_DIVERGED and envelope is not None:
+        centers.mark_needs_recovery(envelope.sender)
 
 
 @bp.errorhandler(Exception)

@@ -96,6 +96,9 @@ def push_bodies(draw, keys: KeyPair):
 def bodies(endpoint: str, keys: KeyPair):
     if endpoint == "push":
         return push_bodies(keys)
+    if endpoint == "exchange":  # any of the three parts, each as its own endpoint's body
+        return st.one_of(st.fixed_dictionaries({}, optional={
+            part: bodies(part, keys) for part in ("heartbeat", "push", "pull")}), json_values)
     fields = {"pull": {"since": 0, "limit": 10}, "events": {"from_seq": 1},
               "heartbeat": {"app_version": "0.1.0", "catalog_version": 1, "backlog": 0,
                             "last_seq": 0, "acked_seq": 0, "clock_ms": env.now_ms(),
@@ -120,8 +123,8 @@ ENVELOPE_FIELDS = ["Sender", "Recipient", "Time", "Nonce", "Key-Id", "Reply-To",
 @st.composite
 def requests_(draw, keys: KeyPair):
     """(endpoint, headers, body bytes): a sealed request, perhaps spoiled."""
-    endpoint = draw(st.sampled_from(["push", "pull", "heartbeat", "events", "rotate",
-                                     "hub-key", "enroll"]))
+    endpoint = draw(st.sampled_from(["push", "pull", "heartbeat", "exchange", "events",
+                                     "rotate", "hub-key", "enroll"]))
     body = draw(bodies(endpoint, keys))
     time_ms = draw(st.one_of(st.none(), st.none(), st.integers(0, 10**17)))
     path = "/sync/v1/" + endpoint
@@ -166,3 +169,7 @@ def test_whatever_a_center_sends_the_hub_answers_signed_and_a_refusal_changes_no
     if response.status_code >= 400:
         assert answer["status"] == response.status_code and answer["code"], answer
         assert state() == before, (endpoint, answer)
+    elif "problem" in answer.get("push", {}):  # an exchange whose push alone was refused
+        assert answer["push"]["problem"]["code"], answer
+        after = state()
+        assert (after[0], after[2]) == (before[0], before[2]), answer  # events, heads
