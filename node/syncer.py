@@ -79,10 +79,7 @@ class Node:
             except SequenceError as exc:
                 self._resync_ack(exc)
                 continue
-            crash_point("node.after_push_reply")
-            self._record_ack(reply["acked_seq"], reply["acked_hash"])
-            moved.pushed += max(0, reply["acked_seq"] - state.acked_seq)
-            moved.problems.extend(reply.get("problems", []))
+            self._acked(reply, state.acked_seq, moved)
         moved.acked_seq = store.state().acked_seq
         return moved
 
@@ -221,12 +218,16 @@ class Node:
             except HallsyncError as exc:
                 return exc
             return None
+        self._acked(answer, acked_seq, moved)
+        moved.acked_seq = answer["acked_seq"]
+        return None
+
+    def _acked(self, answer: dict, acked_seq: int, moved: Moved) -> None:
+        """Record a push's ack (``acked_seq``: ours when it was sent)."""
         crash_point("node.after_push_reply")
         self._record_ack(answer["acked_seq"], answer["acked_hash"])
         moved.pushed += max(0, answer["acked_seq"] - acked_seq)
         moved.problems.extend(answer.get("problems", []))
-        moved.acked_seq = answer["acked_seq"]
-        return None
 
     def cycle(self) -> Moved:
         """Push, pull (and push what applying it wrote), heartbeat; errors are collected."""
