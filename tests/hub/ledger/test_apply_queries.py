@@ -10,6 +10,8 @@ an ``sms.requested`` event, as at a real window: those wait to the end of the pu
 """
 from __future__ import annotations
 
+import re
+
 from hub.app import create_app as create_hub
 from hub.ledger import ingest
 from hub.models import CaseHandoff, CenterState, HubMessage, NodeKey
@@ -89,6 +91,48 @@ def test_handing_cases_off_costs_the_same_for_one_or_four(app, tmp_path):  # noq
             (HubMessage.recipient == TARGET) & (HubMessage.type == "handoff.offer"))]
     assert len(offers) == 5 and all('"hand_off"' in offer for offer in offers)
     assert found == {1: HANDOFFS_PINNED, 4: HANDOFFS_PINNED}
+
+
+# Plans that read more than a push needs: a whole table, or every event an origin ever
+# sent (its events' primary key range), which grows with the hub's age.
+WIDE_READ = re.compile(r"^SCAN (?!\d+ CONSTANT ROWS)|^SEARCH event USING PRIMARY KEY \(origin=\?\)$")
+SMALL_TABLES = {"calendar_version"}  # a few rows a year
+
+
+def test_no_statement_of_a_push_reads_more_than_it_needs(app, tmp_path):  # noqa: F811
+    """What a push reads is found through an index: its cost stays the same as the hub
+    holds years of events (a statement that reads the origin's whole history shows no
+    growth in a test's small hub, only in its plan)."""
+    settings = _hub_knowing_the_node(app, tmp_path)
+    pushed = _push_what_enrollment_left(settings)
+    numbers = [new_case(app, applicant=PERSON) for _ in range(2)]
+    plans = []
+    for step in range(2):  # cases received, then acted on once they are at the hub
+        if step:
+            for number in numbers:
+                act(app, number, *PROMISED[0])
+        with node_database.connection_context():
+            events = outbox.read(pushed, CENTER)
+        with hub_database.connection_context():
+            with counted(hub_database) as statements:
+                reply = ingest.receive_push(CENTER, {"events": events}, settings=settings,
+                                            now_ms=env.now_ms())
+            plans += [read for sql in statements for read in _plan(sql)]
+        assert reply["problems"] == []
+        pushed = reply["acked_seq"]
+    assert {"event", "hub_case", "hub_case_action", "ownership"} <= {t for t, _ in plans}
+    wide = [(table, line) for table, line in plans
+            if WIDE_READ.search(line) and table not in SMALL_TABLES]
+    assert wide == []
+
+
+def _plan(sql: str) -> list[tuple[str, str]]:
+    """(table read, a line of SQLite's plan) of a traced statement that reads a table (its
+    parameters are already in it; peewee names its tables ``t1``… in the plan)."""
+    read = re.search(r'\bFROM "?(\w+)', sql)
+    if read is None or sql.split()[0].upper() == "INSERT":
+        return []
+    return [(read[1], row[3]) for row in hub_database.execute_sql("EXPLAIN QUERY PLAN " + sql)]
 
 
 def _hub_knowing_the_node(app, tmp_path) -> dict:  # noqa: F811
