@@ -77,7 +77,7 @@ def prepare_nodes(args) -> int:
             node.pull()
         finally:
             node.close()
-        events = sum(batch_sizes(seed, seconds)) - outbox.backlog()
+        events = sum(batch_sizes(seed, seconds)) - outbox.backlog(store.state().acked_seq)
         if events > 1:  # the mix cannot make a single event
             make_cases(data_dir, events, seed)
             made += events
