@@ -104,8 +104,10 @@ class DistrictRelay:
             return None
         if district not in self._active:
             _lock(district, shared=True)
-            self._active[district] = Supervision.select().where(
-                (Supervision.district == district) & Supervision.active).exists()
+            db = database.obj  # plain SQL: once a run of case events, in the write lock
+            self._active[district] = db.execute_sql(
+                f"SELECT 1 FROM supervision WHERE district = {db.param} AND active",
+                (district,)).fetchone() is not None
         if not self._active[district]:
             return None
         return (district, RELAYED, {"cases": [{"number": number, "events": [relayed(event)]}],
