@@ -32,12 +32,13 @@ def _bench() -> click.Group:
     from hallsync.bench.fleet import fleet as bench_fleet
     from hallsync.bench.ingest import bench
     from hallsync.bench.node import node as bench_node
+    from hallsync.bench.pages import pages as bench_pages
     from hallsync.bench.progress import progress as bench_progress
     from hallsync.bench.sms import sms as bench_sms
     from hallsync.bench.soak import soak as bench_soak
     from hallsync.bench.stats import stats as bench_stats
-    for command in (bench_appointments, bench_fleet, bench_node, bench_progress, bench_sms,
-                    bench_soak, bench_stats):
+    for command in (bench_appointments, bench_fleet, bench_node, bench_pages, bench_progress,
+                    bench_sms, bench_soak, bench_stats):
         bench.add_command(command)
     return bench
 

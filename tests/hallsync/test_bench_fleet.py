@@ -49,6 +49,19 @@ def test_a_short_run_pushes_without_errors_and_the_hub_holds_what_was_acknowledg
     assert second["errors"] == 0 and second["events"] > 0
     assert _hub_events(work, centers) == held + second["events"]
 
+    # What each push dirties, measured on a copy: the work directory stays as it was.
+    pages = last_json(hallsync("bench", "pages", "--work-dir", work, "--pushes", "3", "--json"))
+    assert pages["pushes"] == 3 and pages["events"] >= 3
+    assert 0 < pages["event_table_pages_per_push"] < pages["pages_per_push"]
+    assert 0 < pages["by_table"]["event"] <= pages["event_table_pages_per_push"]
+    assert "origin_head" in pages["by_table"]  # the ack's row: every push writes it
+    assert _hub_events(work, centers) == held + second["events"]
+
+
+def test_pages_needs_a_fleets_work_dir(tmp_path):
+    result = hallsync("bench", "pages", "--work-dir", tmp_path, check=False)
+    assert result.returncode == 2 and "bench fleet" in result.stderr
+
 
 def test_the_fleet_is_every_center_but_the_hub_a_district_first():
     topology = load_topology()
