@@ -156,7 +156,8 @@ class Node:
         last_seq, _ = outbox.last()
         return {"app_version": APP_VERSION, "catalog_version": state.catalog_version,
                 "calendar_version": work_calendar.current_version(),
-                "backlog": outbox.backlog(state.acked_seq, last_seq), "last_seq": last_seq, "acked_seq": state.acked_seq,
+                "backlog": outbox.backlog(state.acked_seq, last_seq), "last_seq": last_seq,
+                "acked_seq": state.acked_seq,
                 "clock_ms": env.now_ms(), "last_error": state.last_error}
 
     def _heartbeat_answered(self, reply: dict, acked_seq: int, moved: Moved) -> None:

@@ -95,7 +95,8 @@ def test_handing_cases_off_costs_the_same_for_one_or_four(app, tmp_path):  # noq
 
 # Plans that read more than a push needs: a whole table, or every event an origin ever
 # sent (its events' primary key range), which grows with the hub's age.
-WIDE_READ = re.compile(r"^SCAN (?!\d+ CONSTANT ROWS)|^SEARCH event USING PRIMARY KEY \(origin=\?\)$")
+WIDE_READ = re.compile(r"^SCAN (?!\d+ CONSTANT ROWS)"
+                       r"|^SEARCH event USING PRIMARY KEY \(origin=\?\)$")
 SMALL_TABLES = {"calendar_version"}  # a few rows a year
 
 
@@ -127,9 +128,10 @@ def test_no_statement_of_a_push_reads_more_than_it_needs(app, tmp_path):  # noqa
 
 
 def _plan(sql: str) -> list[tuple[str, str]]:
-    """(table read, a line of SQLite's plan) of a traced statement that reads a table (its
-    parameters are already in it; peewee names its tables ``t1``… in the plan)."""
-    read = re.search(r'\bFROM "?(\w+)', sql)
+    """(table read, a line of SQLite's plan) of a traced statement that reads a table to
+    select, update or delete (its parameters are already in it; peewee names its tables
+    ``t1``… in the plan)."""
+    read = re.search(r'\b(?:FROM|UPDATE) "?(\w+)', sql)
     if read is None or sql.split()[0].upper() == "INSERT":
         return []
     return [(read[1], row[3]) for row in hub_database.execute_sql("EXPLAIN QUERY PLAN " + sql)]
