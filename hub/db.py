@@ -6,9 +6,9 @@ from urllib.parse import urlparse
 
 from flask import Flask
 
-from hub.models import MODELS, Event, database
+from hub.models import MODELS, CaseStep, Event, database
 from hub.stats import rollups
-from sync.database import connect_per_request, is_sqlite, open_database
+from sync.database import connect_per_request, is_postgresql, is_sqlite, open_database
 from sync.schema import upgrade
 
 
@@ -38,16 +38,34 @@ def bind(url: str):
     """Point the models at ``url`` and bring the tables up to them (a database made by an
     older version is upgraded in place: ``sync.schema``)."""
     db = open_database(url)
-    # WITHOUT ROWID halves the event table's write cost on SQLite; PostgreSQL has no such thing.
-    Event._meta.without_rowid = is_sqlite(db)
+    # WITHOUT ROWID halves the write cost of a table keyed by its columns on SQLite;
+    # PostgreSQL has no such thing.
+    for model in (Event, CaseStep):
+        model._meta.without_rowid = is_sqlite(db)
     database.initialize(db)
     with db.connection_context():
-        added = upgrade(db, MODELS)
+        added = upgrade(db, MODELS, conversions=(case_steps_from_copies,))
         # A counter added later starts at 0 in the rows already there: recount them all from
         # the stored case logs, or its rates would read 0 % for the past.
         if any(column.endswith(COHORT_COUNTERS) for column in added):
             rollups.rebuild()
     return db
+
+
+def case_steps_from_copies(db, existing: dict[str, set[str]]) -> None:
+    """An older hub kept a JSON copy of each case step (``case_event``), a second copy of
+    the stored event; a hub now keeps which event the step is (``CaseStep``). Point each
+    step at its event, then drop the copies."""
+    if "case_event" not in existing:
+        return
+    if is_postgresql(db):
+        origin = "CAST(event AS json) ->> 'origin'"
+        seq = "CAST(CAST(event AS json) ->> 'seq' AS BIGINT)"
+    else:
+        origin, seq = "json_extract(event, '$.origin')", "json_extract(event, '$.seq')"
+    db.execute_sql(f"INSERT INTO case_step (number, n, origin, seq) "
+                   f"SELECT number, n, {origin}, {seq} FROM case_event")
+    db.execute_sql("DROP TABLE case_event")
 
 
 def init_app(app: Flask) -> None:

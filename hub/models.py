@@ -431,16 +431,19 @@ class PublicHit(throttle.Hit):
 MODELS = MODELS + (StaffUser, StaffLoginAttempt, PublicHit)
 
 
-class CaseEvent(BaseModel):
-    """Each step of a case as its center signed it (n = 0: the receipt), kept so a handoff
-    can send the handling center the signed events themselves."""
+class CaseStep(BaseModel):
+    """Which stored event is each step of a case (n = 0: the receipt), so a handoff can send
+    the handling center the signed events themselves. A step comes from the collecting
+    center or, after a handoff, from the handling one: the steps' order is not the events'."""
 
     number = CharField(max_length=40)
     n = IntegerField()
-    event = TextField()  # the event as it travels (``sync.relay.relayed``), JSON
+    origin = CharField(max_length=16)
+    seq = BigIntegerField()
 
     class Meta:
         primary_key = CompositeKey("number", "n")
+        without_rowid = True
 
 
 class CaseHandoff(BaseModel):
@@ -460,7 +463,7 @@ class CaseHandoff(BaseModel):
         primary_key = CompositeKey("number", "k")
 
 
-MODELS = MODELS + (CaseEvent, CaseHandoff)
+MODELS = MODELS + (CaseStep, CaseHandoff)
 
 
 

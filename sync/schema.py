@@ -19,8 +19,9 @@ hub (``hub.db.bind``) call it when they open their database.
   nothing to do), where concurrent ``CREATE … IF NOT EXISTS`` could collide.
   On SQLite ``BEGIN IMMEDIATE`` already queues them.
 
-Only additions: a renamed or dropped field, a changed type or a changed index
-definition under the same name is not detected, and needs a change of its own.
+Only additions are found: a renamed or dropped field, a changed type or a changed
+index definition under the same name is not detected, and needs a conversion of its
+own, which the caller passes in (``hub.db`` has one).
 """
 from __future__ import annotations
 
@@ -38,10 +39,13 @@ log = logging.getLogger("hallsync.schema")
 LOCK_KEY = 0x68616C6C7363686D
 
 
-def upgrade(db: Database, models) -> list[str]:
+def upgrade(db: Database, models, conversions=()) -> list[str]:
     """Add what ``models`` have and ``db`` lacks; return the columns added (``table.column``).
 
     :param models: model classes bound to ``db`` (directly or through a proxy).
+    :param conversions: the changes that are not additions (a table replaced by another),
+        each called as ``conversion(db, existing)`` with the columns found before
+        (``existing_columns``), after the additions, in the same transaction and lock.
     :raises SchemaError: when a missing column is NOT NULL without a default (nothing
         is changed then).
     """
@@ -58,6 +62,8 @@ def upgrade(db: Database, models) -> list[str]:
         operations = [_add_column(migrator, db, table, field) for table, field in missing]
         migrate(*operations)
         db.create_tables(models, safe=True)
+        for conversion in conversions:
+            conversion(db, existing)
     added = [f"{table}.{field.column_name}" for table, field in missing]
     for name in added:
         log.info("schema upgrade: added column %s", name)

@@ -105,3 +105,47 @@ def test_an_older_hub_s_rollups_are_recounted_for_the_counters_it_lacked(tmp_pat
         month = report("210102001", Period.parse("month", "2026-09"))["figures"]
         assert (month["accepted"], month["completed"], month["completion_rate"]) == (1, 1, 1.0)
     database.close()
+
+
+def test_an_older_hub_s_copies_of_case_steps_become_references_to_its_events(
+        tmp_path, hub_db_url):
+    """An older hub kept each case step twice: in ``event`` and as a JSON copy in
+    ``case_event``. Opened now, each step names its stored event, the copies are gone, and
+    a handoff still sends the same signed events."""
+    import datetime
+
+    import orjson
+
+    from hub.ledger.signed_events import signed_events
+    from hub.models import CaseStep
+    from sync import relay
+    from sync.case_clock import CHINA
+    from sync.database import insert_rows
+    from tests.hub.cases.test_batch_apply import apply_pushes, signed
+    from tests.hub.stats.test_rollups import case_events
+
+    (tmp_path / "hub-data").mkdir()
+    database = hub_db.bind(hub_db_url)
+    start = datetime.datetime(2026, 9, 28, 9, tzinfo=CHINA)
+    with database.connection_context():
+        lives = [case_events(i, "210102001", "SY04001", [0, 0, 0, 3], start) for i in range(2)]
+        with database.atomic():
+            apply_pushes([[signed(event) for life in lives for event in life]])
+        numbers = [life[0]["payload"]["number"] for life in lives]
+        sent = signed_events(numbers)
+        steps = list(CaseStep.select().order_by(CaseStep.number, CaseStep.n).tuples())
+        assert [n for _number, n, _origin, _seq in steps] == [0, 1, 2, 3, 4] * 2
+        database.execute_sql("CREATE TABLE case_event (number VARCHAR(40) NOT NULL, "
+                             "n INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (number, n))")
+        copies = [(number, n, orjson.dumps(relay.relayed(sent[number][n])).decode())
+                  for number, n, _origin, _seq in steps]
+        insert_rows(database, "case_event", ("number", "n", "event"), copies)
+        database.drop_tables([CaseStep])
+    database.close()
+
+    database = hub_db.bind(hub_db_url)
+    with database.connection_context():
+        assert "case_event" not in existing_columns(database)
+        assert list(CaseStep.select().order_by(CaseStep.number, CaseStep.n).tuples()) == steps
+        assert signed_events(numbers) == sent
+    database.close()

@@ -4,7 +4,7 @@
 a ``CaseBatch``. The cases the run touches are read once (rows, action logs, owners),
 each event is replayed in memory by the shared state machine on the state left by
 the one before, and what they change is kept here and written at ``flush``: case
-rows, actions, signed events, rollups (summed per center, day and matter),
+rows, actions, case steps, rollups (summed per center, day and matter),
 ownership moves and relayed messages, one statement per table.
 
 A ``hand_off`` is routed here too: the handoff's row, the ownership move and the
@@ -32,7 +32,7 @@ from hub.ledger.signed_events import KeyRing, signed_events
 from hub.ledger.stream import send_many
 from hub.models import CaseHandoff, HubCase, database
 from hub.stats import rollups
-from sync import case_clock, case_machine, case_records, case_state, relay
+from sync import case_clock, case_machine, case_records, case_state
 from sync.calendar import WorkCalendar
 from sync.database import insert_rows
 from sync.envelope import now_ms
@@ -73,7 +73,7 @@ class CaseBatch:
     def _reset_writes(self) -> None:
         self.rollup: Counter = Counter()
         self.actions: list[tuple] = []
-        self.signed: list[tuple] = []
+        self.steps: list[tuple] = []
         self.transfers: dict[str, tuple[str, int]] = {}
         self.messages: list[tuple[str, str, dict]] = []
         self.settled: dict[str, CaseHandoff] = {}
@@ -114,7 +114,7 @@ class CaseBatch:
         self.projects = rollups.linked_cases(projects - {None})
 
     def receive(self, event: dict) -> None:
-        """A ``case.received``: as ``HubCase`` row, rollups, signed event and relay."""
+        """A ``case.received``: as ``HubCase`` row, rollups, case step and relay."""
         received, origin = event["payload"], event["origin"]
         number = received["number"]
         state = case_records.replay(received, [])
@@ -222,8 +222,8 @@ class CaseBatch:
             offer["keys"] = self.keys.of(offer["events"])
 
     def _keep(self, number: str, n: int, event: dict, collecting: str) -> None:
-        """The signed event for later handoffs, and its relay to a supervising district."""
-        self.signed.append((number, n, orjson.dumps(relay.relayed(event)).decode()))
+        """The step, for later handoffs, and its relay to a supervising district."""
+        self.steps.append((number, n, event["origin"], event["seq"]))
         message = self.districts.message(number, collecting, event)
         if message is not None:
             self.messages.append(message)
@@ -252,7 +252,7 @@ class CaseBatch:
             case.stored, case.changed = True, False
         insert_rows(db, "hub_case_action",
                     ("number", "n", "action", "role", '"user"', "at", "data"), self.actions)
-        insert_rows(db, "case_event", ("number", "n", "event"), self.signed)
+        insert_rows(db, "case_step", ("number", "n", "origin", "seq"), self.steps)
         rollups.add(self.rollup)
         insert_rows(db, "ownership", ("record", "owner", "since_ms"),
                     [(record, owner, at) for record, (owner, at) in self.transfers.items()],

@@ -135,6 +135,16 @@ def _apply_or_split(handler, events: list[dict], blocked: set[str]) -> None:
         _mark(event, APPLIED)
 
 
+def store_states(origin: str, events: list[dict]) -> None:
+    """Write the state ``apply_events`` gave each of ``events`` (stored ones of ``origin``)."""
+    if events:
+        db = database.obj
+        db.cursor().executemany(
+            f"UPDATE event SET state = {db.param}, error_code = {db.param}, "
+            f"error_detail = {db.param} WHERE origin = {db.param} AND seq = {db.param}",
+            [(e["state"], e["error_code"], e["error_detail"], origin, e["seq"]) for e in events])
+
+
 def stored_event(row: Event) -> dict:
     """An event as it travels, rebuilt from the hub's row."""
     return {"origin": row.origin, "seq": row.seq, "type": row.type, "record": row.record,
@@ -157,9 +167,7 @@ def replay(origin: str | None = None, now_ms: int = 0) -> dict[str, int]:
             Event.update(state=APPLIED).where(Event.origin == events_origin,
                                               Event.state.in_([QUARANTINED, HELD])).execute()
             apply_events(events_origin, events, now_ms)
+            store_states(events_origin, events)
             for event in events:
-                Event.update(state=event["state"], error_code=event["error_code"],
-                             error_detail=event["error_detail"]).where(
-                    Event.origin == events_origin, Event.seq == event["seq"]).execute()
                 counts[event["state"]] += 1
     return counts

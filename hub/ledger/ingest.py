@@ -89,7 +89,7 @@ def _check_duplicates(origin: str, dups: list[dict], head_seq: int) -> None:
 
 
 def _chain(events: list[dict], prev_hash: str, first_seq: int, now_ms: int) -> list[list]:
-    """Verify the chain of new events; return their rows (state filled in later)."""
+    """Verify the chain of new events; return their rows (as applied: ``commit``)."""
     rows = []
     seq = first_seq
     for event in events:
@@ -112,7 +112,7 @@ def _chain(events: list[dict], prev_hash: str, first_seq: int, now_ms: int) -> l
                                 code=Code.CHAIN_BROKEN, seq=seq)
         rows.append([event["origin"], seq, event["type"], event["record"], event["created_at"],
                      payload_json.decode("utf-8"), prev_hash, digest, event["key_id"],
-                     event["sig"], now_ms, "", "", ""])
+                     event["sig"], now_ms, apply.APPLIED, "", ""])
         prev_hash = digest
         seq += 1
     return rows
@@ -200,14 +200,7 @@ def commit(prepared: Prepared, *, now_ms: int) -> dict:
     problems = []
     if new:
         rows = prepared.rows
-        apply.apply_events(sender, new, now_ms)
-        for row, event in zip(rows, new):
-            row[11], row[12], row[13] = event["state"], event["error_code"], event["error_detail"]
-            if event["state"] != apply.APPLIED:
-                problems.append({"seq": event["seq"], "state": event["state"],
-                                 "code": event["error_code"],
-                                 "detail": event["error_detail"][:500]})
-        insert_rows(database.obj, "event", EVENT_COLUMNS, rows)
+        problems = store_and_apply(sender, new, rows, now_ms)
         _log_refused(sender, problems, now_ms)
         crash_point("hub.mid_apply")
         head_seq, head_hash = rows[-1][1], rows[-1][7]
@@ -216,6 +209,22 @@ def commit(prepared: Prepared, *, now_ms: int) -> dict:
                     suffix="ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, "
                            "hash = excluded.hash")
     return {"acked_seq": head_seq, "acked_hash": head_hash, "problems": problems}
+
+
+def store_and_apply(sender: str, events: list[dict], rows: list[list], now_ms: int,
+                    ) -> list[dict]:
+    """Store new events (``rows``), apply them, and return the problems of those not applied.
+
+    Stored before they are applied, so a handler finds a case's events of this push among
+    the stored ones (a handoff sends them); stored as applied, since nearly all are, and
+    the few that are not are marked after.
+    """
+    insert_rows(database.obj, "event", EVENT_COLUMNS, rows)
+    apply.apply_events(sender, events, now_ms)
+    unapplied = [event for event in events if event["state"] != apply.APPLIED]
+    apply.store_states(sender, unapplied)
+    return [{"seq": event["seq"], "state": event["state"], "code": event["error_code"],
+             "detail": event["error_detail"][:500]} for event in unapplied]
 
 
 def receive_push(sender: str, body: dict, *, settings: dict, now_ms: int) -> dict:

@@ -1,4 +1,5 @@
-"""The signed case events the hub keeps (``CaseEvent``) and the keys that verify them.
+"""The signed events of each case (``CaseStep`` names them in ``Event``) and the keys that
+verify them.
 
 A handoff (``hub.cases.handoffs``) and a district's supervision (``hub.cases.supervision``)
 relay a case's events exactly as their origins signed them; the hub's signed
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import orjson
 
-from hub.models import CaseEvent, NodeKey
+from hub.models import NodeKey, database
 from sync import relay
 from sync.errors import Code, ProtocolError
 
@@ -24,6 +25,7 @@ from sync.errors import Code, ProtocolError
 # computed itself from their content (at ingest), so a hash stands for its content.
 _VERIFIED: set[tuple[str, str]] = set()
 _VERIFIED_MAX = 200_000  # about 40 MB at most; then start again
+_CHUNK = 500  # numbers per IN (…) list
 
 
 def signed_events(numbers: list[str], through: dict[str, int] | None = None,
@@ -31,11 +33,19 @@ def signed_events(numbers: list[str], through: dict[str, int] | None = None,
     """The events of each case so far, as their origins signed them, in each case's order
     (``through``: each case's events up to that step only)."""
     found: dict[str, list[dict]] = {number: [] for number in numbers}
-    rows = (CaseEvent.select(CaseEvent.number, CaseEvent.n, CaseEvent.event)
-            .where(CaseEvent.number.in_(numbers)).order_by(CaseEvent.number, CaseEvent.n).tuples())
-    for number, n, text in rows:
-        if through is None or n <= through[number]:
-            found[number].append(orjson.loads(text))
+    db = database.obj
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = numbers[start:start + _CHUNK]
+        marks = ", ".join([db.param] * len(chunk))
+        rows = db.execute_sql(
+            f"SELECT s.number, s.n, {', '.join('e.' + name for name in relay.FIELDS)} "
+            "FROM case_step AS s JOIN event AS e ON e.origin = s.origin AND e.seq = s.seq "
+            f"WHERE s.number IN ({marks}) ORDER BY s.number, s.n", chunk)
+        for number, n, *values in rows:
+            if through is None or n <= through[number]:
+                event = dict(zip(relay.FIELDS, values))
+                event["payload"] = orjson.loads(event["payload"])
+                found[number].append(event)
     return found
 
 

@@ -14,13 +14,12 @@ from hypothesis import strategies as st
 from hub import db as hub_db
 from hub import handlers  # noqa: F401  (registers the event handlers)
 from hub.ledger import apply
-from hub.ledger.ingest import EVENT_COLUMNS
+from hub.ledger.ingest import store_and_apply
 from hub.ledger.stream import use_keys
-from hub.models import (CaseEvent, CaseHandoff, CenterState, Event, HubCase, HubCaseAction,
+from hub.models import (CaseHandoff, CaseStep, CenterState, Event, HubCase, HubCaseAction,
                         HubMessage, NodeKey, Ownership, Supervision, database)
 from hub.stats import rollups
 from sync import case_clock, codec
-from sync.database import insert_rows
 from sync.events import event_hash, sig_input
 from sync.signing import KeyPair, b64
 from tests.hub.stats.test_rollups import APPLICANTS, MATTERS, PROJECTS, case_events
@@ -87,15 +86,14 @@ def interleave(lives: list[list[dict]], seed: int) -> list[dict]:
 
 
 def apply_pushes(pushes: list[list[dict]], now_ms: int = 1) -> None:
-    """Each push applied and stored as ``ingest.commit`` does (so later pushes see its
-    quarantine)."""
+    """Each push stored and applied as ``ingest.commit`` does (so later pushes see its
+    quarantine), its events unchained."""
     for events in pushes:
         events = [dict(e) for e in events]
-        apply.apply_events(events[0]["origin"], events, now_ms)
-        insert_rows(database.obj, "event", EVENT_COLUMNS, [
-            (e["origin"], e["seq"], e["type"], e["record"], e["created_at"], "{}",
-             e["prev_hash"], e["hash"], e["key_id"], e["sig"], now_ms, e["state"],
-             e["error_code"], "") for e in events])
+        store_and_apply(events[0]["origin"], events, [
+            (e["origin"], e["seq"], e["type"], e["record"], e["created_at"],
+             codec.canonical(e["payload"]).decode(), e["prev_hash"], e["hash"], e["key_id"],
+             e["sig"], now_ms, apply.APPLIED, "", "") for e in events], now_ms)
 
 
 def hub_state() -> dict:
@@ -107,7 +105,7 @@ def hub_state() -> dict:
         messages.setdefault(message.recipient, []).append((message.type, message.payload))
     return {"cases": rows(HubCase, HubCase.number),
             "actions": rows(HubCaseAction, HubCaseAction.number, HubCaseAction.n),
-            "signed": rows(CaseEvent, CaseEvent.number, CaseEvent.n),
+            "signed": rows(CaseStep, CaseStep.number, CaseStep.n),
             "rollups": rollups.snapshot(),
             "owners": rows(Ownership, Ownership.record, skip={"since_ms"}),
             "handoffs": rows(CaseHandoff, CaseHandoff.number, CaseHandoff.k,
