@@ -17,6 +17,7 @@ from node import licences, outbox, reuse
 from node.models import Case, CaseAction, CaseMaterial
 from node.work_calendar import calendar_in_force
 from sync import case_clock, case_machine, case_records, case_state
+from sync.database import IN_CHUNK
 from sync.errors import NotFound
 from sync.signing import KeyPair
 
@@ -31,9 +32,6 @@ class Actor:
 
 def now() -> datetime.datetime:
     return datetime.datetime.now(case_clock.CHINA).replace(microsecond=0)
-
-
-_CHUNK = 500  # case numbers per IN (…) list
 
 
 def _logged(action: CaseAction) -> dict:
@@ -56,9 +54,9 @@ def states_of(rows: list[Case]) -> dict[str, case_state.CaseState]:
     cases costs the same few statements however long it is."""
     logs: dict[str, list[dict]] = {row.number: [] for row in rows}
     numbers = list(logs)
-    for start in range(0, len(numbers), _CHUNK):
+    for start in range(0, len(numbers), IN_CHUNK):
         for action in (CaseAction.select()
-                       .where(CaseAction.number.in_(numbers[start:start + _CHUNK]))
+                       .where(CaseAction.number.in_(numbers[start:start + IN_CHUNK]))
                        .order_by(CaseAction.number, CaseAction.n)):
             logs[action.number].append(_logged(action))
     return {row.number: case_records.replay(orjson.loads(row.received), logs[row.number])

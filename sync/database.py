@@ -25,6 +25,8 @@ from sync.errors import ConfigError
 
 # Bound parameters per statement: SQLite's default limit (since 3.32) is 32,766.
 SQLITE_VARIABLES = 32_000
+# Keys per IN (…) list of a read by many keys: far below every engine's parameter limit.
+IN_CHUNK = 500
 SQLITE_PRAGMAS = (("journal_mode", "wal"), ("synchronous", "normal"), ("foreign_keys", 1),
                   ("busy_timeout", 30000), ("cache_size", -32000))
 # The folders of the SQLite files this process opened: a full disk under one of them shows

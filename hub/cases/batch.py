@@ -34,7 +34,7 @@ from hub.models import CaseHandoff, HubCase, database
 from hub.stats import rollups
 from sync import case_clock, case_machine, case_records, case_state
 from sync.calendar import WorkCalendar
-from sync.database import insert_rows
+from sync.database import IN_CHUNK, insert_rows
 from sync.envelope import now_ms
 
 RECEIVED, ACTION = "case.received", "case.action"
@@ -43,7 +43,6 @@ CASE_COLUMNS = tuple(HubCase._meta.sorted_field_names)
 ACTION_COLUMNS = ("state", "actions", "accepted_at", "decided_at", "outcome",
                   "document_number", "due_date")
 HANDOFF_COLUMNS = tuple(CaseHandoff._meta.sorted_field_names)
-_CHUNK = 500  # numbers per IN (…) list
 
 
 @dataclass
@@ -89,8 +88,8 @@ class CaseBatch:
         db = database.obj
         # Plain SQL: read once a run, where peewee's query building and rows cost more than
         # the reads.
-        for start in range(0, len(stored), _CHUNK):
-            chunk = stored[start:start + _CHUNK]
+        for start in range(0, len(stored), IN_CHUNK):
+            chunk = stored[start:start + IN_CHUNK]
             marks = ", ".join([db.param] * len(chunk))
             for number, n, action, role, user, at, data in db.execute_sql(
                     f'SELECT number, n, action, role, "user", at, data FROM hub_case_action '
@@ -104,9 +103,9 @@ class CaseBatch:
                 self.cases[row["number"]] = LoadedCase(row, orjson.loads(row["matter"]), state,
                                                        stored=True)
         handed = [number for number, case in self.cases.items() if case.state.handoffs]
-        for start in range(0, len(handed), _CHUNK):
+        for start in range(0, len(handed), IN_CHUNK):
             for handoff in (CaseHandoff.select()
-                            .where(CaseHandoff.number.in_(handed[start:start + _CHUNK]))
+                            .where(CaseHandoff.number.in_(handed[start:start + IN_CHUNK]))
                             .order_by(CaseHandoff.k)):
                 self.handoffs[handoff.number] = handoff  # the last one wins
         self.owners = owners_of({case_records.record_of(n) for n in numbers})

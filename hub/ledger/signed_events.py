@@ -19,13 +19,13 @@ import orjson
 
 from hub.models import NodeKey, database
 from sync import relay
+from sync.database import IN_CHUNK
 from sync.errors import Code, ProtocolError
 
 # (hash, sig) of events already checked here. The hub relays only events whose hash it
 # computed itself from their content (at ingest), so a hash stands for its content.
 _VERIFIED: set[tuple[str, str]] = set()
 _VERIFIED_MAX = 200_000  # about 40 MB at most; then start again
-_CHUNK = 500  # numbers per IN (…) list
 
 
 def signed_events(numbers: list[str], through: dict[str, int] | None = None,
@@ -34,8 +34,8 @@ def signed_events(numbers: list[str], through: dict[str, int] | None = None,
     (``through``: each case's events up to that step only)."""
     found: dict[str, list[dict]] = {number: [] for number in numbers}
     db = database.obj
-    for start in range(0, len(numbers), _CHUNK):
-        chunk = numbers[start:start + _CHUNK]
+    for start in range(0, len(numbers), IN_CHUNK):
+        chunk = numbers[start:start + IN_CHUNK]
         marks = ", ".join([db.param] * len(chunk))
         rows = db.execute_sql(
             f"SELECT s.number, s.n, {', '.join('e.' + name for name in relay.FIELDS)} "
