@@ -18,7 +18,7 @@ import traceback
 
 import orjson
 
-from hub.ledger.ownership import owners_of
+from hub.ledger.ownership import owner_of, owners_of
 from hub.ledger.registry import HANDLERS, INDEPENDENT
 from hub.models import Event, database
 from sync.case_records import creator_of
@@ -34,26 +34,32 @@ def _mark(event: dict, state: str, code: Code | None = None, detail: str = "") -
     event["error_detail"] = detail
 
 
-def blocked_records(origin: str) -> set[str]:
-    """Records of ``origin`` that have a quarantined or held event (later ones wait)."""
+def blocked_records(origins: set[str]) -> set[tuple[str, str]]:
+    """(origin, record) of each record that has a quarantined or held event of that origin
+    (the origin's later events on it wait)."""
     db = database.obj
+    marks = ", ".join([db.param] * len(origins))
     # Two comparisons, not NOT IN: SQLite only sees that they imply the partial index's
-    # ``state != 'applied'`` this way; NOT IN reads every event the origin ever sent.
-    cursor = db.execute_sql("SELECT DISTINCT record FROM event WHERE origin = "
-                            f"{db.param} AND state != {db.param} AND state != {db.param} "
-                            "AND record != ''", (origin, APPLIED, REFUSED))
-    return {record for (record,) in cursor}
+    # ``state != 'applied'`` this way; NOT IN reads every event the origins ever sent.
+    cursor = db.execute_sql(f"SELECT DISTINCT origin, record FROM event WHERE origin IN ({marks})"
+                            f" AND state != {db.param} AND state != {db.param} AND record != ''",
+                            (*sorted(origins), APPLIED, REFUSED))
+    return set(cursor.fetchall())
 
 
-def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
-    """Apply a batch of one origin's new events in seq order; sets each event's state.
+def apply_events(events: list[dict], now_ms: int) -> None:
+    """Apply new events, of one origin or several (each origin's in seq order), together;
+    sets each event's state.
 
     One pass in order: consecutive events of one handler's types form a run that it
-    writes together; a run is applied before any later event is judged, so a
-    failure in it holds the later events of the same record. Events of an independent
-    handler are judged in place but applied last, each handler's together.
+    writes together, whatever their origins; a run is applied before any later event is
+    judged, so a failure in it holds the later events of the same origin and record.
+    Events of an independent handler are judged in place but applied last, each
+    handler's together.
     """
-    blocked = blocked_records(origin)
+    if not events:
+        return
+    blocked = blocked_records({e["origin"] for e in events})
     owners = owners_of({e["record"] for e in events if e["record"]})
     claims = []
     run: list[dict] = []
@@ -63,10 +69,15 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
         if run and handler not in INDEPENDENT and handler is not HANDLERS[run[0]["type"]]:
             _apply_run(run, blocked)
             run = []
-        record = event["record"]
+        origin, record = event["origin"], event["record"]
         owner = owners.get(record) if record else None
+        if owner not in (None, origin):  # rare: read again, as a handoff earlier in the
+            if run:                          # batch (another origin's) may have moved it
+                _apply_run(run, blocked)
+                run = []
+            owner = owners[record] = owner_of(record) or owner
         creator = creator_of(record) if record and owner is None else None  # claims only
-        if record and record in blocked:
+        if record and (origin, record) in blocked:
             _mark(event, HELD, Code.BLOCKED_BY_QUARANTINE, f"{record} has an unapplied event")
         elif owner is not None and owner != origin:
             _mark(event, REFUSED, Code.NOT_OWNER, f"{record} is owned by {owner}")
@@ -77,7 +88,7 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
             _mark(event, QUARANTINED, Code.EVENT_TYPE_UNKNOWN,
                   f"the hub has no handler for {event['type']!r}")
             if record:
-                blocked.add(record)
+                blocked.add((origin, record))
         else:
             if record and owner is None:
                 owners[record] = origin
@@ -91,17 +102,18 @@ def apply_events(origin: str, events: list[dict], now_ms: int) -> None:
                 suffix="ON CONFLICT (record) DO NOTHING")
 
 
-def _apply_run(run: list[dict], blocked: set[str]) -> None:
+def _apply_run(run: list[dict], blocked: set[tuple[str, str]]) -> None:
     ready = _not_held(run, blocked)
     if ready:
         _apply_or_split(HANDLERS[ready[0]["type"]], ready, blocked)
 
 
-def _not_held(events: list[dict], blocked: set[str]) -> list[dict]:
-    """The events whose record has no unapplied event; the others are marked held."""
+def _not_held(events: list[dict], blocked: set[tuple[str, str]]) -> list[dict]:
+    """The events whose record has no unapplied event of their origin; the others are
+    marked held."""
     ready = []
     for event in events:
-        if event["record"] and event["record"] in blocked:
+        if event["record"] and (event["origin"], event["record"]) in blocked:
             _mark(event, HELD, Code.BLOCKED_BY_QUARANTINE,
                   f"{event['record']} has an unapplied event")
         else:
@@ -109,7 +121,7 @@ def _not_held(events: list[dict], blocked: set[str]) -> list[dict]:
     return ready
 
 
-def _apply_or_split(handler, events: list[dict], blocked: set[str]) -> None:
+def _apply_or_split(handler, events: list[dict], blocked: set[tuple[str, str]]) -> None:
     """Apply ``events`` together; when that fails, each half the same way, in order, down
     to the bad event alone, which is quarantined (so a bad event in a big push costs a few
     retries, not one per event). A half is judged after the one before it: an event of a
@@ -129,20 +141,21 @@ def _apply_or_split(handler, events: list[dict], blocked: set[str]) -> None:
         _mark(event, QUARANTINED, Code.APPLY_FAILED,
               "".join(traceback.format_exception_only(exc)).strip()[:2000])
         if event["record"]:
-            blocked.add(event["record"])
+            blocked.add((event["origin"], event["record"]))
         return
     for event in events:
         _mark(event, APPLIED)
 
 
-def store_states(origin: str, events: list[dict]) -> None:
-    """Write the state ``apply_events`` gave each of ``events`` (stored ones of ``origin``)."""
+def store_states(events: list[dict]) -> None:
+    """Write the state ``apply_events`` gave each of ``events`` (stored ones)."""
     if events:
         db = database.obj
         db.cursor().executemany(
             f"UPDATE event SET state = {db.param}, error_code = {db.param}, "
             f"error_detail = {db.param} WHERE origin = {db.param} AND seq = {db.param}",
-            [(e["state"], e["error_code"], e["error_detail"], origin, e["seq"]) for e in events])
+            [(e["state"], e["error_code"], e["error_detail"], e["origin"], e["seq"])
+             for e in events])
 
 
 def stored_event(row: Event) -> dict:
@@ -166,8 +179,8 @@ def replay(origin: str | None = None, now_ms: int = 0) -> dict[str, int]:
             # Earlier unapplied events are exactly the ones being replayed, so start unblocked.
             Event.update(state=APPLIED).where(Event.origin == events_origin,
                                               Event.state.in_([QUARANTINED, HELD])).execute()
-            apply_events(events_origin, events, now_ms)
-            store_states(events_origin, events)
+            apply_events(events, now_ms)
+            store_states(events)
             for event in events:
                 counts[event["state"]] += 1
     return counts

@@ -118,10 +118,10 @@ def _chain(events: list[dict], prev_hash: str, first_seq: int, now_ms: int) -> l
     return rows
 
 
-def _log_refused(origin: str, problems: list[dict], now_ms: int) -> None:
+def _log_refused(events: list[dict], now_ms: int) -> None:
     """Writes refused by the ownership rule go to the security log, like refused messages."""
-    rows = [(now_ms, origin, "", p["code"], f"event {p['seq']}: {p['detail']}", "/sync/v1/push",
-             "", 1) for p in problems if p["state"] == apply.REFUSED]
+    rows = [(now_ms, e["origin"], "", e["error_code"], f"event {e['seq']}: {e['error_detail']}",
+             "/sync/v1/push", "", 1) for e in events if e["state"] == apply.REFUSED]
     insert_rows(database.obj, "security_event",
                 ("at_ms", "center", "key_id", "code", "detail", "path", "remote", "repeats"), rows)
 
@@ -181,8 +181,21 @@ def prepare(sender: str, body, *, settings: dict, now_ms: int) -> Prepared:
     return _plan(Prepared(sender, events, head_of(sender)), now_ms)
 
 
-def commit(prepared: Prepared, *, now_ms: int) -> dict:
-    """Inside the caller's write transaction: store, apply and acknowledge a prepared push.
+@dataclass
+class Stored:
+    """A push stored, its origin's head moved, its new events not applied yet."""
+
+    events: list[dict]  # the new ones, in seq order
+    acked: tuple[int, str]
+
+
+def store(prepared: Prepared, *, now_ms: int) -> Stored:
+    """Inside the caller's write transaction: store a prepared push's new events and move
+    its origin's head; ``apply_stored`` applies them, in the same transaction.
+
+    Stored before they are applied, so a handler finds a case's events of this push among
+    the stored ones (a handoff sends them); stored as applied, since nearly all are, and
+    the few that are not are marked after.
 
     :raises SequenceError: SEQUENCE_GAP (with ``expected_seq``), NODE_DIVERGED.
     """
@@ -197,34 +210,41 @@ def commit(prepared: Prepared, *, now_ms: int) -> dict:
         raise SequenceError(f"expected seq {head_seq + 1}, got {new[0]['seq']}",
                             code=Code.SEQUENCE_GAP, expected_seq=head_seq + 1,
                             head_seq=head_seq, head_hash=head_hash)
-    problems = []
     if new:
         rows = prepared.rows
-        problems = store_and_apply(sender, new, rows, now_ms)
-        _log_refused(sender, problems, now_ms)
-        crash_point("hub.mid_apply")
+        insert_rows(database.obj, "event", EVENT_COLUMNS, rows)
         head_seq, head_hash = rows[-1][1], rows[-1][7]
         insert_rows(database.obj, "origin_head", ("origin", "seq", "hash"),
                     [(sender, head_seq, head_hash)],
                     suffix="ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, "
                            "hash = excluded.hash")
-    return {"acked_seq": head_seq, "acked_hash": head_hash, "problems": problems}
+    return Stored(new, (head_seq, head_hash))
 
 
-def store_and_apply(sender: str, events: list[dict], rows: list[list], now_ms: int,
-                    ) -> list[dict]:
-    """Store new events (``rows``), apply them, and return the problems of those not applied.
+def apply_stored(pushes: list[Stored], *, now_ms: int) -> list[dict]:
+    """Apply the new events of stored pushes, of one origin or several, together (each
+    handler's run spans them); each push's reply: its ack and the problems of its events
+    not applied."""
+    events = [event for push in pushes for event in push.events]
+    if events:
+        apply.apply_events(events, now_ms)
+        unapplied = [event for event in events if event["state"] != apply.APPLIED]
+        apply.store_states(unapplied)
+        _log_refused(unapplied, now_ms)
+        crash_point("hub.mid_apply")
+    return [{"acked_seq": push.acked[0], "acked_hash": push.acked[1],
+             "problems": [{"seq": e["seq"], "state": e["state"], "code": e["error_code"],
+                           "detail": e["error_detail"][:500]}
+                          for e in push.events if e["state"] != apply.APPLIED]}
+            for push in pushes]
 
-    Stored before they are applied, so a handler finds a case's events of this push among
-    the stored ones (a handoff sends them); stored as applied, since nearly all are, and
-    the few that are not are marked after.
+
+def commit(prepared: Prepared, *, now_ms: int) -> dict:
+    """Inside the caller's write transaction: store, apply and acknowledge a prepared push.
+
+    :raises SequenceError: SEQUENCE_GAP (with ``expected_seq``), NODE_DIVERGED.
     """
-    insert_rows(database.obj, "event", EVENT_COLUMNS, rows)
-    apply.apply_events(sender, events, now_ms)
-    unapplied = [event for event in events if event["state"] != apply.APPLIED]
-    apply.store_states(sender, unapplied)
-    return [{"seq": event["seq"], "state": event["state"], "code": event["error_code"],
-             "detail": event["error_detail"][:500]} for event in unapplied]
+    return apply_stored([store(prepared, now_ms=now_ms)], now_ms=now_ms)[0]
 
 
 def receive_push(sender: str, body: dict, *, settings: dict, now_ms: int) -> dict:

@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 from hub.models import Ownership, database
-
-
-def _chunks(items: list, size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+from sync.database import IN_CHUNK
 
 
 def owners_of(records: set[str]) -> dict[str, str]:
     """Owner of each record that has one. Plain SQL: peewee would build a node per value."""
     owners: dict[str, str] = {}
     db = database.obj
-    for chunk in _chunks(list(records)):
+    keys = list(records)
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start:start + IN_CHUNK]
         marks = ", ".join([db.param] * len(chunk))
         cursor = db.execute_sql(f"SELECT record, owner FROM ownership WHERE record IN ({marks})",
                                 chunk)

@@ -9,14 +9,13 @@ from __future__ import annotations
 import base64
 import random
 import threading
-from contextlib import contextmanager
 
 from flask import Blueprint, Response, current_app, g, request
 
 from hub.cases import applications
 from hub.coverage import centers
 from hub.identity import HUB_ID
-from hub.ledger import enrollment, hub_keys, ingest, stream
+from hub.ledger import enrollment, hub_keys, ingest, rounds, stream
 from hub.ledger.security import (authenticate, check_size, consume_nonce, log_refusal,
                                  log_unauthenticated)
 from hub.models import database
@@ -155,34 +154,26 @@ def exchange():
     """A sync round in one request: the heartbeat, a push and a pull, answered together.
 
     One envelope to verify, one nonce, one transaction, where three requests took three
-    of each. The heartbeat is recorded first, so it describes the node as it sent the
-    request. A refused push is answered in its own part (and logged, as ``/push`` would
-    be): the node still gets its messages. Any other refusal refuses the whole request.
+    of each; and the transaction is shared with the other rounds waiting to write
+    (``hub.ledger.rounds``). The heartbeat is recorded first, so it describes the node as
+    it sent the request. A refused push is answered in its own part (and logged, as
+    ``/push`` would be): the node still gets its messages. Any other refusal refuses the
+    whole request.
     """
     envelope, body = _authenticated()
     parts = _exchange_parts(an_object(body, "exchange"))
     now_ms = env.now_ms()
-    prepared = None
+    push = None
     if "push" in parts:
         try:
-            prepared = ingest.prepare(envelope.sender, parts["push"],
-                                      settings=_state().settings, now_ms=now_ms)
+            push = ingest.prepare(envelope.sender, parts["push"], settings=_state().settings,
+                                  now_ms=now_ms)
         except ProtocolError as refusal:
-            prepared = refusal
-    reply = {}
-    with database.atomic():
-        consume_nonce(envelope.key_id, envelope.nonce, envelope.time_ms)
-        if "heartbeat" in parts:
-            with _within("heartbeat"):
-                reply["heartbeat"] = centers.record_heartbeat(envelope.sender,
-                                                              parts["heartbeat"], now_ms=now_ms)
-        else:
-            centers.touch(envelope.sender, now_ms)
-        if prepared is not None:
-            reply["push"] = _push_part(envelope, prepared, now_ms)
-        if "pull" in parts:
-            reply["pull"] = stream.pull(envelope.sender, *parts["pull"])
-    return sealed(reply)
+            push = refusal
+    where = _where()  # the request's, read here: another thread may write the round
+    return sealed(_state().rounds.write(rounds.Round(
+        envelope, parts, push, now_ms,
+        log_push_refusal=lambda refusal: _log_refusal(refusal, envelope, where))))
 
 
 def _exchange_parts(body: dict) -> dict:
@@ -195,34 +186,9 @@ def _exchange_parts(body: dict) -> dict:
                             code=Code.BODY_MALFORMED, field=unknown[0] if unknown else "")
     parts = {name: an_object(body[name], name) for name in EXCHANGE_PARTS if name in body}
     if "pull" in parts:
-        with _within("pull"):
+        with rounds.within("pull"):
             parts["pull"] = _pull_range(parts["pull"])
     return parts
-
-
-@contextmanager
-def _within(part: str):
-    """Name a field of one part of an exchange as ``part.field``."""
-    try:
-        yield
-    except ProtocolError as exc:
-        if exc.extra.get("field"):
-            exc.extra["field"] = f"{part}.{exc.extra['field']}"
-            exc.detail = exc.detail.replace("body.", f"body.{part}.", 1)
-        raise
-
-
-def _push_part(envelope: env.Envelope, prepared, now_ms: int) -> dict:
-    """The push of an exchange, stored and applied, or its refusal, which leaves nothing
-    of the push (a savepoint) and is logged as a refused ``/push`` is."""
-    if not isinstance(prepared, ProtocolError):
-        try:
-            with database.atomic():
-                return ingest.commit(prepared, now_ms=now_ms)
-        except ProtocolError as refusal:
-            prepared = refusal
-    _log_refusal(prepared, envelope)
-    return {"problem": problem_body(prepared)}
 
 
 @bp.post("/rotate")
@@ -296,9 +262,15 @@ def _refused(error: HallsyncError):
     return sealed(body, error.status, headers)
 
 
-def _log_refusal(error: HallsyncError, envelope: env.Envelope | None) -> None:
-    where = {"key_id": request.headers.get("Hallsync-Key-Id", ""), "path": request.path,
-             "remote": request.remote_addr or ""}
+def _where() -> dict:
+    """The request's key, path and address, as the security log keeps them."""
+    return {"key_id": request.headers.get("Hallsync-Key-Id", ""), "path": request.path,
+            "remote": request.remote_addr or ""}
+
+
+def _log_refusal(error: HallsyncError, envelope: env.Envelope | None,
+                 where: dict | None = None) -> None:
+    where = where or _where()
     if envelope is not None:
         log_refusal(error, center=envelope.sender, **where)
     else:
@@ -317,5 +289,6 @@ def _failed(error: Exception):
 def init_app(app) -> None:
     app.extensions["hallsync"].gate = threading.BoundedSemaphore(
         app.config["HALLSYNC"]["max_concurrent_syncs"])
+    app.extensions["hallsync"].rounds = rounds.RoundWriter()
     csrf.exempt(bp)  # a signed envelope, bound to its nonce, is what stops forged requests
     app.register_blueprint(bp)

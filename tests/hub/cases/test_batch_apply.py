@@ -1,6 +1,7 @@
-"""A push applied as runs of case events leaves the hub exactly as applying its events one at
-a time does: the same cases, actions, rollups, signed events, owners, handoffs, quarantine,
-and the same messages in the same order per recipient (ids, signatures and times aside)."""
+"""A push applied as runs of case events, and several origins' pushes applied together (a
+group of sync rounds), leave the hub exactly as applying the events one at a time does: the
+same cases, actions, rollups, signed events, owners, handoffs, quarantine, and the same
+messages in the same order per recipient (ids, signatures and times aside)."""
 from __future__ import annotations
 
 import datetime
@@ -14,12 +15,13 @@ from hypothesis import strategies as st
 from hub import db as hub_db
 from hub import handlers  # noqa: F401  (registers the event handlers)
 from hub.ledger import apply
-from hub.ledger.ingest import store_and_apply
+from hub.ledger.ingest import EVENT_COLUMNS, Stored, apply_stored
 from hub.ledger.stream import use_keys
 from hub.models import (CaseHandoff, CaseStep, CenterState, Event, HubCase, HubCaseAction,
                         HubMessage, NodeKey, Ownership, Supervision, database)
 from hub.stats import rollups
 from sync import case_clock, codec
+from sync.database import insert_rows
 from sync.events import event_hash, sig_input
 from sync.signing import KeyPair, b64
 from tests.hub.stats.test_rollups import APPLICANTS, MATTERS, PROJECTS, case_events
@@ -85,15 +87,22 @@ def interleave(lives: list[list[dict]], seed: int) -> list[dict]:
     return merged
 
 
-def apply_pushes(pushes: list[list[dict]], now_ms: int = 1) -> None:
-    """Each push stored and applied as ``ingest.commit`` does (so later pushes see its
-    quarantine), its events unchained."""
+def apply_pushes(pushes: list[list[dict]], now_ms: int = 1, *, together: bool = False) -> None:
+    """Each push stored as ``ingest.store`` does (its events unchained) and applied as
+    ``ingest.apply_stored`` does: each push once it is stored, so later pushes see its
+    quarantine, or (``together``) all of them at once, as a group of sync rounds is."""
+    stored = []
     for events in pushes:
         events = [dict(e) for e in events]
-        store_and_apply(events[0]["origin"], events, [
+        insert_rows(database.obj, "event", EVENT_COLUMNS, [
             (e["origin"], e["seq"], e["type"], e["record"], e["created_at"],
              codec.canonical(e["payload"]).decode(), e["prev_hash"], e["hash"], e["key_id"],
-             e["sig"], now_ms, apply.APPLIED, "", "") for e in events], now_ms)
+             e["sig"], now_ms, apply.APPLIED, "", "") for e in events])
+        stored.append(Stored(events, (events[-1]["seq"], events[-1]["hash"])))
+        if not together:
+            apply_stored(stored[-1:], now_ms=now_ms)
+    if together:
+        apply_stored(stored, now_ms=now_ms)
 
 
 def hub_state() -> dict:
@@ -114,9 +123,9 @@ def hub_state() -> dict:
             "messages": messages}
 
 
-def state_after(pushes: list[list[dict]]) -> dict:
+def state_after(pushes: list[list[dict]], *, together: bool = False) -> dict:
     with database.atomic() as transaction:
-        apply_pushes(pushes)
+        apply_pushes(pushes, together=together)
         found = hub_state()
         transaction.rollback()
     return found
@@ -154,5 +163,7 @@ def test_runs_apply_as_one_by_one(hub, cases, seed):
     with database.connection_context():
         batched = state_after(by_origin(events))
         one_by_one = state_after([[event] for event in events])
+        several_origins_at_once = state_after(by_origin(events), together=True)
     assert batched == one_by_one
+    assert several_origins_at_once == one_by_one
     assert len(batched["cases"]) == len(cases)
