@@ -12,7 +12,9 @@ HUB = SHARED + LOGIN + PUBLIC + CITIZEN + [
     Setting("port", 8700, "Port the hub listens on.", port_number),
     Setting("workers", os.cpu_count() or 2, "Worker processes of the hub's HTTP server.",
             positive),
-    Setting("threads", 4, "Threads in each worker process.", positive),
+    # Many: a worker writes the sync rounds waiting on its threads together, one
+    # transaction and one apply for all (hub.ledger.rounds), so more of them, larger groups.
+    Setting("threads", 16, "Threads in each worker process.", positive),
     Setting("city_node_dir", "", "The data directory of the city center's own node (enrolled as "
             "the hub's code): the city's departments work on it at /city/ of the hub's site; "
             "empty: not served."),
