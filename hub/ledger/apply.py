@@ -71,8 +71,10 @@ def apply_events(events: list[dict], now_ms: int) -> None:
             run = []
         origin, record = event["origin"], event["record"]
         owner = owners.get(record) if record else None
-        if owner not in (None, origin):  # rare: read again, as a handoff earlier in the
-            if run:                          # batch (another origin's) may have moved it
+        if owner not in (None, origin):
+            # Rare, so read it again: a handoff earlier in the batch (in another origin's
+            # pushes, applied together) may have moved the record to this origin.
+            if run:
                 _apply_run(run, blocked)
                 run = []
             owner = owners[record] = owner_of(record) or owner

@@ -24,13 +24,13 @@ from sync import case_clock, codec
 from sync.database import insert_rows
 from sync.events import event_hash, sig_input
 from sync.signing import KeyPair, b64
-from tests.hub.stats.test_rollups import APPLICANTS, MATTERS, PROJECTS, case_events
+from tests.hub.stats.test_rollups import APPLICANTS, MATTERS, PROJECTS, case_events, stored
 
 # A district's own cases, two of its streets' (it supervises them: relayed) and another's.
 CENTERS = ("210102", "210102001", "210102002", "210103001")
 ENROLLED, NOT_ENROLLED = "210103", "210104"  # handoff targets: routed, or sent back
 FAULTS = (None, "wrong_n", "repeated_receipt", "hand_off")
-KEYS = {center: KeyPair.generate() for center in CENTERS}  # the hub relays only signed events
+KEYS = {center: KeyPair.generate() for center in (*CENTERS, ENROLLED)}  # relays are signed
 
 
 @pytest.fixture
@@ -167,3 +167,25 @@ def test_runs_apply_as_one_by_one(hub, cases, seed):
     assert batched == one_by_one
     assert several_origins_at_once == one_by_one
     assert len(batched["cases"]) == len(cases)
+
+
+def test_a_handoff_and_the_targets_next_step_applied_together(hub):
+    """A group of rounds may hold the street's ``hand_off`` and, in another origin's push,
+    the deciding center's step on the case it now owns: applied together, the step is not
+    refused on the owner read before the handoff moved the case."""
+    start = datetime.datetime(2026, 3, 2, 9, tzinfo=case_clock.CHINA)
+    street = with_fault(case_events(0, CENTERS[1], MATTERS[0], [], start), "hand_off", 0)
+    handed = street[-1]["payload"]
+    take_over = {"number": handed["number"], "n": handed["n"] + 1, "action": "take_over",
+                 "role": "clerk", "user": "u", "data": {},
+                 "at": (datetime.datetime.fromisoformat(handed["at"])
+                        + datetime.timedelta(hours=1)).isoformat()}
+    target = [stored(ENROLLED, "case.action", handed["number"], take_over)]
+    pushes = [[signed(e) for e in street], [signed(e) for e in target]]
+    with database.connection_context():
+        one_by_one = state_after(pushes)
+        together = state_after(pushes, together=True)
+    assert together == one_by_one
+    assert [(e["origin"], e["state"]) for e in together["events"]] == [
+        (CENTERS[1], "applied"), (CENTERS[1], "applied"), (ENROLLED, "applied")]
+    assert together["owners"] == [{"record": f"case:{handed['number']}", "owner": ENROLLED}]
