@@ -1,9 +1,10 @@
 """SIGKILL at the worst moments and at random ones, on either side: nothing lost, nothing
 doubled. Real processes: concurrent pushes, a node killed between the hub's commit and
-its ack, a hub killed mid-apply, nodes and a whole hub killed at random points of push,
-pull and apply, and a hub that is down for a while."""
+its ack, a hub killed mid-apply (of a push, of scheduled exchanges), nodes and a whole
+hub killed at random points of push, pull and apply, and a hub that is down for a while."""
 from __future__ import annotations
 
+import contextlib
 import random
 import subprocess
 import sys
@@ -19,6 +20,10 @@ from tests.processes import ROOT, child_env, hallsync, last_json, node_run
 
 pytestmark = pytest.mark.slow
 A, B = "210102001", "210103001"
+# A node's scheduled rounds, compressed: a try every 0.3 s, back-off capped at 1 s.
+FAST = {"HALLSYNC_PUSH_INTERVAL_S": "0.3", "HALLSYNC_PULL_INTERVAL_S": "0.5",
+        "HALLSYNC_HEARTBEAT_INTERVAL_S": "0.5", "HALLSYNC_JITTER_S": "0.1",
+        "HALLSYNC_BACKOFF_BASE_S": "0.2", "HALLSYNC_BACKOFF_CAP_S": "1"}
 
 
 def hub_seqs(hub, origin: str) -> list[int]:
@@ -84,6 +89,37 @@ def test_hub_killed_in_the_middle_of_an_apply(hub, make_node):
     database.close()
 
 
+def test_hub_killed_in_the_middle_of_scheduled_exchanges(hub, make_node, tmp_path):
+    """Two nodes' scheduled rounds (``/exchange``: a worker writes the rounds that meet in
+    one transaction) die with the worker before their COMMIT: no round leaves an event, and
+    both chains land once after the restart."""
+    nodes = [make_node(A), make_node(B)]
+    for node in nodes:
+        node.enroll(hub)
+        node.sync()  # the receipts of catalog and calendar versions 1
+        write(node, 2_000)
+    hub.stop()
+    hub.start(HALLSYNC_CRASH_AT="hub.mid_apply")
+    with contextlib.ExitStack() as running:
+        for node in nodes:
+            running.enter_context(node_run(node.data_dir, tmp_path / f"{node.center}.log", FAST))
+        deadline = time.monotonic() + 30
+        while hub.log.read_text().count("SIGKILL") < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)  # each try of each node kills the worker that took it
+    hub.stop()
+    assert {center: hub_seqs(hub, center) for center in (A, B)} == {A: [1, 2], B: [1, 2]}
+    assert hub.log.read_text().count("SIGKILL") >= 4
+    hub.start()
+    with contextlib.ExitStack() as running:
+        for node in nodes:
+            running.enter_context(node_run(node.data_dir, tmp_path / f"{node.center}.log", FAST))
+        deadline = time.monotonic() + 60
+        while any(node.status()["backlog"] for node in nodes) and time.monotonic() < deadline:
+            time.sleep(0.3)
+    assert {center: hub_seqs(hub, center) for center in (A, B)} == {
+        A: list(range(1, 2_003)), B: list(range(1, 2_003))}
+
+
 def test_hub_down_node_keeps_working_and_its_backlog_drains(hub, make_node, tmp_path):
     node = make_node(A)
     node.enroll(hub)
@@ -93,10 +129,7 @@ def test_hub_down_node_keeps_working_and_its_backlog_drains(hub, make_node, tmp_
     failed = node.sync(check=False)
     assert failed.returncode == 1 and "HUB_UNAVAILABLE" in failed.stdout
     assert node.status()["backlog"] == 50
-    fast = {"HALLSYNC_PUSH_INTERVAL_S": "0.3", "HALLSYNC_PULL_INTERVAL_S": "0.5",
-            "HALLSYNC_HEARTBEAT_INTERVAL_S": "0.5", "HALLSYNC_JITTER_S": "0.1",
-            "HALLSYNC_BACKOFF_BASE_S": "0.2", "HALLSYNC_BACKOFF_CAP_S": "1"}
-    with node_run(node.data_dir, tmp_path / "node.log", fast):
+    with node_run(node.data_dir, tmp_path / "node.log", FAST):
         time.sleep(1.5)  # a few failed attempts while the hub is down
         hub.start()
         deadline = time.monotonic() + 30
