@@ -38,10 +38,11 @@ def bind(url: str):
     """Point the models at ``url`` and bring the tables up to them (a database made by an
     older version is upgraded in place: ``sync.schema``)."""
     db = open_database(url)
-    # WITHOUT ROWID halves the write cost of a table keyed by its columns on SQLite;
-    # PostgreSQL has no such thing.
-    for model in (Event, CaseStep):
-        model._meta.without_rowid = is_sqlite(db)
+    # WITHOUT ROWID halves the write cost of a table of small rows keyed by its columns
+    # on SQLite; PostgreSQL has no such thing. Not for events: a row of that kind holds
+    # only about 1,000 bytes in its page, and a case's receipt is more, so each would
+    # spill into an overflow page of its own (4 KB on disk for a few hundred bytes).
+    CaseStep._meta.without_rowid = is_sqlite(db)
     database.initialize(db)
     with db.connection_context():
         added = upgrade(db, MODELS, conversions=(case_steps_from_copies,))

@@ -105,7 +105,6 @@ class Event(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("origin", "seq")
-        without_rowid = True
 
 
 # Partial index: the quarantine is tiny next to the events, and is read on every push.

@@ -47,9 +47,6 @@ class OutboxEvent(BaseModel):
     key_id = CharField(max_length=16)
     sig = CharField(max_length=128)
 
-    class Meta:
-        without_rowid = True
-
 
 class KnownKey(BaseModel):
     """Public keys this node can verify with: its own (all of them) and others' as learned."""
