@@ -18,12 +18,6 @@ one instance) and leaves a record of who ran what, read by the scale-out test.
 The scheduler starts on a worker's first request, not at import: gunicorn's
 master builds the app before it forks, and forking while a thread runs can hand
 a child a held lock.
-
-On SQLite each worker also copies the WAL back into the database every second
-(``checkpoint_wal``, not claimed: a second copy at once finds nothing to do). A
-commit that filled the WAL would otherwise do it itself, inside the writers' lock that
-every other push waits on (about 10 ms of a 1,000-event push here, and an fsync on
-a real disk), so a served hub's connections are opened with automatic checkpoints off.
 """
 from __future__ import annotations
 
@@ -42,11 +36,9 @@ from hub.coverage import alerts
 from hub.ledger.security import forget_old_nonces
 from hub.models import JobRun, database
 from sync import envelope as env
-from sync.database import checkpoint, is_sqlite
 
 log = logging.getLogger("hallsync.hub.scheduler")
 DAY_MS = 24 * 3600 * 1000
-CHECKPOINT_S = 1
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
@@ -103,10 +95,6 @@ class HubJobs:
                     self.scheduler.add_job(self.run, "interval", args=(job,), id=job.name,
                                            seconds=self.settings[job.interval_setting],
                                            max_instances=1, coalesce=True)
-                if is_sqlite(self.db):
-                    self.scheduler.add_job(self.checkpoint_wal, "interval", id="checkpoint",
-                                           seconds=CHECKPOINT_S, max_instances=1,
-                                           coalesce=True)
                 self.scheduler.start()
 
     def run(self, job: Job) -> None:
@@ -120,26 +108,11 @@ class HubJobs:
         except Exception:  # noqa: BLE001 — the next tick tries again; say why meanwhile
             log.exception("hub job %s failed", job.name)
 
-    def checkpoint_wal(self) -> tuple[int, int, int] | None:
-        """The WAL copied back into the database: (busy, frames, frames copied)."""
-        if database.obj is not self.db:
-            return None
-        try:
-            with database.connection_context():
-                return checkpoint(database.obj)
-        except Exception:  # noqa: BLE001 — the next second tries again; say why meanwhile
-            log.exception("hub WAL checkpoint failed")
-            return None
-
 
 def init_app(app: Flask) -> None:
-    """Tick the jobs in every worker that serves requests (not in tests' in-process apps);
-    on SQLite, the WAL is copied back by them, not by the commits."""
+    """Tick the jobs in every worker that serves requests (not in tests' in-process apps)."""
     if app.config["TESTING"]:
         return
-    if is_sqlite(database.obj):
-        with database.connection_context():
-            database.pragma("wal_autocheckpoint", 0, permanent=True)
     jobs = HubJobs(app.config["HALLSYNC"])
     app.extensions["hallsync.jobs"] = jobs
     app.before_request(jobs.start_once)

@@ -115,15 +115,6 @@ class QueuedWritersDatabase(SqliteDatabase):
         super()._close(conn)
 
 
-def checkpoint(db: Database) -> tuple[int, int, int] | None:
-    """Copy a SQLite database's WAL back into its file as far as its readers allow, without
-    waiting for anyone (``PASSIVE``): (busy, frames in the WAL, frames copied back). None
-    on PostgreSQL, which has no such file."""
-    if not is_sqlite(db):
-        return None
-    return tuple(db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
-
-
 def is_sqlite(db: Database) -> bool:
     return isinstance(db, SqliteDatabase)
 

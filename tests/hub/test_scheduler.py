@@ -14,7 +14,6 @@ from urllib.parse import urlparse
 import pytest
 
 from hub import db as hub_db
-from hub.app import create_app
 from hub.models import JobRun, SeenNonce, database
 from hub.scheduler import JOBS, Job, run_once
 from tests.conftest import BACKENDS
@@ -109,25 +108,3 @@ def test_nonce_cleanup_forgets_old_nonces_and_old_runs(store):
     JobRun.insert(job="probe", slot=1, instance="x", ran_ms=T0 - 2 * 86_400_000).execute()
     assert run_once(CLEANUP, SETTINGS, T0) == {"nonces": 1, "job_runs": 1}
     assert [n.nonce for n in SeenNonce.select()] == ["new"]
-
-
-def test_a_served_hub_copies_its_wal_back_apart_from_its_commits(tmp_path):
-    """Commits larger than SQLite's automatic checkpoint (1,000 pages) leave the database
-    file as it was; the worker's checkpoint job, in its own thread, copies them back."""
-    app = create_app({"data_dir": str(tmp_path)})  # not TESTING: as ``hub run`` serves it
-    db_file = tmp_path / "hub.db"
-    before = db_file.stat().st_size
-    with database.connection_context():  # kept open: closing the last one would copy it
-        for batch in range(3):  # about 6 MB: more than the WAL's 1,000 pages of 4 KB
-            with database.atomic():
-                SeenNonce.insert_many([{"key_id": "k", "nonce": f"{batch}-{i}-" + "n" * 60,
-                                        "seen_ms": T0} for i in range(20_000)]).execute()
-        assert db_file.stat().st_size == before  # no commit copied the WAL back
-        outcome = []
-        job = threading.Thread(
-            target=lambda: outcome.append(app.extensions["hallsync.jobs"].checkpoint_wal()))
-        job.start()
-        job.join(30)
-        busy, frames, copied = outcome[0]
-        assert (busy, copied) == (0, frames) and frames > 1_000
-        assert db_file.stat().st_size > before + 4_000_000
