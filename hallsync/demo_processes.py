@@ -7,9 +7,7 @@ gets SIGTERM from the kernel should the demo itself die (``PR_SET_PDEATHSIG``).
 """
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,19 +18,13 @@ import click
 import orjson
 import requests
 
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+from hallsync.parent_death import die_with_parent
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the demo dies, however it dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Processes:
@@ -70,7 +62,7 @@ class Processes:
                 self.servers[name] = subprocess.Popen(
                     [sys.executable, "-m", "hallsync", *map(str, args)], env=self.env,
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+                    preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
         deadline = time.monotonic() + timeout
         for name, _args, url in servers:
             self._wait_until_up(name, url, deadline)

@@ -180,8 +180,9 @@ def _run(data_dir: Path, jobs: list[dict], workers: int, stop_after: int | None)
                         "token": tokens.get(j["center"])} for j in jobs),
                       key=lambda j: -j["cases"])  # the largest first: the pool ends together
         done, started = 0, time.perf_counter()
-        with multiprocessing.get_context("spawn").Pool(
-                workers, initializer=simulate_node.die_with_parent) as pool:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers, initializer=simulate_node.start_worker,
+                          initargs=(context.Lock(),)) as pool:
             for progress in pool.imap_unordered(simulate_node.run_center, work):
                 done += 1
                 click.echo(f"  [{done}/{len(work)}] {time.perf_counter() - started:7.1f} s: "
@@ -219,7 +220,7 @@ def _tokens(data_dir: Path, centers: list[str]) -> dict[str, str]:
     from hub.commands.hub import open_hub
     from hub.ledger.enrollment import make_token
     from sync import envelope as env
-    need = [c for c in centers if not (data_dir / "nodes" / c / "node.key").exists()]
+    need = [c for c in centers if not simulate_node.enrolled(data_dir / "nodes" / c)]
     if not need:
         return {}
     settings, keys = open_hub(str(data_dir / "hub"), None)

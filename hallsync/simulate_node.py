@@ -11,17 +11,22 @@ counted: generation is deterministic).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
+import signal
+import sqlite3
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
+from hallsync.parent_death import die_with_parent
+
 CHUNK = 5000  # cases per import transaction (a few seconds of the node's writer)
-# A push of ``push_batch`` events must stay under the node's HTTP timeout while the
-# hub replays them one by one; the simulation waits longer than a window would.
+# A push of ``push_batch`` events must stay under the node's HTTP timeout; the
+# simulation waits longer than a window would, as its pushes queue at the hub's writer.
 PUSH_BATCH, PUSH_TIMEOUT_S = 1000, 600.0
 
 
@@ -42,15 +47,19 @@ def _write_progress(data_dir: Path, center: str, progress: dict) -> None:
     os.replace(tmp, path)  # atomic: a kill leaves the old or the new file
 
 
-def die_with_parent() -> None:
-    """Pool initializer: a killed simulation takes its center processes with it (Linux's
-    parent-death signal), so a rerun never shares a node with a stray writer."""
-    import ctypes
-    import signal
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass  # not Linux: a killed run's workers finish their center, then exit
+# Held while a center pushes (set in each pool process by ``start_worker``). The hub
+# applies with one writer, so two pushes at once only queue there; taking turns lets
+# the other process generate its next center meanwhile, on the core the hub leaves.
+_push_turn = None
+
+
+def start_worker(push_turn) -> None:
+    """Pool initializer: the shared push turn, and death with the parent (SIGKILL: a
+    killed simulation takes its center processes with it, so a rerun never shares a node
+    with a stray writer)."""
+    global _push_turn
+    _push_turn = push_turn
+    die_with_parent(signal.SIGKILL)
 
 
 def run_center(job: dict) -> dict:
@@ -72,14 +81,30 @@ def run_center(job: dict) -> dict:
             progress["live"] = _hand_off_live(node, job)
             _write_progress(data_dir, center, progress)
         progress["events"] = _outbox_last()
-        started = time.perf_counter()
-        progress["pushed"] = node.push().pushed + progress.get("pushed", 0)
-        progress["push_seconds"] = round(time.perf_counter() - started, 2)
+        with _push_turn or contextlib.nullcontext():
+            started = time.time()
+            progress["pushed"] = node.push().pushed + progress.get("pushed", 0)
+            ended = time.time()
+            progress["pushed_between"] = [started, ended]  # wall clock: the turns show
+            progress["push_seconds"] = round(ended - started, 2)
         progress["synced"] = True
         _write_progress(data_dir, center, progress)
     finally:
         node.close()
     return progress
+
+
+def enrolled(node_dir: Path) -> bool:
+    """Whether the node finished enrolling. ``node.enroll`` writes its state row last, so a
+    key without it is a run killed mid-enrollment, which needs a new token."""
+    path = node_dir / "node.db"
+    if not path.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        try:
+            return db.execute("SELECT 1 FROM node_state WHERE id = 1").fetchone() is not None
+        except sqlite3.OperationalError:  # killed before its tables were made
+            return False
 
 
 def _node(node_dir: Path, hub_url: str, token: str | None, center: str):
@@ -91,7 +116,7 @@ def _node(node_dir: Path, hub_url: str, token: str | None, center: str):
     settings = load_settings({"data_dir": str(node_dir), "push_batch": PUSH_BATCH,
                               "http_timeout_s": PUSH_TIMEOUT_S})
     store.bind(node_dir)
-    if NodeState.get_or_none(NodeState.id == 1) is None:
+    if not enrolled(node_dir):
         if token is None:
             raise RuntimeError(f"{center}: not enrolled and no token to enroll with")
         enroll(node_dir, hub_url, token, settings)
