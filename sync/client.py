@@ -81,6 +81,10 @@ class HubClient:
         except ProtocolError:
             if response.status_code >= 500 or response.status_code == 429:
                 raise HubUnavailable(f"hub answered {response.status_code} without a signature")
+            if response.status_code == 404:  # a hub knows every path of its own version
+                raise ProtocolError(f"{self.hub_url} does not serve {path}: a hub older than "
+                                    "this node, or not a hallsync hub; upgrade the hub "
+                                    "before its nodes", code=Code.REPLY_INVALID) from None
             raise ProtocolError(f"unsigned reply with status {response.status_code}",
                                 code=Code.REPLY_INVALID) from None
         if self.hub_key is None and pin:

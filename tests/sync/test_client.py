@@ -1,0 +1,68 @@
+"""The node's client facing a server that does not sign: a real HTTP server on loopback
+answering as a web server (or a hub older than the node) would."""
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from sync.client import HubClient
+from sync.errors import Code, HubUnavailable, ProtocolError
+from sync.signing import KeyPair
+
+
+def _server(status: int) -> ThreadingHTTPServer:
+    class Unsigned(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(status)
+            self.send_header("Content-Length", "9")
+            self.end_headers()
+            self.wfile.write(b"Not Found")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Unsigned)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def client_for():
+    servers, clients = [], []
+
+    def make(status: int) -> HubClient:
+        server = _server(status)
+        servers.append(server)
+        clients.append(HubClient(f"http://127.0.0.1:{server.server_port}", center="210100",
+                                 keys=KeyPair.generate(), hub_key=KeyPair.generate().public))
+        return clients[-1]
+    yield make
+    for client in clients:
+        client.close()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_unsigned_404_says_the_hub_must_be_upgraded_first(client_for):
+    with pytest.raises(ProtocolError) as refused:
+        client_for(404).call("exchange", {"pull": {"since": 0}})
+    assert refused.value.code == Code.REPLY_INVALID
+    assert "does not serve /sync/v1/exchange" in refused.value.detail
+    assert "upgrade the hub before its nodes" in refused.value.detail
+
+
+@pytest.mark.parametrize("status", [400, 403])
+def test_other_unsigned_refusals_are_not_trusted(client_for, status):
+    with pytest.raises(ProtocolError) as refused:
+        client_for(status).call("push", {"events": []})
+    assert refused.value.code == Code.REPLY_INVALID
+    assert refused.value.detail == f"unsigned reply with status {status}"
+
+
+def test_an_unsigned_503_is_the_hub_unavailable(client_for):
+    with pytest.raises(HubUnavailable):
+        client_for(503).call("push", {"events": []})
