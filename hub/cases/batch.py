@@ -117,9 +117,9 @@ class CaseBatch:
         received, origin = event["payload"], event["origin"]
         number = received["number"]
         state = case_records.replay(received, [])
-        self.rollup.update(rollups.contributions(
-            origin, received["matter"], case_machine.RECEIVE, state, state.received_at,
-            received["applicant"]["kind"], case_records.channel_of(received), self.calendar))
+        rollups.contributions(origin, received["matter"], case_machine.RECEIVE, state,
+                              state.received_at, received["applicant"]["kind"],
+                              case_records.channel_of(received), self.calendar, into=self.rollup)
         self._claim_project(origin, received)
         if number in self.cases:
             raise IntegrityError(f"case {number} is already at the hub")
@@ -154,20 +154,12 @@ class CaseBatch:
         if case is None:
             raise HubCase.DoesNotExist(f"case {number} is not at the hub")
         state = case_records.replay_next(case.state, case.row["actions"] + 1, record)
-        self.rollup.update(rollups.contributions(case.row["center"], case.matter,
-                                                 record["action"], state,
-                                                 state.history[-1].at,
-                                                 calendar=self.calendar))
+        rollups.contributions(case.row["center"], case.matter, record["action"], state,
+                              state.history[-1].at, calendar=self.calendar, into=self.rollup)
         self.actions.append((number, record["n"], record["action"], record["role"],
                              record["user"], record["at"], orjson.dumps(record["data"]).decode()))
-        case.row.update(
-            state=state.state, actions=record["n"],
-            accepted_at=case_records.iso(state.accepted_at) if state.accepted_at else None,
-            decided_at=case_records.iso(state.decision.decided_at) if state.decision else None,
-            outcome=state.decision.outcome if state.decision else None,
-            document_number=state.decision.document_number if state.decision else None,
-            due_date=due_date(state, case.matter, self.calendar))
-        case.state, case.changed = state, True
+        case.row["actions"] = record["n"]
+        case.state, case.changed = state, True  # the row's other columns follow at ``flush``
         collecting = case.row["center"]
         self._keep(number, record["n"], event, collecting)
         if record["action"] == "hand_off":
@@ -239,6 +231,9 @@ class CaseBatch:
     def flush(self) -> None:
         """Write what the events so far changed, one statement per table."""
         db = database.obj
+        for case in self.cases.values():
+            if case.changed:  # from its last state only: a case often has several actions
+                case.row.update(action_columns(case.state, case.matter, self.calendar))
         new = [case for case in self.cases.values() if not case.stored]
         insert_rows(db, "hub_case", CASE_COLUMNS,
                     [tuple(case.row[c] for c in CASE_COLUMNS) for case in new])
@@ -265,6 +260,17 @@ class CaseBatch:
             if handoff not in self.opened:  # those were just inserted as they stand
                 handoff.save()
         self._reset_writes()
+
+
+def action_columns(state: case_state.CaseState, matter: dict, calendar: WorkCalendar) -> dict:
+    """What the case's actions change in its row (``ACTION_COLUMNS`` but ``actions``)."""
+    decision = state.decision
+    return {"state": state.state,
+            "accepted_at": case_records.iso(state.accepted_at) if state.accepted_at else None,
+            "decided_at": case_records.iso(decision.decided_at) if decision else None,
+            "outcome": decision.outcome if decision else None,
+            "document_number": decision.document_number if decision else None,
+            "due_date": due_date(state, matter, calendar)}
 
 
 def due_date(case: case_state.CaseState, matter: dict, calendar: WorkCalendar) -> str | None:

@@ -31,7 +31,7 @@ What the counters count (``FIELDS``):
   for the first time, on the day the case was received: 补正率 is a share of the
   receipts), ``withdrawn``;
 * ``promised_days``: the promised time limits (承诺时限, working days) of the
-  cases accepted, summed, for the average promised time;
+  cases accepted, summed (an immediate case's is 0), for the 承诺件's average;
 * ``handed_off`` at the collecting center (异地代收: every other figure of the
   case counts there too, once) and ``taken_over`` at the handling center, so
   each side's handoffs show without counting the case twice;
@@ -82,13 +82,14 @@ _SUPPLEMENT = ("request_supplement", "suspend_supplement", "joint_supplement")
 
 def contributions(center: str, matter: dict, action: str, after: case_state.CaseState,
                   at, applicant_kind: str = "person", channel: str = "window",
-                  calendar: WorkCalendar | None = None) -> Counter:
-    """What one action adds: {(center, day, matter, department, field): amount}.
+                  calendar: WorkCalendar | None = None, into: Counter | None = None) -> Counter:
+    """What one action adds: {(center, day, matter, department, field): amount}, added to
+    ``into`` when given (a batch's running sums) and returned.
 
     A caller applying many actions passes the ``calendar`` it loaded once."""
     key = (center, case_clock.china_date(at).isoformat(), matter["basic_code"],
            matter["department"])
-    counts = Counter()
+    counts = Counter() if into is None else into
     if action == case_machine.RECEIVE:
         counts[key + ("received",)] += 1
         counts[key + ("received_enterprise",)] += applicant_kind == "enterprise"
