@@ -30,7 +30,7 @@ SCOPE = "市区两级政务服务中心（市中心、分中心、区县中心�
 class Figure:
     """One headline figure: what the article says, in its words, and the value to compare."""
 
-    key: str               # our figure of the same meaning (hub.stats.figures.derive)
+    key: str               # our figure of the same meaning (hub.stats.article_figures)
     text: str              # as a report prints it, in the article's unit
     value: float | int     # in our figure's unit: a count, 万元, a rate 0-1, or working days
     quote: str             # the article's words
@@ -41,7 +41,8 @@ class Figure:
 FIGURES = (
     Figure("accepted", "4,742,000 件", 4_742_000, "累计受理各类审批事项474.2万件"),
     Figure("completion_rate", "99.9%", 0.999, "办结率达99.9%", cumulative=False),
-    Figure("average_promised_days", "不到 5 个工作日", 5, "承诺事项平均审批时限均不到5个工作日",
+    # Of the matters (承诺事项), not the cases: the catalog's promised limits averaged.
+    Figure("catalog_promised_days", "不到 5 个工作日", 5, "承诺事项平均审批时限均不到5个工作日",
            bound="below", cumulative=False),
     Figure("immediate_rate", "83%（改革前 18%）", 0.83, "即办率由原来的18%跃升到83%",
            cumulative=False),

@@ -251,7 +251,8 @@ def report(period, date_text, center, csv_path, data_dir, db_url, as_json):
         compared = result["article"]
         click.echo(f"与报道对照（{compared['source']}）")
         click.echo(f"  报道口径：{compared['scope']}")
-        click.echo(f"  本系统同口径：{compared['ours_scope']['label']}")
+        click.echo(f"  本系统同口径：{compared['ours_scope']['label']}；承诺事项按"
+                   f"{compared['ours_scope']['catalog_label']}")
         for label, reported, ours in article_rows(result):
             click.echo(f"  {label}: 报道 {reported} | 本系统同口径 {ours}")
     emit(result, as_json, quiet=not as_json)

@@ -127,8 +127,10 @@ def derive(counts: dict[str, int]) -> dict:
     result["online_share"] = _rate(counts["received_online"], counts["received"])
     result["average_handling_days"] = (round(counts["handling_days"] / completed, 2)
                                        if completed else None)
-    result["average_promised_days"] = (round(counts["promised_days"] / counts["accepted"], 2)
-                                       if counts["accepted"] else None)
+    # 承诺件 accepted: an immediate case is accepted and completed at once, counted in both.
+    promised_accepted = counts["accepted"] - counts["completed_immediately"]
+    result["average_promised_days"] = (round(counts["promised_days"] / promised_accepted, 2)
+                                       if promised_accepted else None)
     # 好差评 (domain.md §5): 满意率 counts 非常满意 + 满意 + 基本满意; 差评 = 不满意 + 非常不满意.
     result["satisfaction_rate"] = _rate(counts["satisfied"], counts["evaluated"])
     result["bad_review_rate"] = _rate(counts["bad_reviews"], counts["evaluated"])

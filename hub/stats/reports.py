@@ -32,7 +32,7 @@ HEADLINES = (
     ("办结率（本期受理件中已办结的比例）", "completion_rate", "rate"),
     ("即办件数", "completed_immediately", "count"),
     ("即办率（即办件 ÷ 办结件）", "immediate_rate", "rate"),
-    ("平均承诺时限（工作日）", "average_promised_days", "days"),
+    ("承诺件平均承诺时限（工作日，按受理件）", "average_promised_days", "days"),
     ("平均实际办理时长（工作日，不含暂停）", "average_handling_days", "days"),
     ("按时办结率（承诺件）", "on_time_rate", "rate"),
     ("提前办结率（承诺件，提前 1 个工作日以上）", "early_rate", "rate"),
@@ -52,8 +52,10 @@ HEADLINES = (
     ("亿元以上建设项目数", "projects_over_100m", "count"),
     ("亿元以上建设项目总投资（万元）", "investment", "count"),
 )
-# The headlines the article has a figure for, in the report's order.
-ARTICLE_HEADLINES = tuple(h for h in HEADLINES if h[1] in article.BY_KEY)
+# The headlines the article has a figure for, in the report's order, then its one figure of
+# the catalog (hub.stats.article_figures.catalog_promised_days).
+ARTICLE_HEADLINES = (*(h for h in HEADLINES if h[1] in article.BY_KEY),
+                     ("承诺事项平均审批时限（工作日，按事项）", "catalog_promised_days", "days"))
 DAY_LABELS = {"days_0": "当日", "days_1": "1 天", "days_2_3": "2–3 天", "days_4_5": "4–5 天",
               "days_6_10": "6–10 天", "days_over_10": "10 天以上"}
 # 投诉 filed in the period (``hub.cases.complaints.counts``): key → label.

@@ -3,6 +3,7 @@ hub, and the hub's figures equal what the nodes generated; a rerun only reprints
 an interrupted run resumes to the same figures."""
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -28,10 +29,16 @@ def test_a_small_run_ends_with_the_hubs_figures_equal_to_the_generated_ones(tmp_
     live = first["generated"]["live_handoffs"]  # one per street, at the window, today
     assert (live["received"], live["handed_off"]) == (3, 3)
     assert scope["immediate_rate"] > 0.7 and scope["evaluated"] > 0
-    assert scope["average_promised_days"] < 5
+    assert 0 < scope["average_promised_days"] < 30  # the 承诺件's, 即办件 left out
+    assert first["catalog"]["matters"] > 0 and first["catalog"]["average_days"] < 5  # 承诺事项
     assert first["disk"]["hub_events"] == first["disk"]["node_events"] > 770 * 2
     assert first["rates"]["generated_cases_per_s"] > 0 and first["rates"]["pushed_events_per_s"] > 0
     assert "企业设立登记（户）" in hallsync(*ARGS[:-1], "--data-dir", tmp_path / "sim").stdout
+    # Two center processes, one push at a time: the other generates meanwhile.
+    turns = sorted(json.loads(path.read_text())["pushed_between"]
+                   for path in (tmp_path / "sim" / "progress").glob("*.json"))
+    assert len(turns) == 4
+    assert all(done <= next_start for (_, done), (next_start, _) in zip(turns, turns[1:]))
 
     again = hallsync(*ARGS, "--data-dir", tmp_path / "sim")  # reprinted, nothing generated
     rerun = last_json(again)
@@ -78,3 +85,21 @@ def test_a_rerun_with_other_arguments_is_refused(tmp_path):
     other = hallsync("simulate", "--cases", "800", "--centers", "4", "--data-dir",
                      tmp_path / "sim", check=False)
     assert other.returncode == 2 and "rerun with those arguments" in other.stderr
+
+
+def test_a_center_killed_mid_enrollment_counts_as_not_enrolled(tmp_path):
+    """A key written, the state row not yet (``node.enroll`` writes it last): the rerun
+    must mint the center a token, not find it enrolled."""
+    import sqlite3
+
+    from hallsync.simulate_node import enrolled
+    node_dir = tmp_path / "nodes" / "210100"
+    node_dir.mkdir(parents=True)
+    (node_dir / "node.key").write_text("a key from a killed enrollment")
+    assert not enrolled(node_dir)
+    with sqlite3.connect(node_dir / "node.db") as db:
+        db.execute("CREATE TABLE node_state (id INTEGER PRIMARY KEY)")
+    assert not enrolled(node_dir)
+    with sqlite3.connect(node_dir / "node.db") as db:
+        db.execute("INSERT INTO node_state (id) VALUES (1)")
+    assert enrolled(node_dir)

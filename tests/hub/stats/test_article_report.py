@@ -10,6 +10,7 @@ from hub.models import HubCase, database
 from hub.stats.figures import report
 from hub.stats.periods import Period
 from sync import article
+from sync.catalog_history import load_matters
 from sync.topology import load_topology
 from tests.loaded_hub import loaded_hub
 from tests.staff import hub_staff
@@ -62,6 +63,12 @@ def test_the_city_report_prints_the_article_beside_ours_of_the_same_scope(hub_di
         assert figures[key]["ours"] == value, key
     assert 0 < by_hand["accepted"] < everything       # the streets' cases are left out
     assert compared["ours_scope"]["centers"] == 1 + 5 + 14
+    # 承诺事项平均审批时限 is of the matters: the seed catalog's promised ones of the city and
+    # district levels (no 即办件), which the article says average under 5 working days.
+    limits = [m.promised_limit_days for m in load_matters() if m.handling_type != "immediate"
+              and {"city", "district"} & set(m.levels)]
+    assert figures["catalog_promised_days"]["ours"] == round(sum(limits) / len(limits), 2) < 5
+    assert compared["ours_scope"]["catalog_label"] == f"现行目录中市区两级承诺事项 {len(limits)} 项"
 
     text = run_report(tmp_path, hub_db_url).output
     assert "与报道对照" in text and article.SCOPE in text

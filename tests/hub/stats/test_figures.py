@@ -171,6 +171,15 @@ def test_rates_never_pass_100_percent(db):
         assert rates and max(rates) <= 1.0, shown
 
 
+def test_the_average_promised_time_is_of_the_promised_cases_only(db):
+    """An immediate case is accepted with a limit of 0: it must not pull the 承诺件's mean down."""
+    counts = {f: 0 for f in FIELDS} | {"accepted": 10, "completed_immediately": 8,
+                                        "completed": 8, "promised_days": 4 + 6}
+    assert derive(counts)["average_promised_days"] == 5.0
+    counts |= {"accepted": 8, "promised_days": 0}  # nothing but immediate cases
+    assert derive(counts)["average_promised_days"] is None
+
+
 def case_row(number, center, state, due, code="SY04001"):
     """A copy with its intake record and no action: replayed, still 已收件 (its cards judge
     the acceptance clock), whatever ``state`` the figures read."""
