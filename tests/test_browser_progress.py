@@ -59,6 +59,7 @@ def test_a_citizen_follows_the_receipts_qr_code_and_reads_the_progress(
 
     citizen.fill("input[name=code]", code.lower())
     citizen.click("#progress-form button[type=submit]")
+    citizen.wait_for_load_state()
     steps = citizen.locator("#progress-steps tbody tr")
     assert steps.count() == 5
     assert "审批决定" in steps.nth(4).inner_text() and "和平区" in steps.nth(4).inner_text()

@@ -150,9 +150,21 @@ def _world(hub, make_node):
     return street, district
 
 
+def _sync_seconds(nodes, events: int) -> float:
+    """How long the nodes' syncs of ``events`` new events each take here, from the command."""
+    for node in nodes:
+        write(node, events)
+    started = time.monotonic()
+    for proc in [sync_process(node) for node in nodes]:
+        proc.communicate()
+    return time.monotonic() - started
+
+
 def test_nodes_killed_at_random_points_of_push_pull_and_apply(hub, make_node):
     street, district = _world(hub, make_node)
     rng = random.Random(7)
+    # Kill times scale with this machine's speed: fixed ones let a fast machine finish first.
+    whole = _sync_seconds([street, district], 4000)
     numbers, notices, landed = [], 0, 0
     for _ in range(rounds(3, 30)):
         write(street, rng.randint(1000, 4000))
@@ -160,7 +172,7 @@ def test_nodes_killed_at_random_points_of_push_pull_and_apply(hub, make_node):
         numbers += hand_off(street, 2)
         notices += len(notify(hub, rng.randint(50, 200)))
         procs = [sync_process(node) for node in (street, district)]
-        time.sleep(rng.uniform(0.8, 3.0))  # an interpreter starts in about 0.7 s
+        time.sleep(rng.uniform(0.5, 0.9) * whole)  # from starting up to pulling
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()

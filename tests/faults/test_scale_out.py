@@ -43,12 +43,12 @@ def test_two_hub_instances_on_one_database(tmp_path, pg_database, make_node):
         settle([street, district])
         time.sleep(max(0.0, 6 - (time.time() - started)))
         assert_exactly_once(first, [street, district], handoffs=numbers, notices=notices)
-        elapsed_s = time.time() - started
         database = hub_db.bind(pg_database)
         try:
             runs = list(JobRun.select().where(JobRun.ran_ms >= started * 1000 - 1000))
         finally:
             database.close()
+        watched = range(int(started) - 1, int(time.time()) + 1)  # the one-second slots seen
     finally:
         first.stop()
         second.stop()
@@ -56,6 +56,6 @@ def test_two_hub_instances_on_one_database(tmp_path, pg_database, make_node):
         mine = [r for r in runs if r.job == job]
         slots = [r.slot for r in mine]
         assert len(slots) == len(set(slots))  # one run per one-second slot …
-        assert len(mine) <= elapsed_s + 2, (job, len(mine), elapsed_s)
+        assert set(slots) <= set(watched), (job, sorted(slots), watched)
         # … while four workers of two instances ticked: the others skipped.
         assert sum(r.skipped for r in mine) >= len(mine), [(r.instance, r.skipped) for r in mine]
