@@ -59,6 +59,9 @@ class QueuedWritersDatabase(SqliteDatabase):
     and workers a push could wait whole seconds while others got in. Here the threads
     of a process queue on a lock and the processes on an ``flock`` of a file beside the
     database (``-writer``), which wakes the next one the moment a transaction ends.
+
+    While one of its threads writes, a process's other threads can step aside
+    (``yield_to_writer``) instead of checking their next requests under the same GIL.
     """
 
     def __init__(self, *args, **kwargs):
@@ -69,6 +72,8 @@ class QueuedWritersDatabase(SqliteDatabase):
     def _locks(self) -> tuple[threading.Lock, int | None]:
         if self._pid != os.getpid():  # first use, or a forked worker: its own lock and file
             self._thread_lock = threading.Lock()
+            self._writing = False  # a thread of this process holds the writers' lock
+            self._written = threading.Condition()
             self._lock_fd = (os.open(f"{self.database}-writer", os.O_CREAT | os.O_RDWR, 0o600)
                              if fcntl is not None else None)
             self._pid = os.getpid()
@@ -80,11 +85,11 @@ class QueuedWritersDatabase(SqliteDatabase):
         try:
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
+            self._writing = True
             try:
                 super().begin(lock_type)
             except BaseException:
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+                self._end_writing(fd)
                 raise
         except BaseException:
             thread_lock.release()
@@ -94,9 +99,24 @@ class QueuedWritersDatabase(SqliteDatabase):
     def _release(self) -> None:
         if getattr(self._holder, "held", False):
             self._holder.held = False
-            if self._lock_fd is not None:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            self._end_writing(self._lock_fd)
             self._thread_lock.release()
+
+    def _end_writing(self, fd: int | None) -> None:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        with self._written:
+            self._writing = False
+            self._written.notify_all()
+
+    def wait_while_writing(self, timeout_s: float) -> None:
+        """Return once no thread of this process holds the writers' lock, or after
+        ``timeout_s``. The writer itself does not wait for itself."""
+        self._locks()
+        if getattr(self._holder, "held", False):
+            return
+        with self._written:
+            self._written.wait_for(lambda: not self._writing, timeout_s)
 
     def commit(self):
         try:
@@ -113,6 +133,19 @@ class QueuedWritersDatabase(SqliteDatabase):
     def _close(self, conn):
         self._release()  # a connection closed inside a transaction ends it
         super()._close(conn)
+
+
+def yield_to_writer(db: Database, timeout_s: float = 0.5) -> None:
+    """Before CPU-heavy work that needs no lock: let this process's write transaction, if
+    one runs, finish first (waiting at most ``timeout_s``).
+
+    Every request queues for the one writer, and under one GIL another thread's work takes
+    turns with it, the writer waiting up to a switch interval at each statement; meanwhile
+    the hub's other workers check their requests on the other core. PostgreSQL's writers
+    run side by side: nothing to wait for.
+    """
+    if isinstance(db, QueuedWritersDatabase):
+        db.wait_while_writing(timeout_s)
 
 
 def is_sqlite(db: Database) -> bool:

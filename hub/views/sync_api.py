@@ -22,6 +22,7 @@ from hub.models import database
 from sync import envelope as env
 from sync import prereview
 from sync.body_fields import an_object, integer
+from sync.database import yield_to_writer
 from sync.errors import (Code, ConflictError, HallsyncError, HubBusy, NotFound, ProtocolError,
                          problem_body)
 from web.auth import csrf, public
@@ -62,7 +63,9 @@ def _read_body() -> bytes:
 
 
 def _authenticated() -> tuple[env.Envelope, object]:
-    """Verify the request's envelope and unpack its body."""
+    """Verify the request's envelope and unpack its body, once this worker's writer (if
+    one writes) is done: the checks (and a push's, after) need no lock."""
+    yield_to_writer(database.obj)
     raw = _read_body()
     envelope = authenticate(request.headers, raw, method=request.method, path=request.path,
                             settings=_state().settings, now_ms=env.now_ms())

@@ -5,6 +5,7 @@ retries at growing intervals, which made the hub's pushes wait seconds under loa
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
@@ -14,7 +15,7 @@ import threading
 
 import pytest
 
-from sync.database import open_database
+from sync.database import open_database, yield_to_writer
 
 
 @pytest.fixture
@@ -64,7 +65,9 @@ def test_a_second_thread_waits_before_begin_and_goes_on_at_the_commit(db):
     assert db.execute_sql("SELECT a FROM t ORDER BY a").fetchall() == [(1,), (2,)]
 
 
-def test_another_process_holding_the_lock_keeps_the_writer_out_of_sqlite(db, tmp_path):
+@contextlib.contextmanager
+def another_process_writing(db):
+    """Another worker holding the writers' lock until the ``release`` it yields is called."""
     holder = subprocess.Popen(
         [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR "
          "| os.O_CREAT); fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); "
@@ -72,19 +75,25 @@ def test_another_process_holding_the_lock_keeps_the_writer_out_of_sqlite(db, tmp
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "held\n"
+        yield holder.stdin.close  # its transaction ends
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdin.close()
+        holder.stdout.close()
+
+
+def test_another_process_holding_the_lock_keeps_the_writer_out_of_sqlite(db):
+    with another_process_writing(db) as release:
         started, done = threading.Event(), []
         thread = write_in_thread(db, started, done)
         started.wait(5)
         thread.join(0.3)
         # Waiting on the other worker's lock, it has not begun: SQLite is free meanwhile.
         assert thread.is_alive() and sqlite_is_free(db.database)
-        holder.stdin.close()  # the other worker's transaction ends
+        release()
         thread.join(10)
         assert done == [True]
-    finally:
-        holder.kill()
-        holder.wait()
-        holder.stdout.close()
 
 
 def test_the_lock_is_given_back_after_a_rollback_and_a_failed_commit(db):
@@ -125,3 +134,41 @@ def test_a_forked_worker_queues_on_its_own_lock(db):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody still holds it
     finally:
         os.close(fd)
+
+
+def yield_in_thread(db, timeout_s: float, seen: list) -> threading.Thread:
+    thread = threading.Thread(target=lambda: (yield_to_writer(db, timeout_s),
+                                              seen.append("checked")))
+    thread.start()
+    return thread
+
+
+def test_a_thread_yielding_to_its_process_writer_goes_on_at_the_commit(db):
+    seen = []
+    with db.atomic():
+        db.execute_sql("INSERT INTO t VALUES (1)")
+        thread = yield_in_thread(db, 30, seen)
+        thread.join(0.3)
+        assert thread.is_alive() and seen == []
+        seen.append("committed")
+    thread.join(10)
+    assert seen == ["committed", "checked"]
+
+
+def test_yielding_waits_for_nothing_without_a_writer_and_no_longer_than_asked(db):
+    seen = []
+    yield_in_thread(db, 30, seen).join(10)  # nobody writes: at once
+    assert seen == ["checked"]
+    with db.atomic():
+        yield_to_writer(db, 30)  # the writer itself does not wait for itself
+        yield_in_thread(db, 0.2, seen).join(10)  # a writer that takes long: only so long
+        assert seen == ["checked", "checked"]
+        db.execute_sql("INSERT INTO t VALUES (1)")
+    assert db.execute_sql("SELECT a FROM t").fetchall() == [(1,)]
+
+
+def test_a_write_in_another_process_is_not_waited_for(db):
+    with another_process_writing(db):
+        seen = []
+        yield_in_thread(db, 30, seen).join(10)  # the other worker's core is its own
+        assert seen == ["checked"]
