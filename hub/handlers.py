@@ -5,7 +5,7 @@
 # appointment.plan; prereview.returned, prereview.passed, prereview.declined;
 # licence.issued, licence.revoked
 from hub.cases import (applications, appointments, complaints, consultations,  # noqa: F401
-                       copies, licences, parallel, rectifications, supervision)
+                       copies, licences, parallel, rectifications, supervision, worked_ahead)
 # record.put, record.delete; message.applied
 from hub.ledger import records, stream  # noqa: F401
 # sms.requested

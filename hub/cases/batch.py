@@ -38,6 +38,9 @@ from sync.database import IN_CHUNK, insert_rows
 from sync.envelope import now_ms
 
 RECEIVED, ACTION = "case.received", "case.action"
+# Where a case event carries its step worked out before the lock (``hub.cases.worked_ahead``;
+# ``sync.relay`` sends the signed fields only).
+AHEAD_KEY = "worked_ahead"
 CASE_COLUMNS = tuple(HubCase._meta.sorted_field_names)
 # What an action changes in the case's row.
 ACTION_COLUMNS = ("state", "actions", "accepted_at", "decided_at", "outcome",
@@ -68,6 +71,7 @@ class CaseBatch:
         self.districts = DistrictRelay(self.keys)
         self._reset_writes()
         self._load(events)
+        self.worked_columns: dict[str, tuple] = {}  # number -> (state, its row's columns)
 
     def _reset_writes(self) -> None:
         self.rollup: Counter = Counter()
@@ -116,10 +120,15 @@ class CaseBatch:
         """A ``case.received``: as ``HubCase`` row, rollups, case step and relay."""
         received, origin = event["payload"], event["origin"]
         number = received["number"]
-        state = case_records.replay(received, [])
-        rollups.contributions(origin, received["matter"], case_machine.RECEIVE, state,
-                              state.received_at, received["applicant"]["kind"],
-                              case_records.channel_of(received), self.calendar, into=self.rollup)
+        step = self._ahead(number, event, None)
+        if step is not None:
+            state = step.after
+        else:
+            state = case_records.replay(received, [])
+            rollups.contributions(origin, received["matter"], case_machine.RECEIVE, state,
+                                  state.received_at, received["applicant"]["kind"],
+                                  case_records.channel_of(received), self.calendar,
+                                  into=self.rollup)
         self._claim_project(origin, received)
         if number in self.cases:
             raise IntegrityError(f"case {number} is already at the hub")
@@ -153,9 +162,14 @@ class CaseBatch:
         case = self.cases.get(number)
         if case is None:
             raise HubCase.DoesNotExist(f"case {number} is not at the hub")
-        state = case_records.replay_next(case.state, case.row["actions"] + 1, record)
-        rollups.contributions(case.row["center"], case.matter, record["action"], state,
-                              state.history[-1].at, calendar=self.calendar, into=self.rollup)
+        step = self._ahead(number, event, case.state)
+        if step is not None:
+            state = step.after
+        else:
+            state = case_records.replay_next(case.state, case.row["actions"] + 1, record)
+            rollups.contributions(case.row["center"], case.matter, record["action"], state,
+                                  state.history[-1].at, calendar=self.calendar,
+                                  into=self.rollup)
         self.actions.append((number, record["n"], record["action"], record["role"],
                              record["user"], record["at"], orjson.dumps(record["data"]).decode()))
         case.row["actions"] = record["n"]
@@ -177,6 +191,18 @@ class CaseBatch:
         current = self.handoffs.get(number)
         if handoffs.settle(current, record["action"], origin, record, now_ms()):
             self.settled[number] = current
+
+    def _ahead(self, number: str, event: dict, before: case_state.CaseState | None):
+        """The event's step worked out before the lock when it still holds (worked from
+        ``before``, the very state held here, on this run's calendar), taken: its
+        contributions added, and its row's columns kept for ``flush``; else None."""
+        step = event.get(AHEAD_KEY)
+        if step is None or step.before is not before or step.calendar is not self.calendar:
+            return None
+        self.rollup.update(step.rollup)
+        if step.columns is not None:
+            self.worked_columns[number] = (step.after, step.columns)
+        return step
 
     def _route(self, number: str, collecting: str, target: str, n: int) -> None:
         """A ``hand_off``: the target gets the case and its ownership, or, when it cannot
@@ -231,9 +257,11 @@ class CaseBatch:
     def flush(self) -> None:
         """Write what the events so far changed, one statement per table."""
         db = database.obj
-        for case in self.cases.values():
+        for number, case in self.cases.items():
             if case.changed:  # from its last state only: a case often has several actions
-                case.row.update(action_columns(case.state, case.matter, self.calendar))
+                worked = self.worked_columns.get(number)
+                case.row.update(worked[1] if worked and worked[0] is case.state
+                                else action_columns(case.state, case.matter, self.calendar))
         new = [case for case in self.cases.values() if not case.stored]
         insert_rows(db, "hub_case", CASE_COLUMNS,
                     [tuple(case.row[c] for c in CASE_COLUMNS) for case in new])

@@ -19,7 +19,7 @@ import traceback
 import orjson
 
 from hub.ledger.ownership import owner_of, owners_of
-from hub.ledger.registry import HANDLERS, INDEPENDENT
+from hub.ledger.registry import AHEAD, HANDLERS, INDEPENDENT
 from hub.models import Event, database
 from sync.case_records import creator_of
 from sync.database import insert_rows
@@ -45,6 +45,18 @@ def blocked_records(origins: set[str]) -> set[tuple[str, str]]:
                             f" AND state != {db.param} AND state != {db.param} AND record != ''",
                             (*sorted(origins), APPLIED, REFUSED))
     return set(cursor.fetchall())
+
+
+def work_ahead(events: list[dict]) -> None:
+    """Outside the write lock: what the handlers can work out of new events beforehand
+    (``registry.works_ahead``), each handler's events together, in order."""
+    by_fn: dict = {}
+    for event in events:
+        fn = AHEAD.get(event["type"])
+        if fn is not None:
+            by_fn.setdefault(fn, []).append(event)
+    for fn, its in by_fn.items():
+        fn(its)
 
 
 def apply_events(events: list[dict], now_ms: int) -> None:

@@ -167,7 +167,8 @@ def _check_signatures_shape(sender: str, events: list[dict]) -> None:
 
 
 def prepare(sender: str, body, *, settings: dict, now_ms: int) -> Prepared:
-    """The CPU-heavy part of a push, which needs no lock: shape, origin, hashes, chain.
+    """The CPU-heavy part of a push, which needs no lock: shape, origin, hashes, chain, and
+    what the handlers can work out of the new events ahead (``apply.work_ahead``).
 
     :raises ProtocolError: malformed events or events of another origin.
     :raises SequenceError: CHAIN_BROKEN.
@@ -178,7 +179,10 @@ def prepare(sender: str, body, *, settings: dict, now_ms: int) -> Prepared:
     if len(events) > settings["max_events_per_push"]:
         raise ProtocolError(f"{len(events)} events exceed {settings['max_events_per_push']} "
                             "per push", code=Code.BODY_TOO_LARGE, status=413)
-    return _plan(Prepared(sender, events, head_of(sender)), now_ms)
+    prepared = _plan(Prepared(sender, events, head_of(sender)), now_ms)
+    if prepared.rows is not None:
+        apply.work_ahead(events[prepared.split:])
+    return prepared
 
 
 @dataclass

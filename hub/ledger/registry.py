@@ -7,6 +7,7 @@ from typing import Callable
 Handler = Callable[[list[dict]], None]
 HANDLERS: dict[str, Handler] = {}
 INDEPENDENT: set[Handler] = set()
+AHEAD: dict[str, Handler] = {}  # event type -> what works its events out before the lock
 
 
 def handles(*event_types: str, independent: bool = False) -> Callable[[Handler], Handler]:
@@ -23,5 +24,18 @@ def handles(*event_types: str, independent: bool = False) -> Callable[[Handler],
             HANDLERS[event_type] = fn
         if independent:
             INDEPENDENT.add(fn)
+        return fn
+    return register
+
+
+def works_ahead(*event_types: str) -> Callable[[Handler], Handler]:
+    """Register what may be worked out of a push's new events of these types before the
+    write lock, while the push is checked (``hub.ledger.ingest.prepare``): ``fn(events)``
+    gets them in order and leaves on each what its handler can take, inside, when it still
+    holds. It reads no state another push could change, and what it leaves is a hint: the
+    handler checks it and works the event out itself otherwise."""
+    def register(fn: Handler) -> Handler:
+        for event_type in event_types:
+            AHEAD[event_type] = fn
         return fn
     return register

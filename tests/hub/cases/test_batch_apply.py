@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from hub import db as hub_db
 from hub import handlers  # noqa: F401  (registers the event handlers)
+from hub.calendar.in_force import calendar_in_force
+from hub.cases import batch, worked_ahead
 from hub.ledger import apply
 from hub.ledger.ingest import EVENT_COLUMNS, Stored, apply_stored
 from hub.ledger.stream import use_keys
@@ -21,6 +23,7 @@ from hub.models import (CaseHandoff, CaseStep, CenterState, Event, HubCase, HubC
                         HubMessage, NodeKey, Ownership, Supervision, database)
 from hub.stats import rollups
 from sync import case_clock, codec
+from sync.calendar import WorkCalendar
 from sync.database import insert_rows
 from sync.events import event_hash, sig_input
 from sync.signing import KeyPair, b64
@@ -87,13 +90,17 @@ def interleave(lives: list[list[dict]], seed: int) -> list[dict]:
     return merged
 
 
-def apply_pushes(pushes: list[list[dict]], now_ms: int = 1, *, together: bool = False) -> None:
+def apply_pushes(pushes: list[list[dict]], now_ms: int = 1, *, together: bool = False,
+                 ahead: bool = False) -> None:
     """Each push stored as ``ingest.store`` does (its events unchained) and applied as
     ``ingest.apply_stored`` does: each push once it is stored, so later pushes see its
-    quarantine, or (``together``) all of them at once, as a group of sync rounds is."""
+    quarantine, or (``together``) all of them at once, as a group of sync rounds is.
+    ``ahead``: each push's cases worked out first, as ``ingest.prepare`` does."""
     stored = []
     for events in pushes:
         events = [dict(e) for e in events]
+        if ahead:
+            apply.work_ahead(events)
         insert_rows(database.obj, "event", EVENT_COLUMNS, [
             (e["origin"], e["seq"], e["type"], e["record"], e["created_at"],
              codec.canonical(e["payload"]).decode(), e["prev_hash"], e["hash"], e["key_id"],
@@ -123,9 +130,10 @@ def hub_state() -> dict:
             "messages": messages}
 
 
-def state_after(pushes: list[list[dict]], *, together: bool = False) -> dict:
+def state_after(pushes: list[list[dict]], *, together: bool = False,
+                ahead: bool = False) -> dict:
     with database.atomic() as transaction:
-        apply_pushes(pushes, together=together)
+        apply_pushes(pushes, together=together, ahead=ahead)
         found = hub_state()
         transaction.rollback()
     return found
@@ -164,8 +172,10 @@ def test_runs_apply_as_one_by_one(hub, cases, seed):
         batched = state_after(by_origin(events))
         one_by_one = state_after([[event] for event in events])
         several_origins_at_once = state_after(by_origin(events), together=True)
+        worked_ahead = state_after(by_origin(events), together=True, ahead=True)
     assert batched == one_by_one
     assert several_origins_at_once == one_by_one
+    assert worked_ahead == one_by_one
     assert len(batched["cases"]) == len(cases)
 
 
@@ -189,3 +199,48 @@ def test_a_handoff_and_the_targets_next_step_applied_together(hub):
     assert [(e["origin"], e["state"]) for e in together["events"]] == [
         (CENTERS[1], "applied"), (CENTERS[1], "applied"), (ENROLLED, "applied")]
     assert together["owners"] == [{"record": f"case:{handed['number']}", "owner": ENROLLED}]
+
+
+def test_a_push_worked_out_ahead_is_not_replayed_inside(hub, monkeypatch):
+    """The steps ``ingest.prepare`` worked out are the ones applied: with the state machine
+    gone once they are worked out, the push still applies, as it would have."""
+    start = datetime.datetime(2026, 3, 2, 9, tzinfo=case_clock.CHINA)
+    lives = [case_events(i, CENTERS[1], MATTERS[i % len(MATTERS)], [3, 7, 11], start)
+             for i in range(4)]
+    push = [signed(event) for event in interleave(lives, 1)]
+    with database.connection_context():
+        expected = state_after([push])
+        for event in push:
+            apply.work_ahead([event])  # alone: a receipt's step, none for its actions
+        assert sum("worked_ahead" in e for e in push) == len(lives)
+        apply.work_ahead(push)
+        assert all("worked_ahead" in e for e in push)
+
+        def no_replay(*_args, **_kwargs):
+            raise AssertionError("replayed inside the lock")
+        monkeypatch.setattr("sync.case_records.replay", no_replay)
+        monkeypatch.setattr("sync.case_records.replay_next", no_replay)
+        with database.atomic() as transaction:
+            apply_pushes([push])
+            assert hub_state() == expected
+            transaction.rollback()
+
+
+def test_steps_worked_out_on_another_calendar_are_worked_out_again(hub, monkeypatch):
+    """A calendar version applied between a push's check and its turn: the steps worked
+    out ahead on the old one are not taken, so due dates and working days follow the new."""
+    start = datetime.datetime(2026, 3, 2, 9, tzinfo=case_clock.CHINA)
+    # Accepted, reviewed, approved and decided: promised days, due dates, days taken.
+    lives = [case_events(i, CENTERS[1], MATTERS[0], [0, 0, 0, 3], start) for i in range(3)]
+    push = [signed(event) for event in interleave(lives, 2)]
+    with database.connection_context():
+        expected = state_after([push])
+        shipped = calendar_in_force()
+        spring = [start.date() + datetime.timedelta(days=d) for d in range(60)]
+        other = WorkCalendar(range(shipped.first_year, shipped.last_year + 1), spring, [])
+        monkeypatch.setattr(worked_ahead, "calendar_in_force", lambda: other)
+        found = state_after([push], ahead=True)
+        monkeypatch.setattr(batch, "calendar_in_force", lambda: other)
+        on_the_other = state_after([push], ahead=True)
+    assert found == expected
+    assert on_the_other != expected  # the calendar matters to this push
