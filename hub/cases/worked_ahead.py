@@ -35,6 +35,8 @@ class Step:
 @works_ahead(RECEIVED, ACTION)
 def work_ahead(events: list[dict]) -> None:
     """Leave on each event of a case received in these events its ``Step``."""
+    if not any(event["type"] == RECEIVED for event in events):
+        return  # nothing to work out: spare the calendar's read (a round of actions only)
     calendar = calendar_in_force()
     last: dict[str, tuple[Step, dict, str, int]] = {}  # number -> (step, matter, collecting, n)
     for event in events:

@@ -156,7 +156,8 @@ def _sync_seconds(nodes, events: int) -> float:
         write(node, events)
     started = time.monotonic()
     for proc in [sync_process(node) for node in nodes]:
-        proc.communicate()
+        out, err = proc.communicate()
+        assert proc.returncode == 0, out + err  # a failed calibration would time nothing
     return time.monotonic() - started
 
 
