@@ -138,7 +138,7 @@ def apply(case: CaseState, action: str, *, role: str, at: datetime.datetime,
     except Refused as refused:
         raise _conflict(case, action, refused.why_zh, refused.why_en) from None
     step = Step(action, at, role, data.get("reason") or _summary(action, data))
-    return dataclasses.replace(case, **changes, history=case.history + (step,))
+    return case.changed(**changes, history=case.history + (step,))
 
 
 def holder(case: CaseState, collecting: str) -> str:

@@ -1,5 +1,6 @@
 """The case state machine: states, roles, transitions, required data and time, at random too."""
 import copy
+import dataclasses
 import datetime
 
 import pytest
@@ -369,3 +370,15 @@ class CaseMachine(RuleBasedStateMachine):
 CaseMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None,
                                          suppress_health_check=[HealthCheck.too_slow])
 TestCaseMachine = CaseMachine.TestCase
+
+
+def test_changed_copies_as_dataclasses_replace_does():
+    case = case_in(COMPLETED)
+    changes = {"state": WITHDRAWN, "withdrawal_reason": "申请人撤回", "history": case.history[:1]}
+    copied = case.changed(**changes)
+    assert copied == dataclasses.replace(case, **changes)
+    assert copied.withdrawal_reason == "申请人撤回" and case.withdrawal_reason == ""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copied.state = RECEIVED
+    with pytest.raises(TypeError, match="no field stat"):
+        case.changed(stat=RECEIVED)
