@@ -6,9 +6,25 @@ database. Each worker builds its own app (its own connections) after the fork.
 """
 from __future__ import annotations
 
+import gc
 from typing import Callable
 
 from gunicorn.app.base import BaseApplication
+
+
+# A worker keeps its app and modules for life, while a request makes tens of thousands of
+# objects that die with it (a push of 1,000 events). With Python's default thresholds
+# (700, 10, 10) those set off collections mid-request, and every full one walks the whole
+# app: 9 % of a push's CPU at the hub. At 50,000 a request's objects are freed by their
+# counts before a collection comes; what the app holds at start is frozen out of them.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
+def tune_gc() -> None:
+    """Collect once, freeze what survives (never walked again), raise the thresholds."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class _Server(BaseApplication):
@@ -19,8 +35,12 @@ class _Server(BaseApplication):
     def load_config(self):
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        self.cfg.set("post_worker_init", self._worker_ready)
+
+    def _worker_ready(self, worker) -> None:
         if self.post_worker_init is not None:
-            self.cfg.set("post_worker_init", lambda worker: self.post_worker_init(worker.wsgi))
+            self.post_worker_init(worker.wsgi)
+        tune_gc()
 
     def load(self):
         return self.factory()
