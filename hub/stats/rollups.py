@@ -71,12 +71,13 @@ FIELDS = ("received", "accepted", "not_accepted", "completed", "completed_immedi
           "taken_over", "received_online", "evaluated", "satisfied", "bad_reviews",
           "evaluated_of_completed", "enterprises_registered", "registered_capital", "projects_over_100m", "investment")
 PROJECT_THRESHOLD_WAN = 10_000  # 亿元以上建设项目: 1 亿元 = 10,000 万元
-_COUNTED = {"accept": ("accepted",), "not_accept": ("not_accepted",),
+_COUNTED = {"accept": ("accepted", "promised_days"),
             "request_supplement": ("supplement_requests",),
             "suspend_supplement": ("supplement_requests",),
             "joint_supplement": ("supplement_requests",), "withdraw": ("withdrawn",),
-            "complete_immediate": ("accepted", "completed", "completed_immediately"),
-            "decide": ("completed",)}
+            "complete_immediate": ("accepted", "completed", "completed_immediately",
+                                   "promised_days"),
+            "decide": ("completed",), "hand_off": ("handed_off",)}
 _SUPPLEMENT = ("request_supplement", "suspend_supplement", "joint_supplement")
 
 
@@ -86,53 +87,69 @@ def contributions(center: str, matter: dict, action: str, after: case_state.Case
     """What one action adds: {(center, day, matter, department, field): amount}, added to
     ``into`` when given (a batch's running sums) and returned.
 
-    A caller applying many actions passes the ``calendar`` it loaded once."""
+    A caller applying many actions passes the ``calendar`` it loaded once. The hub runs
+    this for every case event it applies: each action takes only its own branch."""
     key = (center, case_clock.china_date(at).isoformat(), matter["basic_code"],
            matter["department"])
     counts = Counter() if into is None else into
+    for field in _COUNTED.get(action, ()):  # promised_days: the matter's limit, 0 if immediate
+        counts[key + (field,)] += matter["promised_limit_days"] if field == "promised_days" else 1
     if action == case_machine.RECEIVE:
         counts[key + ("received",)] += 1
-        counts[key + ("received_enterprise",)] += applicant_kind == "enterprise"
-        counts[key + ("received_online",)] += channel == "online"
-    # Cohort counters go on the row of the day their case was received, accepted or
-    # completed, so a rate over that day's receipts, acceptances or completions stays ≤ 100 %.
-    received_key = (center, case_clock.china_date(after.received_at).isoformat()) + key[2:]
-    for field in _COUNTED.get(action, ()):
-        counts[(received_key if field == "not_accepted" else key) + (field,)] += 1
-    if action in ("accept", "complete_immediate"):
-        counts[key + ("promised_days",)] += matter["promised_limit_days"]
-    if action == "hand_off":
-        counts[key + ("handed_off",)] += 1
-    if action == "take_over":
-        counts[(after.handoffs[-1].target,) + key[1:] + ("taken_over",)] += 1
-    if action == "evaluate":
-        level = after.evaluation.level
-        counts[key + ("evaluated",)] += 1
-        counts[key + ("satisfied",)] += level in case_labels.SATISFIED
-        counts[key + ("bad_reviews",)] += level in case_labels.BAD_REVIEWS
-        if after.decision is not None:
-            completed_on = case_clock.china_date(after.decision.decided_at).isoformat()
-            counts[(center, completed_on) + key[2:] + ("evaluated_of_completed",)] += 1
-    if action == "decide" and after.decision.registered_capital is not None:
-        counts[key + ("enterprises_registered",)] += 1
-        counts[key + ("registered_capital",)] += after.decision.registered_capital
-    if action in _SUPPLEMENT and sum(s.action in _SUPPLEMENT for s in after.history) == 1:
-        counts[received_key + ("supplemented",)] += 1
-    if after.decision is not None and action in ("decide", "complete_immediate"):
-        calendar = calendar or calendar_in_force()
-        days = case_clock.handling_workdays(after, calendar) or 0
-        counts[key + ("approved",)] += after.decision.outcome == "approved"
-        counts[key + ("handling_days",)] += days
-        counts[key + (bucket(days),)] += 1
-        if after.accepted_at is not None:
-            accepted_on = case_clock.china_date(after.accepted_at).isoformat()
-            counts[(key[0], accepted_on) + key[2:] + ("completed_of_accepted",)] += 1
-        if action == "decide":
-            done = case_clock.china_date(after.decision.decided_at)
-            due = case_clock.deadline(after, calendar, matter["promised_limit_days"]).day
-            counts[key + ("completed_on_time",)] += done <= due
-            counts[key + ("completed_early",)] += calendar.workdays_between(done, due) >= 1
+        if applicant_kind == "enterprise":
+            counts[key + ("received_enterprise",)] += 1
+        if channel == "online":
+            counts[key + ("received_online",)] += 1
+    elif action == "not_accept" or (action in _SUPPLEMENT and sum(
+            step.action in _SUPPLEMENT for step in after.history) == 1):
+        # Cohort counters go on the row of the day their case was received (accepted or
+        # completed, below), so a rate over that day's receipts stays ≤ 100 %.
+        received_key = (center, case_clock.china_date(after.received_at).isoformat(), *key[2:])
+        counts[received_key + ("not_accepted" if action == "not_accept" else "supplemented",)] += 1
+    elif action == "take_over":
+        counts[(after.handoffs[-1].target, *key[1:], "taken_over")] += 1
+    elif action == "evaluate":
+        _evaluated(counts, key, after)
+    elif action in ("decide", "complete_immediate") and after.decision is not None:
+        _completed(counts, key, action, after, matter, calendar or calendar_in_force())
     return counts
+
+
+def _evaluated(counts: Counter, key: tuple, after: case_state.CaseState) -> None:
+    level = after.evaluation.level
+    counts[key + ("evaluated",)] += 1
+    if level in case_labels.SATISFIED:
+        counts[key + ("satisfied",)] += 1
+    if level in case_labels.BAD_REVIEWS:
+        counts[key + ("bad_reviews",)] += 1
+    if after.decision is not None:
+        completed_on = case_clock.china_date(after.decision.decided_at).isoformat()
+        counts[(key[0], completed_on, *key[2:], "evaluated_of_completed")] += 1
+
+
+def _completed(counts: Counter, key: tuple, action: str, after: case_state.CaseState,
+               matter: dict, calendar: WorkCalendar) -> None:
+    decision = after.decision
+    days = case_clock.handling_workdays(after, calendar) or 0
+    if decision.outcome == "approved":
+        counts[key + ("approved",)] += 1
+    if days:
+        counts[key + ("handling_days",)] += days
+    counts[key + (bucket(days),)] += 1
+    if after.accepted_at is not None:
+        accepted_on = case_clock.china_date(after.accepted_at).isoformat()
+        counts[(key[0], accepted_on, *key[2:], "completed_of_accepted")] += 1
+    if action != "decide":
+        return
+    if decision.registered_capital is not None:
+        counts[key + ("enterprises_registered",)] += 1
+        counts[key + ("registered_capital",)] += decision.registered_capital
+    done = case_clock.china_date(decision.decided_at)
+    due = case_clock.deadline(after, calendar, matter["promised_limit_days"]).day
+    if done <= due:
+        counts[key + ("completed_on_time",)] += 1
+    if calendar.workdays_between(done, due) >= 1:
+        counts[key + ("completed_early",)] += 1
 
 
 def project_of(received: dict) -> str | None:

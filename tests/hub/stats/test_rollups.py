@@ -202,3 +202,95 @@ def test_late_and_just_in_time_completions(tmp_path):
     assert by_day["2026-11-06"]["completed"] == 1
     assert by_day["2026-11-06"]["completed_on_time"] == 0
     db.close()
+
+
+def _walk(code: str, handling: str, steps, **receipt) -> list[tuple[str, dict]]:
+    """Each action of a case of ``code`` with what it adds: {(center if not the
+    collecting one, day, field): amount}. Received Monday 2026-11-02, 10:00."""
+    from tests.sync.case_walks import CAL
+    snapshot = case_records.snapshot({**matter(code), "version": 1})
+    received_at = datetime.datetime(2026, 11, 2, 10, tzinfo=case_clock.CHINA)
+    case = case_machine.new_case(handling, role="clerk", at=received_at, number="N",
+                                 matter_code=code)
+    walked = [(case_machine.RECEIVE, case, received_at, receipt)]
+    for action, role, data, (day, hour) in steps:
+        at = datetime.datetime(2026, 11, day, hour, tzinfo=case_clock.CHINA)
+        case = case_machine.apply(case, action, role=role, at=at, data=data)
+        walked.append((action, case, at, {}))
+    adds = []
+    for action, after, at, extra in walked:
+        counts = rollups.contributions("210102001", snapshot, action, after, at, calendar=CAL,
+                                       **extra)
+        adds.append((action, {(k[0] if k[0] != "210102001" else "", k[1][5:], k[4]): n
+                              for k, n in counts.items() if n}))
+    return adds
+
+
+def test_each_action_counts_its_own_fields_on_its_own_day():
+    """Field by field: counters of the action's day, and the cohort counters on the day
+    their case was received, accepted or completed."""
+    # 企业设立登记 (SY24001, 1 working day): asked for materials twice, decided late.
+    assert _walk("SY24001", "promised", [
+        ("request_supplement", "clerk", {"missing": ["章程"]}, (3, 10)),
+        ("supplement_in", "clerk", {}, (4, 10)),
+        ("accept", "clerk", {}, (4, 11)),
+        ("start_review", "reviewer", {}, (5, 10)),
+        ("suspend_supplement", "reviewer", {"missing": ["住所证明"]}, (5, 11)),
+        ("supplement_in", "reviewer", {}, (6, 10)),
+        ("submit_for_approval", "reviewer", {}, (6, 11)),
+        ("decide", "approver", {"outcome": "approved", "document_number": "沈市监〔2026〕1号",
+                                "registered_capital": 800}, (9, 10)),
+        ("deliver", "clerk", {"method": "window"}, (9, 11)),
+        ("evaluate", "clerk", {"level": "dissatisfied", "comment": "等候时间过长"}, (11, 10)),
+    ], applicant_kind="enterprise", channel="online") == [
+        ("receive", {("", "11-02", "received"): 1, ("", "11-02", "received_enterprise"): 1,
+                     ("", "11-02", "received_online"): 1}),
+        ("request_supplement", {("", "11-03", "supplement_requests"): 1,
+                                ("", "11-02", "supplemented"): 1}),
+        ("supplement_in", {}),
+        ("accept", {("", "11-04", "accepted"): 1, ("", "11-04", "promised_days"): 1}),
+        ("start_review", {}),
+        ("suspend_supplement", {("", "11-05", "supplement_requests"): 1}),  # not the first
+        ("supplement_in", {}),
+        ("submit_for_approval", {}),
+        # 11-05 … 11-09 less the paused 11-06: 2 working days, past the promised day
+        ("decide", {("", "11-09", "completed"): 1, ("", "11-09", "approved"): 1,
+                    ("", "11-09", "handling_days"): 2, ("", "11-09", "days_2_3"): 1,
+                    ("", "11-04", "completed_of_accepted"): 1,
+                    ("", "11-09", "enterprises_registered"): 1,
+                    ("", "11-09", "registered_capital"): 800}),
+        ("deliver", {}),
+        ("evaluate", {("", "11-11", "evaluated"): 1, ("", "11-11", "bad_reviews"): 1,
+                      ("", "11-09", "evaluated_of_completed"): 1}),
+    ]
+    # A promised case (SY04001, 3 working days) decided the next day: on time and early.
+    assert _walk("SY04001", "promised", [
+        ("accept", "clerk", {}, (2, 11)), ("start_review", "reviewer", {}, (2, 12)),
+        ("submit_for_approval", "reviewer", {}, (2, 13)),
+        ("decide", "approver", {"outcome": "approved", "document_number": "1"}, (3, 10)),
+        ("evaluate", "clerk", {"level": "very_satisfied"}, (4, 10)),
+    ])[-2:] == [
+        ("decide", {("", "11-03", "completed"): 1, ("", "11-03", "approved"): 1,
+                    ("", "11-03", "handling_days"): 1, ("", "11-03", "days_1"): 1,
+                    ("", "11-02", "completed_of_accepted"): 1,
+                    ("", "11-03", "completed_on_time"): 1, ("", "11-03", "completed_early"): 1}),
+        ("evaluate", {("", "11-04", "evaluated"): 1, ("", "11-04", "satisfied"): 1,
+                      ("", "11-03", "evaluated_of_completed"): 1}),
+    ]
+    # 即办件: accepted and completed at once, with no promised days to count.
+    assert _walk("SY06006", "immediate", [
+        ("complete_immediate", "clerk", {"outcome": "approved", "document_number": "即1"},
+         (2, 11))])[-1] == ("complete_immediate", {
+            ("", "11-02", "accepted"): 1, ("", "11-02", "completed"): 1,
+            ("", "11-02", "completed_immediately"): 1, ("", "11-02", "approved"): 1,
+            ("", "11-02", "days_0"): 1, ("", "11-02", "completed_of_accepted"): 1})
+    # 不予受理 counts on the day of receipt; a handoff at both ends, each on its own side.
+    assert _walk("SY04001", "promised", [
+        ("not_accept", "clerk", {"reason": "不属于本机关职权范围"}, (3, 10))])[-1] == (
+            "not_accept", {("", "11-02", "not_accepted"): 1})
+    assert _walk("SY04001", "promised", [
+        ("accept", "clerk", {}, (2, 11)),
+        ("hand_off", "clerk", {"target": "210102", "consent": True}, (2, 12)),
+        ("take_over", "reviewer", {}, (3, 10))])[-2:] == [
+            ("hand_off", {("", "11-02", "handed_off"): 1}),
+            ("take_over", {("210102", "11-03", "taken_over"): 1})]
