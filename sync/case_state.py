@@ -155,7 +155,7 @@ class CaseState:
         unknown = changes.keys() - _CASE_FIELDS
         if unknown:
             raise TypeError(f"CaseState has no field {', '.join(sorted(unknown))}")
-        copy = object.__new__(CaseState)
+        copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__, **changes)  # frozen: no __setattr__ to go through
         return copy
 

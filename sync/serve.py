@@ -38,9 +38,9 @@ class _Server(BaseApplication):
         self.cfg.set("post_worker_init", self._worker_ready)
 
     def _worker_ready(self, worker) -> None:
+        tune_gc()  # before the hook starts threads of its own (the city node's jobs)
         if self.post_worker_init is not None:
             self.post_worker_init(worker.wsgi)
-        tune_gc()
 
     def load(self):
         return self.factory()

@@ -15,6 +15,7 @@ from hub.stats import rollups
 from sync import case_clock, case_labels, case_machine, case_records
 from sync.case_numbers import case_number
 from tests.catalog_changes import matter
+from tests.sync.case_walks import CAL
 
 CENTERS = ("210102", "210102001", "210103001")
 MATTERS = ("SY04001", "SY06006", "SY24001")  # promised (3 days), immediate, promised
@@ -207,7 +208,6 @@ def test_late_and_just_in_time_completions(tmp_path):
 def _walk(code: str, handling: str, steps, **receipt) -> list[tuple[str, dict]]:
     """Each action of a case of ``code`` with what it adds: {(center if not the
     collecting one, day, field): amount}. Received Monday 2026-11-02, 10:00."""
-    from tests.sync.case_walks import CAL
     snapshot = case_records.snapshot({**matter(code), "version": 1})
     received_at = datetime.datetime(2026, 11, 2, 10, tzinfo=case_clock.CHINA)
     case = case_machine.new_case(handling, role="clerk", at=received_at, number="N",
