@@ -71,12 +71,11 @@ FIELDS = ("received", "accepted", "not_accepted", "completed", "completed_immedi
           "taken_over", "received_online", "evaluated", "satisfied", "bad_reviews",
           "evaluated_of_completed", "enterprises_registered", "registered_capital", "projects_over_100m", "investment")
 PROJECT_THRESHOLD_WAN = 10_000  # 亿元以上建设项目: 1 亿元 = 10,000 万元
-_COUNTED = {"accept": ("accepted", "promised_days"),
+_COUNTED = {"accept": ("accepted",),
             "request_supplement": ("supplement_requests",),
             "suspend_supplement": ("supplement_requests",),
             "joint_supplement": ("supplement_requests",), "withdraw": ("withdrawn",),
-            "complete_immediate": ("accepted", "completed", "completed_immediately",
-                                   "promised_days"),
+            "complete_immediate": ("accepted", "completed", "completed_immediately"),
             "decide": ("completed",), "hand_off": ("handed_off",)}
 _SUPPLEMENT = ("request_supplement", "suspend_supplement", "joint_supplement")
 
@@ -92,8 +91,10 @@ def contributions(center: str, matter: dict, action: str, after: case_state.Case
     key = (center, case_clock.china_date(at).isoformat(), matter["basic_code"],
            matter["department"])
     counts = Counter() if into is None else into
-    for field in _COUNTED.get(action, ()):  # promised_days: the matter's limit, 0 if immediate
-        counts[key + (field,)] += matter["promised_limit_days"] if field == "promised_days" else 1
+    for field in _COUNTED.get(action, ()):
+        counts[key + (field,)] += 1
+    if action in ("accept", "complete_immediate"):  # an immediate matter's limit is 0
+        counts[key + ("promised_days",)] += matter["promised_limit_days"]
     if action == case_machine.RECEIVE:
         counts[key + ("received",)] += 1
         if applicant_kind == "enterprise":
@@ -104,8 +105,8 @@ def contributions(center: str, matter: dict, action: str, after: case_state.Case
             step.action in _SUPPLEMENT for step in after.history) == 1):
         # Cohort counters go on the row of the day their case was received (accepted or
         # completed, below), so a rate over that day's receipts stays ≤ 100 %.
-        received_key = (center, case_clock.china_date(after.received_at).isoformat(), *key[2:])
-        counts[received_key + ("not_accepted" if action == "not_accept" else "supplemented",)] += 1
+        counts[_on_day(key, after.received_at,
+                       "not_accepted" if action == "not_accept" else "supplemented")] += 1
     elif action == "take_over":
         counts[(after.handoffs[-1].target, *key[1:], "taken_over")] += 1
     elif action == "evaluate":
@@ -113,6 +114,11 @@ def contributions(center: str, matter: dict, action: str, after: case_state.Case
     elif action in ("decide", "complete_immediate") and after.decision is not None:
         _completed(counts, key, action, after, matter, calendar or calendar_in_force())
     return counts
+
+
+def _on_day(key: tuple, at, field: str) -> tuple:
+    """``field`` on ``key``'s row moved to the China day of ``at``: a cohort counter's row."""
+    return (key[0], case_clock.china_date(at).isoformat(), *key[2:], field)
 
 
 def _evaluated(counts: Counter, key: tuple, after: case_state.CaseState) -> None:
@@ -123,8 +129,7 @@ def _evaluated(counts: Counter, key: tuple, after: case_state.CaseState) -> None
     if level in case_labels.BAD_REVIEWS:
         counts[key + ("bad_reviews",)] += 1
     if after.decision is not None:
-        completed_on = case_clock.china_date(after.decision.decided_at).isoformat()
-        counts[(key[0], completed_on, *key[2:], "evaluated_of_completed")] += 1
+        counts[_on_day(key, after.decision.decided_at, "evaluated_of_completed")] += 1
 
 
 def _completed(counts: Counter, key: tuple, action: str, after: case_state.CaseState,
@@ -137,8 +142,7 @@ def _completed(counts: Counter, key: tuple, action: str, after: case_state.CaseS
         counts[key + ("handling_days",)] += days
     counts[key + (bucket(days),)] += 1
     if after.accepted_at is not None:
-        accepted_on = case_clock.china_date(after.accepted_at).isoformat()
-        counts[(key[0], accepted_on, *key[2:], "completed_of_accepted")] += 1
+        counts[_on_day(key, after.accepted_at, "completed_of_accepted")] += 1
     if action != "decide":
         return
     if decision.registered_capital is not None:

@@ -1,4 +1,4 @@
-"""The hub's server (gunicorn workers): each worker runs its start hook, then tunes its GC."""
+"""The hub's server (gunicorn workers): each worker tunes its GC, then runs its start hook."""
 from __future__ import annotations
 
 import subprocess
@@ -33,7 +33,7 @@ APP = textwrap.dedent("""
 """)
 
 
-def test_a_worker_runs_its_hook_then_freezes_its_app_out_of_collections():
+def test_a_worker_freezes_its_app_out_of_collections_and_runs_its_hook():
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", APP, str(port)], env=child_env(), cwd=ROOT,
                             stderr=subprocess.DEVNULL)
