@@ -36,9 +36,10 @@ def _bench() -> click.Group:
     from hallsync.bench.progress import progress as bench_progress
     from hallsync.bench.sms import sms as bench_sms
     from hallsync.bench.soak import soak as bench_soak
+    from hallsync.bench.stages import stages as bench_stages
     from hallsync.bench.stats import stats as bench_stats
     for command in (bench_appointments, bench_fleet, bench_node, bench_pages, bench_progress,
-                    bench_sms, bench_soak, bench_stats):
+                    bench_sms, bench_soak, bench_stages, bench_stats):
         bench.add_command(command)
     return bench
 

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -153,21 +154,37 @@ def write_records(args) -> int:
     return written
 
 
-def push_all(args) -> tuple[int, float]:
+@dataclass
+class Pushed:
+    """What a node's ``push_all`` did: times from ``time.time()``, comparable across the
+    bench's processes."""
+
+    events: int        # acknowledged
+    slowest_s: float   # the slowest request (a node gives up after http_timeout_s)
+    first_s: float     # when its first request left
+    last_s: float      # when its last reply came
+    cpu_s: float       # this process's CPU time in ``Node.push``
+
+
+def push_all(args) -> Pushed:
     """Push until the backlog is empty (``Node.push``, over HTTP, ``push_batch`` events a
-    request): (events acknowledged, seconds of the slowest request)."""
+    request)."""
     data_dir, push_batch = args
     node = _node(data_dir, push_batch)
-    call, slowest = node.client.call, [0.0]
+    call, slowest, first = node.client.call, [0.0], []
 
-    def timed_call(*args, **kwargs):  # a node gives up on a request after http_timeout_s
+    def timed_call(*args, **kwargs):
         start = time.perf_counter()
+        first[:] = first or [time.time()]
         try:
             return call(*args, **kwargs)
         finally:
             slowest[0] = max(slowest[0], time.perf_counter() - start)
     node.client.call = timed_call
+    cpu = time.process_time()
     try:
-        return node.push().pushed, slowest[0]
+        pushed = node.push().pushed
+        return Pushed(pushed, slowest[0], first[0] if first else time.time(), time.time(),
+                      time.process_time() - cpu)
     finally:
         node.close()

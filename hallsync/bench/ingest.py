@@ -3,8 +3,8 @@
 A district's node and some of its streets' nodes, enrolled against a running
 ``hallsync hub run``, first make the real case mix at their windows
 (``hallsync.bench.case_mix``: intake and actions through ``node.cases``, each
-event signed and chained by its node). Then, timed, each node process pushes its
-backlog with ``Node.push`` over HTTP: verified → stored → applied (cases,
+event signed and chained by its node). Then each node process pushes its backlog
+with ``Node.push`` over HTTP, timed from the first request to the last reply: verified → stored → applied (cases,
 handoffs, rollups) → acknowledged, until every backlog is zero. The same nodes
 then push as many synthetic ``record.put`` events, and the hub's stored case
 events are inserted again with bare ``sqlite3.executemany`` on the same disk:
@@ -19,11 +19,12 @@ import sqlite3
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from hallsync.bench import city
+from hallsync.bench import city, proc
 from sync.cli_output import emit, json_option
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -58,7 +59,7 @@ def _hub_events(db_url: str) -> Counter:
         db.close()
 
 
-def _check_all_applied(db_url: str, expected: int, types) -> None:
+def check_all_applied(db_url: str, expected: int, types) -> None:
     held = _hub_events(db_url)
     of_types = sum(n for (kind, _state), n in held.items() if kind in types)
     unapplied = {key: n for key, n in held.items() if key[1] != "applied"}
@@ -67,45 +68,61 @@ def _check_all_applied(db_url: str, expected: int, types) -> None:
                                    f"not applied: {unapplied or 'none'}")
 
 
-def _timed_push(pool, node_dirs: list[str], batch: int, expected: int,
-                what: str) -> tuple[float, float]:
-    """(seconds until every backlog is zero, seconds of the slowest push request)."""
+@dataclass
+class TimedPush:
+    seconds: float        # from the first request of any node to the last reply
+    slowest_s: float      # the slowest push request
+    hub_cpu_s: float      # CPU time of the hub's processes meanwhile
+    nodes_cpu_s: float    # CPU time of the nodes' processes in ``Node.push``
+
+
+def _timed_push(pool, hub: city.BenchHub, node_dirs: list[str], batch: int, expected: int,
+                what: str) -> TimedPush:
+    """Every node pushes its backlog until it is zero; timed from the first request: a
+    node's own start (its process, settings and store) is not part of the flow."""
     _progress(f"pushing {expected:,} {what} from {len(node_dirs)} nodes, {batch:,} a request")
-    start = time.perf_counter()
+    hub_cpu = proc.cpu_seconds(hub.process.pid)
     results = pool.map(city.push_all, [(d, batch) for d in node_dirs])
-    elapsed = time.perf_counter() - start
-    pushed = sum(n for n, _slowest in results)
+    hub_cpu = proc.cpu_seconds(hub.process.pid) - hub_cpu
+    pushed = sum(r.events for r in results)
     if pushed != expected:
         raise click.ClickException(f"the hub acknowledged {pushed} {what}, not {expected}")
-    return elapsed, max(slowest for _n, slowest in results)
+    return TimedPush(max(r.last_s for r in results) - min(r.first_s for r in results),
+                     max(r.slowest_s for r in results), hub_cpu,
+                     sum(r.cpu_s for r in results))
+
+
+def make_mix(pool, node_dirs: list[str], n_events: int, seed: int) -> Counter:
+    """Make ``n_events`` of the case mix at the nodes' windows, shared among them."""
+    _progress(f"making the case mix ({n_events:,} events) at the nodes' windows")
+    made = pool.map(city.prepare_cases, [
+        (d, n, seed + i) for i, (d, n) in enumerate(zip(node_dirs, _shares(n_events,
+                                                                              len(node_dirs))))])
+    return sum((Counter(m) for m in made), Counter())
 
 
 def run_hub(root: Path, db_url: str | None, centers: list[str], n_events: int,
             n_records: int, batch: int, seed: int) -> dict:
     """Enroll the centers against a hub on ``db_url``, make the mix, push it (timed), then
-    the synthetic records (timed). Seconds, the mix's counts, and where the hub's data is."""
+    the synthetic records (timed): both pushes' times, the mix's counts, where the hub's
+    data is."""
     root.mkdir(parents=True)
     hub_url = db_url or f"sqlite:///{root / 'hub' / 'hub.db'}"
     with city.BenchHub(root / "hub", db_url) as hub:
         _progress(f"enrolling {', '.join(centers)} against {hub_url.split('?')[0]}")
         node_dirs = hub.enroll(centers, root)
         with multiprocessing.get_context("spawn").Pool(len(centers)) as pool:
-            _progress(f"making the case mix ({n_events:,} events) at the nodes' windows")
-            made = pool.map(city.prepare_cases, [
-                (d, n, seed + i) for i, (d, n) in enumerate(
-                    zip(node_dirs, _shares(n_events, len(centers))))])
-            seconds, slowest = _timed_push(pool, node_dirs, batch, n_events, "case events")
-            _check_all_applied(hub_url, n_events, CASE_EVENT_TYPES)
-            record_seconds = None
+            mix = make_mix(pool, node_dirs, n_events, seed)
+            cases = _timed_push(pool, hub, node_dirs, batch, n_events, "case events")
+            check_all_applied(hub_url, n_events, CASE_EVENT_TYPES)
+            records = None
             if n_records:
                 pool.map(city.write_records, [(d, n, batch) for d, n in
                                                zip(node_dirs, _shares(n_records, len(centers)))])
-                record_seconds, _ = _timed_push(pool, node_dirs, batch, n_records,
-                                                "record events")
-                _check_all_applied(hub_url, n_events + n_records,
-                                   (*CASE_EVENT_TYPES, "record.put"))
-    return {"seconds": seconds, "slowest_push_s": slowest, "record_seconds": record_seconds,
-            "mix": sum((Counter(m) for m in made), Counter()), "hub_url": hub_url}
+                records = _timed_push(pool, hub, node_dirs, batch, n_records, "record events")
+                check_all_applied(hub_url, n_events + n_records,
+                                  (*CASE_EVENT_TYPES, "record.put"))
+    return {"cases": cases, "records": records, "mix": mix, "hub_url": hub_url}
 
 
 def raw_sqlite_rate(hub_db: Path, path: Path, batch: int) -> float:
@@ -170,12 +187,13 @@ def ingest(n_events, n_nodes, batch, seed, pg_url, work_dir, as_json):
             with city.scratch_pg_database(pg_url) as scratch:
                 if scratch:
                     pg_seconds = run_hub(workdir / "postgresql", scratch, centers, n_events, 0,
-                                         batch, seed)["seconds"]
+                                         batch, seed)["cases"].seconds
     finally:
         if not work_dir:
             shutil.rmtree(workdir, ignore_errors=True)
-    rate = n_events / on_sqlite["seconds"]
-    record_rate = n_events / on_sqlite["record_seconds"]
+    cases = on_sqlite["cases"]
+    rate = n_events / cases.seconds
+    record_rate = n_events / on_sqlite["records"].seconds
     mix = on_sqlite["mix"]
     lives = {life: mix[life] for life in ("immediate", "promised", "supplement", "suspended",
                                           "handoff")}
@@ -184,8 +202,9 @@ def ingest(n_events, n_nodes, batch, seed, pg_url, work_dir, as_json):
               "pg_events_per_s": round(n_events / pg_seconds) if pg_seconds else None,
               "events": n_events, "cases": sum(lives.values()), "nodes": n_nodes,
               "centers": centers, "push": PUSH_PATH, "batch": batch,
-              "seconds": round(on_sqlite["seconds"], 3),
-              "slowest_push_s": round(on_sqlite["slowest_push_s"], 3),
+              "seconds": round(cases.seconds, 3), "slowest_push_s": round(cases.slowest_s, 3),
+              "hub_cpu_us_per_event": round(cases.hub_cpu_s / n_events * 1e6, 1),
+              "nodes_cpu_us_per_event": round(cases.nodes_cpu_s / n_events * 1e6, 1),
               "mix": {**lives, "evaluated": mix["evaluated"]}}
     _print_lines(result)
     if as_json:
@@ -208,5 +227,7 @@ def _print_lines(r: dict) -> None:
         click.echo("  pg_events_per_s         skipped  (no --pg-url, or unreachable: see stderr)")
     click.echo(f"  raw_sqlite_rows_per_s{raw:>11,}  (bare executemany of the hub's case-event "
                "rows, same disk, same run)")
+    click.echo(f"  CPU per case event   hub {r['hub_cpu_us_per_event']:.1f} µs (all its workers), "
+               f"nodes {r['nodes_cpu_us_per_event']:.1f} µs (in Node.push)")
     click.echo(f"  slowest push request {r['slowest_push_s']:>9.1f} s  (of the case mix on SQLite; "
                "a node gives up after http_timeout_s, 30 s by default)")

@@ -11,7 +11,7 @@ from hallsync.bench.ingest import CASE_EVENT_TYPES
 from tests.processes import hallsync, last_json
 
 KEYS = {"events_per_s", "record_events_per_s", "raw_sqlite_rows_per_s", "ratio", "events",
-        "cases", "pg_events_per_s", "mix"}
+        "cases", "pg_events_per_s", "mix", "hub_cpu_us_per_event", "nodes_cpu_us_per_event"}
 # The actions each life of the mix leaves at the hub.
 MIX_ACTIONS = {"complete_immediate", "accept", "start_review", "submit_for_approval", "decide",
                "deliver", "request_supplement", "supplement_in", "suspend_supplement",
@@ -28,6 +28,7 @@ def test_a_small_run_pushes_the_mix_and_the_hub_applies_all_of_it(tmp_path):
     assert line["events"] == 300 and line["pg_events_per_s"] is None
     assert line["ratio"] == pytest.approx(line["events_per_s"] / line["raw_sqlite_rows_per_s"],
                                           rel=0.01)
+    assert line["hub_cpu_us_per_event"] > 0 and line["nodes_cpu_us_per_event"] > 0
     assert set(line["mix"]) == {*LIFE_SHARES, "evaluated"}
     assert all(line["mix"].values()) and line["cases"] == sum(
         line["mix"][life] for life in LIFE_SHARES)

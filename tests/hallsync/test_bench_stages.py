@@ -1,0 +1,58 @@
+"""``hallsync bench stages``: the nodes' real pushes replayed through the hub's app in one
+process, every stage of the push endpoint timed, the stages adding up to the whole; a work
+directory's mix made once and replayed into a fresh copy of its hub on every run."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from hallsync.bench.ingest import CASE_EVENT_TYPES
+from hallsync.bench.stages import REST, STAGES
+from tests.processes import hallsync, last_json
+
+
+def _case_events_held(hub_db) -> int:
+    hub = sqlite3.connect(hub_db)
+    try:
+        return hub.execute(f"SELECT COUNT(*) FROM event WHERE type IN "
+                           f"({', '.join('?' * len(CASE_EVENT_TYPES))})",
+                           CASE_EVENT_TYPES).fetchone()[0]
+    finally:
+        hub.close()
+
+
+@pytest.mark.slow
+def test_stages_add_up_and_a_work_dir_replays_the_same_mix(tmp_path):
+    work = tmp_path / "mix"
+    first = last_json(hallsync("bench", "stages", "--events", "200", "--nodes", "2",
+                               "--batch", "50", "--work-dir", work, "--json"))
+    assert first["events"] == 200 and first["nodes"] == 2 and first["cases"] > 0
+    stages = first["stages"]
+    assert list(stages) == [label for label, *_ in STAGES] + [REST]
+    # Every stage ran and took time; a part is within its whole; the top ones add up.
+    assert all(s["us_per_event"] > 0 for s in stages.values()), stages
+    parent = None
+    for label, *_rest, depth in STAGES:
+        if depth == 0:
+            parent = stages[label]
+        else:
+            assert stages[label]["us_per_event"] <= parent["us_per_event"], label
+    top = [s for s in stages.values() if s["depth"] == 0]
+    assert sum(s["us_per_event"] for s in top) == pytest.approx(first["total_us_per_event"],
+                                                                abs=0.1 * len(top))
+    assert sum(s["sqlite_us_per_event"] for s in top) == pytest.approx(
+        first["sqlite_us_per_event"], abs=0.1 * len(top))
+    assert 0 < stages["store and apply"]["sqlite_us_per_event"] < first["sqlite_us_per_event"]
+    assert first["sqlite_us_per_event"] < first["total_us_per_event"]
+    assert first["events_per_s_one_core"] == pytest.approx(1e6 / first["total_us_per_event"],
+                                                           rel=0.01)
+    assert first["ratio"] == pytest.approx(first["events_per_s_one_core"]
+                                           / first["raw_sqlite_rows_per_s"], rel=0.01)
+    # The replay went into a copy: the work dir's hub still has the mix to come.
+    assert _case_events_held(work / "hub" / "hub.db") == 0
+
+    again = hallsync("bench", "stages", "--events", "999", "--work-dir", work, "--json")
+    assert "replaying the mix made in" in again.stderr
+    second = last_json(again)
+    assert (second["events"], second["cases"]) == (200, first["cases"])
