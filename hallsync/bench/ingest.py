@@ -4,8 +4,9 @@ A district's node and some of its streets' nodes, enrolled against a running
 ``hallsync hub run``, first make the real case mix at their windows
 (``hallsync.bench.case_mix``: intake and actions through ``node.cases``, each
 event signed and chained by its node). Then each node process pushes its backlog
-with ``Node.push`` over HTTP, timed from the first request to the last reply: verified → stored → applied (cases,
-handoffs, rollups) → acknowledged, until every backlog is zero. The same nodes
+with ``Node.push`` over HTTP, timed from the first request to the last reply:
+verified → stored → applied (cases, handoffs, rollups) → acknowledged, until every
+backlog is zero. The same nodes
 then push as many synthetic ``record.put`` events, and the hub's stored case
 events are inserted again with bare ``sqlite3.executemany`` on the same disk:
 the raw limit every figure is printed beside. With PostgreSQL reachable, the
