@@ -15,7 +15,8 @@ import pytest
 
 from hub import db as hub_db
 from hub.models import JobRun, SeenNonce, database
-from hub.scheduler import JOBS, Job, run_once
+from hub.scheduler import JOBS, HubJobs, Job, run_once
+from sync.database import SELF_CHECKPOINT_PAGES
 from tests.conftest import BACKENDS
 
 SETTINGS = {"coverage_interval_s": 60, "nonce_cleanup_interval_s": 60, "clock_skew_s": 300}
@@ -108,3 +109,24 @@ def test_nonce_cleanup_forgets_old_nonces_and_old_runs(store):
     JobRun.insert(job="probe", slot=1, instance="x", ran_ms=T0 - 2 * 86_400_000).execute()
     assert run_once(CLEANUP, SETTINGS, T0) == {"nonces": 1, "job_runs": 1}
     assert [n.nonce for n in SeenNonce.select()] == ["new"]
+
+
+def test_a_serving_worker_checkpoints_a_sqlite_wal_in_the_background(tmp_path):
+    hub_db.bind(f"sqlite:///{tmp_path / 'hub.db'}")
+    jobs = HubJobs(SETTINGS)
+    file = tmp_path / "hub.db"
+    with database.connection_context():
+        jobs.start_once()  # a worker's first request
+        try:
+            assert database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == (
+                SELF_CHECKPOINT_PAGES)
+            before = file.read_bytes()
+            with database.atomic():  # a few pages: no commit would checkpoint them itself
+                SeenNonce.insert_many([{"key_id": "k", "nonce": f"n{i}", "seen_ms": T0}
+                                       for i in range(500)]).execute()
+            deadline = time.monotonic() + 10
+            while file.read_bytes() == before:
+                assert time.monotonic() < deadline, "the WAL was not checkpointed"
+                time.sleep(0.1)
+        finally:
+            jobs.scheduler.shutdown()

@@ -1,0 +1,47 @@
+"""A served hub's connections leave the WAL's checkpoints to a job (``checkpoint``) instead
+of doing them in the commit that fills the WAL, inside the writers' lock."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sync.database import checkpoint, checkpoint_apart, open_database
+
+# 1,200 pages of 4 KiB: past SQLite's default of 1,000 pages a checkpoint.
+FILL = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) "
+        "INSERT INTO filler SELECT zeroblob(4000) FROM n")
+
+
+@pytest.fixture
+def db(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 'hub.db'}")
+    db.connect()
+    db.execute_sql("CREATE TABLE filler (x BLOB)")
+    yield db
+    db.close()
+
+
+def _fill(db) -> None:
+    with db.atomic():
+        db.execute_sql(FILL)
+
+
+@pytest.mark.parametrize("apart", [False, True])
+def test_a_commit_that_fills_the_wal_checkpoints_only_when_not_apart(db, tmp_path, apart):
+    if apart:
+        checkpoint_apart(db)
+    file = Path(tmp_path / "hub.db")
+    before = file.read_bytes()
+    _fill(db)
+    assert (file.read_bytes() != before) is not apart
+    if apart:
+        checkpoint(db)  # the job's turn: the pages reach the database file
+        assert file.stat().st_size > len(before) + 1200 * 4000
+
+
+def test_checkpoint_apart_holds_for_the_connections_opened_after(db):
+    checkpoint_apart(db)
+    db.close()
+    db.connect()
+    assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] > 1000
