@@ -7,7 +7,8 @@ real nodes, stops their hub, then replays the nodes' pushes — sealed as ``Node
 seals them — through the hub's own app in this one process and thread, round robin over
 the nodes as their concurrent pushes would arrive. Each stage of the push endpoint is
 timed where the endpoint calls it; SQLite's own time (statements, fetches, COMMIT) through
-the connection; Python's garbage collector through ``gc.callbacks``.
+the connection; Python's garbage collector through ``gc.callbacks``. As in a served hub,
+the WAL is checkpointed apart from the pushes (``hub.scheduler``), and not timed.
 
 With ``--work-dir`` the mix is made once and every run replays it into a fresh copy of
 the hub it was made against: two builds compared on the very same pushes.
@@ -138,9 +139,11 @@ def _pushes(node_dirs: list[str], batch: int) -> list[tuple]:
 def replay(hub_dir: Path, node_dirs: list[str], batch: int) -> dict:
     """Replay the nodes' backlogs into the hub in ``hub_dir`` through its app, timed."""
     from hub.app import create_app
+    from hub.scheduler import CHECKPOINT_EVERY_S
     from hub.identity import HUB_ID
     from hub.models import database
     from sync import envelope as env
+    from sync.database import checkpoint, checkpoint_apart
     from sync.serve import tune_gc
     pushes = _pushes(node_dirs, batch)
     app = create_app({"data_dir": str(hub_dir), "TESTING": True})  # TESTING: no jobs
@@ -148,11 +151,16 @@ def replay(hub_dir: Path, node_dirs: list[str], batch: int) -> dict:
     database.close()
     client = app.test_client()
     tune_gc()  # as a hub worker does once its app is loaded (sync.serve)
+    checkpoint_apart(database.obj)  # and once it serves (hub.scheduler)
     spent: dict[str, list[float]] = {}
     _Clock.sql = _Clock.gc = _Clock.collections = 0
-    total = cpu = 0.0
+    total = cpu = last_checkpoint = 0.0
     with _stopwatches(spent):
         for center, keys, events in pushes:
+            if total - last_checkpoint >= CHECKPOINT_EVERY_S:  # the job's turn, not timed
+                sql = _Clock.sql
+                checkpoint(database.obj)
+                _Clock.sql, last_checkpoint = sql, total
             envelope, data = env.seal({"events": events}, keys=keys, sender=center,
                                       recipient=HUB_ID, method="POST", path=PUSH_PATH)
             start, start_cpu = time.perf_counter(), time.process_time()
