@@ -122,26 +122,17 @@ class CaseBatch:
         number = received["number"]
         step = self._ahead(number, event, None)
         if step is not None:
-            state = step.after
+            state, row = step.after, dict(step.row)  # a copy: a retried run starts afresh
         else:
             state = case_records.replay(received, [])
             rollups.contributions(origin, received["matter"], case_machine.RECEIVE, state,
                                   state.received_at, received["applicant"]["kind"],
                                   case_records.channel_of(received), self.calendar,
                                   into=self.rollup)
+            row = case_row(received, origin, state)
         self._claim_project(origin, received)
         if number in self.cases:
             raise IntegrityError(f"case {number} is already at the hub")
-        row = dict.fromkeys(CASE_COLUMNS)
-        row.update(number=number, center=origin, matter_code=received["matter"]["basic_code"],
-                   matter_version=received["matter"]["version"],
-                   matter=orjson.dumps(received["matter"]).decode(),
-                   applicant_kind=received["applicant"]["kind"],
-                   applicant_id=received["applicant"]["id_code"],
-                   green_channel=bool(received["green_channel"]), state=state.state,
-                   department=received["matter"]["department"], received_at=received["at"],
-                   received=orjson.dumps(received).decode(), actions=0,
-                   key_project=rollups.project_of(received))
         self.cases[number] = LoadedCase(row, received["matter"], state, stored=False)
         self._keep(number, 0, event, origin)
 
@@ -288,6 +279,21 @@ class CaseBatch:
             if handoff not in self.opened:  # those were just inserted as they stand
                 handoff.save()
         self._reset_writes()
+
+
+def case_row(received: dict, origin: str, state: case_state.CaseState) -> dict:
+    """A case's row in ``hub_case`` as its receipt makes it."""
+    matter = received["matter"]
+    row = dict.fromkeys(CASE_COLUMNS)
+    row.update(number=received["number"], center=origin, matter_code=matter["basic_code"],
+               matter_version=matter["version"], matter=orjson.dumps(matter).decode(),
+               applicant_kind=received["applicant"]["kind"],
+               applicant_id=received["applicant"]["id_code"],
+               green_channel=bool(received["green_channel"]), state=state.state,
+               department=matter["department"], received_at=received["at"],
+               received=orjson.dumps(received).decode(), actions=0,
+               key_project=rollups.project_of(received))
+    return row
 
 
 def action_columns(state: case_state.CaseState, matter: dict, calendar: WorkCalendar) -> dict:

@@ -2,7 +2,7 @@
 
 A case received in a push has no state at the hub before its receipt, so its receipt and
 the actions after it in the same push can be replayed by the state machine, with their
-rollup contributions and the row's columns, outside the one writer's turn
+rollup contributions, the case's row and its columns, outside the one writer's turn
 (``hub.ledger.ingest.prepare``). ``CaseBatch`` takes a step worked out here only when it
 was worked from the very state the batch holds (the same object: states are frozen) on
 the same calendar; anything else (an earlier event held or refused, a calendar changed
@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from hub.calendar.in_force import calendar_in_force
-from hub.cases.batch import ACTION, AHEAD_KEY, RECEIVED, action_columns
+from hub.cases.batch import ACTION, AHEAD_KEY, RECEIVED, action_columns, case_row
 from hub.ledger.registry import works_ahead
 from hub.stats import rollups
 from sync import case_machine, case_records, case_state
@@ -29,6 +29,7 @@ class Step:
     after: case_state.CaseState
     rollup: Counter
     calendar: WorkCalendar
+    row: dict | None = None      # the case's row, on its receipt
     columns: dict | None = None  # the row's columns, on the push's last step of the case
 
 
@@ -48,7 +49,8 @@ def work_ahead(events: list[dict]) -> None:
                 step = Step(None, state, rollups.contributions(
                     event["origin"], payload["matter"], case_machine.RECEIVE, state,
                     state.received_at, payload["applicant"]["kind"],
-                    case_records.channel_of(payload), calendar), calendar)
+                    case_records.channel_of(payload), calendar), calendar,
+                    row=case_row(payload, event["origin"], state))
                 last[number] = (step, payload["matter"], event["origin"], 0)
             elif number in last:
                 before, matter, collecting, n = last[number]
