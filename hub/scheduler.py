@@ -40,8 +40,8 @@ from sync.database import checkpoint, checkpoint_apart, is_sqlite
 
 log = logging.getLogger("hallsync.hub.scheduler")
 DAY_MS = 24 * 3600 * 1000
-# Each worker checkpoints a SQLite hub's WAL this often (``sync.database.checkpoint``): at
-# 20,000 events a second, a few megabytes of pages each time.
+# Each worker checkpoints a SQLite hub's WAL this often (``sync.database.checkpoint``): the
+# WAL holds about what the last half second of pushes wrote.
 CHECKPOINT_EVERY_S = 0.5
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"[:64]
 
@@ -108,25 +108,21 @@ class HubJobs:
                 self.scheduler.start()
 
     def run(self, job: Job) -> None:
+        self._guarded(job.name, lambda: run_once(job, self.settings, env.now_ms()))
+
+    def checkpoint(self) -> None:
+        self._guarded("wal_checkpoint", lambda: checkpoint(self.db))
+
+    def _guarded(self, name: str, work: Callable[[], object]) -> None:
         # Several apps in one process (tests) share the models' proxy: run only
         # while it still points at the database this app bound.
         if database.obj is not self.db:
             return
         try:
             with database.connection_context():
-                run_once(job, self.settings, env.now_ms())
+                work()
         except Exception:  # noqa: BLE001 — the next tick tries again; say why meanwhile
-            log.exception("hub job %s failed", job.name)
-
-
-    def checkpoint(self) -> None:
-        if database.obj is not self.db:
-            return
-        try:
-            with database.connection_context():
-                checkpoint(self.db)
-        except Exception:  # noqa: BLE001 — the next tick tries again; say why meanwhile
-            log.exception("WAL checkpoint failed")
+            log.exception("hub job %s failed", name)
 
 
 def init_app(app: Flask) -> None:
