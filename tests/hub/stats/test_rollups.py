@@ -294,3 +294,38 @@ def test_each_action_counts_its_own_fields_on_its_own_day():
         ("take_over", "reviewer", {}, (3, 10))])[-2:] == [
             ("hand_off", {("", "11-02", "handed_off"): 1}),
             ("take_over", {("210102", "11-03", "taken_over"): 1})]
+    # A handoff sent back counts only its sending; the case goes on where it was.
+    assert _walk("SY04001", "promised", [
+        ("hand_off", "clerk", {"target": "210102", "consent": True}, (2, 12)),
+        ("return_handoff", "reviewer", {"reason": "不属于本中心办理范围"}, (3, 10))])[-2:] == [
+            ("hand_off", {("", "11-02", "handed_off"): 1}), ("return_handoff", {})]
+    # A department's first request for materials in a joint approval makes its case one
+    # supplemented (on its day of receipt); a second department's is one more request.
+    joint = _walk("SY04001", "promised", [
+        ("accept", "clerk", {}, (2, 11)), ("start_review", "reviewer", {}, (2, 12)),
+        ("open_joint", "reviewer", {"departments": {"fire": "2026-11-20",
+                                                    "planning": "2026-11-20"}}, (3, 10)),
+        ("joint_supplement", "reviewer", {"department": "fire", "missing": ["消防图纸"]},
+         (4, 10)),
+        ("joint_supplement", "reviewer", {"department": "planning", "missing": ["规划图"]},
+         (5, 10))])
+    assert joint[-3:] == [
+        ("open_joint", {}),
+        ("joint_supplement", {("", "11-04", "supplement_requests"): 1,
+                              ("", "11-02", "supplemented"): 1}),
+        ("joint_supplement", {("", "11-05", "supplement_requests"): 1})]
+    # 撤件 counts on its own day; 不予许可 is completed but not approved.
+    assert _walk("SY04001", "promised", [
+        ("accept", "clerk", {}, (2, 11)),
+        ("withdraw", "clerk", {"reason": "申请人撤回申请"}, (4, 10))])[-1] == (
+            "withdraw", {("", "11-04", "withdrawn"): 1})
+    assert _walk("SY04001", "promised", [
+        ("accept", "clerk", {}, (2, 11)), ("start_review", "reviewer", {}, (2, 12)),
+        ("submit_for_approval", "reviewer", {}, (2, 13)),
+        ("decide", "approver", {"outcome": "refused", "document_number": "2",
+                                "reason": "不符合法定条件"}, (4, 10)),
+    ])[-1] == ("decide", {
+        ("", "11-04", "completed"): 1, ("", "11-04", "handling_days"): 2,
+        ("", "11-04", "days_2_3"): 1, ("", "11-02", "completed_of_accepted"): 1,
+        ("", "11-04", "completed_on_time"): 1,
+        ("", "11-04", "completed_early"): 1})  # due Thursday 11-05, decided Wednesday
