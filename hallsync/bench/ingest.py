@@ -73,7 +73,7 @@ def check_all_applied(db_url: str, expected: int, types) -> None:
 class TimedPush:
     seconds: float        # from the first request of any node to the last reply
     slowest_s: float      # the slowest push request
-    hub_cpu_s: float      # CPU time of the hub's processes meanwhile
+    hub_cpu_s: float      # CPU time of the hub's processes while the nodes ran (and started)
     nodes_cpu_s: float    # CPU time of the nodes' processes in ``Node.push``
 
 

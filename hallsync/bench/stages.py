@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import itertools
 import json
 import multiprocessing
 import shutil
@@ -48,20 +49,24 @@ STAGES = (
     ("apply", "hub.ledger.apply", "apply_events", 1),
     ("seal the reply", "hub.views.sync_api", "sealed", 0),
 )
-REST = "Flask, nonce, BEGIN and COMMIT"
+REST = "the rest: Flask, body, nonce, BEGIN, COMMIT"
 MADE = "made.json"  # in the work directory: the mix is made, its centers and counts
 
 
 class _Clock:
-    """Seconds spent in SQLite (statements and their fetches) and in the collector."""
+    """Seconds spent in SQLite (statements and their rows) and, in a request, in the
+    collector."""
 
     sql = 0.0
     gc = 0.0
     collections = 0
+    in_request = False
     _gc_start = 0.0
 
     @classmethod
     def on_gc(cls, phase: str, _info: dict) -> None:
+        if not cls.in_request:
+            return
         if phase == "start":
             cls._gc_start = time.perf_counter()
         else:
@@ -83,7 +88,9 @@ class _TimedCursor(sqlite3.Cursor):
     execute = _timed(sqlite3.Cursor.execute)
     executemany = _timed(sqlite3.Cursor.executemany)
     fetchone = _timed(sqlite3.Cursor.fetchone)
+    fetchmany = _timed(sqlite3.Cursor.fetchmany)
     fetchall = _timed(sqlite3.Cursor.fetchall)
+    __next__ = _timed(sqlite3.Cursor.__next__)  # a ``for row in cursor``
 
 
 class _TimedConnection(sqlite3.Connection):
@@ -95,25 +102,26 @@ class _TimedConnection(sqlite3.Connection):
 def _stopwatches(spent: dict[str, list[float]]) -> Iterator[None]:
     """Time every stage of ``STAGES`` into ``spent[label]`` = [seconds, SQLite seconds]."""
     originals = []
-    for label, module_name, name, _depth in STAGES:
-        module = importlib.import_module(module_name)
-        original = getattr(module, name)
-        spent[label] = [0.0, 0.0]
-
-        def timed(*args, _original=original, _spent=spent[label], **kwargs):
-            start, sql = time.perf_counter(), _Clock.sql
-            try:
-                return _original(*args, **kwargs)
-            finally:
-                _spent[0] += time.perf_counter() - start
-                _spent[1] += _Clock.sql - sql
-        setattr(module, name, timed)
-        originals.append((module, name, original))
-    gc.callbacks.append(_Clock.on_gc)
     try:
+        for label, module_name, name, _depth in STAGES:
+            module = importlib.import_module(module_name)
+            original = getattr(module, name)
+            spent[label] = [0.0, 0.0]
+
+            def timed(*args, _original=original, _spent=spent[label], **kwargs):
+                start, sql = time.perf_counter(), _Clock.sql
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    _spent[0] += time.perf_counter() - start
+                    _spent[1] += _Clock.sql - sql
+            setattr(module, name, timed)
+            originals.append((module, name, original))
+        gc.callbacks.append(_Clock.on_gc)
         yield
     finally:
-        gc.callbacks.remove(_Clock.on_gc)
+        if _Clock.on_gc in gc.callbacks:
+            gc.callbacks.remove(_Clock.on_gc)
         for module, name, original in originals:
             setattr(module, name, original)
 
@@ -132,8 +140,7 @@ def _pushes(node_dirs: list[str], batch: int) -> list[tuple]:
             after = events[-1]["seq"]
         per_node.append(own)
         store.database.close()
-    return [push for turn in zip(*per_node, strict=False) for push in turn] + [
-        push for own in per_node for push in own[min(map(len, per_node)):]]
+    return [push for turn in itertools.zip_longest(*per_node) for push in turn if push]
 
 
 def replay(hub_dir: Path, node_dirs: list[str], batch: int) -> dict:
@@ -164,7 +171,9 @@ def replay(hub_dir: Path, node_dirs: list[str], batch: int) -> dict:
             envelope, data = env.seal({"events": events}, keys=keys, sender=center,
                                       recipient=HUB_ID, method="POST", path=PUSH_PATH)
             start, start_cpu = time.perf_counter(), time.process_time()
+            _Clock.in_request = True
             response = client.post(PUSH_PATH, data=data, headers=envelope.headers())
+            _Clock.in_request = False
             total += time.perf_counter() - start
             cpu += time.process_time() - start_cpu
             if response.status_code != 200:
@@ -229,14 +238,18 @@ def stages(n_events, n_nodes, batch, seed, work_dir, as_json):
     process; beside raw SQLite inserts."""
     if n_events < 10 * n_nodes:
         raise click.BadParameter("at least 10 events per node", param_hint="--events")
-    work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="hallsync-stages-"))
+    work = (Path(work_dir).resolve() if work_dir
+            else Path(tempfile.mkdtemp(prefix="hallsync-stages-")))
     replay_dir = Path(tempfile.mkdtemp(prefix="hallsync-replay-"))
     try:
         if (work / MADE).exists():
             made = json.loads((work / MADE).read_text())
             click.echo(f"[bench stages] replaying the mix made in {work} "
-                       f"({made['events']:,} events; --events and --nodes apply to a new "
-                       "work dir)", err=True)
+                       f"({made['events']:,} events; --events, --nodes and --seed apply to a "
+                       "new work dir)", err=True)
+        elif work.exists() and any(work.iterdir()):
+            raise click.ClickException(f"{work} holds no finished mix ({MADE} is missing): "
+                                       "remove it, or name an empty or new directory")
         else:
             click.echo(f"[bench stages] making {n_events:,} events of the case mix", err=True)
             made = _make(work, n_events, n_nodes, seed)
@@ -258,13 +271,14 @@ def stages(n_events, n_nodes, batch, seed, work_dir, as_json):
 def _print_table(r: dict) -> None:
     click.echo(f"the hub's cost per case event, in one process: {r['events']:,} events "
                f"({r['cases']:,} cases) from {r['nodes']} nodes, {r['batch']:,} a push")
-    click.echo(f"  {'stage':<34}{'µs/event':>9}{'of which SQLite':>17}")
+    click.echo(f"  {'stage':<44}{'µs/event':>9}{'of which SQLite':>17}")
     for label, figures in r["stages"].items():
         indent = "  " * (figures["depth"] + 1)
         name = f"{indent}{label}"
-        click.echo(f"{name:<36}{figures['us_per_event']:>9.1f}"
+        click.echo(f"{name:<46}{figures['us_per_event']:>9.1f}"
                    f"{figures['sqlite_us_per_event']:>17.1f}")
-    click.echo(f"  {'total':<34}{r['total_us_per_event']:>9.1f}{r['sqlite_us_per_event']:>17.1f}")
+    click.echo(f"  {'total':<44}{r['total_us_per_event']:>9.1f}"
+               f"{r['sqlite_us_per_event']:>17.1f}")
     click.echo(f"  garbage collection (in the stages above) {r['gc_us_per_event']:.1f} µs/event, "
                f"{r['gc_collections']} collections; CPU {r['cpu_us_per_event']:.1f} µs/event")
     click.echo(f"  events_per_s_one_core {r['events_per_s_one_core']:>10,}  (1 s / total; "

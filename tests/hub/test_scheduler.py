@@ -16,7 +16,7 @@ import pytest
 from hub import db as hub_db
 from hub.models import JobRun, SeenNonce, database
 from hub.scheduler import JOBS, HubJobs, Job, run_once
-from sync.database import SELF_CHECKPOINT_PAGES
+from sync.database import CHECKPOINT_APART_PRAGMAS
 from tests.conftest import BACKENDS
 
 SETTINGS = {"coverage_interval_s": 60, "nonce_cleanup_interval_s": 60, "clock_skew_s": 300}
@@ -113,13 +113,20 @@ def test_nonce_cleanup_forgets_old_nonces_and_old_runs(store):
 
 def test_a_serving_worker_checkpoints_a_sqlite_wal_in_the_background(tmp_path):
     hub_db.bind(f"sqlite:///{tmp_path / 'hub.db'}")
-    jobs = HubJobs(SETTINGS)
+    jobs = HubJobs(SETTINGS)  # as the app is made, before any request
     file = tmp_path / "hub.db"
+
+    def self_checkpoint_pages() -> int:  # a request thread's connection
+        with database.connection_context():
+            return database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0]
+    early = []
+    thread = threading.Thread(target=lambda: early.append(self_checkpoint_pages()))
+    thread.start()
+    thread.join()
+    assert early == [dict(CHECKPOINT_APART_PRAGMAS)["wal_autocheckpoint"]]
     with database.connection_context():
         jobs.start_once()  # a worker's first request
         try:
-            assert database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == (
-                SELF_CHECKPOINT_PAGES)
             before = file.read_bytes()
             with database.atomic():  # a few pages: no commit would checkpoint them itself
                 SeenNonce.insert_many([{"key_id": "k", "nonce": f"n{i}", "seen_ms": T0}

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sync.database import checkpoint, checkpoint_apart, open_database
+from sync.database import (CHECKPOINT_APART_PRAGMAS, checkpoint, checkpoint_apart,
+                           open_database)
 
 # 1,200 pages of 4 KiB: past SQLite's default of 1,000 pages a checkpoint.
 FILL = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) "
@@ -29,8 +30,10 @@ def _fill(db) -> None:
 
 @pytest.mark.parametrize("apart", [False, True])
 def test_a_commit_that_fills_the_wal_checkpoints_only_when_not_apart(db, tmp_path, apart):
-    if apart:
+    if apart:  # as a served hub's worker does before its threads connect
+        db.close()
         checkpoint_apart(db)
+        db.connect()
     file = Path(tmp_path / "hub.db")
     before = file.read_bytes()
     _fill(db)
@@ -40,8 +43,10 @@ def test_a_commit_that_fills_the_wal_checkpoints_only_when_not_apart(db, tmp_pat
         assert file.stat().st_size > len(before) + 1200 * 4000
 
 
-def test_checkpoint_apart_holds_for_the_connections_opened_after(db):
-    checkpoint_apart(db)
+def test_checkpoint_apart_holds_for_every_connection_opened_after_and_opens_none(db):
     db.close()
+    checkpoint_apart(db)
+    assert db.is_closed()  # set before a worker forks or serves: no connection to hand on
     db.connect()
-    assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] > 1000
+    assert {name: db.execute_sql(f"PRAGMA {name}").fetchone()[0]
+            for name, _value in CHECKPOINT_APART_PRAGMAS} == dict(CHECKPOINT_APART_PRAGMAS)
