@@ -25,6 +25,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -43,6 +44,7 @@ DAY_MS = 24 * 3600 * 1000
 # Each worker checkpoints a SQLite hub's WAL this often (``sync.database.checkpoint``): the
 # WAL holds about what the last half second of pushes wrote (22 MB at 20,000 events/s).
 CHECKPOINT_EVERY_S = 0.5
+FAILURE_LOG_EVERY_S = 60
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
@@ -89,6 +91,7 @@ class HubJobs:
         self.db = database.obj  # the database this app bound
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self._lock = threading.Lock()
+        self._quiet_until: dict[str, float] = {}  # job -> when its next failure is logged
         checkpoint_apart(self.db)  # before the worker's threads connect
 
     def start_once(self) -> None:
@@ -122,7 +125,12 @@ class HubJobs:
             with database.connection_context():
                 work()
         except Exception:  # noqa: BLE001 — the next tick tries again; say why meanwhile
-            log.exception("hub job %s failed", name)
+            # Once a minute at most: the checkpoint fails twice a second in every worker
+            # while the disk is full, and a log of tracebacks would fill it further.
+            now = time.monotonic()
+            if now >= self._quiet_until.get(name, 0.0):
+                self._quiet_until[name] = now + FAILURE_LOG_EVERY_S
+                log.exception("hub job %s failed", name)
 
 
 def init_app(app: Flask) -> None:

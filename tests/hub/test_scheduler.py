@@ -137,3 +137,18 @@ def test_a_serving_worker_checkpoints_a_sqlite_wal_in_the_background(tmp_path):
                 time.sleep(0.1)
         finally:
             jobs.scheduler.shutdown()
+
+
+def test_a_job_failing_every_tick_is_logged_once_a_minute(tmp_path, caplog, monkeypatch):
+    hub_db.bind(f"sqlite:///{tmp_path / 'hub.db'}")
+    jobs = HubJobs(SETTINGS)
+    clock = [1000.0]
+    monkeypatch.setattr("hub.scheduler.time.monotonic", lambda: clock[0])
+
+    def disk_full():
+        raise sqlite3.OperationalError("database or disk is full")
+    for step in (0, 0.5, 30, 61, 61.5):  # ticks, seconds after the first
+        clock[0] = 1000.0 + step
+        jobs._guarded("wal_checkpoint", disk_full)
+    failed = [r for r in caplog.records if "wal_checkpoint failed" in r.getMessage()]
+    assert len(failed) == 2  # the first, and the first a minute later
