@@ -84,7 +84,9 @@ def run_once(job: Job, settings: dict, now_ms: int, instance: str = INSTANCE) ->
 
 class HubJobs:
     """Every job of ``JOBS`` on its interval, in a background thread of this worker; on
-    SQLite, the WAL's checkpoints too."""
+    SQLite, the WAL's checkpoints in a thread of their own (``CHECKPOINT_EVERY_S`` after
+    the last one ended: a job that often would pile up skipped runs in APScheduler's log
+    whenever one took longer)."""
 
     def __init__(self, settings: dict):
         self.settings = settings
@@ -92,6 +94,7 @@ class HubJobs:
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self._lock = threading.Lock()
         self._quiet_until: dict[str, float] = {}  # job -> when its next failure is logged
+        self._stopped = threading.Event()
         checkpoint_apart(self.db)  # before the worker's threads connect
 
     def start_once(self) -> None:
@@ -104,17 +107,21 @@ class HubJobs:
                     self.scheduler.add_job(self.run, "interval", args=(job,), id=job.name,
                                            seconds=self.settings[job.interval_setting],
                                            max_instances=1, coalesce=True)
-                if is_sqlite(self.db):
-                    self.scheduler.add_job(self.checkpoint, "interval", id="wal_checkpoint",
-                                           seconds=CHECKPOINT_EVERY_S, max_instances=1,
-                                           coalesce=True)
                 self.scheduler.start()
+                if is_sqlite(self.db):  # a daemon: it ends with the worker, mid-wait or not
+                    threading.Thread(target=self._checkpoints, name="wal-checkpoint",
+                                     daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.scheduler.shutdown()
 
     def run(self, job: Job) -> None:
         self._guarded(job.name, lambda: run_once(job, self.settings, env.now_ms()))
 
-    def checkpoint(self) -> None:
-        self._guarded("wal_checkpoint", lambda: checkpoint(self.db))
+    def _checkpoints(self) -> None:
+        while not self._stopped.wait(CHECKPOINT_EVERY_S):
+            self._guarded("wal_checkpoint", lambda: checkpoint(self.db))
 
     def _guarded(self, name: str, work: Callable[[], object]) -> None:
         # Several apps in one process (tests) share the models' proxy: run only

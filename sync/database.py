@@ -29,10 +29,10 @@ SQLITE_VARIABLES = 32_000
 IN_CHUNK = 500
 SQLITE_PRAGMAS = (("journal_mode", "wal"), ("synchronous", "normal"), ("foreign_keys", 1),
                   ("busy_timeout", 30000), ("cache_size", -32000))
-# A served hub checkpoints its WAL from a job of its own (``checkpoint``), not in the commit
+# A served hub checkpoints its WAL from a thread of its own (``checkpoint``), not in the commit
 # that takes the WAL past SQLite's 1,000 pages: that commit copies the pages and syncs the
 # files while it holds the writers' lock (4 of the 45 µs an event spends under it, ingesting
-# the case mix, which writes about 2.2 KB of WAL an event). Should the job fall behind, its
+# the case mix, which writes about 2.2 KB of WAL an event). Should it fall behind, its
 # connections still checkpoint past 10,000 pages (40 MB, about a second of pushes at 20,000
 # events a second), and a WAL a burst grew is cut back to 64 MB when it starts over.
 CHECKPOINT_APART_PRAGMAS = (("wal_autocheckpoint", 10_000), ("journal_size_limit", 64 << 20))

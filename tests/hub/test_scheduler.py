@@ -136,7 +136,7 @@ def test_a_serving_worker_checkpoints_a_sqlite_wal_in_the_background(tmp_path):
                 assert time.monotonic() < deadline, "the WAL was not checkpointed"
                 time.sleep(0.1)
         finally:
-            jobs.scheduler.shutdown()
+            jobs.stop()
 
 
 def test_a_job_failing_every_tick_is_logged_once_a_minute(tmp_path, caplog, monkeypatch):
