@@ -51,6 +51,7 @@ STAGES = (
 )
 REST = "the rest: Flask, body, nonce, BEGIN, COMMIT"
 MADE = "made.json"  # in the work directory: the mix is made, its centers and counts
+MAX_REPLY_BYTES = 1 << 20  # a problem reply is a few hundred bytes
 
 
 class _Clock:
@@ -164,7 +165,7 @@ def replay(hub_dir: Path, node_dirs: list[str], batch: int) -> dict:
     total = cpu = last_checkpoint = 0.0
     with _stopwatches(spent):
         for center, keys, events in pushes:
-            if total - last_checkpoint >= CHECKPOINT_EVERY_S:  # the job's turn, not timed
+            if total - last_checkpoint >= CHECKPOINT_EVERY_S:  # the checkpoint thread's turn
                 sql = _Clock.sql
                 checkpoint(database.obj)
                 _Clock.sql, last_checkpoint = sql, total
@@ -178,11 +179,22 @@ def replay(hub_dir: Path, node_dirs: list[str], batch: int) -> dict:
             cpu += time.process_time() - start_cpu
             if response.status_code != 200:
                 raise click.ClickException(f"the hub answered {response.status_code} to a "
-                                           f"push of {center}")
+                                           f"push of {center}: {_problem(response.data)}")
     database.close()
     return {"spent": spent, "total": total, "sql": _Clock.sql, "gc": _Clock.gc,
             "collections": _Clock.collections, "cpu": cpu,
             "events": sum(len(events) for _c, _k, events in pushes)}
+
+
+def _problem(body: bytes) -> str:
+    """A refused push's problem, as the hub sealed it (its code and detail)."""
+    from sync import envelope as env
+    from sync.errors import ProtocolError
+    try:
+        problem = env.unpack(body, MAX_REPLY_BYTES)
+        return f"{problem['code']}: {problem['detail']}"
+    except (ProtocolError, KeyError, TypeError):
+        return "no problem body"
 
 
 def _make(work: Path, n_events: int, n_nodes: int, seed: int) -> dict:
@@ -244,6 +256,10 @@ def stages(n_events, n_nodes, batch, seed, work_dir, as_json):
     try:
         if (work / MADE).exists():
             made = json.loads((work / MADE).read_text())
+            missing = [d for d in made["node_dirs"] if not (Path(d) / "node.db").exists()]
+            if missing:  # made.json names them by absolute path: a moved work dir
+                raise click.ClickException(f"{work} was made with node directories that are "
+                                           f"no longer there ({missing[0]}): make a new one")
             click.echo(f"[bench stages] replaying the mix made in {work} "
                        f"({made['events']:,} events; --events, --nodes and --seed apply to a "
                        "new work dir)", err=True)

@@ -57,6 +57,10 @@ def test_every_stage_is_timed_within_its_whole_and_a_work_dir_replays_its_mix(tm
     second = last_json(again)
     assert (second["events"], second["cases"]) == (200, first["cases"])
 
+    moved = work.rename(tmp_path / "moved")  # its nodes' paths are written in it
+    refused = hallsync("bench", "stages", "--work-dir", moved, check=False)
+    assert refused.returncode != 0 and "no longer there" in refused.stderr
+
 
 def test_the_stopwatches_put_every_function_back_even_after_a_failure():
     def found():
