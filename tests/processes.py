@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 import requests
+from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,20 @@ def hallsync(*args, env: dict | None = None, check: bool = True, timeout: float 
 def last_json(result: subprocess.CompletedProcess) -> dict:
     """The JSON object a ``--json`` command prints as its last line."""
     return orjson.loads(result.stdout.strip().splitlines()[-1])
+
+
+def browser() -> requests.Session:
+    """A session that, as a browser does, sends a GET again on a new connection when the
+    server closed the kept-alive one just as the GET went out: gunicorn closes a
+    connection idle for 2 s, and a test that waits about that long between two requests
+    would otherwise fail now and then on ``RemoteDisconnected``. Only safe methods are
+    retried, once."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(max_retries=Retry(
+        total=1, connect=0, read=1, status=0, redirect=0, other=0,
+        allowed_methods=frozenset({"GET", "HEAD"})))
+    session.mount("http://", adapter)
+    return session
 
 
 def wait_until_responds(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:

@@ -12,7 +12,6 @@ import copy
 
 import orjson
 import pytest
-import requests
 
 from hub.models import HubCase, HubMessage, SecurityEvent, Supervision
 from node import outbox, store
@@ -36,7 +35,7 @@ from tests.hub.views.test_openapi import DOC as HUB_DOC
 from tests.hub.views.test_openapi import check as check_hub
 from tests.hub.views.test_openapi import resolve as resolve_hub
 from tests.node.test_openapi import check, response_schema
-from tests.processes import hallsync, last_json
+from tests.processes import browser, hallsync, last_json
 from tests.protocol import post
 from tests.staff import PASSWORD, Staff, hub_account
 from tests.test_handoffs import (APPROVER, CLERK, DISTRICT, OTHER_DISTRICT, PERSON, REVIEWER,
@@ -264,7 +263,7 @@ class HubPages:
 
     def __init__(self, hub, username: str, role: str, scope: str | None = None):
         hub_account(hub, username, role, scope=scope)
-        self.url, self.session = hub.url, requests.Session()
+        self.url, self.session = hub.url, browser()
         token = self.session.get(self.url + "/api/csrf", timeout=30).json()["csrf_token"]
         answer = self.session.post(self.url + "/login", timeout=30, allow_redirects=False,
                                    data={"username": username, "password": PASSWORD,

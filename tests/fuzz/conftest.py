@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from node import store
 from node.users import add_user
 from sync import envelope as env
-from tests.processes import HubServer, NodeDir, node_run
+from tests.processes import HubServer, NodeDir, browser, node_run
 from tests.staff import PASSWORD, hub_account
 
 EXAMPLES = int(os.environ.get("HALLSYNC_FUZZ_EXAMPLES") or 8)
@@ -27,7 +27,7 @@ CENTER = "210102"
 
 def logged_in(url: str, username: str) -> requests.Session:
     """A session logged in at a running site, sending its CSRF token on every request."""
-    session = requests.Session()
+    session = browser()
     token = session.get(url + "/api/csrf", timeout=30).json()["csrf_token"]
     answer = session.post(url + "/login", data={"username": username, "password": PASSWORD,
                                                 "csrf_token": token},

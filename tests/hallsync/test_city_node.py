@@ -21,7 +21,7 @@ from hallsync.city_node import COOKIE, CityJobs, create_app
 from hub.models import CaseHandoff, HubCase
 from node import store
 from sync.errors import ConfigError
-from tests.processes import ROOT, HubServer, child_env, hallsync, last_json
+from tests.processes import ROOT, HubServer, browser, child_env, hallsync, last_json
 from tests.staff import PASSWORD, hub_account
 from tests.test_handoffs import CLERK, STREET, TALENT, at_hub, collect, enrolled, timeline
 
@@ -60,7 +60,7 @@ class Browser:
     """One browser (a ``requests`` session) on the hub's port: its pages and /city's."""
 
     def __init__(self, base_url: str):
-        self.base, self.session = base_url, requests.Session()
+        self.base, self.session = base_url, browser()
 
     def get(self, path: str, **kw) -> requests.Response:
         return self.session.get(self.base + path, allow_redirects=False, **kw)
