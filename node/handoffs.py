@@ -108,7 +108,7 @@ def append_relayed(payload: dict, origins: set[str]) -> int:
 
 def _append(number: str, events: list[dict]) -> int:
     have = CaseAction.select().where(CaseAction.number == number).count()
-    added = 0
+    added, actions = 0, []
     for event in events:
         if event["type"] == "case.received":
             if Case.get_or_none(Case.number == number) is None:
@@ -121,12 +121,13 @@ def _append(number: str, events: list[dict]) -> int:
         if record["n"] != have + 1:
             raise SequenceError(f"case {number}: action {record['n']} before {have + 1}",
                                 code=Code.SEQUENCE_GAP, expected_seq=have + 1)
-        CaseAction.create(number=number, n=record["n"], action=record["action"],
-                          role=record["role"], user=record["user"], at=record["at"],
-                          data=orjson.dumps(record["data"]).decode())
+        actions.append({"number": number, "n": record["n"], "action": record["action"],
+                        "role": record["role"], "user": record["user"], "at": record["at"],
+                        "data": orjson.dumps(record["data"]).decode()})
         have += 1
-        added += 1
-    return added
+    if actions:  # one statement, however many actions the relay carries
+        CaseAction.insert_many(actions).execute()
+    return added + len(actions)
 
 
 def _store_relayed_receipt(received: dict) -> None:
