@@ -45,6 +45,9 @@ DAY_MS = 24 * 3600 * 1000
 # WAL holds about what the last half second of pushes wrote (22 MB at 20,000 events/s).
 CHECKPOINT_EVERY_S = 0.5
 FAILURE_LOG_EVERY_S = 60
+# The WAL grows for as long as one read (a long export, a stuck request) keeps the
+# checkpoints from copying it back: past this many pages (about 100 MB) the operator is told.
+WAL_BEHIND_PAGES = 25_000
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
@@ -121,7 +124,14 @@ class HubJobs:
 
     def _checkpoints(self) -> None:
         while not self._stopped.wait(CHECKPOINT_EVERY_S):
-            self._guarded("wal_checkpoint", lambda: checkpoint(self.db))
+            self._guarded("wal_checkpoint", self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        behind = checkpoint(self.db)
+        if behind >= WAL_BEHIND_PAGES:
+            self._now_and_then("wal_behind", lambda: log.warning(
+                "the WAL holds %d pages the checkpoints cannot copy back yet: a read that "
+                "began before them is still open (a long export or request?)", behind))
 
     def _guarded(self, name: str, work: Callable[[], object]) -> None:
         # Several apps in one process (tests) share the models' proxy: run only
@@ -132,12 +142,15 @@ class HubJobs:
             with database.connection_context():
                 work()
         except Exception:  # noqa: BLE001 — the next tick tries again; say why meanwhile
-            # Once a minute at most: the checkpoint fails twice a second in every worker
-            # while the disk is full, and a log of tracebacks would fill it further.
-            now = time.monotonic()
-            if now >= self._quiet_until.get(name, 0.0):
-                self._quiet_until[name] = now + FAILURE_LOG_EVERY_S
-                log.exception("hub job %s failed", name)
+            self._now_and_then(name, lambda: log.exception("hub job %s failed", name))
+
+    def _now_and_then(self, topic: str, say: Callable[[], None]) -> None:
+        # Once a minute at most: the checkpoint fails twice a second in every worker
+        # while the disk is full, and a log of tracebacks would fill it further.
+        now = time.monotonic()
+        if now >= self._quiet_until.get(topic, 0.0):
+            self._quiet_until[topic] = now + FAILURE_LOG_EVERY_S
+            say()
 
 
 def init_app(app: Flask) -> None:

@@ -165,11 +165,14 @@ def checkpoint_apart(db: Database) -> None:
         db._pragmas = [*dict((*db._pragmas, *CHECKPOINT_APART_PRAGMAS)).items()]
 
 
-def checkpoint(db: Database) -> None:
+def checkpoint(db: Database) -> int:
     """Copy the WAL's committed pages into the database file, as far as its readers allow,
-    waiting for no one (``PASSIVE``): writers go on meanwhile."""
-    if is_sqlite(db):
-        db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    waiting for no one (``PASSIVE``): writers go on meanwhile. Returns the pages left in
+    the WAL: a read that began before they were written still needs the file without them."""
+    if not is_sqlite(db):
+        return 0
+    _busy, pages, copied = db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return max(pages - copied, 0)  # both -1 when the database is not in WAL mode
 
 
 def is_sqlite(db: Database) -> bool:

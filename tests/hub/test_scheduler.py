@@ -152,3 +152,25 @@ def test_a_job_failing_every_tick_is_logged_once_a_minute(tmp_path, caplog, monk
         jobs._guarded("wal_checkpoint", disk_full)
     failed = [r for r in caplog.records if "wal_checkpoint failed" in r.getMessage()]
     assert len(failed) == 2  # the first, and the first a minute later
+
+
+def test_a_wal_that_a_long_read_keeps_from_the_checkpoints_is_reported(tmp_path, caplog,
+                                                                       monkeypatch):
+    hub_db.bind(f"sqlite:///{tmp_path / 'hub.db'}")
+    jobs = HubJobs(SETTINGS)
+    monkeypatch.setattr("hub.scheduler.WAL_BEHIND_PAGES", 50)
+    with database.connection_context():
+        jobs._checkpoint()
+        reader = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
+        try:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM seen_nonce").fetchone()
+            SeenNonce.insert_many([{"key_id": "k", "nonce": f"n{i}" * 40, "seen_ms": T0}
+                                   for i in range(2000)]).execute()
+            jobs._checkpoint()
+            jobs._checkpoint()  # the next tick, within the minute: said once
+        finally:
+            reader.close()
+        jobs._checkpoint()
+    behind = [r for r in caplog.records if "the WAL holds" in r.getMessage()]
+    assert len(behind) == 1 and behind[0].levelname == "WARNING"

@@ -2,6 +2,7 @@
 of doing them in the commit that fills the WAL, inside the writers' lock."""
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,18 @@ def test_checkpoint_apart_holds_for_every_connection_opened_after_and_opens_none
     db.connect()
     assert {name: db.execute_sql(f"PRAGMA {name}").fetchone()[0]
             for name, _value in CHECKPOINT_APART_PRAGMAS} == dict(CHECKPOINT_APART_PRAGMAS)
+
+
+def test_a_checkpoint_tells_the_pages_an_open_read_keeps_in_the_wal(db, tmp_path):
+    _fill(db)
+    assert checkpoint(db) == 0
+    reader = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM filler").fetchone()  # its snapshot starts here
+        _fill(db)
+        assert checkpoint(db) > 1200  # what it wrote since: the reader may still need it
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    assert checkpoint(db) == 0
