@@ -145,8 +145,9 @@ class HubJobs:
             self._now_and_then(name, lambda: log.exception("hub job %s failed", name))
 
     def _now_and_then(self, topic: str, say: Callable[[], None]) -> None:
-        # Once a minute at most: the checkpoint fails twice a second in every worker
-        # while the disk is full, and a log of tracebacks would fill it further.
+        # Once a minute a topic at most: the checkpoint thread ticks twice a second in every
+        # worker, and a full disk (whose tracebacks would fill it further) or a long read
+        # would otherwise be told at every tick.
         now = time.monotonic()
         if now >= self._quiet_until.get(topic, 0.0):
             self._quiet_until[topic] = now + FAILURE_LOG_EVERY_S
