@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import re
-import select
+import selectors
 import socket
 import struct
 import threading
@@ -118,31 +118,34 @@ class FaultProxy:
             _close(client, reset=True)  # the hub is down: the node sees what it would see
             return
         fault, twin, reset = "clean", None, False
-        open_ = [client, upstream]
+        # selectors, not select.select: a test process with many files open hands out
+        # descriptors above 1023, which select() refuses.
+        watch = selectors.DefaultSelector()
+        for sock in (client, upstream):
+            watch.register(sock, selectors.EVENT_READ)
         try:
-            while client in open_ and upstream in open_ and not self._stopping.is_set():
-                ready, _, _ = select.select(open_, [], [], 0.5)
-                for sock in ready:
+            while not self._stopping.is_set():
+                for key, _ in watch.select(0.5):
+                    sock = key.fileobj
                     data = sock.recv(_CHUNK)
                     if sock is twin:  # the second copy's replies go nowhere
                         if not data:
-                            open_.remove(twin)
+                            watch.unregister(twin)
                         continue
                     if not data:
-                        open_.remove(sock)
-                        break
+                        return  # either side closed: so is the connection
                     if sock is client and _REQUEST_LINE.match(data):
                         fault = self._draw()
                         if fault == "duplicate" and twin is None:
                             twin = socket.create_connection(self.upstream, timeout=30)
-                            open_.append(twin)
+                            watch.register(twin, selectors.EVENT_READ)
                     if fault == "delay":
                         time.sleep(self.delay_s)
                     if sock is client:
                         if fault == "drop_request":
                             return
                         upstream.sendall(data)
-                        if fault == "duplicate" and twin in open_:
+                        if fault == "duplicate" and twin in watch.get_map():
                             twin.sendall(data)
                         continue
                     # A reply: the hub has done (and committed) the request's work.
@@ -157,6 +160,7 @@ class FaultProxy:
         except OSError:
             pass
         finally:
+            watch.close()
             _close(client, reset=reset)
             _close(upstream)
             if twin is not None:

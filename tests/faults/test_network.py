@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import random
+import resource
 import threading
 import time
 
@@ -74,6 +75,27 @@ def test_each_fault_does_what_it_says(counting_server, fault, reaches_server, an
     assert proxy.counts[fault] == 1
     if fault == "delay":
         assert elapsed >= 0.6  # the request and the reply each waited
+
+
+def test_the_proxy_serves_a_process_with_many_files_open(counting_server, tmp_path):
+    """A long test run holds descriptors above 1023, which ``select.select`` refuses:
+    every connection through the proxy failed then, and a whole fault test with it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"this machine allows {hard} open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = []
+    try:
+        while len(held) < 1100 and (not held or held[-1].fileno() < 1100):
+            held.append(open(tmp_path / "held", "a"))
+        with FaultProxy(counting_server.server_address) as proxy:
+            response = _post(proxy.url)
+        assert response.status_code == 200 and len(response.content) == 5000
+        assert _Counting.seen == [b"hello"]
+    finally:
+        for file in held:
+            file.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_the_world_syncs_through_a_faulty_network(hub, make_node):
