@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -75,14 +76,21 @@ class QueuedWritersDatabase(SqliteDatabase):
         super().__init__(*args, **kwargs)
         self._pid = None
         self._holder = threading.local()
+        self._close_lock_file = None
 
     def _locks(self) -> tuple[threading.Lock, int | None]:
         if self._pid != os.getpid():  # first use, or a forked worker: its own lock and file
             self._thread_lock = threading.Lock()
             self._writing = False  # a thread of this process holds the writers' lock
             self._written = threading.Condition()
-            self._lock_fd = (os.open(f"{self.database}-writer", os.O_CREAT | os.O_RDWR, 0o600)
-                             if fcntl is not None else None)
+            self._lock_fd = None
+            if self._close_lock_file is not None:
+                self._close_lock_file()  # the parent's copy: its lock is the parent's
+            if fcntl is not None:
+                self._lock_fd = os.open(f"{self.database}-writer", os.O_CREAT | os.O_RDWR, 0o600)
+                # The file lives as long as this database: one bound anew (a test, a
+                # command) leaves no descriptor behind.
+                self._close_lock_file = weakref.finalize(self, os.close, self._lock_fd)
             self._pid = os.getpid()
         return self._thread_lock, self._lock_fd
 

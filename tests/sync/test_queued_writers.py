@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import os
 import sqlite3
 import subprocess
@@ -172,3 +173,22 @@ def test_a_write_in_another_process_is_not_waited_for(db):
         seen = []
         yield_in_thread(db, 30, seen).join(10)  # the other worker's core is its own
         assert seen == ["checked"]
+
+
+def _writer_files_open(path) -> int:
+    return sum(os.path.realpath(f"/proc/self/fd/{fd}") == f"{path}-writer"
+               for fd in os.listdir("/proc/self/fd"))
+
+
+def test_a_database_let_go_leaves_no_lock_file_open(tmp_path):
+    """Tests and commands bind databases anew; each left its lock file open, until a long
+    test run held over a thousand descriptors."""
+    path = str(tmp_path / "bound.db")
+    for _ in range(3):
+        database = open_database(f"sqlite:///{path}")
+        with database.connection_context(), database.atomic():
+            database.execute_sql("CREATE TABLE IF NOT EXISTS t (a INTEGER)")
+        assert _writer_files_open(path) == 1
+        del database
+        gc.collect()  # peewee's objects refer to each other: the collector frees them
+    assert _writer_files_open(path) == 0
