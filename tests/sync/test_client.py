@@ -2,6 +2,7 @@
 answering as a web server (or a hub older than the node) would."""
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -66,3 +67,56 @@ def test_other_unsigned_refusals_are_not_trusted(client_for, status):
 def test_an_unsigned_503_is_the_hub_unavailable(client_for):
     with pytest.raises(HubUnavailable):
         client_for(503).call("push", {"events": []})
+
+
+@pytest.fixture
+def proxy():
+    """A forward proxy on loopback that answers every request itself, and keeps its line."""
+    seen = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(self.requestline)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("bypassed", [False, True])
+def test_a_node_behind_a_proxy_reaches_its_hub_through_it(proxy, monkeypatch, bypassed):
+    """The environment's proxy is read once, as the client starts, and still used (a
+    street PC may reach the city's network only through one); NO_PROXY still holds."""
+    proxy_url, seen = proxy
+    hub_url = f"http://127.0.0.1:{_closed_port()}"
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    if bypassed:
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    client = HubClient(hub_url, center="210100", keys=KeyPair.generate(),
+                       hub_key=KeyPair.generate().public, timeout_s=5)
+    try:
+        with pytest.raises(HubUnavailable):  # the proxy's 503, or the closed port
+            client.call("heartbeat", {})
+        monkeypatch.delenv("HTTP_PROXY")  # read once: the next request goes the same way
+        with pytest.raises(HubUnavailable):
+            client.call("heartbeat", {})
+    finally:
+        client.close()
+    assert seen == ([] if bypassed else [f"POST {hub_url}/sync/v1/heartbeat HTTP/1.1"] * 2)
