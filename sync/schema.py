@@ -9,8 +9,11 @@ tables too, once their columns exist). The node (``node.store.bind``) and the
 hub (``hub.db.bind``) call it when they open their database.
 
 * One transaction: an upgrade that cannot finish changes nothing.
-* Idempotent and cheap when nothing is missing: one catalog query, then the
-  ``IF NOT EXISTS`` statements the open always ran.
+* Idempotent and cheap when nothing is missing: two catalog queries (columns, index
+  names) and no DDL. On PostgreSQL ``CREATE INDEX IF NOT EXISTS`` locks its table against
+  writes until the transaction ends, even when the index is there: a hub worker starting
+  while another wrote (gunicorn replacing one that died) would deadlock with it and fail
+  to boot, and gunicorn stops the whole hub then.
 * A column added later must be nullable or have a default, which the rows
   already there take; one that is NOT NULL without a default raises
   ``SchemaError`` naming the table and column instead of guessing a value.
@@ -61,13 +64,35 @@ def upgrade(db: Database, models, conversions=()) -> list[str]:
         # All checks first: a column that cannot be added stops the upgrade before any DDL.
         operations = [_add_column(migrator, db, table, field) for table, field in missing]
         migrate(*operations)
-        db.create_tables(models, safe=True)
+        if missing or not _complete(db, models, existing):
+            db.create_tables(models, safe=True)
         for conversion in conversions:
             conversion(db, existing)
     added = [f"{table}.{field.column_name}" for table, field in missing]
     for name in added:
         log.info("schema upgrade: added column %s", name)
     return added
+
+
+def _complete(db: Database, models, existing: dict[str, set[str]]) -> bool:
+    """Whether every model's table and every index it declares are there (an index given
+    as bare SQL has no name to look for: then only ``create_tables`` can tell)."""
+    if any(model._meta.table_name not in existing for model in models):
+        return False
+    wanted = [index for model in models for index in model._meta.fields_to_index()]
+    if any(not getattr(index, "_name", None) for index in wanted):
+        return False
+    return {index._name for index in wanted} <= existing_indexes(db)
+
+
+def existing_indexes(db: Database) -> set[str]:
+    """The names of the indexes of ``db`` (its current schema on PostgreSQL)."""
+    if is_postgresql(db):
+        rows = db.execute_sql("SELECT indexname FROM pg_catalog.pg_indexes"
+                              " WHERE schemaname = current_schema()")
+    else:
+        rows = db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")
+    return {name for (name,) in rows}
 
 
 def existing_columns(db: Database) -> dict[str, set[str]]:

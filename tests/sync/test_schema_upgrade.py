@@ -110,13 +110,42 @@ def test_missing_columns_tables_and_indexes_are_added_and_the_old_row_takes_the_
                                                                              ("李娜", 1)]
 
 
-def test_nothing_missing_costs_one_catalog_query_and_the_if_not_exists(db):
+def test_nothing_missing_costs_two_catalog_queries_and_no_ddl(db):
     upgrade(db, [Visit, Extra])
     with count_queries() as counted:
         upgrade(db, [Visit, Extra])
-    # The advisory lock (PostgreSQL), the catalog, then CREATE TABLE IF NOT EXISTS for
-    # both tables and CREATE INDEX IF NOT EXISTS for visit.label: never per column.
-    assert counted.count == (1 if is_postgresql(db) else 0) + 1 + 2 + 1
+    # The advisory lock (PostgreSQL), the columns, the index names: never per column, and
+    # no CREATE … IF NOT EXISTS, which on PostgreSQL locks the table against writes.
+    assert counted.count == (1 if is_postgresql(db) else 0) + 2
+
+
+def test_an_index_dropped_is_made_again(db):
+    upgrade(db, [Visit, Extra])
+    db.execute_sql('DROP INDEX "visit_label"')
+    assert upgrade(db, [Visit, Extra]) == []
+    assert "visit_label" in {i.name for i in db.get_indexes("visit")}
+
+
+@pytest.mark.postgresql
+def test_an_upgrade_with_nothing_to_do_does_not_wait_for_a_writer(pg_database):
+    """A hub worker starting while another is in a write transaction (gunicorn replacing
+    one that died mid-apply): its upgrade took the tables' locks one by one, and waited on
+    the writer, who could then wait on it. The worker failed to boot, and the hub stopped."""
+    database = open_database(pg_database)
+    proxy.initialize(database)
+    with database.connection_context():
+        upgrade(database, [Visit, Extra])
+    writer = psycopg2.connect(pg_database)
+    try:
+        with writer.cursor() as cur:  # a write transaction left open on both tables
+            cur.execute("INSERT INTO visit (name, visits, flagged, label) "
+                        "VALUES ('王芳', 1, false, 'x')")
+            cur.execute("INSERT INTO extra (key) VALUES ('b')")
+        with database.connection_context():
+            database.execute_sql("SET lock_timeout = '2s'")  # a wait fails the test
+            assert upgrade(database, [Visit, Extra]) == []
+    finally:
+        writer.close()
 
 
 def test_a_not_null_column_without_default_is_refused_by_name_and_nothing_changes(db):
