@@ -76,7 +76,7 @@ class Processes:
             try:
                 requests.get(heartbeat_url, timeout=1)  # 200 or 503: it is up
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # starting
                 time.sleep(0.1)
         raise click.ClickException(f"{name} did not answer at {heartbeat_url} in time")
 

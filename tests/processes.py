@@ -74,7 +74,9 @@ def wait_until_responds(url: str, proc: subprocess.Popen, timeout: float = 30) -
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        # Refused before the socket listens; timed out while a gunicorn master holds the
+        # connection for workers still starting (seconds, on a loaded machine).
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.05)
     raise AssertionError(f"{url} did not answer within {timeout} s")
 

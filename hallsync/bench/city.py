@@ -58,7 +58,7 @@ class BenchHub:
             try:
                 requests.get(self.url + "/__heartbeat__", timeout=1)
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # starting
                 time.sleep(0.05)
         raise click.ClickException("the hub did not answer within 60 s")
 

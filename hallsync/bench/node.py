@@ -108,7 +108,7 @@ def _first_200(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60)
         try:
             if requests.get(url, timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # starting
             pass
         time.sleep(0.01)
     raise click.ClickException(f"{url} gave no 200 within {timeout} s")
