@@ -24,7 +24,7 @@ from pathlib import Path
 
 import click
 
-from hallsync.bench import city, fleet_nodes
+from hallsync.bench import city, fleet_nodes, proc
 from sync.cli_output import emit, json_option
 
 START_DELAY_S = 5.0  # the workers open their nodes before the shared start
@@ -127,8 +127,12 @@ def run_fleet(root: Path, centers: list[str], seconds: float, processes: int,
         _progress(f"{made:,} events made; {len(centers)} nodes in {processes} processes "
                   f"tick for {seconds:g} s")
         start_at = time.time() + START_DELAY_S
-        parts = pool.map(fleet_nodes.drive_nodes, [(chunk, start_at, seconds) for chunk in
-                                                   _split(plans, processes)])
+        ticking = pool.map_async(fleet_nodes.drive_nodes, [(chunk, start_at, seconds)
+                                                           for chunk in _split(plans, processes)])
+        time.sleep(max(0.0, start_at - time.time()))
+        hub_cpu = proc.cpu_seconds(hub.process.pid)  # from the first tick
+        parts = ticking.get()
+        hub_cpu = proc.cpu_seconds(hub.process.pid) - hub_cpu
     tallies = [t for part in parts for t in part]
     held = _check_held(before, _hub_holds(hub_db), tallies)
     push_ms = sorted(ms for t in tallies for ms in t.push_ms)
@@ -143,7 +147,19 @@ def run_fleet(root: Path, centers: list[str], seconds: float, processes: int,
             "ticks": sum(t.ticks for t in tallies),
             "skipped_ticks": sum(t.skipped_ticks for t in tallies),
             "nodes": len(centers), "seconds": seconds, "processes": processes,
-            "events_made": made, **held}
+            "events_made": made, **_cpu(hub_cpu, tallies, seconds), **held}
+
+
+def _cpu(hub_cpu_s: float, tallies: list, seconds: float) -> dict:
+    """CPU a round at the hub (its workers, while the nodes ticked) and at the nodes (their
+    own threads), and the share of this machine's cores both took: near 1, the rounds
+    queue for CPU, which the latencies show."""
+    rounds = sum(t.ticks for t in tallies) or 1
+    nodes_cpu_s = sum(t.cpu_s for t in tallies)
+    return {"hub_cpu_ms_per_round": round(hub_cpu_s * 1000 / rounds, 2),
+            "node_cpu_ms_per_round": round(nodes_cpu_s * 1000 / rounds, 2),
+            "cpu_share": round((hub_cpu_s + nodes_cpu_s) / (seconds * (os.cpu_count() or 1)),
+                               2)}
 
 
 @click.command()
@@ -190,6 +206,9 @@ def _print_lines(r: dict) -> None:
     click.echo(f"  pushes {r['pushes']:,}, events {r['events']:,} "
                f"({r['events'] / r['seconds']:,.0f}/s), ticks {r['ticks']:,} "
                f"({r['skipped_ticks']:,} skipped: due while the last one still waited)")
+    click.echo(f"  CPU a round: hub {r['hub_cpu_ms_per_round']:.2f} ms, node "
+               f"{r['node_cpu_ms_per_round']:.2f} ms; together {r['cpu_share']:.0%} of this "
+               f"machine's {os.cpu_count()} cores over the {r['seconds']:g} s")
     click.echo(f"  errors {r['errors']} {r['errors_by_kind'] or ''}".rstrip())
     click.echo(f"  refusals {r['refusals']} {r['refusals_by_code'] or ''}".rstrip())
     held = "exactly" if not r["held_wrong"] else f"NOT ({len(r['held_wrong'])} nodes off)"

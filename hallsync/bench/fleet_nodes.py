@@ -96,6 +96,7 @@ class Tally:
     center: str = ""
     acked_before: int = 0   # at the start (an interrupted run may leave the hub ahead of it)
     acked_seq: int = 0      # at the end: the hub must hold exactly this many of its events
+    cpu_s: float = 0.0      # the node's own CPU in its ticks (its thread's)
     errors: Counter = field(default_factory=Counter)
     refusals: Counter = field(default_factory=Counter)
 
@@ -152,7 +153,9 @@ def _drive(node, db, sizes: list[int], seed: int, start: float, end: float,
     due = start + rng.uniform(0, 1)  # the nodes' first ticks spread over the first second
     while due < end:
         time.sleep(max(0.0, due - time.monotonic()))
+        cpu = time.thread_time()
         _tick(node, sizes[tally.ticks] if tally.ticks < len(sizes) else BATCH_SIZES[1], tally)
+        tally.cpu_s += time.thread_time() - cpu
         tally.ticks += 1
         due += rng.uniform(*TICK_S)
         while due < time.monotonic():  # as a node's scheduler skips a run while the last

@@ -36,6 +36,10 @@ def test_a_short_run_pushes_without_errors_and_the_hub_holds_what_was_acknowledg
     assert line["errors"] == 0, line["errors_by_kind"]
     assert line["pushes"] > 0 and line["events"] >= line["pushes"]
     assert 0 < line["p50_ms"] <= line["p99_ms"] <= line["max_ms"]
+    # Measured, not made up: a round costs CPU at both ends, and no more than the machine has.
+    assert line["hub_cpu_ms_per_round"] > 0 and line["node_cpu_ms_per_round"] > 0
+    assert line["cpu_share"] > 0
+    assert "CPU a round: hub" in result.stdout
     assert line["events_at_hub"] == line["events"] and line["unapplied"] == 0
     assert line["held_wrong"] == [] and line["reacknowledged"] == 0
     held = _hub_events(work, centers)  # every event from these centers came in the ticks
