@@ -20,8 +20,9 @@ from pathlib import Path
 import click
 
 import config
+from hallsync.child_processes import free_port
 from hallsync.demo_day import CITY, DISTRICT, NODES, Day, Sites, figures, sms_summary
-from hallsync.demo_processes import Processes, free_port
+from hallsync.demo_processes import Processes
 from sync import roles
 from sync.topology import load_topology
 

@@ -8,7 +8,6 @@ gets SIGTERM from the kernel should the demo itself die (``PR_SET_PDEATHSIG``).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,9 @@ from pathlib import Path
 
 import click
 import orjson
-import requests
 
+from hallsync.child_processes import NotAnswering, stop, wait_until_answers
 from hallsync.parent_death import die_with_parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Processes:
@@ -65,41 +58,19 @@ class Processes:
                     preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
         deadline = time.monotonic() + timeout
         for name, _args, url in servers:
-            self._wait_until_up(name, url, deadline)
-
-    def _wait_until_up(self, name: str, heartbeat_url: str, deadline: float) -> None:
-        proc = self.servers[name]
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise click.ClickException(f"{name} exited with {proc.returncode} before "
-                                           f"answering; see {self.logs / (name + '.log')}")
-            try:
-                requests.get(heartbeat_url, timeout=1)  # 200 or 503: it is up
-                return
-            except (requests.ConnectionError, requests.Timeout):  # starting
-                time.sleep(0.1)
-        raise click.ClickException(f"{name} did not answer at {heartbeat_url} in time")
+            try:  # 200 or 503: it is up
+                wait_until_answers(url, self.servers[name], deadline - time.monotonic(),
+                                   pause=0.1)
+            except NotAnswering as exc:
+                raise click.ClickException(f"{name}: {exc}; see {self.logs / (name + '.log')}")
 
     def stop(self, name: str, timeout: float = 12) -> None:
-        self._stop([self.servers.pop(name)], timeout)
+        stop(self.servers.pop(name), timeout=timeout)
 
     def stop_all(self, timeout: float = 12) -> None:
         """Terminate every server at once, kill those still there after ``timeout`` s."""
         procs, self.servers = list(self.servers.values()), {}
-        self._stop(procs, timeout)
-
-    @staticmethod
-    def _stop(procs: list[subprocess.Popen], timeout: float) -> None:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        deadline = time.monotonic() + timeout
-        for proc in procs:
-            try:
-                proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(*procs, timeout=timeout)
 
     def exited(self) -> list[str]:
         """The servers that stopped on their own."""

@@ -1,17 +1,15 @@
 """Real processes on loopback ports for the tests: a hub, nodes, CLI runs.
 
 Ports come from the OS; servers are polled until they answer (never slept
-for); stopping is terminate → wait → kill.
+for) and stopped with terminate → wait → kill (``hallsync.child_processes``).
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,13 +17,9 @@ import orjson
 import requests
 from urllib3.util.retry import Retry
 
+from hallsync.child_processes import NotAnswering, free_port, stop, wait_until_answers
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def child_env(extra: dict | None = None) -> dict:
@@ -66,29 +60,9 @@ def browser() -> requests.Session:
     return session
 
 
-def wait_until_responds(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"{proc.args} exited with {proc.returncode} before answering")
-        try:
-            requests.get(url, timeout=1)
-            return
-        # Refused before the socket listens; timed out while a gunicorn master holds the
-        # connection for workers still starting (seconds, on a loaded machine).
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.05)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
-
-
-def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+# How long a test waits for a server it started: a hub's gunicorn workers take seconds on a
+# machine the suite loads.
+START_TIMEOUT = 30
 
 
 @contextlib.contextmanager
@@ -103,8 +77,9 @@ def node_run(data_dir, log: Path, env: dict | None = None):
     url = f"http://127.0.0.1:{port}"
     try:
         try:
-            wait_until_responds(url + "/__heartbeat__", proc)  # 200 or 503: it is up
-        except AssertionError as exc:
+            # 200 or 503: it is up
+            wait_until_answers(url + "/__heartbeat__", proc, START_TIMEOUT)
+        except NotAnswering as exc:
             raise AssertionError(f"{exc}\n{log.read_text()[-3000:]}") from None
         yield url
     finally:
@@ -137,8 +112,8 @@ class HubServer:
                 env=child_env({**self.env, **env}), cwd=ROOT, stderr=log,
                 stdout=subprocess.DEVNULL)
         try:
-            wait_until_responds(self.url + "/__heartbeat__", self.proc)
-        except AssertionError as exc:
+            wait_until_answers(self.url + "/__heartbeat__", self.proc, START_TIMEOUT)
+        except NotAnswering as exc:
             raise AssertionError(f"{exc}\n{self.log.read_text()[-3000:]}") from None
         return self
 

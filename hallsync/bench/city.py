@@ -5,7 +5,6 @@ what each center's node process does (the ``spawn`` pool's targets).
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,8 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import click
-import requests
+
+from hallsync.child_processes import NotAnswering, free_port, stop, wait_until_answers
 
 BENCH_KIND = "bench"  # records of this kind are the benchmark's load, not real data
 # Concurrent pushes of the case mix wait on each other at the hub longer than a node's
@@ -41,9 +41,7 @@ class BenchHub:
     def __init__(self, data_dir: Path, db_url: str | None = None):
         self.data_dir, self.db_url = data_dir, db_url
         self.db_args = ["--db", db_url] if db_url else []
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
@@ -51,24 +49,14 @@ class BenchHub:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hallsync", "hub", "run", "--data-dir", str(self.data_dir),
              "--port", str(self.port), *self.db_args], stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise click.ClickException(f"hub exited with {self.process.returncode}")
-            try:
-                requests.get(self.url + "/__heartbeat__", timeout=1)
-                return self
-            except (requests.ConnectionError, requests.Timeout):  # starting
-                time.sleep(0.05)
-        raise click.ClickException("the hub did not answer within 60 s")
+        try:
+            wait_until_answers(self.url + "/__heartbeat__", self.process, 60)
+        except NotAnswering as exc:
+            raise click.ClickException(f"the hub: {exc}")
+        return self
 
     def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
     def enroll(self, centers: list[str], root: Path) -> list[str]:
         """Enroll a node for each center (token from the hub, ``hallsync node enroll``)."""

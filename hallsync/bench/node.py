@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import click
 
+from hallsync.child_processes import NotAnswering, free_port, stop, wait_until_answers
 from sync.cli_output import emit, json_option
 
 TARGETS = {"rss_mb": 60.0, "startup_s": 1.5, "catchup_s": 10.0}
@@ -45,12 +45,6 @@ FAST_JOBS = {"HALLSYNC_PUSH_INTERVAL_S": "1", "HALLSYNC_PULL_INTERVAL_S": "1",
 
 def _say(text: str) -> None:
     click.echo(text, err=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _env(extra: dict | None = None) -> dict:
@@ -89,29 +83,15 @@ def _server(args: list, log: Path, env: dict | None = None):
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc, timeout=15)
 
 
 def _first_200(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    import requests
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise click.ClickException(f"{proc.args[3:5]} exited {proc.returncode}: "
-                                       f"{log.read_text()[-2000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except (requests.ConnectionError, requests.Timeout):  # starting
-            pass
-        time.sleep(0.01)
-    raise click.ClickException(f"{url} gave no 200 within {timeout} s")
+    """Return at the first 200 (polled often: it ends ``startup_s``)."""
+    try:
+        wait_until_answers(url, proc, timeout, status=200, pause=0.01)
+    except NotAnswering as exc:
+        raise click.ClickException(f"{exc}: {log.read_text()[-2000:]}")
 
 
 def _enroll_street(root: Path, hub_url: str) -> Path:
@@ -209,7 +189,7 @@ def _stop(proc: subprocess.Popen) -> float:
 
 def _measure(root: Path, events: int, serve_seconds: float) -> dict:
     (root / "hub").mkdir(parents=True, exist_ok=True)
-    hub_port = _free_port()
+    hub_port = free_port()
     hub_url = f"http://127.0.0.1:{hub_port}"
     with _server(["hub", "run", "--data-dir", root / "hub", "--port", hub_port],
                  root / "hub.log") as hub:
@@ -225,7 +205,7 @@ def _measure(root: Path, events: int, serve_seconds: float) -> dict:
 
         # A day's worth more, offline: the node's own push job sends it while measured.
         backlog = _work(data_dir, max(10, events // 30), progress=lambda _text: None)
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = root / "node.log"
         start = time.perf_counter()

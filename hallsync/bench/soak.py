@@ -32,6 +32,7 @@ import click
 from hallsync.bench import city, fleet, fleet_nodes
 from hallsync.bench.fault_proxy import FaultProxy
 from hallsync.bench.proc import memory_mb
+from hallsync.child_processes import free_port
 from sync.cli_output import emit, json_option
 
 SAMPLE_S = 2.0
@@ -138,19 +139,12 @@ class Feeder(threading.Thread):
 
 
 def _watched_node(data_dir: Path, log: Path) -> subprocess.Popen:
-    port = _free_port()
+    port = free_port()
     with open(log, "ab") as err:
         return subprocess.Popen([sys.executable, "-m", "hallsync", "node", "run", "--data-dir",
                                  str(data_dir), "--port", str(port)],
                                 env={**os.environ, **WATCHED_ENV}, stdout=subprocess.DEVNULL,
                                 stderr=err)
-
-
-def _free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_soak(root: Path, centers: list[str], seconds: float, processes: int, seed: int,

@@ -15,8 +15,8 @@ import requests
 from hallsync.bench.proc import process_tree
 from hub import db as hub_db
 from hub.models import CenterState
-from tests.processes import (ROOT, child_env, free_port, hallsync, last_json, stop,
-                             wait_until_responds)
+from tests.processes import (ROOT, START_TIMEOUT, child_env, free_port, hallsync, last_json,
+                             stop, wait_until_answers)
 
 STREET = "210102001"
 FAST_JOBS = {"HALLSYNC_PUSH_INTERVAL_S": "0.3", "HALLSYNC_PULL_INTERVAL_S": "0.3",
@@ -41,7 +41,7 @@ def test_node_run_is_one_process_that_serves_syncs_and_stops(hub, make_node, tmp
                                 env=child_env(FAST_JOBS), stdout=subprocess.DEVNULL, stderr=err)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_responds(f"{url}/login", proc)
+        wait_until_answers(f"{url}/login", proc, START_TIMEOUT)
         assert requests.get(f"{url}/login", timeout=10).status_code == 200
         deadline = time.monotonic() + 20
         while (last_contact(hub) or 0) <= before and time.monotonic() < deadline:

@@ -2,7 +2,6 @@
 answering as a web server (or a hub older than the node) would."""
 from __future__ import annotations
 
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -11,6 +10,7 @@ import pytest
 from sync.client import HubClient
 from sync.errors import Code, HubUnavailable, ProtocolError
 from sync.signing import KeyPair
+from tests.processes import free_port
 
 
 def _server(status: int) -> ThreadingHTTPServer:
@@ -92,18 +92,12 @@ def proxy():
     server.server_close()
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.parametrize("bypassed", [False, True])
 def test_a_node_behind_a_proxy_reaches_its_hub_through_it(proxy, monkeypatch, bypassed):
     """The environment's proxy is read once, as the client starts, and still used (a
     street PC may reach the city's network only through one); NO_PROXY still holds."""
     proxy_url, seen = proxy
-    hub_url = f"http://127.0.0.1:{_closed_port()}"
+    hub_url = f"http://127.0.0.1:{free_port()}"
     for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", proxy_url)

@@ -8,7 +8,8 @@ import textwrap
 import requests
 
 from sync.serve import GC_THRESHOLDS
-from tests.processes import ROOT, child_env, free_port, stop, wait_until_responds
+from tests.processes import (ROOT, START_TIMEOUT, child_env, free_port, stop,
+                             wait_until_answers)
 
 APP = textwrap.dedent("""
     import gc, sys
@@ -39,7 +40,7 @@ def test_a_worker_freezes_its_app_out_of_collections_and_runs_its_hook():
                             stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/gc"
-        wait_until_responds(url, proc)
+        wait_until_answers(url, proc, START_TIMEOUT)
         report = requests.get(url, timeout=5).json()
     finally:
         stop(proc)
