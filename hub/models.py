@@ -3,9 +3,10 @@ proxy that ``hub.db.init_app`` (or a CLI command) points at the URL."""
 from __future__ import annotations
 
 from peewee import (SQL, AutoField, BigIntegerField, BooleanField, CharField, CompositeKey,
-                    DatabaseProxy, IntegerField, Model, TextField)
+                    IntegerField, Model, TextField)
 
 from sync.case_labels import OPEN  # the open cases' states, for a partial index
+from sync.database import DatabaseProxy
 from web import appointment_models, citizen_models, licence_models, logins, throttle  # as a node's
 
 database = DatabaseProxy()

@@ -1,9 +1,10 @@
 """A center's local tables, in one SQLite file (WAL) in the node's data directory."""
 from __future__ import annotations
 
-from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DatabaseProxy,
-                    IntegerField, Model, TextField)
+from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, IntegerField,
+                    Model, TextField)
 
+from sync.database import DatabaseProxy
 from web import appointment_models, citizen_models, licence_models, logins, throttle
 
 database = DatabaseProxy()

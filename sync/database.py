@@ -14,7 +14,8 @@ import weakref
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
+import peewee
+from peewee import Database, PostgresqlDatabase, SqliteDatabase, _savepoint
 from playhouse.db_url import connect
 
 try:
@@ -24,8 +25,12 @@ except ImportError:  # Windows: a node is one process, its threads queue on the 
 
 from sync.errors import ConfigError
 
-# Bound parameters per statement: SQLite's default limit (since 3.32) is 32,766.
-SQLITE_VARIABLES = 32_000
+# Rows an INSERT carries at most on SQLite (``insert_rows``). Python's sqlite3 keeps a
+# connection's last 128 statements compiled, found by their text, and compiling an insert
+# of many rows costs more than running it (25 rows of ``hub_case``: about 460 µs to
+# compile, 20 a row to run). A push's inserts are of a few rows each, whose texts recur;
+# a large batch's are full statements of this many rows, one text, and one remainder.
+ROWS_PER_STATEMENT = 64
 # Keys per IN (…) list of a read by many keys: far below every engine's parameter limit.
 IN_CHUNK = 500
 SQLITE_PRAGMAS = (("journal_mode", "wal"), ("synchronous", "normal"), ("foreign_keys", 1),
@@ -149,6 +154,42 @@ class QueuedWritersDatabase(SqliteDatabase):
         self._release()  # a connection closed inside a transaction ends it
         super()._close(conn)
 
+    def savepoint(self):
+        return _SavepointNamedByDepth(self)
+
+
+class DatabaseProxy(peewee.DatabaseProxy):
+    """The hub's or the node's models' database, bound when it opens. Peewee's proxy makes
+    its savepoints itself; these are the bound database's own."""
+
+    def savepoint(self):
+        return self.obj.savepoint()
+
+
+class _SavepointNamedByDepth(_savepoint):
+    """A savepoint named by how deep it is (``s1``, ``s2`` …), not by a fresh uuid.
+
+    Python's sqlite3 keeps a connection's last 128 statements compiled, found by their
+    text. A uuid made each SAVEPOINT and its RELEASE two new texts that pushed compiled
+    statements out: a push's batched inserts were compiled again every time. Savepoints
+    nest, so a depth names one uniquely among those open in its thread's transaction.
+    """
+
+    def __init__(self, db: QueuedWritersDatabase):
+        self._depth = getattr(db._state, "savepoints", 0) + 1  # peewee's per-thread state
+        super().__init__(db, sid=f"s{self._depth}")
+
+    def __enter__(self):
+        entered = super().__enter__()
+        self.db._state.savepoints = self._depth
+        return entered
+
+    def __exit__(self, *exc):
+        try:
+            return super().__exit__(*exc)
+        finally:
+            self.db._state.savepoints = self._depth - 1
+
 
 def yield_to_writer(db: Database, timeout_s: float = 0.5) -> None:
     """Before CPU-heavy work that needs no lock: let this process's write transaction, if
@@ -197,8 +238,8 @@ def insert_rows(db: Database, table: str, columns: tuple[str, ...], rows: list[t
 
     Peewee's ``insert_many`` builds one Python object per value, which costs
     several times the insert itself on the ingest path, so this goes to the
-    DB-API cursor directly, with many rows per statement (SQLite's ``executemany``
-    would run one statement per row). ``suffix`` is appended (``ON CONFLICT …``).
+    DB-API cursor directly, many rows a statement (``ROWS_PER_STATEMENT``). ``suffix`` is
+    appended (``ON CONFLICT …``).
     """
     if not rows:
         return 0
@@ -210,10 +251,9 @@ def insert_rows(db: Database, table: str, columns: tuple[str, ...], rows: list[t
                        page_size=1000)
         return cursor.rowcount
     row_marks = f"({', '.join('?' * len(columns))})"
-    per_statement = max(1, SQLITE_VARIABLES // len(columns))
     affected = 0
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start:start + per_statement]
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start:start + ROWS_PER_STATEMENT]
         values = ", ".join([row_marks] * len(chunk))
         cursor.execute(f"INSERT INTO {table} ({cols}) VALUES {values} {suffix}",
                        [value for row in chunk for value in row])

@@ -1,0 +1,89 @@
+"""Writes that stay compiled (``sync.database``).
+
+Python's sqlite3 keeps a connection's last 128 statements compiled, found by their text,
+and compiling an insert of many rows costs more than running it. So what pushes repeat
+must repeat its texts: a large batch's inserts are of one size, and savepoints are named by
+depth rather than by a fresh uuid (whose two new texts each pushed a compiled one out).
+"""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+
+import pytest
+
+from sync.database import ROWS_PER_STATEMENT, DatabaseProxy, insert_rows, open_database
+
+COLUMNS = ("k", "v", '"user"')
+
+
+class _RecordingCursor(sqlite3.Cursor):
+    def execute(self, sql, *args):
+        self.connection.texts.append(sql)
+        return super().execute(sql, *args)
+
+
+class _RecordingConnection(sqlite3.Connection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.texts: list[str] = []
+
+    def cursor(self, factory=_RecordingCursor):
+        return super().cursor(factory)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_database(f"sqlite:///{tmp_path / 'compiled.db'}")
+    database.connect_params["factory"] = _RecordingConnection
+    database.connect()
+    database.execute_sql('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT, "user" TEXT)')
+    yield database
+    database.close()
+
+
+def texts(db, verb: str) -> set[str]:
+    return {sql for sql in db.connection().texts if verb in sql}
+
+
+def rows_of(db) -> list[tuple]:
+    return db.execute_sql('SELECT k, v, "user" FROM t ORDER BY k').fetchall()
+
+
+def test_a_large_batch_is_written_by_statements_of_one_text_and_a_remainder(db):
+    rows = [(k, f"v{k}" if k % 3 else None, "clerk") for k in range(1000)]
+    with db.atomic():
+        assert insert_rows(db, "t", COLUMNS, rows) == 1000
+    assert rows_of(db) == rows
+    inserts = [sql for sql in db.connection().texts if "INSERT" in sql]
+    full, rest = divmod(1000, ROWS_PER_STATEMENT)
+    assert len(inserts) == full + 1 and len(set(inserts[:full])) == 1
+    assert inserts[-1].count("(?, ?, ?)") == rest
+
+
+def test_an_upsert_counts_and_changes_only_the_rows_given(db):
+    suffix = "ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+    with db.atomic():
+        insert_rows(db, "t", COLUMNS, [(k, "old", "clerk") for k in range(5)])
+        assert insert_rows(db, "t", COLUMNS, [(k, "new", "x") for k in (1, 3, 7)],
+                           suffix=suffix) == 3
+        assert insert_rows(db, "t", COLUMNS, [(1, "again", "x")],
+                           suffix="ON CONFLICT (k) DO NOTHING") == 0
+    assert rows_of(db) == [(0, "old", "clerk"), (1, "new", "clerk"), (2, "old", "clerk"),
+                           (3, "new", "clerk"), (4, "old", "clerk"), (7, "new", "x")]
+
+
+def test_savepoints_are_named_by_depth_and_undo_only_their_own(db):
+    proxy = DatabaseProxy()  # as the hub's and the node's models reach their database
+    proxy.initialize(db)
+    for round_ in range(3):
+        with proxy.atomic():
+            insert_rows(db, "t", COLUMNS, [(10 * round_, "outer", "u")])
+            with proxy.atomic():
+                insert_rows(db, "t", COLUMNS, [(10 * round_ + 1, "inner", "u")])
+                with contextlib.suppress(RuntimeError), proxy.atomic():
+                    insert_rows(db, "t", COLUMNS, [(10 * round_ + 2, "undone", "u")])
+                    raise RuntimeError("this block fails")
+    assert [v for _k, v, _u in rows_of(db)] == ["outer", "inner"] * 3
+    assert texts(db, "SAVEPOINT") == {'SAVEPOINT "s1";', 'SAVEPOINT "s2";',
+                                      'RELEASE SAVEPOINT "s1";', 'ROLLBACK TO SAVEPOINT "s2";'}
