@@ -23,6 +23,9 @@ demo: install
 	$(BIN)/hallsync demo
 
 # Two workers: every test has its own ports, files and PostgreSQL database; a file's tests
-# stay on one worker so its module fixtures are made once.
+# stay on one worker so its module fixtures are made once. The suite starts thousands of
+# hallsync processes (hubs, nodes, commands): compiled once here, each reads the bytecode
+# instead of compiling every module again, also where PYTHONDONTWRITEBYTECODE is set.
 test: install-test
+	$(BIN)/python -m compileall -q hallsync hub node sync web tests
 	$(BIN)/python -m pytest -n 2 --dist loadfile

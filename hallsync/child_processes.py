@@ -24,7 +24,8 @@ def wait_until_answers(url: str, proc: subprocess.Popen, timeout: float, *,
 
     A refused connection means the socket does not listen yet; a read timeout, a gunicorn
     master holding the connection while its workers start (seconds, on a loaded machine):
-    both mean "not up yet", not a failure.
+    both mean "not up yet", not a failure. The probe closes its connection: one kept alive
+    would hold a stopping gunicorn worker for seconds.
 
     :raises NotAnswering: when ``proc`` exits first or ``timeout`` seconds pass.
     """
@@ -35,7 +36,7 @@ def wait_until_answers(url: str, proc: subprocess.Popen, timeout: float, *,
         if proc.poll() is not None:
             raise NotAnswering(f"{proc.args} exited with {proc.returncode} before answering")
         try:
-            answer = requests.get(url, timeout=2)
+            answer = requests.get(url, timeout=2, headers={"Connection": "close"})
             if status is None or answer.status_code == status:
                 return
         except (requests.ConnectionError, requests.Timeout):

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def xlsx_response(rows: list[list], *, title: str, filename: str) -> Response:
     """``rows`` (the first the header) as a one-sheet workbook to download."""
+    # Imported here: openpyxl is a tenth of a second of every hub process's start (and of
+    # every ``hallsync hub`` command's), for the few that export.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]  # Excel's limit for a sheet's name

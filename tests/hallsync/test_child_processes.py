@@ -13,7 +13,7 @@ from hallsync.child_processes import NotAnswering, free_port, stop, wait_until_a
 # Listens at once but answers only after DELAY s, first with 503 then 200: as a gunicorn
 # master holds connections while its workers start, then a hub answers before it is ready.
 LATE_SERVER = """
-import socket, sys, time
+import sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 port, delay = int(sys.argv[1]), float(sys.argv[2])
 server = HTTPServer(("127.0.0.1", port), None, bind_and_activate=True)
@@ -21,6 +21,7 @@ answered = []
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         answered.append(1)
+        print(self.headers.get("Connection"), flush=True)
         self.send_response(503 if len(answered) == 1 else 200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -37,9 +38,11 @@ IGNORES_SIGTERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG
 @pytest.fixture
 def late_server():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", LATE_SERVER, str(port), "2.5"])
+    proc = subprocess.Popen([sys.executable, "-c", LATE_SERVER, str(port), "2.5"],
+                            stdout=subprocess.PIPE, text=True)
     yield f"http://127.0.0.1:{port}/", proc
     stop(proc)
+    proc.stdout.close()
 
 
 def test_a_server_that_holds_the_connection_past_the_read_timeout_is_waited_for(late_server):
@@ -52,6 +55,13 @@ def test_a_server_that_holds_the_connection_past_the_read_timeout_is_waited_for(
 def test_waiting_for_a_status_waits_past_other_answers(late_server):
     url, proc = late_server
     wait_until_answers(url, proc, 20, status=200)  # its first answer is a 503
+
+
+def test_the_probe_leaves_no_connection_open(late_server):
+    # A kept-alive probe would hold a stopping gunicorn worker for its linger, seconds.
+    url, proc = late_server
+    wait_until_answers(url, proc, 20, status=200)
+    assert [proc.stdout.readline(), proc.stdout.readline()] == ["close\n", "close\n"]
 
 
 def test_a_server_that_exits_first_is_named_at_once():
