@@ -111,7 +111,6 @@ def _node(node_dir: Path, hub_url: str, token: str | None, center: str):
     from node import store
     from node.app import load_settings
     from node.enroll import enroll
-    from node.models import NodeState
     from node.syncer import Node
     settings = load_settings({"data_dir": str(node_dir), "push_batch": PUSH_BATCH,
                               "http_timeout_s": PUSH_TIMEOUT_S})
@@ -121,7 +120,7 @@ def _node(node_dir: Path, hub_url: str, token: str | None, center: str):
             raise RuntimeError(f"{center}: not enrolled and no token to enroll with")
         enroll(node_dir, hub_url, token, settings)
     # The hub listens on a new port each run: the node follows it.
-    NodeState.update(hub_url=hub_url).execute()
+    store.update_state(hub_url=hub_url)
     return Node(str(node_dir), settings)
 
 

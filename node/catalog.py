@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import orjson
 
+from node import store
 from node.hub_keys import signed_by_hub
 from node.inbox import applies
 from node.models import CatalogMatter, NodeState
@@ -47,7 +48,7 @@ def apply_version(message: dict, _ctx) -> str:
     for removed in body["removed"]:
         CatalogMatter.update(status=removed["status"], version=version).where(
             CatalogMatter.code == removed["code"]).execute()
-    NodeState.update(catalog_version=version).execute()
+    store.update_state(catalog_version=version)
     return f"catalog v{version}: {len(body['put'])} put, {len(body['removed'])} removed"
 
 

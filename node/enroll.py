@@ -48,7 +48,7 @@ def enroll(data_dir, hub_url: str, token: str, settings: dict) -> dict:
         if existing is None:
             NodeState.create(id=1, acked_seq=0, acked_hash=outbox.last()[1], **fields)
         else:
-            NodeState.update(**fields).execute()
+            store.update_state(**fields)
         for key_id, public_b64 in {**reply.get("keys", {}), keys.key_id: keys.public.b64}.items():
             KnownKey.insert(key_id=key_id, center=center, public_key=public_b64) \
                 .on_conflict_ignore().execute()
@@ -72,6 +72,6 @@ def rotate(node) -> dict:
     with database.atomic():
         KnownKey.insert(key_id=new.key_id, center=node.center, public_key=new.public.b64) \
             .on_conflict_ignore().execute()
-        NodeState.update(key_id=new.key_id).execute()
+        store.update_state(key_id=new.key_id)
     node.keys = node.client.keys = new
     return {"old_key_id": old_key_id, "key_id": reply["key_id"]}

@@ -7,6 +7,7 @@ message only ever arrives inside a reply signed by the current key.
 """
 from __future__ import annotations
 
+from node import store
 from node.models import KnownKey, NodeState, database
 from sync.client import HUB_ID
 from sync.signing import PublicKey
@@ -19,12 +20,12 @@ def pin(new_key: PublicKey, passed: list[PublicKey]) -> None:
         for key in (PublicKey.from_b64(state.hub_key), *passed):
             KnownKey.insert(key_id=key.key_id, center=HUB_ID, public_key=key.b64) \
                 .on_conflict_ignore().execute()
-        NodeState.update(hub_key=new_key.b64, hub_key_id=new_key.key_id).execute()
+        store.update_state(hub_key=new_key.b64, hub_key_id=new_key.key_id)
 
 
 def trusted() -> list[PublicKey]:
     """The pinned hub key first, then the ones it replaced."""
-    state = NodeState.get()
+    state = store.state()
     earlier = [PublicKey.from_b64(public) for (public,) in KnownKey.select(KnownKey.public_key)
                .where((KnownKey.center == HUB_ID) & (KnownKey.key_id != state.hub_key_id))
                .tuples()]

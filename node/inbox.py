@@ -13,8 +13,8 @@ from typing import Callable
 
 import orjson
 
-from node import outbox
-from node.models import (HubSetting, InboxMessage, KnownKey, NodeState, Notice,
+from node import outbox, store
+from node.models import (HubSetting, InboxMessage, KnownKey, Notice,
                          RefusedMessage, database)
 from node.settings import NODE, REMOTE
 from sync import codec
@@ -88,7 +88,7 @@ def apply_message(message: dict, *, keys: KeyPair, center: str, hub_keys: list[P
             outbox.emit(keys, center, "message.applied", "",
                         {"message_id": message["id"], "type": message["type"],
                          "outcome": outcome})
-        NodeState.update(pull_cursor=message["id"]).execute()
+        store.update_state(pull_cursor=message["id"])
     return outcome
 
 

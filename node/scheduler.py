@@ -16,9 +16,9 @@ import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from node import appointments
+from node import appointments, store
 from node.inbox import hub_settings
-from node.models import NodeState, database
+from node.models import database
 from node.syncer import Node
 from sync.backoff import Backoff
 from sync.database_errors import FAILURES, database_unusable
@@ -93,7 +93,7 @@ class SyncJobs:
 
     def _note(self, text: str) -> None:
         log.warning(text)
-        NodeState.update(last_error=text[:1000]).execute()
+        store.update_state(last_error=text[:1000])
 
     def start(self) -> None:
         with database.connection_context():

@@ -1,6 +1,7 @@
 """The node's data directory: ``node.db`` (SQLite, WAL) and ``node.key``."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from node.models import MODELS, NodeState, database
@@ -58,6 +59,23 @@ def state() -> NodeState:
                                            for field, value in zip(_STATE_FIELDS, row)})
     found._dirty.clear()  # as peewee leaves a row it read: saving it writes nothing unchanged
     return found
+
+
+_STATE_BY_NAME = {field.name: field for field in _STATE_FIELDS}
+
+
+@functools.cache
+def _update_sql(names: tuple[str, ...]) -> str:
+    columns = ", ".join(f"{_STATE_BY_NAME[name].column_name} = ?" for name in names)
+    return f"UPDATE {NodeState._meta.table_name} SET {columns} WHERE id = 1"
+
+
+def update_state(**values) -> None:
+    """Set fields of the node's sync state (an unknown name raises ``KeyError``). A sync
+    round writes it once or twice and each message pulled once, so its SQL is made once
+    per set of fields here, as ``state`` reads it."""
+    database.execute_sql(_update_sql(tuple(values)),
+                         [_STATE_BY_NAME[name].db_value(value) for name, value in values.items()])
 
 
 def load_keys(data_dir) -> KeyPair:

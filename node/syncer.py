@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from node import (appliers, form_files, forwarded_applications, hub_keys, inbox,  # noqa: F401
                   outbox, store, work_calendar)  # (appliers registers the message appliers)
-from node.models import KnownKey, NodeState, OutboxEvent, database
+from node.models import KnownKey, OutboxEvent, database
 from node.records import LOCAL_EFFECTS
 from sync import envelope as env
 from sync import events
@@ -87,19 +87,19 @@ class Node:
         last_seq, _ = outbox.last()
         ours = outbox.hash_at(acked_seq) if acked_seq else events.GENESIS
         if acked_seq > last_seq or ours != acked_hash:
-            NodeState.update(needs_recovery=True).execute()
+            store.update_state(needs_recovery=True)
             raise SequenceError(f"the hub holds event {acked_seq} with hash {acked_hash[:12]}…, "
                                 f"which this node does not have (last seq {last_seq}): this "
                                 "node was restored from an older backup; run "
                                 "`hallsync node recover`", code=Code.NODE_DIVERGED)
-        NodeState.update(acked_seq=acked_seq, acked_hash=acked_hash,
-                         last_sync_ok_ms=env.now_ms(), last_error="").execute()
+        store.update_state(acked_seq=acked_seq, acked_hash=acked_hash,
+                           last_sync_ok_ms=env.now_ms(), last_error="")
 
     def _resync_ack(self, exc: SequenceError) -> None:
         """The hub expects another seq than we would send: move our ack to its head."""
         if exc.code != Code.SEQUENCE_GAP or "head_seq" not in exc.extra:
             if exc.code == Code.NODE_DIVERGED:
-                NodeState.update(needs_recovery=True).execute()
+                store.update_state(needs_recovery=True)
             raise exc
         # A hub restored from an older backup has fewer events than it once acknowledged:
         # after checking its head is on our chain, we send it the rest again.
@@ -116,10 +116,11 @@ class Node:
 
     def _apply_messages(self, reply: dict, moved: Moved) -> bool:
         """Apply one pull's messages; whether the hub has more."""
+        trusted = hub_keys.trusted() if reply["messages"] else []
         for message in reply["messages"]:
             try:
                 inbox.apply_message(message, keys=self.keys, center=self.center,
-                                    hub_keys=hub_keys.trusted(), now_ms=env.now_ms())
+                                    hub_keys=trusted, now_ms=env.now_ms())
             except HallsyncError as exc:
                 inbox.record_refusal(message, exc, env.now_ms())
                 raise
@@ -163,7 +164,7 @@ class Node:
     def _heartbeat_answered(self, reply: dict, acked_seq: int, moved: Moved) -> None:
         """``acked_seq``: our ack when the heartbeat was sent."""
         if reply.get("recover"):
-            NodeState.update(needs_recovery=True).execute()
+            store.update_state(needs_recovery=True)
         moved.heartbeat = True
         if not reply.get("recover") and reply["head_seq"] < acked_seq:
             # The hub was restored from an older backup and lost events it had
@@ -240,9 +241,9 @@ class Node:
                 moved.errors.append(f"{step.__name__}: {exc.code.value}: {exc.detail}")
                 if isinstance(exc, TransportError):
                     break  # the hub is unreachable: the other steps would fail the same way
-        NodeState.update(last_error="; ".join(moved.errors)[:1000]).execute()
+        store.update_state(last_error="; ".join(moved.errors)[:1000])
         if not moved.errors:
-            NodeState.update(last_sync_ok_ms=env.now_ms()).execute()
+            store.update_state(last_sync_ok_ms=env.now_ms())
         return moved
 
     # recovery -----------------------------------------------------------------------------
@@ -273,8 +274,8 @@ class Node:
                     effect(event)
             head_seq, head_hash = (fetched[-1]["seq"], fetched[-1]["hash"]) if fetched \
                 else outbox.last()
-            NodeState.update(acked_seq=head_seq, acked_hash=head_hash,
-                             needs_recovery=False).execute()
+            store.update_state(acked_seq=head_seq, acked_hash=head_hash,
+                               needs_recovery=False)
             rebased = outbox.emit_many(self.keys, self.center,
                                        [(e["type"], e["record"], e["payload"], e["created_at"])
                                         for e in local])

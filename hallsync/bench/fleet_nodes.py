@@ -67,11 +67,10 @@ def prepare_nodes(args) -> int:
     hub_url, plans = args
     from hallsync.bench.case_mix import make_cases
     from node import outbox, store
-    from node.models import NodeState
     made = 0
     for data_dir, seed, seconds in plans:
         store.bind(data_dir)
-        NodeState.update(hub_url=hub_url).execute()  # a reused --work-dir: the hub's new port
+        store.update_state(hub_url=hub_url)  # a reused --work-dir: the hub's new port
         node = _open_node(data_dir)
         try:
             node.pull()

@@ -64,7 +64,6 @@ def measure(work: Path, pushes: int, seed: int) -> dict:
     from hub.ledger import ingest
     from hub.models import database as hub_database
     from node import outbox, store
-    from node.models import NodeState
     from node.models import database as node_database
     from sync import envelope as env
 
@@ -102,8 +101,8 @@ def measure(work: Path, pushes: int, seed: int) -> dict:
                     f"SELECT pageno, name FROM dbstat WHERE pageno IN ({marks})", list(pages)))
                 by_table.update(owners.get(page, "(free list)") for page in pages)
                 with node_database.connection_context():
-                    NodeState.update(acked_seq=reply["acked_seq"],
-                                     acked_hash=reply["acked_hash"]).execute()
+                    store.update_state(acked_seq=reply["acked_seq"],
+                                       acked_hash=reply["acked_hash"])
                 frames, events, done = frames + len(pages), events + len(batch), done + 1
         finally:
             keeper.close()

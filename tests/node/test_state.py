@@ -1,5 +1,6 @@
-"""The node's sync state as ``store.state`` reads it (plain SQL, made once): the same row
-peewee reads, typed as peewee types it, clean to save, and NOT_ENROLLED before enrollment."""
+"""The node's sync state as ``store.state`` reads it and ``store.update_state`` writes it
+(plain SQL, made once): the same row peewee reads, typed as peewee types it, clean to save,
+and NOT_ENROLLED before enrollment."""
 from __future__ import annotations
 
 import pytest
@@ -32,3 +33,21 @@ def test_the_state_is_the_row_peewee_reads(bound):
     read.last_error = "hub down"
     read.save()  # only what changed is written
     assert store.state().last_error == "hub down" and store.state().acked_seq == 7
+
+
+def test_update_state_writes_what_peewee_would_and_refuses_unknown_fields(bound):
+    NodeState.create(center="210102001", hub_url="http://127.0.0.1:1", hub_key="k" * 64,
+                     hub_key_id="h1", key_id="n1", acked_seq=7, acked_hash="a" * 64,
+                     enrolled_ms=1, needs_recovery=True)
+    store.update_state(acked_seq=9, acked_hash="b" * 64, needs_recovery=False, last_error="")
+    row = NodeState.get_by_id(1)
+    assert (row.acked_seq, row.acked_hash, row.needs_recovery, row.last_error) == \
+        (9, "b" * 64, False, "")
+    assert row.center == "210102001" and row.pull_cursor == 0  # the rest as it was
+
+    store.update_state(pull_cursor=3)  # another set of fields: its own statement
+    assert store.state().pull_cursor == 3 and store.state().acked_seq == 9
+
+    with pytest.raises(KeyError):
+        store.update_state(acked_sequence=1)
+    assert store.state().acked_seq == 9
