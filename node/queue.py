@@ -14,7 +14,7 @@ import orjson
 from peewee import fn
 
 from node import handoffs, store
-from node.case_log import load, states_of
+from node.case_log import states_of
 from node.departments import case_in
 from node.models import Case, CaseAction, CatalogMatter
 from node.work_calendar import calendar_in_force

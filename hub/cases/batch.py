@@ -34,7 +34,7 @@ from hub.models import CaseHandoff, HubCase, database
 from hub.stats import rollups
 from sync import case_clock, case_machine, case_records, case_state
 from sync.calendar import WorkCalendar
-from sync.database import IN_CHUNK, insert_rows
+from sync.database import insert_rows, select_in
 from sync.envelope import now_ms
 
 RECEIVED, ACTION = "case.received", "case.action"
@@ -84,34 +84,29 @@ class CaseBatch:
         self.offers: list[tuple[dict, int]] = []     # (handoff.offer payload, through step n)
 
     def _load(self, events: list[dict]) -> None:
-        """The stored cases the run acts on, their logs replayed, and every owner."""
+        """The stored cases the run acts on, their logs replayed, and every owner (plain SQL:
+        this runs in the one writer's turn)."""
         received = {e["payload"].get("number") for e in events if e["type"] == RECEIVED}
         numbers = {e["payload"].get("number") for e in events} - {None}
         stored = sorted(numbers - received)
         logs: dict[str, list[dict]] = {number: [] for number in stored}
         db = database.obj
-        # Plain SQL: read once a run, where peewee's query building and rows cost more than
-        # the reads.
-        for start in range(0, len(stored), IN_CHUNK):
-            chunk = stored[start:start + IN_CHUNK]
-            marks = ", ".join([db.param] * len(chunk))
-            for number, n, action, role, user, at, data in db.execute_sql(
-                    f'SELECT number, n, action, role, "user", at, data FROM hub_case_action '
-                    f"WHERE number IN ({marks}) ORDER BY number, n", chunk):
-                logs[number].append({"n": n, "action": action, "role": role, "user": user,
-                                     "at": at, "data": orjson.loads(data)})
-            for values in db.execute_sql(f"SELECT {', '.join(CASE_COLUMNS)} FROM hub_case "
-                                         f"WHERE number IN ({marks})", chunk):
-                row = dict(zip(CASE_COLUMNS, values))
-                state = case_records.replay(orjson.loads(row["received"]), logs[row["number"]])
-                self.cases[row["number"]] = LoadedCase(row, orjson.loads(row["matter"]), state,
-                                                       stored=True)
+        for number, n, action, role, user, at, data in select_in(
+                db, 'SELECT number, n, action, role, "user", at, data FROM hub_case_action '
+                    "WHERE number IN ({marks}) ORDER BY number, n", stored):
+            logs[number].append({"n": n, "action": action, "role": role, "user": user,
+                                 "at": at, "data": orjson.loads(data)})
+        for values in select_in(db, f"SELECT {', '.join(CASE_COLUMNS)} FROM hub_case "
+                                    "WHERE number IN ({marks})", stored):
+            row = dict(zip(CASE_COLUMNS, values))
+            state = case_records.replay(orjson.loads(row["received"]), logs[row["number"]])
+            self.cases[row["number"]] = LoadedCase(row, orjson.loads(row["matter"]), state,
+                                                   stored=True)
         handed = [number for number, case in self.cases.items() if case.state.handoffs]
-        for start in range(0, len(handed), IN_CHUNK):
-            for handoff in (CaseHandoff.select()
-                            .where(CaseHandoff.number.in_(handed[start:start + IN_CHUNK]))
-                            .order_by(CaseHandoff.k)):
-                self.handoffs[handoff.number] = handoff  # the last one wins
+        for values in select_in(db, f"SELECT {', '.join(HANDOFF_COLUMNS)} FROM case_handoff "
+                                    "WHERE number IN ({marks}) ORDER BY k", handed):
+            handoff = CaseHandoff(**dict(zip(HANDOFF_COLUMNS, values)))
+            self.handoffs[handoff.number] = handoff  # the last one wins
         self.owners = owners_of({case_records.record_of(n) for n in numbers})
         projects = {rollups.project_of(e["payload"]) for e in events if e["type"] == RECEIVED}
         self.projects = rollups.linked_cases(projects - {None})

@@ -27,7 +27,7 @@ from hub.calendar.in_force import calendar_in_force
 from hub.ledger.ownership import owner_of, transfer
 from hub.ledger.signed_events import signed_events, signing_keys
 from hub.ledger.stream import send
-from hub.models import CaseHandoff, CenterState, HubCase
+from hub.models import CaseHandoff, HubCase, database
 from sync import case_clock, case_machine, case_records, case_state, relay
 from sync.case_handoffs import (HANDOFF_DECIDED, HANDOFF_RETURNED, HANDOFF_SENT, HANDOFF_TAKEN,
                                 HANDOFF_UNDELIVERABLE)
@@ -53,10 +53,13 @@ def undeliverable(target: str, collecting: str) -> str:
     center = load_topology().by_code.get(target)
     if center is None or target == collecting:
         return f"办理中心 {target} 不是可以移交的中心"
-    state = CenterState.get_or_none(CenterState.code == target)
-    if state is None or state.enrolled_at is None:
+    # Plain SQL: asked in the one writer's turn, where peewee's query building costs more.
+    db = database.obj
+    state = db.execute_sql(f"SELECT enrolled_at, revoked_at FROM center_state "
+                           f"WHERE code = {db.param}", (target,)).fetchone()
+    if state is None or state[0] is None:
         return f"{center.name}尚未接入，无法移交"
-    if state.revoked_at is not None:
+    if state[1] is not None:
         return f"{center.name}的接入已吊销，无法移交"
     return ""
 

@@ -2,21 +2,13 @@
 from __future__ import annotations
 
 from hub.models import Ownership, database
-from sync.database import IN_CHUNK
+from sync.database import select_in
 
 
 def owners_of(records: set[str]) -> dict[str, str]:
     """Owner of each record that has one. Plain SQL: peewee would build a node per value."""
-    owners: dict[str, str] = {}
-    db = database.obj
-    keys = list(records)
-    for start in range(0, len(keys), IN_CHUNK):
-        chunk = keys[start:start + IN_CHUNK]
-        marks = ", ".join([db.param] * len(chunk))
-        cursor = db.execute_sql(f"SELECT record, owner FROM ownership WHERE record IN ({marks})",
-                                chunk)
-        owners.update(cursor.fetchall())
-    return owners
+    return dict(select_in(database.obj, "SELECT record, owner FROM ownership "
+                                        "WHERE record IN ({marks})", list(records)))
 
 
 def owner_of(record: str) -> str | None:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import orjson
 
-from hub.models import NodeKey, database
+from hub.models import database
 from sync import relay
-from sync.database import IN_CHUNK
+from sync.database import select_in
 from sync.errors import Code, ProtocolError
 
 # (hash, sig) of events already checked here. The hub relays only events whose hash it
@@ -33,19 +33,16 @@ def signed_events(numbers: list[str], through: dict[str, int] | None = None,
     """The events of each case so far, as their origins signed them, in each case's order
     (``through``: each case's events up to that step only)."""
     found: dict[str, list[dict]] = {number: [] for number in numbers}
-    db = database.obj
-    for start in range(0, len(numbers), IN_CHUNK):
-        chunk = numbers[start:start + IN_CHUNK]
-        marks = ", ".join([db.param] * len(chunk))
-        rows = db.execute_sql(
-            f"SELECT s.number, s.n, {', '.join('e.' + name for name in relay.FIELDS)} "
-            "FROM case_step AS s JOIN event AS e ON e.origin = s.origin AND e.seq = s.seq "
-            f"WHERE s.number IN ({marks}) ORDER BY s.number, s.n", chunk)
-        for number, n, *values in rows:
-            if through is None or n <= through[number]:
-                event = dict(zip(relay.FIELDS, values))
-                event["payload"] = orjson.loads(event["payload"])
-                found[number].append(event)
+    rows = select_in(
+        database.obj,
+        f"SELECT s.number, s.n, {', '.join('e.' + name for name in relay.FIELDS)} "
+        "FROM case_step AS s JOIN event AS e ON e.origin = s.origin AND e.seq = s.seq "
+        "WHERE s.number IN ({marks}) ORDER BY s.number, s.n", numbers)
+    for number, n, *values in rows:
+        if through is None or n <= through[number]:
+            event = dict(zip(relay.FIELDS, values))
+            event["payload"] = orjson.loads(event["payload"])
+            found[number].append(event)
     return found
 
 
@@ -61,8 +58,8 @@ def signing_keys(events: list[dict]) -> dict[str, str]:
 
 
 def _public_keys(key_ids: set[str]) -> dict[str, str]:
-    return dict(NodeKey.select(NodeKey.key_id, NodeKey.public_key)
-                .where(NodeKey.key_id.in_(key_ids)).tuples())
+    return dict(select_in(database.obj, "SELECT key_id, public_key FROM node_key "
+                                        "WHERE key_id IN ({marks})", sorted(key_ids)))
 
 
 def check_signed(events: list[dict], keys: dict[str, str]) -> None:

@@ -12,7 +12,8 @@ import sqlite3
 
 import pytest
 
-from sync.database import ROWS_PER_STATEMENT, DatabaseProxy, insert_rows, open_database
+from sync.database import (IN_CHUNK, ROWS_PER_STATEMENT, DatabaseProxy, insert_rows,
+                           open_database, select_in)
 
 COLUMNS = ("k", "v", '"user"')
 
@@ -59,6 +60,17 @@ def test_a_large_batch_is_written_by_statements_of_one_text_and_a_remainder(db):
     full, rest = divmod(1000, ROWS_PER_STATEMENT)
     assert len(inserts) == full + 1 and len(set(inserts[:full])) == 1
     assert inserts[-1].count("(?, ?, ?)") == rest
+
+
+def test_a_read_by_many_keys_takes_them_a_chunk_a_statement(db):
+    with db.atomic():
+        insert_rows(db, "t", COLUMNS, [(k, f"v{k}", "clerk") for k in range(3000)])
+    keys = [*range(1, 2 * IN_CHUNK + 2), 5000]  # two full chunks and one of two; 5000 absent
+    found = sorted(select_in(db, "SELECT k, v FROM t WHERE k IN ({marks})", keys))
+    assert found == [(k, f"v{k}") for k in range(1, 2 * IN_CHUNK + 2)]
+    reads = [sql for sql in db.connection().texts if sql.startswith("SELECT k, v")]
+    assert [sql.count("?") for sql in reads] == [IN_CHUNK, IN_CHUNK, 2]
+    assert list(select_in(db, "SELECT k, v FROM t WHERE k IN ({marks})", [])) == []
 
 
 def test_an_upsert_counts_and_changes_only_the_rows_given(db):
