@@ -14,12 +14,16 @@ from dataclasses import dataclass
 import orjson
 
 from node import licences, outbox, reuse
-from node.models import Case, CaseAction, CaseMaterial
+from node.models import Case, CaseAction, database
 from node.work_calendar import calendar_in_force
 from sync import case_clock, case_machine, case_records, case_state
-from sync.database import IN_CHUNK
+from sync.database import IN_CHUNK, insert_rows
 from sync.errors import NotFound
 from sync.signing import KeyPair
+
+
+MATERIAL_COLUMNS = ("number", "name", "required", "provided", "reused_from", "source",
+                    "trust_level")
 
 
 @dataclass(frozen=True)
@@ -82,21 +86,22 @@ def record_action(keys: KeyPair, center: str, number: str, case: case_state.Case
 
 
 def store_materials(number: str, materials: list[dict]) -> None:
-    """The case's checklist rows, as its intake record lists them."""
-    for m in materials:
-        CaseMaterial.create(number=number, name=m["name"], required=m["required"],
-                            provided=m["provided"], reused_from=m["reused_from"],
-                            source=m.get("source"), trust_level=m.get("trust_level"))
+    """The case's checklist rows, as its intake record lists them (one statement)."""
+    insert_rows(database.obj, "case_material", MATERIAL_COLUMNS,
+                [(number, m["name"], m["required"], m["provided"], m["reused_from"],
+                  m.get("source"), m.get("trust_level")) for m in materials])
 
 
 def refresh(number: str) -> None:
     """Bring the case's row up to its log (after actions relayed from the other center)."""
-    _row, case, _actions = load(number)
-    _update_row(number, case)
+    row, case, _actions = load(number)
+    _update_row(number, case, row)
 
 
-def _update_row(number: str, case: case_state.CaseState) -> None:
-    row = Case.get(Case.number == number)
+def _update_row(number: str, case: case_state.CaseState, row: Case | None = None) -> None:
+    """The row's columns that follow the case's state (``row``: as read in this
+    transaction, if the caller has it)."""
+    row = row or Case.get(Case.number == number)
     promised = case_clock.deadline(case, calendar_in_force(),
                                     orjson.loads(row.matter)["promised_limit_days"],
                                     today=now().date())
