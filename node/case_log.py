@@ -101,7 +101,8 @@ def refresh(number: str) -> None:
 def _update_row(number: str, case: case_state.CaseState, row: Case | None = None) -> None:
     """The row's columns that follow the case's state (``row``: as read in this
     transaction, if the caller has it)."""
-    row = row or Case.get(Case.number == number)
+    if row is None:
+        row = Case.get(Case.number == number)
     promised = case_clock.deadline(case, calendar_in_force(),
                                     orjson.loads(row.matter)["promised_limit_days"],
                                     today=now().date())
