@@ -59,6 +59,43 @@ class LoadedCase:
     changed: bool = False
 
 
+def stored_cases(numbers: list[str], ahead: dict[str, LoadedCase] | None = None,
+                 ) -> dict[str, LoadedCase]:
+    """The stored cases of ``numbers``, each replayed from its receipt and actions; a case
+    of ``ahead`` whose row is still the one it was replayed from keeps that state.
+
+    Safe outside a transaction too (``hub.cases.worked_ahead``): the rows are read first
+    and only the actions they count are replayed, so a case's state is its row's even when
+    an action commits between the two reads.
+    """
+    ahead = ahead or {}
+    db = database.obj
+    rows = [dict(zip(CASE_COLUMNS, values)) for values in select_in(
+        db, f"SELECT {', '.join(CASE_COLUMNS)} FROM hub_case WHERE number IN ({{marks}})",
+        numbers)]
+    kept = {row["number"] for row in rows
+            if row["number"] in ahead and ahead[row["number"]].row == row}
+    logs: dict[str, list[dict]] = {row["number"]: [] for row in rows
+                                   if row["number"] not in kept}
+    for number, n, action, role, user, at, data in select_in(
+            db, 'SELECT number, n, action, role, "user", at, data FROM hub_case_action '
+                "WHERE number IN ({marks}) ORDER BY number, n", sorted(logs)):
+        logs[number].append({"n": n, "action": action, "role": role, "user": user,
+                             "at": at, "data": orjson.loads(data)})
+    cases = {}
+    for row in rows:
+        number = row["number"]
+        if number in kept:
+            cases[number] = LoadedCase(row, ahead[number].matter, ahead[number].state,
+                                       stored=True)
+            continue
+        log = [action for action in logs[number] if action["n"] <= row["actions"]]
+        cases[number] = LoadedCase(row, orjson.loads(row["matter"]),
+                                   case_records.replay(orjson.loads(row["received"]), log),
+                                   stored=True)
+    return cases
+
+
 class CaseBatch:
     def __init__(self, events: list[dict]) -> None:
         self.cases: dict[str, LoadedCase] = {}
@@ -84,24 +121,18 @@ class CaseBatch:
         self.offers: list[tuple[dict, int]] = []     # (handoff.offer payload, through step n)
 
     def _load(self, events: list[dict]) -> None:
-        """The stored cases the run acts on, their logs replayed, and every owner (plain SQL:
-        this runs in the one writer's turn)."""
+        """The stored cases the run acts on, their logs replayed (but those worked out ahead
+        from the rows they still have), and every owner (plain SQL: this runs in the one
+        writer's turn)."""
         received = {e["payload"].get("number") for e in events if e["type"] == RECEIVED}
         numbers = {e["payload"].get("number") for e in events} - {None}
-        stored = sorted(numbers - received)
-        logs: dict[str, list[dict]] = {number: [] for number in stored}
+        ahead: dict[str, LoadedCase] = {}
+        for event in events:
+            step = event.get(AHEAD_KEY)
+            if step is not None and step.stored is not None:
+                ahead.setdefault(step.stored.row["number"], step.stored)
+        self.cases = stored_cases(sorted(numbers - received), ahead)
         db = database.obj
-        for number, n, action, role, user, at, data in select_in(
-                db, 'SELECT number, n, action, role, "user", at, data FROM hub_case_action '
-                    "WHERE number IN ({marks}) ORDER BY number, n", stored):
-            logs[number].append({"n": n, "action": action, "role": role, "user": user,
-                                 "at": at, "data": orjson.loads(data)})
-        for values in select_in(db, f"SELECT {', '.join(CASE_COLUMNS)} FROM hub_case "
-                                    "WHERE number IN ({marks})", stored):
-            row = dict(zip(CASE_COLUMNS, values))
-            state = case_records.replay(orjson.loads(row["received"]), logs[row["number"]])
-            self.cases[row["number"]] = LoadedCase(row, orjson.loads(row["matter"]), state,
-                                                   stored=True)
         handed = [number for number, case in self.cases.items() if case.state.handoffs]
         for values in select_in(db, f"SELECT {', '.join(HANDOFF_COLUMNS)} FROM case_handoff "
                                     "WHERE number IN ({marks}) ORDER BY k", handed):

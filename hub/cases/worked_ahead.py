@@ -1,12 +1,13 @@
-"""A push's new cases worked out before the write lock, while the push is checked.
+"""A push's cases worked out before the write lock, while the push is checked.
 
-A case received in a push has no state at the hub before its receipt, so its receipt and
-the actions after it in the same push can be replayed by the state machine, with their
-rollup contributions, the case's row and its columns, outside the one writer's turn
-(``hub.ledger.ingest.prepare``). ``CaseBatch`` takes a step worked out here only when it
-was worked from the very state the batch holds (the same object: states are frozen) on
-the same calendar; anything else (an earlier event held or refused, a calendar changed
-meanwhile) it works out again inside, as it would have without this.
+A push's steps of a case received in it, or of a case the hub holds, can be replayed by
+the state machine, with their rollup contributions and the case's row or its columns,
+outside the one writer's turn (``hub.ledger.ingest.prepare``): a stored case is read and
+replayed here. ``CaseBatch`` takes a step worked out here only when it was worked from the
+very state the batch holds (the same object: states are frozen) on the same calendar, and
+a stored case's state only while its row is still the one it was replayed from; anything
+else (an earlier event held or refused, another push's step on the case, a calendar
+changed meanwhile) it works out again inside, as it would have without this.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from hub.calendar.in_force import calendar_in_force
-from hub.cases.batch import ACTION, AHEAD_KEY, RECEIVED, action_columns, case_row
+from hub.cases.batch import (ACTION, AHEAD_KEY, RECEIVED, LoadedCase, action_columns, case_row,
+                             stored_cases)
 from hub.ledger.registry import works_ahead
 from hub.stats import rollups
 from sync import case_machine, case_records, case_state
@@ -31,15 +33,33 @@ class Step:
     calendar: WorkCalendar
     row: dict | None = None      # the case's row, on its receipt
     columns: dict | None = None  # the row's columns, on the push's last step of the case
+    stored: LoadedCase | None = None  # the stored case ``before`` is, on its first step here
+
+
+@dataclass
+class _Case:
+    """Where a case stands as the push's events are worked out, one after another."""
+
+    state: case_state.CaseState
+    matter: dict
+    collecting: str
+    n: int                            # its last action's
+    stored: LoadedCase | None = None  # read from the hub, until its first step takes it
+    step: Step | None = None          # the last worked out
 
 
 @works_ahead(RECEIVED, ACTION)
 def work_ahead(events: list[dict]) -> None:
-    """Leave on each event of a case received in these events its ``Step``."""
-    if not any(event["type"] == RECEIVED for event in events):
-        return  # nothing to work out: spare the calendar's read (a round of actions only)
+    """Leave on each event of a case received in these events, or stored at the hub, its
+    ``Step``."""
+    received = {e["payload"].get("number") for e in events if e["type"] == RECEIVED}
+    acted = {e["payload"].get("number") for e in events if e["type"] == ACTION}
+    cases: dict[str, _Case] = {
+        number: _Case(case.state, case.matter, case.row["center"], case.row["actions"], case)
+        for number, case in stored_cases(sorted(acted - received - {None})).items()}
+    if not received and not cases:
+        return  # nothing to work out: spare the calendar's read
     calendar = calendar_in_force()
-    last: dict[str, tuple[Step, dict, str, int]] = {}  # number -> (step, matter, collecting, n)
     for event in events:
         payload = event["payload"]
         number = payload.get("number")
@@ -51,20 +71,20 @@ def work_ahead(events: list[dict]) -> None:
                     state.received_at, payload["applicant"]["kind"],
                     case_records.channel_of(payload), calendar), calendar,
                     row=case_row(payload, event["origin"], state))
-                last[number] = (step, payload["matter"], event["origin"], 0)
-            elif number in last:
-                before, matter, collecting, n = last[number]
-                state = case_records.replay_next(before.after, n + 1, payload)
-                step = Step(before.after, state, rollups.contributions(
-                    collecting, matter, payload["action"], state, state.history[-1].at,
-                    calendar=calendar), calendar)
-                last[number] = (step, matter, collecting, n + 1)
+                cases[number] = _Case(state, payload["matter"], event["origin"], 0)
+            elif number in cases:
+                case = cases[number]
+                state = case_records.replay_next(case.state, case.n + 1, payload)
+                step = Step(case.state, state, rollups.contributions(
+                    case.collecting, case.matter, payload["action"], state,
+                    state.history[-1].at, calendar=calendar), calendar, stored=case.stored)
+                case.state, case.n, case.stored = state, case.n + 1, None
             else:
                 continue
         except Exception:  # noqa: BLE001 — the batch meets it again inside, and says so
-            last.pop(number, None)
+            cases.pop(number, None)
             continue
-        event[AHEAD_KEY] = step
-    for step, matter, _collecting, n in last.values():
-        if n:  # a receipt alone leaves its row as ``receive`` made it
-            step.columns = action_columns(step.after, matter, calendar)
+        event[AHEAD_KEY] = cases[number].step = step
+    for case in cases.values():
+        if case.step is not None and case.step.before is not None:  # not a receipt alone
+            case.step.columns = action_columns(case.state, case.matter, calendar)

@@ -32,8 +32,9 @@ def works_ahead(*event_types: str) -> Callable[[Handler], Handler]:
     """Register what may be worked out of a push's new events of these types before the
     write lock, while the push is checked (``hub.ledger.ingest.prepare``): ``fn(events)``
     gets them in order and leaves on each what its handler can take, inside, when it still
-    holds. It reads no state another push could change, and what it leaves is a hint: the
-    handler checks it and works the event out itself otherwise."""
+    holds. What it reads another push may change before the turn comes, so what it leaves
+    is a hint: the handler checks that it still holds and works the event out itself
+    otherwise."""
     def register(fn: Handler) -> Handler:
         for event_type in event_types:
             AHEAD[event_type] = fn

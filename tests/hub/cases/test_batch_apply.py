@@ -173,9 +173,12 @@ def test_runs_apply_as_one_by_one(hub, cases, seed):
         one_by_one = state_after([[event] for event in events])
         several_origins_at_once = state_after(by_origin(events), together=True)
         worked_ahead = state_after(by_origin(events), together=True, ahead=True)
+        # Each push worked out once the ones before it are applied: its stored cases too.
+        worked_ahead_on_stored = state_after(by_origin(events), ahead=True)
     assert batched == one_by_one
     assert several_origins_at_once == one_by_one
     assert worked_ahead == one_by_one
+    assert worked_ahead_on_stored == one_by_one
     assert len(batched["cases"]) == len(cases)
 
 
@@ -201,29 +204,74 @@ def test_a_handoff_and_the_targets_next_step_applied_together(hub):
     assert together["owners"] == [{"record": f"case:{handed['number']}", "owner": ENROLLED}]
 
 
-def test_a_push_worked_out_ahead_is_not_replayed_inside(hub, monkeypatch):
-    """The steps ``ingest.prepare`` worked out are the ones applied: with the state machine
-    gone once they are worked out, the push still applies, as it would have."""
+def _refuse_to_replay(monkeypatch) -> None:
+    def no_replay(*_args, **_kwargs):
+        raise AssertionError("replayed inside the lock")
+    monkeypatch.setattr("sync.case_records.replay", no_replay)
+    monkeypatch.setattr("sync.case_records.replay_next", no_replay)
+    monkeypatch.setattr(batch, "case_row", no_replay)  # each receipt's row made ahead too
+
+
+def two_pushes(seed: int) -> tuple[list[dict], list[dict]]:
+    """Four cases' events split in two pushes: the second acts on cases the first left
+    at the hub."""
     start = datetime.datetime(2026, 3, 2, 9, tzinfo=case_clock.CHINA)
     lives = [case_events(i, CENTERS[1], MATTERS[i % len(MATTERS)], [3, 7, 11], start)
              for i in range(4)]
-    push = [signed(event) for event in interleave(lives, 1)]
-    with database.connection_context():
-        expected = state_after([push])
-        for event in push:
-            apply.work_ahead([event])  # alone: a receipt's step, none for its actions
-        assert sum("worked_ahead" in e for e in push) == len(lives)
-        apply.work_ahead(push)
-        assert all("worked_ahead" in e for e in push)
+    events = [signed(event) for event in interleave(lives, seed)]
+    middle = len(events) // 2
+    return events[:middle], events[middle:]
 
-        def no_replay(*_args, **_kwargs):
-            raise AssertionError("replayed inside the lock")
-        monkeypatch.setattr("sync.case_records.replay", no_replay)
-        monkeypatch.setattr("sync.case_records.replay_next", no_replay)
-        monkeypatch.setattr(batch, "case_row", no_replay)  # each receipt's row made ahead too
+
+def test_a_push_worked_out_ahead_is_not_replayed_inside(hub, monkeypatch):
+    """The steps ``ingest.prepare`` worked out are the ones applied: with the state machine
+    gone once they are worked out, the pushes still apply, as they would have, the
+    second's steps on the cases the first left at the hub too."""
+    first, second = two_pushes(1)
+    with database.connection_context():
+        expected = state_after([first, second])
+        for event in first:
+            apply.work_ahead([event])  # alone: a receipt's step, none for its actions
+        assert sum("worked_ahead" in e for e in first) == sum(
+            e["type"] == "case.received" for e in first)
+        apply.work_ahead(first)
+        assert all("worked_ahead" in e for e in first)
         with database.atomic() as transaction:
-            apply_pushes([push])
+            apply_pushes([first])
+            apply.work_ahead(second)
+            assert all("worked_ahead" in e for e in second)
+            assert any(e["worked_ahead"].stored for e in second)
+            with monkeypatch.context() as patched:
+                _refuse_to_replay(patched)
+                apply_pushes([second])
             assert hub_state() == expected
+            transaction.rollback()
+
+
+def test_a_stored_case_changed_since_it_was_worked_out_is_replayed_inside(hub, monkeypatch):
+    """A case's row changed between the push's check and its turn (here its due date
+    recounted, as a new calendar version does): the steps worked out on the row read
+    before are not taken, the case is read and replayed again."""
+    first, second = two_pushes(2)
+    recount = HubCase.update(due_date="2026-12-31")
+    with database.connection_context():
+        with database.atomic() as transaction:
+            apply_pushes([first])
+            recount.execute()
+            apply_pushes([second])
+            expected = hub_state()
+            transaction.rollback()
+        with database.atomic() as transaction:
+            apply_pushes([first])
+            apply.work_ahead(second)
+            recount.execute()
+            replayed = []
+            monkeypatch.setattr("sync.case_records.replay",
+                                lambda *args, original=batch.case_records.replay:
+                                replayed.append(args) or original(*args))
+            apply_pushes([second])
+            assert hub_state() == expected
+            assert replayed  # the stored cases, inside the lock
             transaction.rollback()
 
 
@@ -245,3 +293,20 @@ def test_steps_worked_out_on_another_calendar_are_worked_out_again(hub, monkeypa
         on_the_other = state_after([push], ahead=True)
     assert found == expected
     assert on_the_other != expected  # the calendar matters to this push
+
+
+def test_a_stored_case_is_its_rows_even_when_an_action_commits_between_the_reads(hub):
+    """Outside a transaction the case's row and its actions are two reads: an action
+    committed between them (its row not read yet) is not replayed into the state."""
+    first, _second = two_pushes(3)
+    with database.connection_context(), database.atomic() as transaction:
+        apply_pushes([first])
+        number = next(e["payload"]["number"] for e in first if e["type"] == "case.action")
+        before = batch.stored_cases([number])[number]
+        last = HubCaseAction.select().where(HubCaseAction.number == number).order_by(
+            HubCaseAction.n.desc()).get()
+        HubCaseAction.create(number=number, n=last.n + 1, action=last.action, role=last.role,
+                             user=last.user, at=last.at, data=last.data)
+        after = batch.stored_cases([number])[number]
+        assert after.row == before.row and after.state == before.state
+        transaction.rollback()
