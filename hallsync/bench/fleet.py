@@ -112,9 +112,18 @@ def _percentile(sorted_ms: list[float], share: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, int(share * len(sorted_ms)))]
 
 
+def _copy_start(root: Path, start: Path) -> None:
+    """The work directory as the nodes are about to tick, hub and nodes idle: every file
+    but SQLite's shared-memory index, which a database opened from the copy rebuilds
+    from its WAL."""
+    _progress(f"keeping this start in {start} (later runs with --same-start begin from it)")
+    shutil.copytree(root, start, ignore=shutil.ignore_patterns("*-shm"))
+
+
 def run_fleet(root: Path, centers: list[str], seconds: float, processes: int,
-              seed: int) -> dict:
-    """Enroll (or reuse), prepare, run the timed ticks, check the hub; the tallies summed."""
+              seed: int, keep_start: Path | None = None) -> dict:
+    """Enroll (or reuse), prepare, run the timed ticks, check the hub; the tallies summed.
+    ``keep_start``: where to copy the work directory just before the ticks."""
     hub_db = root / "hub" / "hub.db"
     plans = [(str(root / f"node-{c}"), seed + i, seconds) for i, c in enumerate(centers)]
     with city.BenchHub(root / "hub") as hub, \
@@ -124,6 +133,8 @@ def run_fleet(root: Path, centers: list[str], seconds: float, processes: int,
         made = sum(pool.map(fleet_nodes.prepare_nodes,
                             [(hub.url, chunk) for chunk in _split(plans, processes)]))
         before = _hub_holds(hub_db)
+        if keep_start is not None:
+            _copy_start(root, keep_start)
         _progress(f"{made:,} events made; {len(centers)} nodes in {processes} processes "
                   f"tick for {seconds:g} s")
         start_at = time.time() + START_DELAY_S
@@ -173,9 +184,15 @@ def _cpu(hub_cpu_s: float, tallies: list, seconds: float) -> dict:
 @click.option("--work-dir", default=None, type=click.Path(file_okay=False),
               help="Keep the hub's and nodes' data here; a later run reuses the enrolled "
                    "nodes (default: a temporary directory).")
+@click.option("--same-start", is_flag=True,
+              help="Begin every run from one start, for comparing builds: the first run "
+                   "keeps a copy of the work directory as the nodes are about to tick "
+                   "(beside it, WORK_DIR.start), later runs restore it first.")
 @json_option
-def fleet(n_nodes, seconds, processes, seed, work_dir, as_json):
+def fleet(n_nodes, seconds, processes, seed, work_dir, same_start, as_json):
     """Every center's node pushing, pulling and heartbeating each second against one hub."""
+    if same_start and not work_dir:
+        raise click.BadParameter("needs --work-dir", param_hint="--same-start")
     centers = fleet_centers()
     if n_nodes is not None and n_nodes > len(centers):
         raise click.BadParameter(f"the topology has {len(centers)} centers besides the hub",
@@ -183,9 +200,15 @@ def fleet(n_nodes, seconds, processes, seed, work_dir, as_json):
     centers = centers[:n_nodes] if n_nodes else centers
     processes = min(processes or os.cpu_count() or 2, len(centers))
     root = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="hallsync-fleet-"))
+    start = root.with_name(root.name + ".start") if same_start else None
+    if start is not None and start.exists():
+        _progress(f"beginning from the start kept in {start}")
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(start, root)
     root.mkdir(parents=True, exist_ok=True)
     try:
-        result = run_fleet(root, centers, seconds, processes, seed)
+        result = run_fleet(root, centers, seconds, processes, seed,
+                           keep_start=start if start is not None and not start.exists() else None)
     finally:
         if not work_dir:
             shutil.rmtree(root, ignore_errors=True)

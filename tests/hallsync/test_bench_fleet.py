@@ -80,3 +80,30 @@ def test_the_fleet_is_every_center_but_the_hub_a_district_first():
 def test_more_nodes_than_centers_is_a_usage_error():
     result = hallsync("bench", "fleet", "--nodes", "500", check=False)
     assert result.returncode == 2 and "--nodes" in result.stderr
+
+
+@pytest.mark.slow
+def test_runs_with_the_same_start_begin_where_the_first_began(tmp_path):
+    """``--same-start``: the first run keeps its start beside the work directory; the next
+    begins from it, with the same events pending (none to make) and the hub as it was."""
+    work, start = tmp_path / "fleet", tmp_path / "fleet.start"
+    centers = fleet_centers()[:3]
+    args = ("bench", "fleet", "--nodes", "3", "--seconds", "2", "--work-dir", work,
+            "--same-start", "--json")
+    first = hallsync(*args)
+    assert "keeping this start" in first.stderr and start.is_dir()
+    made = last_json(first)["events_made"]
+    assert made > 0 and _hub_events(start, centers) == 0
+    assert not list(start.rglob("*-shm"))
+
+    again = hallsync(*args)
+    assert "beginning from the start" in again.stderr
+    second = last_json(again)
+    assert second["events_made"] == 0  # the start's pending events, not new ones
+    assert second["errors"] == 0 and second["held_wrong"] == []
+    assert _hub_events(work, centers) == second["events"]
+
+
+def test_the_same_start_needs_a_work_dir():
+    result = hallsync("bench", "fleet", "--same-start", check=False)
+    assert result.returncode == 2 and "--same-start" in result.stderr
