@@ -27,13 +27,16 @@ except ImportError:  # Windows: a node is one process, its threads queue on the 
 from sync.errors import ConfigError
 
 # Rows an INSERT carries at most on SQLite (``insert_rows``). Python's sqlite3 keeps a
-# connection's last 128 statements compiled, found by their text, and compiling an insert
-# of many rows costs more than running it (25 rows of ``hub_case``: about 460 µs to
-# compile, 20 a row to run). A push's inserts are of a few rows each, whose texts recur;
-# a large batch's are full statements of this many rows, one text, and one remainder.
+# connection's last ``CACHED_STATEMENTS`` statements compiled, found by their text, and
+# compiling an insert of many rows costs more than running it (25 rows of ``hub_case``:
+# about 460 µs to compile, 20 a row to run). So an insert takes a power of two rows, up
+# to this many, and a read by many keys a power of two keys (``select_in``): a table's
+# statements are a few texts, compiled once, whatever the number of rows of a push or of
+# a group of sync rounds.
 ROWS_PER_STATEMENT = 64
+CACHED_STATEMENTS = 512  # sqlite3's default, 128, is too few at several texts a table
 # Keys per IN (…) list of a read by many keys: far below every engine's parameter limit.
-IN_CHUNK = 500
+IN_CHUNK = 512
 SQLITE_PRAGMAS = (("journal_mode", "wal"), ("synchronous", "normal"), ("foreign_keys", 1),
                   ("busy_timeout", 30000), ("cache_size", -32000))
 # A served hub checkpoints its WAL from a thread of its own (``checkpoint``), not in the commit
@@ -58,7 +61,8 @@ def open_database(url: str) -> Database:
         path = unquote(parsed.path[1:])
         SQLITE_FOLDERS.add(Path(path).parent)
         return QueuedWritersDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
-                                     check_same_thread=False)
+                                     check_same_thread=False,
+                                     cached_statements=CACHED_STATEMENTS)
     scheme = parsed.scheme
     if scheme in ("postgresql", "postgres"):
         return connect(url)
@@ -252,14 +256,23 @@ def insert_rows(db: Database, table: str, columns: tuple[str, ...], rows: list[t
                        page_size=1000)
         return cursor.rowcount
     row_marks = f"({', '.join('?' * len(columns))})"
-    affected = 0
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start:start + ROWS_PER_STATEMENT]
-        values = ", ".join([row_marks] * len(chunk))
+    affected = start = 0
+    for size in insert_sizes(len(rows)):
+        chunk = rows[start:start + size]
+        start += size
+        values = ", ".join([row_marks] * size)
         cursor.execute(f"INSERT INTO {table} ({cols}) VALUES {values} {suffix}",
                        [value for row in chunk for value in row])
         affected += cursor.rowcount
     return affected
+
+
+def insert_sizes(rows: int) -> list[int]:
+    """The rows of each statement ``insert_rows`` writes ``rows`` rows with on SQLite: full
+    statements, then the rest as powers of two (100 rows: 64, 32 and 4)."""
+    full, rest = divmod(rows, ROWS_PER_STATEMENT)
+    return [ROWS_PER_STATEMENT] * full + [1 << bit for bit in reversed(range(rest.bit_length()))
+                                          if rest >> bit & 1]
 
 
 def select_in(db: Database, sql: str, keys: list) -> Iterator[tuple]:
@@ -268,6 +281,8 @@ def select_in(db: Database, sql: str, keys: list) -> Iterator[tuple]:
     value, and building a query costs more than running it."""
     for start in range(0, len(keys), IN_CHUNK):
         chunk = keys[start:start + IN_CHUNK]
+        # Padded to a power of two with its last key, which IN (…) then reads once.
+        chunk += chunk[-1:] * ((1 << (len(chunk) - 1).bit_length()) - len(chunk))
         yield from db.execute_sql(sql.format(marks=", ".join([db.param] * len(chunk))), chunk)
 
 

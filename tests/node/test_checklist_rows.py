@@ -15,9 +15,9 @@ def _material(i: int) -> dict:
             "source": "case" if on_file else None, "trust_level": "A" if on_file else None}
 
 
-def test_a_checklist_is_one_statement_and_reads_back_as_given(app):  # noqa: F811
+def test_a_checklist_is_one_insert_and_reads_back_as_given(app):  # noqa: F811
     with database.connection_context():
-        for size in (1, 6):
+        for size in (1, 8):  # a power of two rows: one statement (``insert_sizes``)
             given = [_material(i) for i in range(size)]
             with counted(database) as statements:
                 case_log.store_materials(f"N{size}", given)

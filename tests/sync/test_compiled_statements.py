@@ -1,9 +1,10 @@
 """Writes that stay compiled (``sync.database``).
 
-Python's sqlite3 keeps a connection's last 128 statements compiled, found by their text,
-and compiling an insert of many rows costs more than running it. So what pushes repeat
-must repeat its texts: a large batch's inserts are of one size, and savepoints are named by
-depth rather than by a fresh uuid (whose two new texts each pushed a compiled one out).
+Python's sqlite3 keeps a connection's last statements compiled, found by their text, and
+compiling an insert of many rows costs more than running it. So what pushes repeat must
+repeat its texts: inserts take full statements and powers of two rows, reads by many keys
+a power of two keys, and savepoints are named by depth rather than by a fresh uuid (whose
+two new texts each pushed a compiled one out).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sqlite3
 import pytest
 
 from sync.database import (IN_CHUNK, ROWS_PER_STATEMENT, DatabaseProxy, insert_rows,
-                           open_database, select_in)
+                           insert_sizes, open_database, select_in)
 
 COLUMNS = ("k", "v", '"user"')
 
@@ -51,15 +52,23 @@ def rows_of(db) -> list[tuple]:
     return db.execute_sql('SELECT k, v, "user" FROM t ORDER BY k').fetchall()
 
 
-def test_a_large_batch_is_written_by_statements_of_one_text_and_a_remainder(db):
+def test_a_large_batch_is_written_by_full_statements_and_the_rest_in_powers_of_two(db):
     rows = [(k, f"v{k}" if k % 3 else None, "clerk") for k in range(1000)]
     with db.atomic():
         assert insert_rows(db, "t", COLUMNS, rows) == 1000
     assert rows_of(db) == rows
     inserts = [sql for sql in db.connection().texts if "INSERT" in sql]
-    full, rest = divmod(1000, ROWS_PER_STATEMENT)
-    assert len(inserts) == full + 1 and len(set(inserts[:full])) == 1
-    assert inserts[-1].count("(?, ?, ?)") == rest
+    assert insert_sizes(1000) == [ROWS_PER_STATEMENT] * 15 + [32, 8]
+    assert [sql.count("(?, ?, ?)") for sql in inserts] == insert_sizes(1000)
+
+
+def test_a_tables_inserts_of_any_number_of_rows_take_a_few_texts(db):
+    """Compiled once each: a push's or a group of rounds' row counts vary at every turn."""
+    with db.atomic():
+        for k, n in enumerate(range(1, 101)):
+            insert_rows(db, "t", COLUMNS, [(k * 1000 + i, "v", "clerk") for i in range(n)])
+    assert rows_of(db)[-1][0] == 99 * 1000 + 99
+    assert len(texts(db, "INSERT")) == ROWS_PER_STATEMENT.bit_length()  # 64, 32, … 1
 
 
 def test_a_read_by_many_keys_takes_them_a_chunk_a_statement(db):
@@ -70,6 +79,10 @@ def test_a_read_by_many_keys_takes_them_a_chunk_a_statement(db):
     assert found == [(k, f"v{k}") for k in range(1, 2 * IN_CHUNK + 2)]
     reads = [sql for sql in db.connection().texts if sql.startswith("SELECT k, v")]
     assert [sql.count("?") for sql in reads] == [IN_CHUNK, IN_CHUNK, 2]
+    # Five keys are read with eight marks, the last key again: each row once.
+    five = sorted(select_in(db, "SELECT k, v FROM t WHERE k IN ({marks})", [1, 2, 3, 4, 5]))
+    assert five == [(k, f"v{k}") for k in range(1, 6)]
+    assert db.connection().texts[-1].count("?") == 8
     assert list(select_in(db, "SELECT k, v FROM t WHERE k IN ({marks})", [])) == []
 
 

@@ -13,7 +13,7 @@ from hub.sms import queue
 from hub.sms.gateway import HttpGateway
 from hub.sms.sender import Sender, run_round
 from sync.case_clock import CHINA
-from sync.database import ROWS_PER_STATEMENT
+from sync.database import insert_sizes
 from tests.queries import counted
 from tests.sms import FakeGateway, sms_settings
 
@@ -192,17 +192,18 @@ def test_a_round_asks_the_database_a_fixed_number_of_times(hub_database, gateway
 @pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
 def test_queueing_a_push_of_messages_asks_the_database_a_fixed_number_of_times(hub_database):
     from hallsync.bench.sms import _events
-    made = _events(ROWS_PER_STATEMENT)  # an insert's statement takes that many rows
+    made = _events(45)
     asked = {}
-    for start, n in ((0, 5), (5, ROWS_PER_STATEMENT - 5)):
+    for start, n in ((0, 5), (5, 40)):  # either takes an insert two statements: 4 + 1, 32 + 8
+        assert len(insert_sizes(n)) == 2
         with counted(database.obj) as statements, database.atomic():
             queue.queue_requested(made[start:start + n])
         asked[n] = len(statements)
-    assert asked[5] == asked[ROWS_PER_STATEMENT - 5], asked
-    assert queue.counts()["queued"] == ROWS_PER_STATEMENT
+    assert asked[5] == asked[40], asked
+    assert queue.counts()["queued"] == 45
     with database.atomic():
         queue.queue_requested(made[:10])  # a replay queues nothing twice
-    assert queue.counts()["queued"] == ROWS_PER_STATEMENT
+    assert queue.counts()["queued"] == 45
 
 
 def test_hub_sms_status_counts_the_queue(tmp_path):
