@@ -205,6 +205,8 @@ def fleet(n_nodes, seconds, processes, seed, work_dir, same_start, as_json):
         _progress(f"beginning from the start kept in {start}")
         shutil.rmtree(root, ignore_errors=True)
         shutil.copytree(start, root)
+        if hasattr(os, "sync"):  # the copy on disk first: its writeback is not the ticks'
+            os.sync()
     root.mkdir(parents=True, exist_ok=True)
     try:
         result = run_fleet(root, centers, seconds, processes, seed,
