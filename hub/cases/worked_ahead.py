@@ -52,17 +52,22 @@ class _Case:
 def work_ahead(events: list[dict]) -> None:
     """Leave on each event of a case received in these events, or stored at the hub, its
     ``Step``."""
-    received = {e["payload"].get("number") for e in events if e["type"] == RECEIVED}
-    acted = {e["payload"].get("number") for e in events if e["type"] == ACTION}
+    received, acted = set(), set()
+    for event in events:
+        number = event["payload"].get("number")
+        if isinstance(number, str):  # any other the batch quarantines
+            (received if event["type"] == RECEIVED else acted).add(number)
     cases: dict[str, _Case] = {
         number: _Case(case.state, case.matter, case.row["center"], case.row["actions"], case)
-        for number, case in stored_cases(sorted(acted - received - {None})).items()}
+        for number, case in stored_cases(sorted(acted - received)).items()}
     if not received and not cases:
         return  # nothing to work out: spare the calendar's read
     calendar = calendar_in_force()
     for event in events:
         payload = event["payload"]
         number = payload.get("number")
+        if not isinstance(number, str):
+            continue
         try:
             if event["type"] == RECEIVED:
                 state = case_records.replay(payload, [])

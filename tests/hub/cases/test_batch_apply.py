@@ -310,3 +310,24 @@ def test_a_stored_case_is_its_rows_even_when_an_action_commits_between_the_reads
         after = batch.stored_cases([number])[number]
         assert after.row == before.row and after.state == before.state
         transaction.rollback()
+
+
+def test_case_events_naming_no_case_number_are_quarantined_not_worked_out(hub):
+    """A payload whose ``number`` is not a string (a list, a number, an object) fails no
+    push while it is checked: working out ahead passes it by, and the batch quarantines
+    it."""
+    first, second = two_pushes(4)
+    bad = [dict(e, seq=e["seq"] + 100_000, payload={**e["payload"], "number": number})
+           for e, number in zip((first[-1], second[0], second[-1]), ([1], 5, {"n": 1}))]
+    with database.connection_context(), database.atomic() as transaction:
+        apply_pushes([first], ahead=True)
+        push = [bad[0], *second[:1], bad[1], *second[1:], bad[2]]
+        apply.work_ahead(push)  # no TypeError: unhashable, or unordered with str
+        apply_pushes([push], ahead=True)
+        states = {(e["origin"], e["seq"]): e["state"] for e in hub_state()["events"]}
+        found = [states[e["origin"], e["seq"]] for e in bad]
+        # Each quarantined, or held behind one of its record quarantined before it.
+        assert found[0] == apply.QUARANTINED
+        assert set(found) <= {apply.QUARANTINED, apply.HELD}
+        assert apply.APPLIED in {states[e["origin"], e["seq"]] for e in second}
+        transaction.rollback()
