@@ -115,9 +115,13 @@ def _percentile(sorted_ms: list[float], share: float) -> float:
 def _copy_start(root: Path, start: Path) -> None:
     """The work directory as the nodes are about to tick, hub and nodes idle: every file
     but SQLite's shared-memory index, which a database opened from the copy rebuilds
-    from its WAL."""
+    from its WAL. Copied under another name first: a run stopped while it copies leaves
+    no half a start for the next to begin from."""
     _progress(f"keeping this start in {start} (later runs with --same-start begin from it)")
-    shutil.copytree(root, start, ignore=shutil.ignore_patterns("*-shm"))
+    partial = start.with_name(start.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(root, partial, ignore=shutil.ignore_patterns("*-shm"))
+    partial.rename(start)
 
 
 def run_fleet(root: Path, centers: list[str], seconds: float, processes: int,

@@ -92,6 +92,7 @@ def test_runs_with_the_same_start_begin_where_the_first_began(tmp_path):
             "--same-start", "--json")
     first = hallsync(*args)
     assert "keeping this start" in first.stderr and start.is_dir()
+    assert not (tmp_path / "fleet.start.partial").exists()
     made = last_json(first)["events_made"]
     assert made > 0 and _hub_events(start, centers) == 0
     assert not list(start.rglob("*-shm"))
