@@ -7,7 +7,6 @@ import click
 
 from hallsync.lazy_group import LazyGroup
 from sync.cli_output import emit, json_option
-from sync.database_errors import FAILURES, database_unusable, disk_full_os_error
 from sync.errors import ConfigError, HallsyncError, ValidationError
 
 
@@ -21,6 +20,8 @@ def _hub() -> click.Group:
 
 
 def _node() -> click.Group:
+    from node.cli import without_postgresql_driver
+    without_postgresql_driver()  # before anything loads peewee
     from node import (appointments_cli, import_cli, licences_cli,  # noqa: F401
                       projects_cli, supervision_cli, users_cli)
     from node.cli import node
@@ -166,16 +167,25 @@ def main() -> None:
         raise
     except HallsyncError as exc:
         _fail(exc)
-    except FAILURES as exc:
-        error = database_unusable(exc)
+    except Exception as exc:
+        error = _database_or_disk_error(exc)
         if error is None:
-            raise  # about our query, not the database: a bug, with its traceback
+            raise  # a bug (our query, say), with its traceback
         _fail(error)
-    except OSError as exc:
-        error = disk_full_os_error(exc)
-        if error is None:
-            raise
-        _fail(error)
+
+
+def _database_or_disk_error(exc: Exception) -> HallsyncError | None:
+    """Ours for a database that cannot be used or a full disk; None for anything else.
+
+    Imported here, not at the top: loading it loads peewee, which would load the PostgreSQL
+    driver before ``hallsync node`` could keep it out of a street PC's memory.
+    """
+    from sync.database_errors import FAILURES, database_unusable, disk_full_os_error
+    if isinstance(exc, FAILURES):
+        return database_unusable(exc)
+    if isinstance(exc, OSError):
+        return disk_full_os_error(exc)
+    return None
 
 
 def _fail(error: HallsyncError) -> None:

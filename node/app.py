@@ -5,8 +5,8 @@ from flask import Flask
 
 from node import (api, appointment_pages, appointments, catalog_pages, citizens,
                   complaint_pages, consultation_pages, evaluation_pages, frame, health,
-                  licence_pages, prereview, prereview_pages, public, rectification_pages, status,
-                  store, supervision, window)
+                  licence_pages, memory, prereview, prereview_pages, public,
+                  rectification_pages, status, store, supervision, window)
 from node.models import CitizenCode, CitizenSession, database
 from node.settings import NODE
 from node.users import STAFF
@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(TESTING=bool((config or {}).get("TESTING")), HALLSYNC=settings)
     store.bind(settings["data_dir"])
     connect_per_request(app, database)
+    memory.init_app(app)  # what a page freed goes back to the street PC once it is sent
 
     shared_frame.init_app(app)  # the frame, login and catalog templates; the style sheet
     security_headers.init_app(app)  # CSP, nosniff, referrer policy on every response

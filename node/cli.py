@@ -12,12 +12,13 @@ def _node(data_dir: str):
     return Node(data_dir, load_settings({"data_dir": data_dir}))
 
 
-def _without_postgresql_driver() -> None:
+def without_postgresql_driver() -> None:
     """A node's database is SQLite: keep peewee, which tries to import psycopg2 when it loads,
     from mapping libpq and the OpenSSL psycopg2 bundles (~7 MB of a street PC's memory).
 
-    Only this process's own entry point does this, before peewee loads; never a module
-    that a process serving the hub (on PostgreSQL) could import.
+    Only a ``hallsync node …`` process does this (``hallsync.cli`` calls it when the
+    command names the node), before peewee loads; never a module that a process serving
+    the hub (on PostgreSQL) could import.
     """
     import sys
     if "peewee" not in sys.modules:
@@ -53,7 +54,6 @@ def enroll(hub_url, token, data_dir, as_json):
 @click.option("--port", default=8800, show_default=True, type=int)
 def run(data_dir, host, port):
     """Serve the node's pages and run the scheduled push, pull and heartbeat (one process)."""
-    _without_postgresql_driver()
     from node.app import create_app
     from node.scheduler import SyncJobs
     from sync.serve_single import serve_single

@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from node import appointments, store
 from node.inbox import hub_settings
+from node.memory import give_back
 from node.models import database
 from node.syncer import Node
 from sync.backoff import Backoff
@@ -68,6 +69,7 @@ class SyncJobs:
                 delay = self.backoff.failed(time.monotonic())
                 log.warning(f"{step_name}: {error.code.value}: {error.detail}; next try in "
                             f"{delay:.0f} s")
+        give_back()  # what the push, pull or heartbeat freed
 
     def exchange(self) -> None:
         """The sync round, with the pull and the heartbeat when their intervals are due."""
@@ -90,6 +92,7 @@ class SyncJobs:
                 if error is None:
                     raise
                 log.warning(f"appointments: {error.code.value}: {error.detail}")
+        give_back()
 
     def _note(self, text: str) -> None:
         log.warning(text)

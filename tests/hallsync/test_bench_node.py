@@ -59,11 +59,12 @@ def test_node_run_is_one_process_that_serves_syncs_and_stops(hub, make_node, tmp
     assert f"node listening on {url}" in text and "Traceback" not in text
 
 
-def test_node_run_loads_no_hub_module():
+def test_node_run_loads_no_hub_module_nor_the_postgresql_driver():
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys; from hallsync.cli import cli; import click;"
          "cli.get_command(click.Context(cli), 'node'); import node.app, node.scheduler;"
-         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('hub', 'gunicorn')))"],
+         "print(sorted(m for m, module in sys.modules.items() if module is not None"
+         " and m.split('.')[0] in ('hub', 'gunicorn', 'psycopg2')))"],
         capture_output=True, text=True, env=child_env(), cwd=ROOT, check=True)
     assert loaded.stdout.strip() == "[]"
 

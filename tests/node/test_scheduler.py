@@ -1,6 +1,7 @@
 """The scheduled jobs back off while the hub is down and obey its Retry-After."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -16,6 +17,7 @@ from node.models import NodeState
 from node.scheduler import SyncJobs
 from node.syncer import Node
 from sync import envelope as env
+from tests.node.test_memory import MB, freed_but_kept, resident_bytes
 
 
 @pytest.fixture
@@ -71,3 +73,21 @@ def test_jobs_back_off_exponentially_while_the_hub_is_unreachable(in_process_hub
     ceilings = [2, 4, 8, 16, 16, 16]
     assert all(c / 2 - 0.1 <= d <= c for d, c in zip(delays, ceilings)), delays
     assert "cannot connect" in NodeState.get().last_error
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, calls glibc")
+def test_each_job_gives_back_the_memory_it_freed_once_it_ends(in_process_hub, tmp_path):
+    app, url = in_process_hub
+    with hub_database.connection_context():
+        token = make_token("210102001", hub_keys=app.extensions["hallsync"].keys, ttl_s=60,
+                           now_ms=env.now_ms())
+    settings = load_settings({"data_dir": str(tmp_path / "node")})
+    enroll(tmp_path / "node", url, token, settings)
+    jobs = SyncJobs(Node(tmp_path / "node", settings), settings)
+    for run in (jobs.run_chores, lambda: jobs.run("heartbeat")):
+        run()  # its first run's own imports and caches
+        kept = freed_but_kept()
+        held = resident_bytes()
+        run()
+        assert held - resident_bytes() > 20 * MB
+        assert len(kept) == 300
