@@ -18,8 +18,12 @@ HEADERS = {
 
 
 def _add_headers(response):
+    # One pass over the headers there: werkzeug's ``setdefault`` raises and catches an
+    # HTTP exception for each header it does not find, three times a response.
+    present = {name.lower() for name, _value in response.headers}
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
 
 

@@ -15,9 +15,9 @@ from hub.sms.sender import DELIVERED, SENDING, SENT, UNDELIVERED
 from sync import envelope as env
 from sync import sms_api
 from sync.errors import AuthError, Code, ValidationError
-from web.auth import csrf, public
+from web.auth import public, signed_api
 
-bp = Blueprint("sms_receipts", __name__)
+bp = Blueprint("sms_receipts", __name__, url_prefix="/sms/v1")
 MAX_REPORTS = 1000
 
 
@@ -50,7 +50,7 @@ def settle(reports: list[dict], now_ms: int) -> dict:
     return {"reports": len(reports), "settled": changed}
 
 
-@bp.post("/sms/v1/receipts")
+@bp.post("/receipts")
 @public  # authenticated by the account's signature over the body, not a login
 def receipts():
     secret = current_app.config["HALLSYNC"]["sms_access_key_secret"]
@@ -65,5 +65,4 @@ def receipts():
 
 
 def init_app(app) -> None:
-    csrf.exempt(bp)  # the signature over the body is what stops forged reports
-    app.register_blueprint(bp)
+    signed_api(app, bp)

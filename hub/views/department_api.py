@@ -24,7 +24,7 @@ from sync import envelope as env
 from sync.body_fields import an_object, integer
 from sync.case_clock import china_at_ms
 from sync.errors import HallsyncError, ValidationError, problem_body
-from web.auth import csrf, public
+from web.auth import public, signed_api
 
 bp = Blueprint("department_api", __name__, url_prefix="/dept/v1")
 OPENAPI = Path(__file__).resolve().parent.parent / "department_openapi.json"
@@ -91,5 +91,4 @@ def _refused(error: HallsyncError):
 
 
 def init_app(app) -> None:
-    csrf.exempt(bp)  # a signed envelope, bound to its nonce, is what stops forged requests
-    app.register_blueprint(bp)
+    signed_api(app, bp)

@@ -25,7 +25,7 @@ from sync.body_fields import an_object, integer
 from sync.database import yield_to_writer
 from sync.errors import (Code, ConflictError, HallsyncError, HubBusy, NotFound, ProtocolError,
                          problem_body)
-from web.auth import csrf, public
+from web.auth import public, signed_api
 
 bp = Blueprint("sync_api", __name__, url_prefix="/sync/v1")
 
@@ -293,5 +293,4 @@ def init_app(app) -> None:
     app.extensions["hallsync"].gate = threading.BoundedSemaphore(
         app.config["HALLSYNC"]["max_concurrent_syncs"])
     app.extensions["hallsync"].rounds = rounds.RoundWriter()
-    csrf.exempt(bp)  # a signed envelope, bound to its nonce, is what stops forged requests
-    app.register_blueprint(bp)
+    signed_api(app, bp)

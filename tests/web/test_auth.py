@@ -441,3 +441,28 @@ def test_every_response_carries_the_security_headers(site, logged_in):
         response.close()  # a static file's answer holds the file open
         for header, value in SECURITY_HEADERS.items():
             assert response.headers.get(header) == value, (name, response.status_code, header)
+
+
+def test_a_header_the_response_set_itself_is_kept():
+    from flask import Response
+
+    from web.security_headers import HEADERS, _add_headers
+    response = _add_headers(Response("x", headers={"referrer-policy": "no-referrer"}))
+    assert response.headers.getlist("Referrer-Policy") == ["no-referrer"]
+    assert response.headers["X-Content-Type-Options"] == HEADERS["X-Content-Type-Options"]
+
+
+def test_the_signed_apis_open_no_session(hub_app):
+    """A node, a department's system or the SMS gateway proves each request by a signature:
+    a cookie sent along is neither read nor renewed, while the staff's pages keep theirs."""
+    assert set(hub_app.session_interface.signed_prefixes) == {"/sync/v1/", "/dept/v1/",
+                                                              "/sms/v1/"}
+    operator = Staff(hub_app.test_client())
+    assert operator.login("operator").status_code == 302
+    for path in ("/sync/v1/pull", "/dept/v1/results", "/sms/v1/receipts"):
+        refused = operator.client.post(path, data=b"{")
+        assert refused.status_code in (400, 401, 403) and "Set-Cookie" not in refused.headers, path
+    page = operator.client.get("/api/csrf")
+    assert page.status_code == 200 and "Set-Cookie" in page.headers  # the session renewed
+    home = operator.client.get("/")
+    assert home.status_code in (200, 302) and "/login" not in home.headers.get("Location", "")
