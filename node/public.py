@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 from urllib.parse import urlencode
 
-import segno
 from flask import Flask, current_app
 from markupsafe import Markup
 from peewee import JOIN, Tuple
@@ -54,6 +53,7 @@ def progress_link(number: str) -> str:
 
 def qr_svg(link: str) -> Markup:
     """``link`` as a QR code, an inline SVG for the printed receipt (no script, no file)."""
+    import segno  # on the first receipt printed, not in every node's memory from the start
     return Markup(segno.make(link, error="m", micro=False).svg_inline(scale=3, dark="#000"))
 
 

@@ -17,7 +17,6 @@ from urllib.parse import unquote, urlparse
 
 import peewee
 from peewee import Database, PostgresqlDatabase, SqliteDatabase, _savepoint
-from playhouse.db_url import connect
 
 try:
     import fcntl
@@ -65,6 +64,9 @@ def open_database(url: str) -> Database:
                                      cached_statements=CACHED_STATEMENTS)
     scheme = parsed.scheme
     if scheme in ("postgresql", "postgres"):
+        # Here, not at the top: it loads an extension module of every database peewee
+        # knows, which a node (on SQLite) would carry for nothing.
+        from playhouse.db_url import connect
         return connect(url)
     raise ConfigError("database_url", url, "must start with sqlite:/// or postgresql://")
 
