@@ -17,7 +17,7 @@ from node import licences, outbox, reuse
 from node.models import Case, CaseAction, database
 from node.work_calendar import calendar_in_force
 from sync import case_clock, case_machine, case_records, case_state
-from sync.database import IN_CHUNK, insert_rows
+from sync.database import IN_CHUNK, get_by_key, insert_rows
 from sync.errors import NotFound
 from sync.signing import KeyPair
 
@@ -39,17 +39,25 @@ def now() -> datetime.datetime:
 
 
 def _logged(action: CaseAction) -> dict:
-    return {"n": action.n, "action": action.action, "role": action.role, "user": action.user,
-            "at": action.at, "data": orjson.loads(action.data)}
+    return _log_entry(action.n, action.action, action.role, action.user, action.at,
+                      action.data)
+
+
+def _log_entry(n: int, action: str, role: str, user: str, at: str, data: str) -> dict:
+    return {"n": n, "action": action, "role": role, "user": user, "at": at,
+            "data": orjson.loads(data)}
 
 
 def load(number: str) -> tuple[Case, case_state.CaseState, list[dict]]:
-    """The case's row, its state (replayed) and its action log."""
-    row = Case.get_or_none(Case.number == number)
+    """The case's row, its state (replayed) and its action log. Plain SQL: every page of a
+    case and every relayed step reads it, and peewee building the two queries cost four
+    times what running them did."""
+    row = get_by_key(Case, number)
     if row is None:
         raise NotFound(f"没有办件 {number}")
-    actions = [_logged(a) for a in CaseAction.select().where(CaseAction.number == number)
-               .order_by(CaseAction.n)]
+    actions = [_log_entry(*action) for action in database.execute_sql(
+        'SELECT n, action, role, "user", at, data FROM case_action WHERE number = ? '
+        "ORDER BY n", (number,))]
     return row, case_records.replay(orjson.loads(row.received), actions), actions
 
 

@@ -5,7 +5,7 @@ import functools
 from pathlib import Path
 
 from node.models import MODELS, NodeState, database
-from sync.database import open_database
+from sync.database import get_by_key, open_database
 from sync.errors import Code, Forbidden, HallsyncError
 from sync.schema import upgrade
 from sync.signing import KeyPair
@@ -42,26 +42,17 @@ def bind(data_dir) -> None:
         upgrade(db, MODELS)
 
 
-# The state is read on every page and several times a sync round: its SQL is made once
-# here, since peewee building it at each call took 25 times as long as reading the row.
-_STATE_FIELDS = NodeState._meta.sorted_fields
-_STATE_SQL = (f"SELECT {', '.join(f.column_name for f in _STATE_FIELDS)} "
-              f"FROM {NodeState._meta.table_name} WHERE id = 1")
-
-
 def state() -> NodeState:
-    """The node's sync state; raises NOT_ENROLLED before ``hallsync node enroll``."""
-    row = database.execute_sql(_STATE_SQL).fetchone()
-    if row is None:
+    """The node's sync state; raises NOT_ENROLLED before ``hallsync node enroll``. Read on
+    every page and several times a sync round, so with SQL made once (``get_by_key``)."""
+    found = get_by_key(NodeState, 1)
+    if found is None:
         raise HallsyncError("this node is not enrolled: run `hallsync node enroll`",
                             code=Code.NOT_ENROLLED, status=409)
-    found = NodeState(__no_default__=1, **{field.name: field.python_value(value)
-                                           for field, value in zip(_STATE_FIELDS, row)})
-    found._dirty.clear()  # as peewee leaves a row it read: saving it writes nothing unchanged
     return found
 
 
-_STATE_BY_NAME = {field.name: field for field in _STATE_FIELDS}
+_STATE_BY_NAME = {field.name: field for field in NodeState._meta.sorted_fields}
 
 
 @functools.cache

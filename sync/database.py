@@ -8,6 +8,7 @@ and ``BEGIN IMMEDIATE`` so two writers queue instead of deadlocking.
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import weakref
@@ -305,3 +306,26 @@ def connect_per_request(app, database, *, keep_sqlite_open: bool = False) -> Non
             return
         if not database.is_closed():
             database.close()
+
+
+@functools.cache
+def _by_key_sql(model: type[peewee.Model], param: str) -> str:
+    meta = model._meta
+    columns = ", ".join(f'"{field.column_name}"' for field in meta.sorted_fields)
+    return (f'SELECT {columns} FROM "{meta.table_name}" '
+            f'WHERE "{meta.primary_key.column_name}" = {param}')
+
+
+def get_by_key(model: type[peewee.Model], key):
+    """The row of ``model`` whose primary key is ``key``, or None: typed and clean to save,
+    as peewee's ``get_or_none`` leaves it, with its SQL made once per model. For rows read
+    on hot paths (a node's sync state, a case): peewee building the query costs many times
+    what reading the row does (245 µs against about 15 for a node's case)."""
+    db = model._meta.database
+    row = db.execute_sql(_by_key_sql(model, db.param), (key,)).fetchone()
+    if row is None:
+        return None
+    found = model(__no_default__=1, **{field.name: field.python_value(value) for field, value
+                                       in zip(model._meta.sorted_fields, row)})
+    found._dirty.clear()
+    return found

@@ -1,12 +1,14 @@
-"""The node's sync state as ``store.state`` reads it and ``store.update_state`` writes it
-(plain SQL, made once): the same row peewee reads, typed as peewee types it, clean to save,
-and NOT_ENROLLED before enrollment."""
+"""The node's sync state as ``store.state`` reads it and ``store.update_state`` writes it,
+and a case's row as ``sync.database.get_by_key`` reads it (plain SQL, made once): the same
+row peewee reads, typed as peewee types it, clean to save, and NOT_ENROLLED before
+enrollment."""
 from __future__ import annotations
 
 import pytest
 
 from node import store
-from node.models import NodeState, database
+from node.models import Case, NodeState, database
+from sync.database import get_by_key
 from sync.errors import Code, HallsyncError
 
 
@@ -51,3 +53,21 @@ def test_update_state_writes_what_peewee_would_and_refuses_unknown_fields(bound)
     with pytest.raises(KeyError):
         store.update_state(acked_sequence=1)
     assert store.state().acked_seq == 9
+
+
+def test_a_row_read_by_its_key_is_the_row_peewee_reads(bound):
+    assert get_by_key(Case, "nothing") is None
+    Case.create(number="210102001-20261207-0001", matter_code="0010100001", matter="{}",
+                applicant_kind="person", applicant_name="张三", applicant_id="1" * 18,
+                applicant_phone="13800000000", green_channel=True, state="accepted",
+                received_at="2026-12-07T09:00:00+08:00", promised_date="2026-12-11",
+                received="{}", collected_by="210102001", owner="210102")
+    read = get_by_key(Case, "210102001-20261207-0001")
+    assert read.__data__ == Case.get_by_id("210102001-20261207-0001").__data__
+    assert read.green_channel is True and read.promised_provisional is False
+    assert read.decided_at is None and not read.dirty_fields
+
+    read.state = "decided"
+    read.save()  # only what changed is written
+    again = Case.get_by_id("210102001-20261207-0001")
+    assert (again.state, again.owner, again.green_channel) == ("decided", "210102", True)
