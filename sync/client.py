@@ -90,8 +90,8 @@ class HubClient:
         request.prepare_body(data, None)
         with transport_errors(self.hub_url):
             # Straight to the session's adapter: ``Session.request`` merges cookies, hooks
-            # and settings into every request (about a third of a node's CPU in a sync
-            # round), and a signed request needs none of them, nor a redirect followed.
+            # and settings into every request (about a sixth of a call's CPU), and a signed
+            # request needs none of them, nor a redirect followed.
             response = self._adapter.send(request, timeout=self.timeout_s,
                                           verify=self.session.verify,
                                           proxies=self.session.proxies)
