@@ -6,8 +6,9 @@ arena: the figures page replays the month's decided cases with about 4 MB for a
 moment, and without this the process holds those megabytes from then on (about 10 MB
 of the node's ~60 after a few pages). ``malloc_trim`` returns the whole free pages inside
 every arena (and the main one's free end); it costs about a millisecond, so it runs once
-a response is sent and once a job has ended, never inside either. Where there is no glibc (Windows, musl) there is nothing
-to call: those allocators give memory back on their own terms.
+a response is sent and once a job has ended, never inside either. Where there is no glibc
+(Windows, musl) there is nothing to call: those allocators give memory back on their own
+terms.
 """
 from __future__ import annotations
 

@@ -66,7 +66,6 @@ class HubClient:
         self.timeout_s, self.skew_s, self.max_inflated = timeout_s, skew_s, max_inflated
         self.on_hub_rotation = on_hub_rotation
         self.session = _session_for(self.hub_url)
-        self._adapter = self.session.get_adapter(self.hub_url)
         self._requests: dict[str, requests.PreparedRequest] = {}  # one made per path
 
     def close(self) -> None:
@@ -85,16 +84,16 @@ class HubClient:
     def _post(self, path: str, body: dict) -> tuple[env.Envelope, requests.Response]:
         envelope, data = env.seal(body, keys=self.keys, sender=self.center, recipient=HUB_ID,
                                   method="POST", path=path)
-        request = self._request_for(path)
-        request.headers.update(envelope.headers())
-        request.prepare_body(data, None)
-        with transport_errors(self.hub_url):
+        with transport_errors(self.hub_url):  # a malformed hub URL too, found here
+            request = self._request_for(path)
+            request.headers.update(envelope.headers())
+            request.prepare_body(data, None)
             # Straight to the session's adapter: ``Session.request`` merges cookies, hooks
             # and settings into every request (about a sixth of a call's CPU), and a signed
             # request needs none of them, nor a redirect followed.
-            response = self._adapter.send(request, timeout=self.timeout_s,
-                                          verify=self.session.verify,
-                                          proxies=self.session.proxies)
+            response = self.session.get_adapter(request.url).send(
+                request, timeout=self.timeout_s, verify=self.session.verify,
+                proxies=self.session.proxies)
             response.content  # read in full, so the connection goes back to the pool
         return envelope, response
 
@@ -102,9 +101,10 @@ class HubClient:
         """A fresh copy of the request to ``path``, its URL and the session's headers set."""
         request = self._requests.get(path)
         if request is None:
-            request = self._requests[path] = requests.PreparedRequest()
+            request = requests.PreparedRequest()
             request.prepare(method="POST", url=self.hub_url + path,
                             headers=self.session.headers)
+            self._requests[path] = request  # only once made: a bad URL fails every call alike
         return request.copy()
 
     def _open_reply(self, response: requests.Response, request: env.Envelope, path: str,

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from sync.client import HubClient
-from sync.errors import Code, HubUnavailable, ProtocolError
+from sync.errors import Code, HubUnavailable, ProtocolError, TransportError
 from sync.signing import KeyPair
 from tests.processes import free_port
 
@@ -62,6 +62,17 @@ def test_other_unsigned_refusals_are_not_trusted(client_for, status):
         client_for(status).call("push", {"events": []})
     assert refused.value.code == Code.REPLY_INVALID
     assert refused.value.detail == f"unsigned reply with status {status}"
+
+
+@pytest.mark.parametrize("url", ["htp://127.0.0.1:1", "http://", "hub.example"])
+def test_a_malformed_hub_url_is_a_transport_error_that_names_it(url):
+    client = HubClient(url, center="210100", keys=KeyPair.generate(),
+                       hub_key=KeyPair.generate().public)
+    for _ in range(2):  # the same again: nothing half made is kept
+        with pytest.raises(TransportError) as failed:
+            client.call("heartbeat", {})
+        assert failed.value.detail.startswith(f"request to {url.rstrip('/')} failed")
+    client.close()
 
 
 def test_an_unsigned_503_is_the_hub_unavailable(client_for):
